@@ -1,0 +1,24 @@
+// Starts what the whole suite shares: the local CA (trusted by every worker through NODE_EXTRA_CA_CERTS)
+// and one Azurite on OS-chosen ports, so tests run even while `npm start` holds the default ones.
+import type { TestProject } from 'vitest/node';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite.js';
+import { ensureDevCertificates } from '../../dev/tls/dev-certificates.js';
+import { DEV_TLS_DIR } from '../../dev/paths.js';
+
+let azurite: RunningAzurite | undefined;
+
+export default async function setup(project: TestProject) {
+  const certs = await ensureDevCertificates(DEV_TLS_DIR);
+  process.env.NODE_EXTRA_CA_CERTS = certs.caCertPath;
+  azurite = await startAzurite();
+  project.provide('storageConnectionString', azurite.connectionString);
+  return async () => {
+    await azurite?.stop();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    storageConnectionString: string;
+  }
+}
