@@ -1,0 +1,85 @@
+// The local stand-in for the Azure Functions host (Core Tools cannot be installed offline): serves the
+// declared HTTP functions, polls storage queues and fires timers, all with the real @azure/functions types.
+import type { AddressInfo } from 'node:net';
+import type { FunctionDefinition, HttpFunctionDefinition, StorageQueueFunctionDefinition, TimerFunctionDefinition } from '../../functions/define.js';
+import type { HostSettings } from './host-settings.js';
+import { resolveAppSettingRefs } from './host-settings.js';
+import { createHostLogger, type HostLogger, type LogRecord } from './host-logger.js';
+import { createHttpListener } from './http-listener.js';
+import { QueueListener } from './queue-listener.js';
+import { TimerScheduler } from './timer-scheduler.js';
+
+export const DEFAULT_FUNCTION_KEY = 'local-dev-key';
+
+export interface LocalHostOptions {
+  definitions: readonly FunctionDefinition[];
+  settings: HostSettings;
+  /** 0 lets the OS choose. */
+  port: number;
+  host?: string;
+  functionKey?: string;
+  env?: NodeJS.ProcessEnv;
+  log: (record: LogRecord) => void;
+}
+
+export interface RunningLocalHost {
+  url: string;
+  port: number;
+  functionKey: string;
+  logger: HostLogger;
+  stop(): Promise<void>;
+}
+
+export async function startLocalHost(options: LocalHostOptions): Promise<RunningLocalHost> {
+  const env = options.env ?? process.env;
+  const functionKey = options.functionKey ?? DEFAULT_FUNCTION_KEY;
+  const logger = createHostLogger(options.log);
+  const httpFunctions = options.definitions.filter((d): d is HttpFunctionDefinition => d.kind === 'http');
+  const queueFunctions = options.definitions.filter((d): d is StorageQueueFunctionDefinition => d.kind === 'storageQueue');
+  const timerFunctions = options.definitions.filter((d): d is TimerFunctionDefinition => d.kind === 'timer');
+
+  // Resolve every binding expression before anything starts, so a missing setting fails the start-up.
+  const queues = queueFunctions.map((fn) => {
+    const connectionString = env[fn.connection];
+    if (!connectionString) throw new Error(`Function "${fn.name}": app setting "${fn.connection}" (storage connection) is not set`);
+    return new QueueListener({ fn, queueName: resolveAppSettingRefs(fn.queueName, env), connectionString, settings: options.settings.queues, logger });
+  });
+  const timers = timerFunctions.map((fn) => new TimerScheduler(fn, resolveAppSettingRefs(fn.schedule, env), logger));
+
+  const inFlightHttp = new Set<Promise<unknown>>();
+  const server = createHttpListener({
+    functions: httpFunctions,
+    routePrefix: options.settings.routePrefix,
+    functionKey,
+    logger,
+    onInvocation: (done) => {
+      inFlightHttp.add(done);
+      void done.finally(() => inFlightHttp.delete(done));
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await Promise.all(queues.map((q) => q.start()));
+  for (const t of timers) t.start();
+  logger.info('host', undefined, `Functions: ${options.definitions.map((d) => `${d.name} [${d.kind}]`).join(', ')}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    functionKey,
+    logger,
+    stop: () =>
+      (stopping ??= (async () => {
+        // Stop taking work, then let what is running finish.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await Promise.all([...queues.map((q) => q.stop()), ...timers.map((t) => t.stop())]);
+        await Promise.allSettled([...inFlightHttp]);
+        await closed;
+      })()),
+  };
+}

@@ -1,0 +1,40 @@
+// `tsx dev/host/main.ts`: runs the app's functions on the local host, like `func start`.
+// Reads local.settings.json Values into the environment, host.json for host settings, and prints one JSON
+// line {"event":"ready",...} once it listens. SIGINT/SIGTERM stop it cleanly.
+import { join } from 'node:path';
+import { REPO_ROOT } from '../paths.js';
+import { formatLogRecord } from './host-logger.js';
+import { applyLocalSettings, readHostJson } from './host-settings.js';
+import { DEFAULT_FUNCTION_KEY, startLocalHost } from './local-host.js';
+
+const localSettings = applyLocalSettings(join(REPO_ROOT, 'local.settings.json'));
+for (const name of localSettings.skipped) {
+  console.error(`Skipping '${name}' from local.settings.json as it's already defined in the environment.`);
+}
+
+// Loaded after the settings are applied: the app validates its configuration as it loads.
+const { getConfig } = await import('../../shared/config.js');
+const { functionDefinitions } = await import('../../functions/definitions.js');
+try {
+  getConfig();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+
+const host = await startLocalHost({
+  definitions: functionDefinitions,
+  settings: readHostJson(join(REPO_ROOT, 'host.json')),
+  port: Number(process.env.PORT ?? 7071),
+  functionKey: process.env.LOCAL_FUNCTION_KEY || DEFAULT_FUNCTION_KEY,
+  log: (record) => console.error(formatLogRecord(record)),
+});
+console.error(`Local Functions host listening on ${host.url}/api (function key: ${host.functionKey})`);
+console.log(JSON.stringify({ event: 'ready', hostUrl: host.url, functionKey: host.functionKey }));
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping (letting running invocations finish)…`);
+    void host.stop().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,109 @@
+// `npm start`: the whole product offline — Azurite (in memory), the simulated Microsoft 365 tenant and the
+// local Functions host. Prints where everything listens, then one JSON line {"event":"ready",...}.
+// Ctrl-C (SIGINT) or SIGTERM stops everything it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { startAzurite, stopChild, type RunningAzurite } from './azurite.js';
+import { DEV_TLS_DIR, REPO_ROOT } from './paths.js';
+import { ensureDevCertificates } from './tls/dev-certificates.js';
+
+const port = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name}="${raw}" is not a port number`);
+  return value;
+};
+
+async function main() {
+  const ports = {
+    host: port('PORT', 7071),
+    blob: port('AZURITE_BLOB_PORT', 10000),
+    queue: port('AZURITE_QUEUE_PORT', 10001),
+    table: port('AZURITE_TABLE_PORT', 10002),
+  };
+  const certs = await ensureDevCertificates(DEV_TLS_DIR);
+
+  const started: { azurite?: RunningAzurite; host?: ChildProcess } = {};
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (started.host) await stopChild(started.host, 15_000);
+    await started.azurite?.stop();
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the local host, the simulated tenant and Azurite…`);
+      void stopAll(0);
+    });
+  }
+
+  try {
+    started.azurite = await startAzurite(ports);
+  } catch (error) {
+    throw new Error(
+      `Azurite could not start (ports ${ports.blob}/${ports.queue}/${ports.table} busy? set AZURITE_BLOB_PORT, AZURITE_QUEUE_PORT, AZURITE_TABLE_PORT): ${(error as Error).message}`,
+    );
+  }
+  const storageConnectionString = started.azurite.connectionString;
+
+  const host = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'dev', 'host', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: String(ports.host),
+      AzureWebJobsStorage: storageConnectionString,
+      // The host's Graph and identity clients trust the simulated tenant's certificate through the local CA.
+      NODE_EXTRA_CA_CERTS: certs.caCertPath,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  started.host = host;
+  host.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`The local Functions host exited (code ${code}); stopping.`);
+      void stopAll(1);
+    }
+  });
+  const hostReady = await new Promise<{ hostUrl: string; functionKey: string }>((resolve) => {
+    createInterface({ input: host.stdout! }).on('line', (line) => {
+      try {
+        const event = JSON.parse(line) as { event?: string; hostUrl: string; functionKey: string };
+        if (event.event === 'ready') resolve(event);
+      } catch {
+        console.log(line);
+      }
+    });
+  });
+
+  console.error(
+    [
+      '',
+      'm365-provisioner is running offline:',
+      `  Functions host   ${hostReady.hostUrl}/api   (function key: ${hostReady.functionKey})`,
+      `  Health           ${hostReady.hostUrl}/api/health`,
+      `  Azurite          blob ${started.azurite.ports.blob}, queue ${started.azurite.ports.queue}, table ${started.azurite.ports.table} (in memory)`,
+      `  Local CA         ${certs.caCertPath}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  console.log(
+    JSON.stringify({
+      event: 'ready',
+      hostUrl: hostReady.hostUrl,
+      functionKey: hostReady.functionKey,
+      storageConnectionString,
+      azurite: started.azurite.ports,
+      caCertPath: certs.caCertPath,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm start failed: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+// One declaration per function feeds both the Azure Functions runtime (through @azure/functions'
+// app.http / app.storageQueue / app.timer) and the local host under dev/. Nothing else registers functions.
+import type { HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from '@azure/functions';
+
+export type AuthLevel = 'anonymous' | 'function' | 'admin';
+
+export interface HttpFunctionDefinition {
+  kind: 'http';
+  name: string;
+  /** Route template below the /api prefix, e.g. `connections/{id}`. */
+  route: string;
+  methods: HttpMethod[];
+  authLevel: AuthLevel;
+  handler: HttpHandler;
+}
+
+export interface StorageQueueFunctionDefinition {
+  kind: 'storageQueue';
+  name: string;
+  /** Queue name, or an `%APP_SETTING%` reference resolved from the environment (as the host does). */
+  queueName: string;
+  /** Name of the app setting (prefix) holding the storage connection. */
+  connection: string;
+  handler: StorageQueueHandler;
+}
+
+export interface TimerFunctionDefinition {
+  kind: 'timer';
+  name: string;
+  /** NCRONTAB (six fields, with seconds, UTC) or an `%APP_SETTING%` reference. */
+  schedule: string;
+  runOnStartup?: boolean;
+  handler: TimerHandler;
+}
+
+export type FunctionDefinition = HttpFunctionDefinition | StorageQueueFunctionDefinition | TimerFunctionDefinition;
+
+export const httpFunction = (d: Omit<HttpFunctionDefinition, 'kind'>): HttpFunctionDefinition => ({ kind: 'http', ...d });
+export const storageQueueFunction = (
+  d: Omit<StorageQueueFunctionDefinition, 'kind' | 'connection'> & { connection?: string },
+): StorageQueueFunctionDefinition => ({ kind: 'storageQueue', connection: 'AzureWebJobsStorage', ...d });
+export const timerFunction = (d: Omit<TimerFunctionDefinition, 'kind'>): TimerFunctionDefinition => ({ kind: 'timer', ...d });
+
+/** The subset of @azure/functions' `app` that registration uses (the real `app` satisfies it). */
+export interface FunctionRegistrar {
+  http(name: string, options: { route: string; methods: HttpMethod[]; authLevel: AuthLevel; handler: HttpHandler }): void;
+  storageQueue(name: string, options: { queueName: string; connection: string; handler: StorageQueueHandler }): void;
+  timer(name: string, options: { schedule: string; runOnStartup?: boolean; handler: TimerHandler }): void;
+}
+
+export function registerFunctions(definitions: readonly FunctionDefinition[], app: FunctionRegistrar): void {
+  for (const d of definitions) {
+    switch (d.kind) {
+      case 'http':
+        app.http(d.name, { route: d.route, methods: d.methods, authLevel: d.authLevel, handler: d.handler });
+        break;
+      case 'storageQueue':
+        app.storageQueue(d.name, { queueName: d.queueName, connection: d.connection, handler: d.handler });
+        break;
+      case 'timer':
+        app.timer(d.name, {
+          schedule: d.schedule,
+          ...(d.runOnStartup === undefined ? {} : { runOnStartup: d.runOnStartup }),
+          handler: d.handler,
+        });
+        break;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+// Errors to HTTP callers as problem+json (RFC 9457) with a stable machine-readable `code`.
+import type { HttpResponseInit } from '@azure/functions';
+
+export interface Problem {
+  status: number;
+  code: string;
+  title: string;
+  detail?: string;
+  [extension: string]: unknown;
+}
+
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): HttpResponseInit {
+  const { status, code, title, detail, ...extensions } = problem;
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    body: JSON.stringify({ type: `urn:m365-provisioner:problem:${code}`, title, status, code, detail, ...extensions }),
+  };
+}
