@@ -22,8 +22,15 @@ export interface LocalHostOptions {
   log: (record: LogRecord) => void;
 }
 
+/** What the host actually serves, with binding expressions resolved (compared with Azure's view in tests). */
+export type ServedFunction =
+  | { name: string; trigger: 'http'; route: string; methods: string[]; authLevel: string }
+  | { name: string; trigger: 'storageQueue'; queueName: string; connection: string }
+  | { name: string; trigger: 'timer'; schedule: string; runOnStartup: boolean };
+
 export interface RunningLocalHost {
   url: string;
+  functions: ServedFunction[];
   port: number;
   functionKey: string;
   logger: HostLogger;
@@ -69,6 +76,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    functions: [
+      ...httpFunctions.map((f) => ({ name: f.name, trigger: 'http' as const, route: f.route, methods: [...f.methods], authLevel: f.authLevel })),
+      ...queues.map((q) => ({ name: q.fn.name, trigger: 'storageQueue' as const, queueName: q.queueName, connection: q.fn.connection })),
+      ...timers.map((t) => ({ name: t.fn.name, trigger: 'timer' as const, schedule: t.schedule, runOnStartup: t.fn.runOnStartup ?? false })),
+    ],
     port,
     functionKey,
     logger,
@@ -76,9 +88,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       (stopping ??= (async () => {
         // Stop taking work, then let what is running finish.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
         await Promise.all([...queues.map((q) => q.stop()), ...timers.map((t) => t.stop())]);
         await Promise.allSettled([...inFlightHttp]);
+        // Every response is written; keep-alive sockets would otherwise hold close() open.
+        server.closeAllConnections();
         await closed;
       })()),
   };

@@ -34,7 +34,12 @@ export class QueueListener {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
+  readonly fn: StorageQueueFunctionDefinition;
+  readonly queueName: string;
+
   constructor(private readonly options: QueueListenerOptions) {
+    this.fn = options.fn;
+    this.queueName = options.queueName;
     this.queue = queueClient(options.connectionString, options.queueName);
     this.poison = queueClient(options.connectionString, `${options.queueName}-poison`);
   }

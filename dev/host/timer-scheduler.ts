@@ -11,6 +11,7 @@ import type { HostLogger } from './host-logger.js';
 
 /** Lateness tolerated before a run counts as past due (timers fire a few ms late routinely). */
 const PAST_DUE_TOLERANCE_MS = 1000;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function parseNcrontab(schedule: string): Cron {
   if (schedule.trim().split(/\s+/).length !== 6) {
@@ -28,8 +29,8 @@ export class TimerScheduler {
   private last: Date | undefined;
 
   constructor(
-    private readonly fn: TimerFunctionDefinition,
-    schedule: string,
+    readonly fn: TimerFunctionDefinition,
+    readonly schedule: string,
     private readonly logger: HostLogger,
   ) {
     this.cron = parseNcrontab(schedule);
@@ -54,10 +55,18 @@ export class TimerScheduler {
   private scheduleNext(from: Date): void {
     if (this.stopped) return;
     const due = this.nextOccurrence(from);
-    if (!due) return;
-    this.timeout = setTimeout(() => {
-      this.running = this.fire(due);
-    }, Math.max(0, due.getTime() - Date.now()));
+    if (due) this.wakeAt(due);
+  }
+
+  private wakeAt(due: Date): void {
+    const wait = due.getTime() - Date.now();
+    // setTimeout fires at once for delays above 2^31-1 ms (~24.8 days): wait in chunks instead.
+    this.timeout =
+      wait > MAX_TIMEOUT_MS
+        ? setTimeout(() => this.wakeAt(due), MAX_TIMEOUT_MS)
+        : setTimeout(() => {
+            this.running = this.fire(due);
+          }, Math.max(0, wait));
   }
 
   private async fire(due: Date): Promise<void> {
