@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startAzurite, stopChild, type RunningAzurite } from './azurite.js';
 import { DEV_TLS_DIR, REPO_ROOT } from './paths.js';
 import { ensureDevCertificates } from './tls/dev-certificates.js';
+import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
 
 const port = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -49,6 +50,8 @@ async function main() {
     );
   }
   const storageConnectionString = started.azurite.connectionString;
+  // Azurite keeps nothing after a restart, so a key made for this run is enough unless one is configured.
+  const encryptionKeys = process.env.SECRETS_ENCRYPTION_KEYS || generateEncryptionKeyEntry('local');
 
   const host = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'dev', 'host', 'main.ts')], {
     cwd: REPO_ROOT,
@@ -56,6 +59,7 @@ async function main() {
       ...process.env,
       PORT: String(ports.host),
       AzureWebJobsStorage: storageConnectionString,
+      SECRETS_ENCRYPTION_KEYS: encryptionKeys,
       // The host's Graph and identity clients trust the simulated tenant's certificate through the local CA.
       NODE_EXTRA_CA_CERTS: certs.caCertPath,
     },

@@ -1,6 +1,26 @@
 // Every function of the app, declared once. functions/index.ts registers these with Azure; the local host
 // (dev/host) serves the same list.
 import type { FunctionDefinition } from './define.js';
+import { authorizeConnectionFunction } from './http/connections-authorize.js';
+import { createConnectionFunction } from './http/connections-create.js';
+import { deleteConnectionFunction } from './http/connections-delete.js';
+import { getConnectionFunction } from './http/connections-get.js';
+import { listConnectionsFunction } from './http/connections-list.js';
+import { testConnectionFunction } from './http/connections-test.js';
+import { updateConnectionFunction } from './http/connections-update.js';
 import { healthFunction } from './http/health.js';
+import { oauthCallbackFunction } from './http/oauth-callback.js';
+import { openApiFunction } from './http/openapi.js';
 
-export const functionDefinitions: readonly FunctionDefinition[] = [healthFunction];
+export const functionDefinitions: readonly FunctionDefinition[] = [
+  healthFunction,
+  createConnectionFunction,
+  listConnectionsFunction,
+  getConnectionFunction,
+  updateConnectionFunction,
+  deleteConnectionFunction,
+  testConnectionFunction,
+  authorizeConnectionFunction,
+  oauthCallbackFunction,
+  openApiFunction,
+];

@@ -1,6 +1,7 @@
 // Application settings, parsed once from process.env. A missing or malformed setting fails at start-up with
 // a message naming it, instead of surfacing later as an obscure runtime error.
 import { z } from 'zod';
+import { parseEncryptionKeys, type EncryptionKey } from './security/secret-cipher.js';
 
 const storageConnectionString = z
   .string({ error: 'is required (a storage connection string; for Azurite use `npm start`, which sets it)' })
@@ -11,9 +12,30 @@ const storageConnectionString = z
     'is not a storage connection string (expected `AccountName=…;AccountKey=…` or explicit endpoints)',
   );
 
+const encryptionKeys = z
+  .string({ error: 'is required (comma-separated keyId:base64key entries of 32-byte keys; on Azure a Key Vault reference)' })
+  .transform((value, ctx): EncryptionKey[] => {
+    try {
+      return parseEncryptionKeys(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 export const configSchema = z.object({
   /** Storage for queues and tables, exactly as the Functions host reads it. */
   AzureWebJobsStorage: storageConnectionString,
+  /** Keys that encrypt secrets at rest; the first one encrypts. */
+  SECRETS_ENCRYPTION_KEYS: encryptionKeys,
+  /**
+   * Public base URL of this app (e.g. https://contoso-provisioner.azurewebsites.net), used to build the OAuth
+   * redirect URI. Unset: taken from the incoming request, which is right unless a proxy rewrites the host.
+   */
+  PUBLIC_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://myapp.azurewebsites.net' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -4,12 +4,15 @@ import type { TestProject } from 'vitest/node';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite.js';
 import { ensureDevCertificates } from '../../dev/tls/dev-certificates.js';
 import { DEV_TLS_DIR } from '../../dev/paths.js';
+import { generateEncryptionKeyEntry } from '../../shared/security/secret-cipher.js';
 
 let azurite: RunningAzurite | undefined;
 
 export default async function setup(project: TestProject) {
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
   process.env.NODE_EXTRA_CA_CERTS = certs.caCertPath;
+  // A throw-away key for this run's secrets at rest (workers and spawned hosts inherit it).
+  process.env.SECRETS_ENCRYPTION_KEYS = generateEncryptionKeyEntry('test');
   azurite = await startAzurite();
   project.provide('storageConnectionString', azurite.connectionString);
   return async () => {

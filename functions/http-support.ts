@@ -1,0 +1,59 @@
+// HTTP plumbing shared by the HTTP functions: JSON bodies in, problem+json out for every error.
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { z } from 'zod';
+import { isAppError, ValidationError, type ErrorKind } from '../shared/domain/errors.js';
+import { parseOrThrow } from '../shared/domain/validation.js';
+import { problemResponse } from './problem.js';
+
+const STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  throttled: 429,
+  // Our credentials to an upstream were refused: the request was fine, the dependency said no.
+  unauthorized: 502,
+  transient: 503,
+  'dry-run': 200,
+};
+
+/** The request body as JSON, validated by `schema`; bad JSON or fields become a 400 naming them. */
+export async function readBody<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.infer<S>> {
+  const text = await request.text();
+  let json: unknown;
+  try {
+    json = text.trim() === '' ? undefined : JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError([{ field: '(body)', message: `is not valid JSON: ${(error as Error).message}` }], 'The request body is not valid JSON');
+  }
+  if (json === undefined) throw new ValidationError([{ field: '(body)', message: 'is required (a JSON object)' }], 'The request body is empty');
+  return parseOrThrow(schema, json);
+}
+
+/** Wraps a handler so every failure answers problem+json; unexpected ones are logged and answered 500. */
+export function withProblems(handler: HttpHandler): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext) => {
+    try {
+      return await handler(request, context);
+    } catch (error) {
+      return problemFor(error, context);
+    }
+  };
+}
+
+export function problemFor(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (isAppError(error)) {
+    const status = STATUS[error.kind];
+    if (status >= 500) context.warn(`${error.code}: ${error.message}`);
+    const retryAfter: Record<string, string> = error.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : {};
+    const { code: _providerCode, ...details } = error.details;
+    return problemResponse({ status, code: error.code, title: titleFor(status), detail: error.message, ...details }, retryAfter);
+  }
+  context.error(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+  return problemResponse({ status: 500, code: 'internal-error', title: 'Internal error', detail: `Something went wrong on our side (invocation ${context.invocationId}); it has been logged.` });
+}
+
+const titleFor = (status: number) =>
+  ({ 400: 'Invalid request', 404: 'Not found', 409: 'Conflict', 429: 'Too many requests', 502: 'Upstream refused our credentials', 503: 'Temporarily unavailable' })[status] ?? 'Error';
+
+/** The public origin of this app, for links and redirect URIs. */
+export const publicBaseUrl = (request: HttpRequest, configured: string | undefined) => configured ?? new URL(request.url).origin;

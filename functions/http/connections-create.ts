@@ -1,0 +1,20 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { connectionCreateSchema } from '../../shared/domain/connection.js';
+import { createConnection } from '../../shared/provisioning/connections.js';
+import { httpFunction } from '../define.js';
+import { readBody, withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** POST /api/connections: 201 with the new connection (status draft); secrets are never echoed. */
+export async function createConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const created = await createConnection(services(), await readBody(request, connectionCreateSchema));
+  return { status: 201, headers: { location: `/api/connections/${created.id}` }, jsonBody: created };
+}
+
+export const createConnectionFunction = httpFunction({
+  name: 'connections-create',
+  route: 'connections',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(createConnectionHttp),
+});

@@ -1,0 +1,18 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { getConnection } from '../../shared/provisioning/connections.js';
+import { httpFunction } from '../define.js';
+import { withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** GET /api/connections/{id} */
+export async function getConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  return { jsonBody: await getConnection(services(), request.params.id!) };
+}
+
+export const getConnectionFunction = httpFunction({
+  name: 'connections-get',
+  route: 'connections/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(getConnectionHttp),
+});

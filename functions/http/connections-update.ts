@@ -1,0 +1,20 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { connectionUpdateSchema } from '../../shared/domain/connection.js';
+import { updateConnection } from '../../shared/provisioning/connections.js';
+import { httpFunction } from '../define.js';
+import { readBody, withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** PATCH /api/connections/{id}: changed credentials or endpoints send the connection back to draft. */
+export async function updateConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const update = await readBody(request, connectionUpdateSchema);
+  return { jsonBody: await updateConnection(services(), request.params.id!, update) };
+}
+
+export const updateConnectionFunction = httpFunction({
+  name: 'connections-update',
+  route: 'connections/{id}',
+  methods: ['PATCH'],
+  authLevel: 'function',
+  handler: withProblems(updateConnectionHttp),
+});

@@ -1,0 +1,27 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { completeAuthorization } from '../../shared/provisioning/oauth-consent.js';
+import { httpFunction } from '../define.js';
+import { callbackPage } from '../oauth-callback-page.js';
+import { services } from '../services.js';
+
+/** GET /api/oauth/callback (anonymous: a browser lands here from the identity platform). */
+export async function oauthCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const q = request.query;
+  let outcome;
+  try {
+    outcome = await completeAuthorization(services(), {
+      state: q.get('state') ?? undefined,
+      code: q.get('code') ?? undefined,
+      error: q.get('error') ?? undefined,
+      errorDescription: q.get('error_description') ?? undefined,
+    });
+  } catch (error) {
+    // A person is looking at this page: say so plainly, log the cause.
+    context.error(`OAuth callback failed: ${(error as Error)?.stack ?? String(error)}`);
+    return callbackPage({ outcome: 'unavailable' });
+  }
+  if (outcome.outcome !== 'authorized') context.warn(`OAuth callback refused: ${outcome.outcome}${'connectionId' in outcome ? ` (connection ${outcome.connectionId})` : ''}`);
+  return callbackPage(outcome);
+}
+
+export const oauthCallbackFunction = httpFunction({ name: 'oauth-callback', route: 'oauth/callback', methods: ['GET'], authLevel: 'anonymous', handler: oauthCallback });

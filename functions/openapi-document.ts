@@ -1,0 +1,85 @@
+// The OpenAPI 3.1 description of the HTTP API, generated from the function declarations (routes, methods,
+// auth) and the zod schemas that validate requests and shape responses, so it cannot drift from either.
+// Every HTTP function must have an entry below; a test checks the document against the declarations.
+import { z } from 'zod';
+import { connectionCreateSchema, connectionUpdateSchema, connectionViewSchema, testResultSchema } from '../shared/domain/connection.js';
+import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
+
+const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().describe('Stable machine-readable error code'),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('Each invalid field (validation-failed)'),
+  })
+  .passthrough();
+const healthSchema = z.object({ status: z.literal('healthy'), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), durationMs: z.number(), error: z.string().optional() })) });
+
+interface Operation {
+  summary: string;
+  request?: z.ZodType;
+  responses: Record<number, { description: string; schema?: z.ZodType; html?: true; redirect?: true }>;
+}
+
+const problem = (description: string) => ({ description, schema: problemSchema });
+const common = { 400: problem('Invalid request (problem+json naming each field)'), 404: problem('No such connection') };
+
+export const OPERATIONS: Record<string, Operation> = {
+  health: { summary: 'Health of the app and its dependencies', responses: { 200: { description: 'Healthy', schema: healthSchema }, 503: problem('A dependency is unavailable (named)') } },
+  'connections-create': { summary: 'Create a connection to a Microsoft 365 tenant (status draft)', request: connectionCreateSchema, responses: { 201: { description: 'Created', schema: connectionViewSchema }, 400: common[400] } },
+  'connections-list': { summary: 'List connections', responses: { 200: { description: 'Connections', schema: z.object({ value: z.array(connectionViewSchema) }) } } },
+  'connections-get': { summary: 'Read a connection', responses: { 200: { description: 'The connection', schema: connectionViewSchema }, 404: common[404] } },
+  'connections-update': { summary: 'Change a connection; credential or endpoint changes send it back to draft', request: connectionUpdateSchema, responses: { 200: { description: 'Updated', schema: connectionViewSchema }, ...common, 409: problem('Changed concurrently') } },
+  'connections-delete': { summary: 'Delete a connection', responses: { 200: { description: 'Deleted', schema: z.object({ deleted: z.literal(true), id: z.string() }) }, 404: common[404] } },
+  'connections-test': { summary: 'Test the connection: token, permissions, verified domain, user read, secret expiry', responses: { 200: { description: 'Test result; the connection becomes ready or invalid', schema: testResultSchema }, 404: common[404] } },
+  'connections-authorize': { summary: 'Start OAuth consent (authorization code + PKCE): redirects the browser to the tenant', responses: { 302: { description: 'Redirect to the authorize endpoint', redirect: true }, 404: common[404], 409: problem('The connection uses client credentials') } },
+  'oauth-callback': { summary: 'Where the identity platform sends the browser back after consent', responses: { 200: { description: 'Authorised (HTML page)', html: true }, 400: { description: 'Unknown, replayed or expired state (HTML page)', html: true }, 403: { description: 'Consent declined (HTML page)', html: true }, 502: { description: 'Code exchange failed (HTML page)', html: true }, 503: { description: 'Could not record the outcome (HTML page)', html: true } } },
+  openapi: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document' } } },
+};
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+
+export function buildOpenApiDocument(definitions: readonly FunctionDefinition[]) {
+  const http = definitions.filter((d): d is HttpFunctionDefinition => d.kind === 'http');
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const fn of http) {
+    const op = OPERATIONS[fn.name];
+    if (!op) throw new Error(`HTTP function "${fn.name}" has no OpenAPI description in functions/openapi-document.ts`);
+    const path = `/api/${fn.route.replace(/\{\*?([A-Za-z0-9_]+)(:[a-z]+)?\??\}/g, '{$1}')}`;
+    const parameters = [...fn.route.matchAll(/\{\*?([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const method of fn.methods) {
+      (paths[path] ??= {})[method.toLowerCase()] = {
+        operationId: fn.name,
+        summary: op.summary,
+        ...(parameters.length ? { parameters } : {}),
+        ...(fn.authLevel === 'anonymous' ? { security: [] } : {}),
+        ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.request, 'input') } } } } : {}),
+        responses: Object.fromEntries(
+          Object.entries(op.responses).map(([status, r]) => [
+            status,
+            {
+              description: r.description,
+              ...(r.schema ? { content: { [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: { schema: jsonSchema(r.schema, 'output') } } } : {}),
+              ...(r.html ? { content: { 'text/html': { schema: { type: 'string' } } } } : {}),
+              ...(r.redirect ? { headers: { Location: { schema: { type: 'string', format: 'uri' } } } } : {}),
+            },
+          ]),
+        ),
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'm365-provisioner', version: '0.1.0', description: 'Provisioning connector for Microsoft 365 / Entra ID users' },
+    servers: [{ url: '/' }],
+    security: [{ functionKey: [] }],
+    components: {
+      securitySchemes: {
+        functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'Azure Functions function key (or ?code=)' },
+      },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,28 @@
+// Composition root: the adapters the use cases run with, built once per process from configuration.
+import { getConfig } from '../shared/config.js';
+import { GraphTenantGatewayFactory } from '../shared/graph/tenant-gateway.graph.js';
+import { oauthClient } from '../shared/graph/oauth-client.js';
+import { systemClock } from '../shared/provisioning/ports.js';
+import { SecretCipher } from '../shared/security/secret-cipher.js';
+import { TableConnectionRepository } from '../shared/storage/connection-repository.table.js';
+import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
+import { tableClient } from '../shared/storage/storage-clients.js';
+
+export const TABLES = { connections: 'connections', oauthStates: 'oauthstates' } as const;
+
+function build() {
+  const config = getConfig();
+  const storage = config.AzureWebJobsStorage;
+  return {
+    config,
+    clock: systemClock,
+    secrets: new SecretCipher(config.SECRETS_ENCRYPTION_KEYS),
+    connections: new TableConnectionRepository(tableClient(storage, TABLES.connections)),
+    oauthStates: new TableOAuthStateRepository(tableClient(storage, TABLES.oauthStates)),
+    oauth: oauthClient,
+    tenants: new GraphTenantGatewayFactory(),
+  };
+}
+
+let instance: ReturnType<typeof build> | undefined;
+export const services = () => (instance ??= build());

@@ -1,0 +1,21 @@
+// zod results → ValidationError naming each field, with messages an admin can act on.
+import type { z } from 'zod';
+import { ValidationError, type FieldError } from './errors.js';
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, message: 'is not a known field' }));
+    }
+    if (issue.code === 'invalid_type' && issue.input === undefined) return [{ field: path || '(body)', message: 'is required' }];
+    return [{ field: path || '(body)', message: issue.message }];
+  });
+}
+
+/** Parses `input` with `schema` or throws a ValidationError naming every bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, message?: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(fieldErrors(result.error), message);
+  return result.data;
+}

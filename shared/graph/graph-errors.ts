@@ -1,0 +1,76 @@
+// The one classifier for everything the Graph adapter sees: Graph errors (status + Graph error code),
+// identity platform errors (from @azure/identity / MSAL or the OAuth client), and network failures.
+// The table of decisions is tested in test/unit/graph/graph-errors.test.ts.
+import { AuthenticationError } from '@azure/identity';
+import { GraphError } from '@microsoft/microsoft-graph-client';
+import { ResponseBodyError } from 'oauth4webapi';
+import { AppError, type ErrorKind } from '../domain/errors.js';
+
+export interface GraphFailure {
+  status?: number;
+  /** Graph's error.code or the identity platform's `error`. */
+  code?: string;
+  message: string;
+  retryAfterMs?: number;
+  requestId?: string;
+}
+
+/** Decides the kind of a failure from its status and code (the tested table). */
+export function kindOf(f: Pick<GraphFailure, 'status' | 'code'>): ErrorKind {
+  const { status, code } = f;
+  if (code === 'invalid_client' || code === 'unauthorized_client' || code === 'invalid_grant' || code === 'interaction_required' || code === 'consent_required') return 'unauthorized';
+  if (code === 'invalid_scope' || code === 'invalid_request') return 'invalid';
+  if (status === undefined) return 'transient';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not-found';
+  if (status === 409 || status === 412) return 'conflict';
+  if (status === 400 && /ObjectConflict/i.test(code ?? '')) return 'conflict';
+  if (status === 429) return 'throttled';
+  if (status === 408 || status >= 500) return 'transient';
+  if (status >= 400) return 'invalid';
+  return 'transient';
+}
+
+const retryAfterMs = (value: string | null | undefined): number | undefined => {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+};
+
+/** Extracts status, code and message from whatever a Graph or identity call threw. */
+export function describeFailure(error: unknown): GraphFailure {
+  if (error instanceof GraphError) {
+    const headers = error.headers as Headers | undefined;
+    return {
+      status: error.statusCode > 0 ? error.statusCode : undefined,
+      code: error.code ?? undefined,
+      message: error.message,
+      retryAfterMs: retryAfterMs(headers?.get?.('retry-after')),
+      requestId: error.requestId ?? headers?.get?.('request-id') ?? undefined,
+    } as GraphFailure;
+  }
+  if (error instanceof AuthenticationError) {
+    return { status: error.statusCode, code: error.errorResponse.error, message: firstLine(error.errorResponse.errorDescription) };
+  }
+  if (error instanceof ResponseBodyError) {
+    return { status: error.status, code: error.error, message: firstLine(error.error_description ?? error.message) };
+  }
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  // Network-level failure (refused, reset, TLS, timeout): no HTTP status.
+  const cause = e?.cause?.code ?? e?.cause?.message;
+  return { message: firstLine(`${e?.message ?? String(error)}${cause ? ` (${cause})` : ''}`) };
+}
+
+export function classifyGraphError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error;
+  const failure = describeFailure(error);
+  const kind = kindOf(failure);
+  const code = failure.code ? `${what}:${failure.code}` : what;
+  return new AppError(kind, code, `${what} failed${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.code ? `${failure.code}: ` : ''}${failure.message}`, { ...failure }, failure.retryAfterMs);
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split(/\r?\n/)[0]!.trim();
+}

@@ -1,0 +1,160 @@
+// A connection's tenant through Microsoft Graph. Credentials and Graph clients are cached per connection and
+// rebuilt when its credentialVersion changes (new secret, tenant, client or endpoints).
+import { ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
+import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import { decodeJwt } from 'jose';
+import { CLOUDS, resolveEndpoints, type Connection, type ResolvedEndpoints } from '../domain/connection.js';
+import { AppError } from '../domain/errors.js';
+import type { ApplicationSecret, ConnectionSecrets, TenantGateway, TenantGatewayFactory, TokenInfo } from '../provisioning/ports.js';
+import { classifyGraphError } from './graph-errors.js';
+import { oauthClient } from './oauth-client.js';
+
+const KNOWN_AUTHORITY_HOSTS = new Set<string>(Object.values(CLOUDS).map((c) => c.authorityHost));
+/** Refresh an access token this long before it expires. */
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+
+/** The Graph resource's scope is the cloud's, even when requests go to an overridden endpoint. */
+export const graphScope = (c: Pick<Connection, 'cloud'>) => `${CLOUDS[c.cloud].graphEndpoint}/.default`;
+
+/** Access tokens from a stored refresh token (authorization-code connections); rotated tokens are persisted. */
+class RefreshTokenCredential implements TokenCredential {
+  private cached: AccessToken | undefined;
+  private inFlight: Promise<AccessToken> | undefined;
+
+  constructor(
+    private readonly endpoints: ResolvedEndpoints,
+    private readonly clientId: string,
+    private readonly clientSecret: string,
+    private refreshToken: string,
+    private readonly onRotated: (refreshToken: string) => Promise<void>,
+  ) {}
+
+  async getToken(scopes: string | string[]): Promise<AccessToken> {
+    if (this.cached && this.cached.expiresOnTimestamp - Date.now() > EXPIRY_MARGIN_MS) return this.cached;
+    // One refresh at a time: concurrent callers share it (a refresh token may be single-use).
+    this.inFlight ??= this.refresh([scopes].flat().join(' ')).finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async refresh(scope: string): Promise<AccessToken> {
+    const tokens = await oauthClient.refresh({
+      endpoints: this.endpoints,
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      refreshToken: this.refreshToken,
+      scope: `${scope} offline_access`,
+    });
+    if (tokens.refreshToken && tokens.refreshToken !== this.refreshToken) {
+      this.refreshToken = tokens.refreshToken;
+      await this.onRotated(tokens.refreshToken);
+    }
+    this.cached = { token: tokens.accessToken, expiresOnTimestamp: Date.now() + tokens.expiresInSeconds * 1000 };
+    return this.cached;
+  }
+}
+
+function createCredential(c: Connection, secrets: ConnectionSecrets, onRotated: (rt: string) => Promise<void>): TokenCredential {
+  const endpoints = resolveEndpoints(c);
+  if (c.authMode === 'authorization_code') {
+    if (!secrets.refreshToken) {
+      return {
+        getToken: () =>
+          Promise.reject(
+            new AppError('unauthorized', 'not-authorized', `Not authorised yet: open GET /api/connections/${c.id}/authorize in a browser and consent`),
+          ),
+      };
+    }
+    return new RefreshTokenCredential(endpoints, c.clientId, secrets.clientSecret, secrets.refreshToken, onRotated);
+  }
+  return new ClientSecretCredential(new URL(endpoints.authority).pathname.slice(1), c.clientId, secrets.clientSecret, {
+    authorityHost: endpoints.authorityHost,
+    // Instance discovery only knows Microsoft's clouds; an overridden authority (the simulated tenant) skips it.
+    disableInstanceDiscovery: !KNOWN_AUTHORITY_HOSTS.has(endpoints.authorityHost),
+  });
+}
+
+function createGraphClient(credential: TokenCredential, c: Connection): Client {
+  const graphEndpoint = resolveEndpoints(c).graphEndpoint;
+  const scope = graphScope(c);
+  const auth = new AuthenticationHandler({
+    getAccessToken: async () => {
+      const token = await credential.getToken(scope);
+      if (!token) throw new AppError('unauthorized', 'no-token', 'The identity platform returned no access token');
+      return token.token;
+    },
+  });
+  // No RetryHandler: retry policy lives in the queue function (ARCHITECTURE.md invariant 3), not in the client.
+  auth.setNext(new HTTPMessageHandler());
+  return Client.initWithMiddleware({
+    middleware: auth,
+    baseUrl: `${graphEndpoint}/`,
+    defaultVersion: 'v1.0',
+    // The client only sends the token to Graph's own hosts unless told about others (host names, no port).
+    customHosts: new Set([new URL(graphEndpoint).hostname]),
+  });
+}
+
+class GraphTenantGateway implements TenantGateway {
+  constructor(
+    private readonly connection: Connection,
+    private readonly credential: TokenCredential,
+    private readonly graph: Client,
+  ) {}
+
+  async acquireToken(): Promise<TokenInfo> {
+    let token: AccessToken | null;
+    try {
+      token = await this.credential.getToken(graphScope(this.connection));
+    } catch (error) {
+      throw classifyGraphError(error, 'acquire-token');
+    }
+    if (!token) throw new AppError('unauthorized', 'no-token', 'The identity platform returned no access token');
+    const claims = decodeJwt(token.token) as { roles?: unknown; scp?: unknown };
+    const delegated = typeof claims.scp === 'string';
+    return {
+      kind: delegated ? 'delegated' : 'app-only',
+      permissions: delegated ? String(claims.scp).split(' ').filter(Boolean) : Array.isArray(claims.roles) ? claims.roles.map(String) : [],
+      expiresOn: new Date(token.expiresOnTimestamp),
+    };
+  }
+
+  async verifiedDomains(): Promise<string[]> {
+    const org = (await this.call('read-organization', () => this.graph.api('/organization').select('verifiedDomains').get())) as {
+      value: { verifiedDomains?: { name: string }[] }[];
+    };
+    return org.value.flatMap((o) => o.verifiedDomains ?? []).map((d) => d.name.toLowerCase());
+  }
+
+  async readOneUser(): Promise<void> {
+    await this.call('read-users', () => this.graph.api('/users').select('id').top(1).get());
+  }
+
+  async applicationSecrets(appId: string): Promise<ApplicationSecret[]> {
+    const app = (await this.call('read-application', () =>
+      this.graph.api(`/applications(appId='${encodeURIComponent(appId)}')`).select('passwordCredentials').get(),
+    )) as { passwordCredentials?: ApplicationSecret[] };
+    return app.passwordCredentials ?? [];
+  }
+
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw classifyGraphError(error, what);
+    }
+  }
+}
+
+export class GraphTenantGatewayFactory implements TenantGatewayFactory {
+  private readonly cache = new Map<string, { version: string; credential: TokenCredential; graph: Client }>();
+
+  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>): TenantGateway {
+    let entry = this.cache.get(connection.id);
+    if (!entry || entry.version !== connection.credentialVersion) {
+      const credential = createCredential(connection, secrets, onRefreshTokenRotated);
+      entry = { version: connection.credentialVersion, credential, graph: createGraphClient(credential, connection) };
+      this.cache.set(connection.id, entry);
+    }
+    return new GraphTenantGateway(connection, entry.credential, entry.graph);
+  }
+}

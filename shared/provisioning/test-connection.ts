@@ -1,0 +1,112 @@
+// "Test connection" (PingOne's button, Entra's "Test Connection"): can we get a token, does it carry the
+// permissions provisioning needs, is the domain verified, can we read users, when does the secret expire.
+// The result is stored on the connection and sets its status: ready, or invalid with the reason.
+import { REQUIRED_PERMISSIONS, type Connection, type TestCheck, type TestResult } from '../domain/connection.js';
+import { isAppError } from '../domain/errors.js';
+import { connectionSecrets, loadConnection, secretAad, type ConnectionDeps } from './connections.js';
+import type { ApplicationSecret, TenantGateway, TenantGatewayFactory } from './ports.js';
+
+export interface TestConnectionDeps extends ConnectionDeps {
+  tenants: TenantGatewayFactory;
+}
+
+const SECRET_WARNING_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** Permissions that also satisfy a required one (a broader grant of the same resource). */
+const SATISFIED_BY: Record<string, string[]> = { 'Organization.Read.All': ['Organization.ReadWrite.All'] };
+
+export async function testConnection(deps: TestConnectionDeps, id: string): Promise<TestResult & { status: Connection['status'] }> {
+  const connection = await loadConnection(deps, id);
+  const secrets = connectionSecrets(deps, connection);
+  const gateway = tenantGateway(deps, connection);
+  const checks: TestCheck[] = [];
+  const failed = (name: string, error: unknown) => checks.push({ name, ok: false, detail: describe(error) });
+
+  let tokenOk = false;
+  let refreshTokenRevoked = false;
+  try {
+    const token = await gateway.acquireToken();
+    tokenOk = true;
+    checks.push({ name: 'token', ok: true, detail: `Obtained an ${token.kind} token (expires ${token.expiresOn.toISOString()})` });
+    const missing = REQUIRED_PERMISSIONS.filter((p) => !token.permissions.includes(p) && !(SATISFIED_BY[p] ?? []).some((q) => token.permissions.includes(q)));
+    const claim = token.kind === 'app-only' ? 'application permissions (roles)' : 'delegated permissions (scp)';
+    checks.push(
+      missing.length === 0
+        ? { name: 'permissions', ok: true, detail: `Granted ${claim}: ${REQUIRED_PERMISSIONS.join(', ')}` }
+        : { name: 'permissions', ok: false, detail: `Missing ${claim}: ${missing.join(', ')}. Add them to the app registration and grant admin consent.` },
+    );
+  } catch (error) {
+    failed('token', error);
+    refreshTokenRevoked = isAppError(error) && error.code === 'oauth-refresh:invalid_grant';
+  }
+
+  if (tokenOk) {
+    await gateway.verifiedDomains().then(
+      (domains) =>
+        checks.push(
+          domains.includes(connection.domain)
+            ? { name: 'verifiedDomain', ok: true, detail: `${connection.domain} is a verified domain of the tenant` }
+            : { name: 'verifiedDomain', ok: false, detail: `${connection.domain} is not a verified domain of the tenant (verified: ${domains.join(', ') || 'none'})` },
+        ),
+      (error) => failed('verifiedDomain', error),
+    );
+    await gateway.readOneUser().then(
+      () => checks.push({ name: 'readUsers', ok: true, detail: 'Read /users' }),
+      (error) => failed('readUsers', error),
+    );
+    await gateway.applicationSecrets(connection.clientId).then(
+      (all) => checks.push(secretExpiryCheck(all, secrets.clientSecret, deps.clock.now())),
+      (error) => failed('clientSecretExpiry', error),
+    );
+  }
+
+  const now = deps.clock.now().toISOString();
+  const result: TestResult = { ok: checks.every((c) => c.ok), testedAt: now, checks };
+  const firstFailure = checks.find((c) => !c.ok);
+  const saved = await deps.connections.replace({
+    ...(await loadConnection(deps, id)),
+    lastTest: result,
+    // A revoked or expired refresh token needs a person to consent again, not a configuration fix.
+    status: result.ok ? 'ready' : refreshTokenRevoked ? 'needs-attention' : 'invalid',
+    statusReason: result.ok
+      ? 'Tested successfully.'
+      : refreshTokenRevoked
+        ? `The stored authorisation was revoked or expired: open GET /api/connections/${id}/authorize to consent again (${firstFailure!.detail})`
+        : `Test failed: ${firstFailure!.name}: ${firstFailure!.detail}`,
+    updatedAt: now,
+  });
+  return { ...result, status: saved.status };
+}
+
+/** The gateway for a connection; a refresh token the identity platform rotates is stored encrypted. */
+export function tenantGateway(deps: TestConnectionDeps, connection: Connection): TenantGateway {
+  return deps.tenants.forConnection(connection, connectionSecrets(deps, connection), async (refreshToken) => {
+    const latest = await loadConnection(deps, connection.id);
+    await deps.connections.replace({ ...latest, refreshTokenCipher: deps.secrets.encrypt(refreshToken, secretAad(connection.id, 'refreshToken')) });
+  });
+}
+
+/**
+ * Which app secret is ours: Graph returns only a hint (the secret's first characters) for each password
+ * credential. Warns under 30 days, fails when expired.
+ */
+function secretExpiryCheck(all: ApplicationSecret[], secret: string, now: Date): TestCheck {
+  const ours = all.filter((s) => s.hint && secret.startsWith(s.hint) && s.endDateTime);
+  const candidates = ours.length > 0 ? ours : all.filter((s) => s.endDateTime);
+  if (candidates.length === 0) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: 'The app registration lists no client secret with an expiry date' };
+  // Of several secrets sharing a hint, the latest expiry is the optimistic reading; say which we used.
+  const chosen = candidates.reduce((a, b) => (Date.parse(a.endDateTime!) >= Date.parse(b.endDateTime!) ? a : b));
+  const expires = new Date(chosen.endDateTime!);
+  const days = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
+  const which = ours.length > 0 ? `The client secret${chosen.displayName ? ` "${chosen.displayName}"` : ''}` : 'No secret matches the configured one by hint; the latest-expiring secret';
+  if (days < 0) return { name: 'clientSecretExpiry', ok: false, detail: `${which} expired on ${expires.toISOString()}: create a new secret and update the connection` };
+  if (days < SECRET_WARNING_DAYS) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: `${which} expires in ${days} days (${expires.toISOString()}): rotate it soon` };
+  return { name: 'clientSecretExpiry', ok: true, detail: `${which} expires in ${days} days (${expires.toISOString()})` };
+}
+
+function describe(error: unknown): string {
+  if (isAppError(error)) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+

@@ -1,0 +1,33 @@
+// Shared Table Storage plumbing: tables created once per process, and SDK errors turned into the app's kinds.
+import { RestError } from '@azure/core-rest-pipeline';
+import type { TableClient } from '@azure/data-tables';
+import { AppError } from '../domain/errors.js';
+
+const created = new WeakMap<TableClient, Promise<void>>();
+
+/** Creates the table on first use in this process (createTable is idempotent on an existing table). */
+export function ensureTable(table: TableClient): Promise<void> {
+  let ready = created.get(table);
+  if (!ready) {
+    ready = table.createTable().catch((error: unknown) => {
+      created.delete(table);
+      throw classifyStorageError(error, `create table ${table.tableName}`);
+    });
+    created.set(table, ready);
+  }
+  return ready;
+}
+
+export const statusOf = (error: unknown) => (error instanceof RestError ? error.statusCode : undefined);
+
+/** Maps a storage SDK error to the app's taxonomy (ARCHITECTURE.md invariant 3). */
+export function classifyStorageError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error;
+  const status = statusOf(error);
+  const message = `Storage: ${what} failed${status ? ` (HTTP ${status})` : ''}: ${(error as Error)?.message?.split('\n')[0] ?? String(error)}`;
+  if (status === 404) return new AppError('not-found', 'storage-not-found', message);
+  if (status === 409 || status === 412) return new AppError('conflict', 'storage-conflict', message);
+  if (status === 429 || status === 503) return new AppError('throttled', 'storage-busy', message);
+  if (status === 400) return new AppError('invalid', 'storage-rejected', message);
+  return new AppError('transient', 'storage-unavailable', message);
+}
