@@ -88,18 +88,23 @@ export function tenantGateway(deps: TestConnectionDeps, connection: Connection):
 }
 
 /**
- * Which app secret is ours: Graph returns only a hint (the secret's first characters) for each password
- * credential. Warns under 30 days, fails when expired.
+ * Which app secret is ours: Graph returns only a hint (the secret's first three characters) for each password
+ * credential. When several share our hint we cannot tell them apart, so the earliest expiry is reported (a
+ * warning too many beats a connection that stops without one). Warns under 30 days, fails when expired.
  */
 function secretExpiryCheck(all: ApplicationSecret[], secret: string, now: Date): TestCheck {
-  const ours = all.filter((s) => s.hint && secret.startsWith(s.hint) && s.endDateTime);
-  const candidates = ours.length > 0 ? ours : all.filter((s) => s.endDateTime);
-  if (candidates.length === 0) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: 'The app registration lists no client secret with an expiry date' };
-  // Of several secrets sharing a hint, the latest expiry is the optimistic reading; say which we used.
-  const chosen = candidates.reduce((a, b) => (Date.parse(a.endDateTime!) >= Date.parse(b.endDateTime!) ? a : b));
+  const dated = all.filter((s) => s.endDateTime);
+  const ours = dated.filter((s) => s.hint && secret.startsWith(s.hint));
+  if (dated.length === 0) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: 'The app registration lists no client secret with an expiry date' };
+  const candidates = ours.length > 0 ? ours : dated;
+  const chosen = candidates.reduce((a, b) => (Date.parse(a.endDateTime!) <= Date.parse(b.endDateTime!) ? a : b));
   const expires = new Date(chosen.endDateTime!);
   const days = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
-  const which = ours.length > 0 ? `The client secret${chosen.displayName ? ` "${chosen.displayName}"` : ''}` : 'No secret matches the configured one by hint; the latest-expiring secret';
+  const name = chosen.displayName ? ` "${chosen.displayName}"` : '';
+  const which =
+    ours.length === 1 ? `The client secret${name}`
+    : ours.length > 1 ? `Of ${ours.length} client secrets sharing the configured one's first characters, the earliest-expiring${name}`
+    : `No client secret matches the configured one; the earliest-expiring${name}`;
   if (days < 0) return { name: 'clientSecretExpiry', ok: false, detail: `${which} expired on ${expires.toISOString()}: create a new secret and update the connection` };
   if (days < SECRET_WARNING_DAYS) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: `${which} expires in ${days} days (${expires.toISOString()}): rotate it soon` };
   return { name: 'clientSecretExpiry', ok: true, detail: `${which} expires in ${days} days (${expires.toISOString()})` };
