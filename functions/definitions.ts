@@ -1,6 +1,7 @@
 // Every function of the app, declared once. functions/index.ts registers these with Azure; the local host
 // (dev/host) serves the same list.
 import type { FunctionDefinition } from './define.js';
+import { adminConsentFunction } from './http/connections-admin-consent.js';
 import { authorizeConnectionFunction } from './http/connections-authorize.js';
 import { createConnectionFunction } from './http/connections-create.js';
 import { deleteConnectionFunction } from './http/connections-delete.js';
@@ -21,6 +22,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   deleteConnectionFunction,
   testConnectionFunction,
   authorizeConnectionFunction,
+  adminConsentFunction,
   oauthCallbackFunction,
   openApiFunction,
 ];

@@ -9,6 +9,8 @@ function content(o: CallbackOutcome | { outcome: 'unavailable' }): { status: num
   switch (o.outcome) {
     case 'authorized':
       return { status: 200, title: 'Connected to Microsoft 365', body: `Access for ${name} is authorised. Close this tab and run <b>Test connection</b> to finish the set-up.` };
+    case 'admin-consented':
+      return { status: 200, title: 'Permissions granted', body: `The application permissions for ${name} are granted for your organisation. Close this tab and run <b>Test connection</b>.` };
     case 'unknown-state':
       return { status: 400, title: 'This consent link is not valid', body: 'The response did not come from a consent request we started (it may be forged or from another installation). Start again from the connection’s <b>Authorize</b> button.' };
     case 'replayed-state':

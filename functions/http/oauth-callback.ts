@@ -12,6 +12,7 @@ export async function oauthCallback(request: HttpRequest, context: InvocationCon
     outcome = await completeAuthorization(services(), {
       state: q.get('state') ?? undefined,
       code: q.get('code') ?? undefined,
+      adminConsent: q.get('admin_consent') ?? undefined,
       error: q.get('error') ?? undefined,
       errorDescription: q.get('error_description') ?? undefined,
     });

@@ -135,6 +135,8 @@ export interface Connection {
   clientSecretUpdatedAt: string;
   refreshTokenCipher?: string;
   authorization: AuthorizationState;
+  /** When an administrator last granted the app's application permissions through the admin-consent link. */
+  adminConsent?: { at: string };
   /** The latest failed consent attempt (forged/replayed/expired state, denial, failed exchange). */
   lastAuthorizationError?: { at: string; error: string; description: string };
   lastTest?: TestResult;
@@ -189,6 +191,7 @@ export const connectionViewSchema = z.strictObject({
   statusReason: z.string().optional(),
   clientSecret: z.strictObject({ set: z.literal(true), updatedAt: z.string() }).describe('The secret itself is write-only'),
   authorization: authorizationSchema,
+  adminConsent: z.object({ at: z.string() }).nullable(),
   lastAuthorizationError: z.object({ at: z.string(), error: z.string(), description: z.string() }).nullable(),
   lastTest: z.object({ ok: z.boolean(), testedAt: z.string(), checks: z.array(testCheckSchema) }).nullable(),
   createdAt: z.string(),
@@ -217,6 +220,7 @@ export function connectionView(c: Connection): ConnectionView {
     ...(c.statusReason ? { statusReason: c.statusReason } : {}),
     clientSecret: { set: true, updatedAt: c.clientSecretUpdatedAt },
     authorization: c.authorization,
+    adminConsent: c.adminConsent ?? null,
     lastAuthorizationError: c.lastAuthorizationError ?? null,
     lastTest: c.lastTest ?? null,
     createdAt: c.createdAt,

@@ -20,6 +20,7 @@ export function kindOf(f: Pick<GraphFailure, 'status' | 'code'>): ErrorKind {
   const { status, code } = f;
   if (code === 'invalid_client' || code === 'unauthorized_client' || code === 'invalid_grant' || code === 'interaction_required' || code === 'consent_required') return 'unauthorized';
   if (code === 'invalid_scope' || code === 'invalid_request') return 'invalid';
+  if (code === 'network_error' || code === 'endpoints_resolution_error') return 'transient';
   if (status === undefined) return 'transient';
   if (status === 401 || status === 403) return 'unauthorized';
   if (status === 404) return 'not-found';
@@ -58,6 +59,9 @@ export function describeFailure(error: unknown): GraphFailure {
     return { status: error.status, code: error.error, message: firstLine(error.error_description ?? error.message) };
   }
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  // MSAL reports an unreachable or unresolvable authority only as a code plus a link.
+  const msal = /^(network_error|endpoints_resolution_error)\b/.exec(e?.message ?? '');
+  if (msal) return { code: msal[1], message: 'the identity platform could not be reached or did not answer with its OpenID configuration' };
   // Network-level failure (refused, reset, TLS, timeout): no HTTP status.
   const cause = e?.cause?.code ?? e?.cause?.message;
   return { message: firstLine(`${e?.message ?? String(error)}${cause ? ` (${cause})` : ''}`) };

@@ -106,7 +106,10 @@ class GraphTenantGateway implements TenantGateway {
     try {
       token = await this.credential.getToken(graphScope(this.connection));
     } catch (error) {
-      throw classifyGraphError(error, 'acquire-token');
+      const failure = classifyGraphError(error, 'acquire-token');
+      if (failure.kind !== 'transient') throw failure;
+      // Say where we tried: a wrong cloud or authority override is the usual cause.
+      throw new AppError(failure.kind, failure.code, `${failure.message} (authority ${resolveEndpoints(this.connection).authority})`, failure.details);
     }
     if (!token) throw new AppError('unauthorized', 'no-token', 'The identity platform returned no access token');
     const claims = decodeJwt(token.token) as { roles?: unknown; scp?: unknown };

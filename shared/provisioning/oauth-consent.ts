@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CLOUDS, resolveEndpoints, type AuthorizationState } from '../domain/connection.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { connectionSecrets, loadConnection, secretAad, type ConnectionDeps } from './connections.js';
-import type { OAuthClient, OAuthStateRepository } from './ports.js';
+import type { OAuthClient, OAuthStateRecord, OAuthStateRepository } from './ports.js';
 
 export const STATE_TTL_MS = 10 * 60_000;
 
@@ -20,12 +20,8 @@ const verifierAad = (stateHash: string) => `oauth-state:${stateHash}:codeVerifie
 /** Delegated access to Graph plus a refresh token; `.default` asks for what the app registration lists. */
 const consentScope = (cloud: keyof typeof CLOUDS) => `${CLOUDS[cloud].graphEndpoint}/.default offline_access`;
 
-/** Where to send the admin's browser to consent. */
-export async function startAuthorization(deps: ConsentDeps, connectionId: string, redirectUri: string): Promise<{ authorizeUrl: string; expiresAt: string }> {
-  const connection = await loadConnection(deps, connectionId);
-  if (connection.authMode !== 'authorization_code') {
-    throw new AppError('conflict', 'not-authorization-code', 'This connection uses client credentials; it needs no browser consent (grant admin consent to the app registration instead)', { connectionId });
-  }
+/** A new state for `purpose`, stored (hashed) with the PKCE verifier; returns the state and the verifier's challenge. */
+async function issueState(deps: ConsentDeps, connectionId: string, redirectUri: string, purpose: OAuthStateRecord['purpose']) {
   const state = randomBytes(32).toString('base64url');
   const stateHash = hashState(state);
   const pkce = await deps.oauth.newPkce();
@@ -33,31 +29,56 @@ export async function startAuthorization(deps: ConsentDeps, connectionId: string
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
   await deps.oauthStates.save({
     stateHash,
+    purpose,
     connectionId,
     verifierCipher: deps.secrets.encrypt(pkce.verifier, verifierAad(stateHash)),
     redirectUri,
     createdAt: now.toISOString(),
     expiresAt,
   });
+  return { state, codeChallenge: pkce.challenge, expiresAt };
+}
+
+/** Where to send the admin's browser to consent. */
+export async function startAuthorization(deps: ConsentDeps, connectionId: string, redirectUri: string): Promise<{ authorizeUrl: string; expiresAt: string }> {
+  const connection = await loadConnection(deps, connectionId);
+  if (connection.authMode !== 'authorization_code') {
+    throw new AppError('conflict', 'not-authorization-code', `This connection uses client credentials; it needs no browser sign-in. To grant its application permissions use GET /api/connections/${connectionId}/admin-consent`, { connectionId });
+  }
+  const { state, codeChallenge, expiresAt } = await issueState(deps, connectionId, redirectUri, 'authorize');
   const authorizeUrl = deps.oauth.authorizationUrl({
     endpoints: resolveEndpoints(connection),
     clientId: connection.clientId,
     redirectUri,
     scope: consentScope(connection.cloud),
     state,
-    codeChallenge: pkce.challenge,
+    codeChallenge,
   });
   return { authorizeUrl, expiresAt };
 }
 
+/**
+ * The admin-consent link (identity platform `/{tenant}/v2.0/adminconsent`): an administrator grants the
+ * application permissions the app registration lists, for this tenant.
+ */
+export async function startAdminConsent(deps: ConsentDeps, connectionId: string, redirectUri: string): Promise<{ adminConsentUrl: string; expiresAt: string }> {
+  const connection = await loadConnection(deps, connectionId);
+  const { state, expiresAt } = await issueState(deps, connectionId, redirectUri, 'admin-consent');
+  const url = new URL(`${resolveEndpoints(connection).authority}/v2.0/adminconsent`);
+  url.search = new URLSearchParams({ client_id: connection.clientId, scope: `${CLOUDS[connection.cloud].graphEndpoint}/.default`, redirect_uri: redirectUri, state }).toString();
+  return { adminConsentUrl: url.toString(), expiresAt };
+}
+
 export type CallbackOutcome =
-  | { outcome: 'authorized'; connectionId: string; connectionName: string }
+  | { outcome: 'authorized' | 'admin-consented'; connectionId: string; connectionName: string }
   | { outcome: 'unknown-state' }
   | { outcome: 'replayed-state' | 'expired-state'; connectionId: string; connectionName?: string }
   | { outcome: 'denied' | 'provider-error' | 'exchange-failed'; connectionId: string; connectionName: string; error: string; description: string };
 
 export interface CallbackParams {
   state?: string | undefined;
+  /** Admin consent answers `admin_consent=True` instead of a code. */
+  adminConsent?: string | undefined;
   code?: string | undefined;
   error?: string | undefined;
   errorDescription?: string | undefined;
@@ -84,7 +105,18 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
   if (!connection) return { outcome: 'unknown-state' };
   const named = { connectionId, connectionName: connection.name };
 
-  if (params.error || !params.code) {
+  if (record.purpose === 'admin-consent' && !params.error && params.adminConsent?.toLowerCase() === 'true') {
+    const latest = await loadConnection(deps, connectionId);
+    await deps.connections.replace({
+      ...latest,
+      adminConsent: { at: now.toISOString() },
+      status: 'draft',
+      statusReason: 'Application permissions granted: run POST /api/connections/{id}/test to make it ready.',
+      updatedAt: now.toISOString(),
+    });
+    return { outcome: 'admin-consented', ...named };
+  }
+  if (params.error || !params.code || record.purpose === 'admin-consent') {
     const error = params.error ?? 'missing_code';
     const description = params.errorDescription ?? 'The identity platform returned neither a code nor an error';
     await recordFailure(deps, connectionId, error, description);

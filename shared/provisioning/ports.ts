@@ -26,6 +26,8 @@ export interface ConnectionRepository {
 export interface OAuthStateRecord {
   /** SHA-256 of the state value: the state itself is never stored. */
   stateHash: string;
+  /** Delegated consent (authorization code + PKCE) or an admin granting the app's application permissions. */
+  purpose: 'authorize' | 'admin-consent';
   connectionId: string;
   verifierCipher: string;
   redirectUri: string;

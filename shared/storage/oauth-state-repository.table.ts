@@ -25,6 +25,7 @@ export class TableOAuthStateRepository implements OAuthStateRepository {
       const e = await this.table.getEntity<Omit<OAuthStateRecord, 'stateHash' | 'etag'>>(PARTITION, stateHash);
       return {
         stateHash,
+        purpose: e.purpose,
         connectionId: e.connectionId,
         verifierCipher: e.verifierCipher,
         redirectUri: e.redirectUri,
