@@ -90,6 +90,17 @@ export async function deleteConnection(deps: Pick<ConnectionDeps, 'connections'>
   return { deleted: true, id };
 }
 
+/** The connection with every secret re-encrypted under the active key (after a key rotation). */
+export function rewrapSecrets(deps: Pick<ConnectionDeps, 'secrets'>, c: Connection): Connection {
+  const rewrap = (cipher: string, field: 'clientSecret' | 'refreshToken') =>
+    deps.secrets.needsRewrap(cipher) ? deps.secrets.encrypt(deps.secrets.decrypt(cipher, secretAad(c.id, field)), secretAad(c.id, field)) : cipher;
+  return {
+    ...c,
+    clientSecretCipher: rewrap(c.clientSecretCipher, 'clientSecret'),
+    ...(c.refreshTokenCipher ? { refreshTokenCipher: rewrap(c.refreshTokenCipher, 'refreshToken') } : {}),
+  };
+}
+
 /** The connection's secrets in clear text, for the adapters that use them. */
 export function connectionSecrets(deps: Pick<ConnectionDeps, 'secrets'>, c: Connection): ConnectionSecrets {
   return {

@@ -10,6 +10,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface SecretProtector {
   encrypt(plaintext: string, associatedData: string): string;
   decrypt(ciphertext: string, associatedData: string): string;
+  /** True when the value was encrypted with a key that is no longer the active one. */
+  needsRewrap(ciphertext: string): boolean;
 }
 
 export interface ConnectionRepository {

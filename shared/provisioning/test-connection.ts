@@ -3,7 +3,7 @@
 // The result is stored on the connection and sets its status: ready, or invalid with the reason.
 import { REQUIRED_PERMISSIONS, type Connection, type TestCheck, type TestResult } from '../domain/connection.js';
 import { isAppError } from '../domain/errors.js';
-import { connectionSecrets, loadConnection, secretAad, type ConnectionDeps } from './connections.js';
+import { connectionSecrets, loadConnection, rewrapSecrets, secretAad, type ConnectionDeps } from './connections.js';
 import type { ApplicationSecret, TenantGateway, TenantGatewayFactory } from './ports.js';
 
 export interface TestConnectionDeps extends ConnectionDeps {
@@ -64,8 +64,9 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
   const now = deps.clock.now().toISOString();
   const result: TestResult = { ok: checks.every((c) => c.ok), testedAt: now, checks };
   const firstFailure = checks.find((c) => !c.ok);
+  // Testing reads every secret anyway: a good moment to move them to the active key after a rotation.
   const saved = await deps.connections.replace({
-    ...(await loadConnection(deps, id)),
+    ...rewrapSecrets(deps, await loadConnection(deps, id)),
     lastTest: result,
     // A revoked or expired refresh token needs a person to consent again, not a configuration fix.
     status: result.ok ? 'ready' : refreshTokenRevoked ? 'needs-attention' : 'invalid',
