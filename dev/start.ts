@@ -8,6 +8,7 @@ import { startAzurite, stopChild, type RunningAzurite } from './azurite.js';
 import { DEV_TLS_DIR, REPO_ROOT } from './paths.js';
 import { ensureDevCertificates } from './tls/dev-certificates.js';
 import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
+import { buildReadyInfo, startSimulatedTenant, type RunningSimulatedTenant } from './m365-sim/server.js';
 
 const port = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -20,18 +21,20 @@ const port = (name: string, fallback: number) => {
 async function main() {
   const ports = {
     host: port('PORT', 7071),
+    tenant: port('M365_SIM_PORT', 7443),
     blob: port('AZURITE_BLOB_PORT', 10000),
     queue: port('AZURITE_QUEUE_PORT', 10001),
     table: port('AZURITE_TABLE_PORT', 10002),
   };
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
 
-  const started: { azurite?: RunningAzurite; host?: ChildProcess } = {};
+  const started: { azurite?: RunningAzurite; tenant?: RunningSimulatedTenant; host?: ChildProcess } = {};
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     if (started.host) await stopChild(started.host, 15_000);
+    await started.tenant?.close();
     await started.azurite?.stop();
     process.exit(code);
   };
@@ -50,6 +53,12 @@ async function main() {
     );
   }
   const storageConnectionString = started.azurite.connectionString;
+  try {
+    started.tenant = await startSimulatedTenant({ port: ports.tenant, tls: { cert: certs.serverCert, key: certs.serverKey } });
+  } catch (error) {
+    throw new Error(`The simulated tenant could not start (port ${ports.tenant} busy? set M365_SIM_PORT): ${(error as Error).message}`);
+  }
+  const tenant = buildReadyInfo(started.tenant, certs.caCertPath);
   // Azurite keeps nothing after a restart, so a key made for this run is enough unless one is configured.
   const encryptionKeys = process.env.SECRETS_ENCRYPTION_KEYS || generateEncryptionKeyEntry('local');
 
@@ -89,6 +98,8 @@ async function main() {
       'm365-provisioner is running offline:',
       `  Functions host   ${hostReady.hostUrl}/api   (function key: ${hostReady.functionKey})`,
       `  Health           ${hostReady.hostUrl}/api/health`,
+      `  Simulated M365   ${tenant.authorityHost} (login + Graph; controls under /_sim/)`,
+      ...tenant.tenants.map((t) => `    tenant ${t.tenantId} (${t.domains.join(', ')}): clientId ${t.clientId}, clientSecret ${t.clientSecret}`),
       `  Azurite          blob ${started.azurite.ports.blob}, queue ${started.azurite.ports.queue}, table ${started.azurite.ports.table} (in memory)`,
       `  Local CA         ${certs.caCertPath}`,
       'Press Ctrl-C to stop.',
@@ -102,6 +113,9 @@ async function main() {
       functionKey: hostReady.functionKey,
       storageConnectionString,
       azurite: started.azurite.ports,
+      authorityHost: tenant.authorityHost,
+      graphBaseUrl: tenant.graphBaseUrl,
+      tenants: tenant.tenants,
       caCertPath: certs.caCertPath,
     }),
   );

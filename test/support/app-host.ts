@@ -2,11 +2,12 @@
 // against the suite's Azurite. Keeps every log record and response body so tests can assert on them
 // (including that no secret ever appears in either).
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { LogRecord } from '../../dev/host/host-logger.js';
 import { readHostJson } from '../../dev/host/host-settings.js';
 import { startLocalHost, type RunningLocalHost } from '../../dev/host/local-host.js';
 import { REPO_ROOT } from '../../dev/paths.js';
+import { startTestTenant, type TestTenant } from './simulated-tenant.js';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -67,4 +68,21 @@ export async function startAppHost(): Promise<AppHost> {
     },
     stop: () => host.stop(),
   };
+}
+
+/**
+ * For a test file: the simulated tenant and the app host, started before its tests and stopped after.
+ * Read `.app` and `.sim` inside tests (they are set once beforeAll has run).
+ */
+export function useAppWithTenant(): { app: AppHost; sim: TestTenant } {
+  const ctx = {} as { app: AppHost; sim: TestTenant };
+  beforeAll(async () => {
+    ctx.sim = await startTestTenant();
+    ctx.app = await startAppHost();
+  });
+  afterAll(async () => {
+    await ctx.app?.stop();
+    await ctx.sim?.close();
+  });
+  return ctx;
 }

@@ -1,0 +1,59 @@
+// Everything one running simulator shares between its identity, Graph and control surfaces.
+import type { SimClock } from './clock.js';
+import type { FaultInjector } from './faults.js';
+import type { SigningKeys } from './identity/signing.js';
+import type { RequestLog } from './request-log.js';
+import type { ParsedSeed } from './seed.js';
+import type { DirectoryState } from './state.js';
+import type { ThrottleModel } from './throttling.js';
+
+export interface SimSettings {
+  throttling: boolean;
+  timeScale: number;
+  /** Eventual consistency: new objects stay out of lists/filters this long (0 = off). */
+  replicationDelayMs: number;
+}
+
+/** How the (absent) signed-in user answers the authorize and adminconsent pages. */
+export interface InteractiveBehaviour {
+  decision: 'approve' | 'deny';
+  /** Who signs in; defaults to the tenant's admin (seed adminUserPrincipalName) or login_hint. */
+  userPrincipalName?: string;
+}
+
+export interface AuthCodeGrant {
+  tenantId: string;
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  userId: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+  nonce?: string;
+  issuedAt: number;
+  redeemed: boolean;
+}
+
+export interface RefreshGrant {
+  tenantId: string;
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  lastUsedAt: number;
+}
+
+export interface SimContext {
+  /** https://127.0.0.1:<port>, known once listening. */
+  baseUrl: string;
+  clock: SimClock;
+  directory: DirectoryState;
+  seed: ParsedSeed;
+  keys: SigningKeys;
+  settings: SimSettings;
+  log: RequestLog;
+  faults: FaultInjector;
+  throttle: ThrottleModel;
+  interactive: InteractiveBehaviour;
+  authCodes: Map<string, AuthCodeGrant>;
+  refreshTokens: Map<string, RefreshGrant>;
+}

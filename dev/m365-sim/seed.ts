@@ -1,0 +1,146 @@
+// The seed document: what a simulated tenant holds when it starts or is reset. Validated with zod so a
+// typo in a hand-written seed fails fast with the path of the bad field instead of a confusing 500 later.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const guid = z.guid();
+
+const secretSchema = z
+  .object({
+    keyId: guid,
+    displayName: z.string().optional(),
+    /** Dev-only secret value. Graph never returns it; passwordCredentials expose only `hint`. */
+    value: z.string().min(8),
+    startDateTime: z.iso.datetime().optional(),
+    /** Absolute expiry… */
+    endDateTime: z.iso.datetime().optional(),
+    /** …or relative to the moment the seed is loaded (lets a committed seed keep a "expires soon" secret). */
+    expiresInDays: z.number().optional(),
+  })
+  .refine((s) => (s.endDateTime === undefined) !== (s.expiresInDays === undefined), {
+    message: 'give exactly one of endDateTime or expiresInDays',
+  });
+
+const applicationSchema = z.object({
+  appId: guid,
+  /** Object id of the application registration (GET /applications/{id}); derived when absent. */
+  id: guid.optional(),
+  displayName: z.string().min(1),
+  secrets: z.array(secretSchema).default([]),
+  /** Graph application permissions granted (admin-consented) in this tenant → the `roles` claim. */
+  applicationPermissions: z.array(z.string()).default([]),
+  /** Delegated scopes already consented in this tenant → `scp` for `.default` requests. */
+  delegatedScopes: z.array(z.string()).default([]),
+  redirectUris: z.array(z.url()).default([]),
+});
+
+const assignedLicenseSchema = z.object({ skuId: guid, disabledPlans: z.array(guid).default([]) });
+
+const skuSchema = z.object({
+  skuId: guid,
+  skuPartNumber: z.string().min(1),
+  prepaidUnits: z.object({
+    enabled: z.number().int().min(0),
+    suspended: z.number().int().min(0).default(0),
+    warning: z.number().int().min(0).default(0),
+    lockedOut: z.number().int().min(0).default(0),
+  }),
+  /** Seats consumed by people outside the simulated user list (added to the assignments we count). */
+  consumedUnits: z.number().int().min(0).default(0),
+  servicePlans: z.array(z.object({ servicePlanId: guid, servicePlanName: z.string() })).default([]),
+});
+
+/** Users are Graph user objects (any writable property) plus optional direct licenses. */
+const userSchema = z.looseObject({
+  id: guid.optional(),
+  userPrincipalName: z.string().includes('@'),
+  displayName: z.string().min(1),
+  accountEnabled: z.boolean().default(true),
+  assignedLicenses: z.array(assignedLicenseSchema).optional(),
+  /** Holds a privileged directory role: sensitive properties need a higher role to change. */
+  isPrivileged: z.boolean().optional(),
+});
+
+const groupSchema = z.looseObject({
+  id: guid.optional(),
+  displayName: z.string().min(1),
+  mailNickname: z.string().min(1),
+  mailEnabled: z.boolean().default(false),
+  securityEnabled: z.boolean().default(true),
+  groupTypes: z.array(z.string()).default([]),
+  /** Members by id or userPrincipalName. */
+  members: z.array(z.string()).default([]),
+  /** Group-based licensing: members inherit these (licenseAssignmentStates[].assignedByGroup). */
+  assignedLicenses: z.array(assignedLicenseSchema).default([]),
+});
+
+const tenantSchema = z.object({
+  id: guid,
+  displayName: z.string().min(1),
+  /** Graph throttling size class (S < 50 users, M 50–500, L > 500); derived from the user count when absent. */
+  sizeClass: z.enum(['small', 'medium', 'large']).optional(),
+  verifiedDomains: z
+    .array(
+      z.object({
+        name: z.string().min(3),
+        isDefault: z.boolean().default(false),
+        isInitial: z.boolean().default(false),
+        type: z.enum(['Managed', 'Federated']).default('Managed'),
+      }),
+    )
+    .min(1)
+    .refine((d) => d.filter((x) => x.isInitial).length === 1, { message: 'exactly one domain must be isInitial' }),
+  /** Who "signs in" at the authorize / adminconsent endpoints (the simulator has no login UI). */
+  adminUserPrincipalName: z.string().includes('@'),
+  applications: z.array(applicationSchema).default([]),
+  subscribedSkus: z.array(skuSchema).default([]),
+  users: z.array(userSchema).default([]),
+  groups: z.array(groupSchema).default([]),
+  /** Bulk users generated at load (`user00001@<default domain>` …), for scale tests. */
+  generateUsers: z.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const seedDocumentSchema = z.object({ tenants: z.array(tenantSchema).min(1) }).superRefine((doc, ctx) => {
+  const ids = new Set<string>();
+  doc.tenants.forEach((t, i) => {
+    if (ids.has(t.id.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: 'duplicate tenant id' });
+    ids.add(t.id.toLowerCase());
+    const upns = new Set(t.users.map((u) => u.userPrincipalName.toLowerCase()));
+    if (!upns.has(t.adminUserPrincipalName.toLowerCase())) {
+      ctx.addIssue({ code: 'custom', path: ['tenants', i, 'adminUserPrincipalName'], message: 'must be one of the tenant users' });
+    }
+  });
+});
+
+export type SeedDocument = z.input<typeof seedDocumentSchema>;
+export type ParsedSeed = z.output<typeof seedDocumentSchema>;
+export type SeedTenant = ParsedSeed['tenants'][number];
+export type SeedApplication = SeedTenant['applications'][number];
+export type SeedSku = SeedTenant['subscribedSkus'][number];
+export type SeedUser = SeedTenant['users'][number];
+export type SeedGroup = SeedTenant['groups'][number];
+
+export class SeedError extends Error {}
+
+export function parseSeed(input: unknown, source = 'seed'): ParsedSeed {
+  const result = seedDocumentSchema.safeParse(input);
+  if (!result.success) throw new SeedError(`invalid ${source}:\n${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+export function loadSeedFile(path: string): ParsedSeed {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new SeedError(`cannot read seed ${path}: ${(e as Error).message}`);
+  }
+  return parseSeed(json, path);
+}
+
+export const DEFAULT_SEED_PATH = new URL('./default-seed.json', import.meta.url);
+
+export function loadDefaultSeed(): ParsedSeed {
+  return loadSeedFile(fileURLToPath(DEFAULT_SEED_PATH));
+}
