@@ -7,7 +7,7 @@ export interface LoggedRequest {
   at: string;
   surface: 'graph' | 'identity' | 'batch-item';
   method: string;
-  /** Path and query as received (graph: starting at /v1.0). Token requests log grant_type, never secrets. */
+  /** Path and query as received (graph: starting at /v1.0). Token requests log grant_type, never secrets or bodies. */
   path: string;
   tenantId?: string;
   appId?: string;
@@ -21,6 +21,8 @@ export interface LoggedRequest {
   resourceUnits?: number;
   /** What a fault rule did to this request, if anything. */
   fault?: string;
+  /** Graph requests: the JSON body as received, passwords redacted. */
+  body?: unknown;
 }
 
 const MAX_ENTRIES = 20_000;

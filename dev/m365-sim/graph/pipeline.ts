@@ -124,6 +124,7 @@ export async function handleGraphRequest(ctx: SimContext, req: GraphRequest): Pr
     batchRequestId: req.batchRequestId,
     resourceUnits,
     fault: faultNote,
+    ...(req.body !== undefined ? { body: redactSecrets(req.body) } : {}),
   });
   return response;
 }
@@ -139,4 +140,13 @@ function findRoute(method: string, path: string) {
   if (pathMatched) throw new GraphError(405, 'Request_BadRequest', `The HTTP method '${method}' is not supported for '${path}'.`);
   const segment = path.split('/').filter(Boolean)[0] ?? '';
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+}
+
+/** Request bodies go to the log with passwords replaced: tests assert on what was sent, never on secrets. */
+export function redactSecrets(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(redactSecrets);
+  if (body === null || typeof body !== 'object') return body;
+  return Object.fromEntries(
+    Object.entries(body).map(([key, value]) => [key, /password|secret/i.test(key) && typeof value === 'string' ? '[redacted]' : redactSecrets(value)]),
+  );
 }

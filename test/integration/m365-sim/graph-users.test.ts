@@ -203,3 +203,17 @@ describe('several tenants at once', () => {
     expect((await graph.api('/users').get()).value).toHaveLength(3);
   });
 });
+
+describe('request log (/_sim/requests)', () => {
+  it('records method, path, status, app and the JSON body of Graph requests, with passwords redacted', async () => {
+    const since = (await sim.controls.requests()).at(-1)?.seq ?? 0;
+    const body = newUserBody(`logged.user@${c.domain}`);
+    const created = (await graph.api('/users').post(body)) as { id: string };
+    await graph.api(`/users/${created.id}`).patch({ jobTitle: 'Engineer' });
+    const [post, patch] = await sim.controls.requests({ since, surface: 'graph' });
+    expect(post).toMatchObject({ method: 'POST', path: '/v1.0/users', status: 201, appId: c.fullApp.clientId, tenantId: c.tenantId });
+    expect(post!.body).toMatchObject({ userPrincipalName: body.userPrincipalName, passwordProfile: { password: '[redacted]' } });
+    expect(JSON.stringify(post)).not.toContain(body.passwordProfile.password);
+    expect(patch).toMatchObject({ method: 'PATCH', path: `/v1.0/users/${created.id}`, status: 204, body: { jobTitle: 'Engineer' } });
+  });
+});

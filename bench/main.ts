@@ -1,0 +1,37 @@
+// `npm run bench [-- <scenario> …]`: benchmark scripts that print figures (never timed assertions in tests).
+// Results are printed as a table and written as JSON under bench/results/.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEV_TLS_DIR, REPO_ROOT } from '../dev/paths.js';
+import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
+
+const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
+  'sim-scale': async () => (await import('./sim-scale.js')).run(),
+};
+
+// Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
+const certs = await ensureDevCertificates(DEV_TLS_DIR);
+if (process.env.NODE_EXTRA_CA_CERTS !== certs.caCertPath) {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: certs.caCertPath },
+  });
+  process.exit(child.status ?? 1);
+}
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const unknown = wanted.filter((w) => !scenarios[w]);
+if (unknown.length) {
+  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
+  process.exit(2);
+}
+const resultsDir = join(REPO_ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
+  console.log(`\n== ${name}`);
+  const result = await scenarios[name]!();
+  const record = { scenario: name, at: new Date().toISOString(), node: process.version, machine: { cpus: (await import('node:os')).cpus().length }, ...result };
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`(written to bench/results/${name}.json)`);
+}
