@@ -10,6 +10,15 @@ import { listConnectionsFunction } from './http/connections-list.js';
 import { testConnectionFunction } from './http/connections-test.js';
 import { updateConnectionFunction } from './http/connections-update.js';
 import { healthFunction } from './http/health.js';
+import { submitChangesFunction } from './http/changes-submit.js';
+import { queryLogsFunction } from './http/logs-query.js';
+import { mappingFunction } from './http/mapping.js';
+import { settingsFunction } from './http/settings.js';
+import { getUserFunction } from './http/users-get.js';
+import { provisionUserFunction } from './http/users-provision.js';
+import { retryUserFunction } from './http/users-retry.js';
+import { applyOperationFunction } from './queue/apply-operation.js';
+import { recordPoisonedFunction } from './queue/record-poisoned.js';
 import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
 
@@ -25,4 +34,13 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   adminConsentFunction,
   oauthCallbackFunction,
   openApiFunction,
+  mappingFunction,
+  settingsFunction,
+  submitChangesFunction,
+  getUserFunction,
+  provisionUserFunction,
+  retryUserFunction,
+  queryLogsFunction,
+  applyOperationFunction,
+  recordPoisonedFunction,
 ];

@@ -18,15 +18,20 @@ const STATUS: Record<ErrorKind, number> = {
 
 /** The request body as JSON, validated by `schema`; bad JSON or fields become a 400 naming them. */
 export async function readBody<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.infer<S>> {
+  const json = await readOptionalJson(request);
+  if (json === undefined) throw new ValidationError([{ field: '(body)', message: 'is required (a JSON object)' }], 'The request body is empty');
+  return parseOrThrow(schema, json);
+}
+
+/** The JSON body if there is one (undefined for an empty body); bad JSON is a 400. */
+export async function readOptionalJson(request: HttpRequest): Promise<unknown> {
   const text = await request.text();
-  let json: unknown;
+  if (text.trim() === '') return undefined;
   try {
-    json = text.trim() === '' ? undefined : JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new ValidationError([{ field: '(body)', message: `is not valid JSON: ${(error as Error).message}` }], 'The request body is not valid JSON');
   }
-  if (json === undefined) throw new ValidationError([{ field: '(body)', message: 'is required (a JSON object)' }], 'The request body is empty');
-  return parseOrThrow(schema, json);
 }
 
 /** Wraps a handler so every failure answers problem+json; unexpected ones are logged and answered 500. */

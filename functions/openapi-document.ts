@@ -2,7 +2,11 @@
 // auth) and the zod schemas that validate requests and shape responses, so it cannot drift from either.
 // Every HTTP function must have an entry below; a test checks the document against the declarations.
 import { z } from 'zod';
+import { changeSchema } from '../shared/domain/change.js';
 import { connectionCreateSchema, connectionUpdateSchema, connectionViewSchema, testResultSchema } from '../shared/domain/connection.js';
+import { mappingSchema } from '../shared/domain/mapping/mapping.js';
+import { syncSettingsSchema } from '../shared/domain/sync-settings.js';
+import { logQuerySchema } from '../shared/provisioning/operations.js';
 import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
 
 const problemSchema = z
@@ -20,6 +24,8 @@ const healthSchema = z.object({ status: z.literal('healthy'), checks: z.array(z.
 interface Operation {
   summary: string;
   request?: z.ZodType;
+  /** Query parameters, from the schema that validates them. */
+  query?: z.ZodObject;
   responses: Record<number, { description: string; schema?: z.ZodType; html?: true; redirect?: true }>;
 }
 
@@ -38,6 +44,17 @@ export const OPERATIONS: Record<string, Operation> = {
   'connections-admin-consent': { summary: 'Admin-consent link: redirects an administrator to grant the app registration\'s application permissions', responses: { 302: { description: 'Redirect to the adminconsent endpoint', redirect: true }, 404: common[404] } },
   'oauth-callback': { summary: 'Where the identity platform sends the browser back after consent', responses: { 200: { description: 'Authorised or permissions granted (HTML page)', html: true }, 400: { description: 'Unknown, replayed or expired state (HTML page)', html: true }, 403: { description: 'Consent declined (HTML page)', html: true }, 502: { description: 'Code exchange failed (HTML page)', html: true }, 503: { description: 'Could not record the outcome (HTML page)', html: true } } },
   openapi: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document' } } },
+  'connections-mapping': { summary: 'Read (GET) or replace (PUT) the field mapping; PUT is refused unless the mapping can create a valid user', request: mappingSchema, responses: { 200: { description: 'The mapping', schema: z.object({ mapping: mappingSchema, isDefault: z.boolean() }) }, ...common } },
+  'connections-settings': { summary: 'Read (GET) or replace (PUT) the sync policy; settings left out take their defaults', request: syncSettingsSchema, responses: { 200: { description: 'The settings', schema: syncSettingsSchema }, ...common } },
+  'changes-submit': {
+    summary: 'Submit one change, or {changes:[…]} (up to 1,000); every change is validated before any is enqueued',
+    request: z.union([changeSchema.partial({ connectionId: true }), z.object({ changes: z.array(changeSchema.partial({ connectionId: true })).max(1000) })]),
+    responses: { 202: { description: 'Enqueued', schema: z.object({ operations: z.array(z.object({ operationId: z.string(), externalId: z.string(), version: z.number() })) }) }, 400: problem('Names each invalid change and field (changes.N.field); nothing was enqueued'), 404: common[404] },
+  },
+  'users-get': { summary: 'A user of the connection: desired state, link to the Microsoft 365 account, status, last error', responses: { 200: { description: 'The user' }, 404: problem('No change received for this user') } },
+  'users-provision': { summary: 'Provision on demand: run the operation now (posted change, or the current desired state) and answer the step trace', responses: { 200: { description: 'Outcome with trace' }, 400: common[400], 404: problem('No change received for this user'), 429: problem('Throttled by Graph (Retry-After)'), 503: problem('Graph unavailable') } },
+  'users-retry': { summary: 'Put a failed or held operation back on the queue', responses: { 202: { description: 'Enqueued', schema: z.object({ operationId: z.string(), version: z.number() }) }, 404: common[404], 409: problem('Nothing to retry') } },
+  'logs-query': { summary: 'Provisioning log, newest first (filters: externalId, status, action, since, until; limit, continuation)', query: logQuerySchema, responses: { 200: { description: 'Records and a continuation token' }, ...common } },
 };
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
@@ -49,14 +66,17 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
     const op = OPERATIONS[fn.name];
     if (!op) throw new Error(`HTTP function "${fn.name}" has no OpenAPI description in functions/openapi-document.ts`);
     const path = `/api/${fn.route.replace(/\{\*?([A-Za-z0-9_]+)(:[a-z]+)?\??\}/g, '{$1}')}`;
-    const parameters = [...fn.route.matchAll(/\{\*?([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: Record<string, unknown>[] = [...fn.route.matchAll(/\{\*?([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const [name, schema] of Object.entries(op.query?.shape ?? {})) {
+      parameters.push({ name, in: 'query', required: false, schema: jsonSchema(schema as z.ZodType, 'input') });
+    }
     for (const method of fn.methods) {
       (paths[path] ??= {})[method.toLowerCase()] = {
         operationId: fn.name,
         summary: op.summary,
         ...(parameters.length ? { parameters } : {}),
         ...(fn.authLevel === 'anonymous' ? { security: [] } : {}),
-        ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.request, 'input') } } } } : {}),
+        ...(op.request && method !== 'GET' ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.request, 'input') } } } } : {}),
         responses: Object.fromEntries(
           Object.entries(op.responses).map(([status, r]) => [
             status,

@@ -6,9 +6,13 @@ import { systemClock } from '../shared/provisioning/ports.js';
 import { SecretCipher } from '../shared/security/secret-cipher.js';
 import { TableConnectionRepository } from '../shared/storage/connection-repository.table.js';
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
-import { tableClient } from '../shared/storage/storage-clients.js';
+import { PROVISIONING_QUEUE } from '../shared/domain/change.js';
+import { StorageOperationQueue } from '../shared/storage/operation-queue.queue.js';
+import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
+import { queueClient, tableClient } from '../shared/storage/storage-clients.js';
+import { TableUserStateRepository } from '../shared/storage/user-state-repository.table.js';
 
-export const TABLES = { connections: 'connections', oauthStates: 'oauthstates' } as const;
+export const TABLES = { connections: 'connections', oauthStates: 'oauthstates', users: 'users', logs: 'provisioninglogs' } as const;
 
 function build() {
   const config = getConfig();
@@ -21,6 +25,9 @@ function build() {
     oauthStates: new TableOAuthStateRepository(tableClient(storage, TABLES.oauthStates)),
     oauth: oauthClient,
     tenants: new GraphTenantGatewayFactory(),
+    users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
+    log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
+    queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE)),
   };
 }
 

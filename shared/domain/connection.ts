@@ -1,6 +1,8 @@
 // A connection is one target Microsoft 365 tenant (Zoho's "application", PingOne's "provisioning connection").
 // The schemas here are the API contract (they also generate the OpenAPI document).
 import { z } from 'zod';
+import type { Mapping } from './mapping/mapping.js';
+import type { SyncSettings } from './sync-settings.js';
 
 export const CLOUDS = {
   global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
@@ -140,6 +142,10 @@ export interface Connection {
   /** The latest failed consent attempt (forged/replayed/expired state, denial, failed exchange). */
   lastAuthorizationError?: { at: string; error: string; description: string };
   lastTest?: TestResult;
+  /** Field mapping; the default mapping applies until one is saved. */
+  mapping?: Mapping;
+  /** Sync policy; defaults apply to anything not saved. */
+  settings?: Partial<SyncSettings>;
   createdAt: string;
   updatedAt: string;
   etag?: string;
@@ -228,4 +234,10 @@ export function connectionView(c: Connection): ConnectionView {
   };
 }
 
-export const testResultSchema = z.object({ ok: z.boolean(), testedAt: z.string(), checks: z.array(testCheckSchema), status: z.enum(connectionStatuses) });
+export const testResultSchema = z.object({
+  ok: z.boolean(),
+  testedAt: z.string(),
+  checks: z.array(testCheckSchema),
+  status: z.enum(connectionStatuses),
+  releasedOperations: z.number().int().optional().describe('Held operations put back on the queue now that the connection is ready'),
+});

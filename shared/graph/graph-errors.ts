@@ -10,14 +10,18 @@ export interface GraphFailure {
   status?: number;
   /** Graph's error.code or the identity platform's `error`. */
   code?: string;
+  /** Graph's error.details[].code (e.g. ObjectConflict under a 400 Request_BadRequest). */
+  detailCodes?: string[];
   message: string;
   retryAfterMs?: number;
   requestId?: string;
 }
 
 /** Decides the kind of a failure from its status and code (the tested table). */
-export function kindOf(f: Pick<GraphFailure, 'status' | 'code'>): ErrorKind {
+export function kindOf(f: Pick<GraphFailure, 'status' | 'code' | 'detailCodes'>): ErrorKind {
   const { status, code } = f;
+  // A duplicate (userPrincipalName, mail, proxy address) is a 400 whose details say ObjectConflict.
+  if (f.detailCodes?.includes('ObjectConflict')) return 'conflict';
   if (code === 'invalid_client' || code === 'unauthorized_client' || code === 'invalid_grant' || code === 'interaction_required' || code === 'consent_required') return 'unauthorized';
   if (code === 'invalid_scope' || code === 'invalid_request') return 'invalid';
   if (code === 'network_error' || code === 'endpoints_resolution_error') return 'transient';
@@ -44,9 +48,11 @@ const retryAfterMs = (value: string | null | undefined): number | undefined => {
 export function describeFailure(error: unknown): GraphFailure {
   if (error instanceof GraphError) {
     const headers = error.headers as Headers | undefined;
+    const detailCodes = detailCodesOf(error.body);
     return {
       status: error.statusCode > 0 ? error.statusCode : undefined,
       code: error.code ?? undefined,
+      ...(detailCodes.length ? { detailCodes } : {}),
       message: error.message,
       retryAfterMs: retryAfterMs(headers?.get?.('retry-after')),
       requestId: error.requestId ?? headers?.get?.('request-id') ?? undefined,
@@ -73,6 +79,16 @@ export function classifyGraphError(error: unknown, what: string): AppError {
   const kind = kindOf(failure);
   const code = failure.code ? `${what}:${failure.code}` : what;
   return new AppError(kind, code, `${what} failed${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.code ? `${failure.code}: ` : ''}${failure.message}`, { ...failure }, failure.retryAfterMs);
+}
+
+/** The Graph client keeps the `error` object's JSON in `body`. */
+function detailCodesOf(body: unknown): string[] {
+  try {
+    const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { details?: { code?: string }[] } | undefined;
+    return (parsed?.details ?? []).flatMap((d) => (typeof d.code === 'string' ? [d.code] : []));
+  } catch {
+    return [];
+  }
 }
 
 function firstLine(text: string | undefined): string {

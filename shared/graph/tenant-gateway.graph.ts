@@ -1,17 +1,59 @@
 // A connection's tenant through Microsoft Graph. Credentials and Graph clients are cached per connection and
 // rebuilt when its credentialVersion changes (new secret, tenant, client or endpoints).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { decodeJwt } from 'jose';
 import { CLOUDS, resolveEndpoints, type Connection, type ResolvedEndpoints } from '../domain/connection.js';
 import { AppError } from '../domain/errors.js';
-import type { ApplicationSecret, ConnectionSecrets, TenantGateway, TenantGatewayFactory, TokenInfo } from '../provisioning/ports.js';
+import type { MatchingAttribute } from '../domain/sync-settings.js';
+import type {
+  ApplicationSecret,
+  ConnectionSecrets,
+  GatewayOptions,
+  GraphUser,
+  RequestRecorder,
+  SubscribedSku,
+  TenantGateway,
+  TenantGatewayFactory,
+  TokenInfo,
+} from '../provisioning/ports.js';
 import { classifyGraphError } from './graph-errors.js';
 import { oauthClient } from './oauth-client.js';
 
 const KNOWN_AUTHORITY_HOSTS = new Set<string>(Object.values(CLOUDS).map((c) => c.authorityHost));
 /** Refresh an access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 5 * 60_000;
+
+/** Seat counts are read at most this often per connection. */
+const SKU_CACHE_MS = 60_000;
+
+/** The recorder of the operation a Graph call belongs to (set around each gateway call). */
+const currentRecorder = new AsyncLocalStorage<RequestRecorder>();
+
+/** Collects Graph's `request-id` of every response into the current operation's recorder (for the log). */
+class RequestIdRecorder implements Middleware {
+  private next: Middleware | undefined;
+  async execute(context: Context): Promise<void> {
+    await this.next!.execute(context);
+    const recorder = currentRecorder.getStore();
+    if (!recorder || !context.response) return;
+    const id = context.response.headers.get('request-id') ?? undefined;
+    if (id) recorder.requestIds.push(id);
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    recorder.requests?.push({ method: context.options?.method ?? 'GET', url, status: context.response.status, ...(id ? { requestId: id } : {}) });
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/** Writes in a dry run are recorded like this: passwords never leave as plain text, even in a plan. */
+export function redactPasswords(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(redactPasswords);
+  if (body === null || typeof body !== 'object') return body;
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, /password/i.test(k) && typeof v === 'string' ? '[redacted]' : redactPasswords(v)]));
+}
 
 /** The Graph resource's scope is the cloud's, even when requests go to an overridden endpoint. */
 export const graphScope = (c: Pick<Connection, 'cloud'>) => `${CLOUDS[c.cloud].graphEndpoint}/.default`;
@@ -84,7 +126,9 @@ function createGraphClient(credential: TokenCredential, c: Connection): Client {
     },
   });
   // No RetryHandler: retry policy lives in the queue function (ARCHITECTURE.md invariant 3), not in the client.
-  auth.setNext(new HTTPMessageHandler());
+  const recorder = new RequestIdRecorder();
+  auth.setNext(recorder);
+  recorder.setNext(new HTTPMessageHandler());
   return Client.initWithMiddleware({
     middleware: auth,
     baseUrl: `${graphEndpoint}/`,
@@ -95,11 +139,17 @@ function createGraphClient(credential: TokenCredential, c: Connection): Client {
 }
 
 class GraphTenantGateway implements TenantGateway {
+  private readonly recorder: RequestRecorder;
+
   constructor(
     private readonly connection: Connection,
     private readonly credential: TokenCredential,
     private readonly graph: Client,
-  ) {}
+    private readonly skuCache: Map<string, { at: number; skus: Promise<SubscribedSku[]> }>,
+    private readonly options: GatewayOptions,
+  ) {
+    this.recorder = options.recorder ?? { requestIds: [], planned: [] };
+  }
 
   async acquireToken(): Promise<TokenInfo> {
     let token: AccessToken | null;
@@ -139,9 +189,79 @@ class GraphTenantGateway implements TenantGateway {
     return app.passwordCredentials ?? [];
   }
 
+  async findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined> {
+    // OData string literal: a single quote is written twice.
+    const filter = `${attribute} eq '${value.replaceAll("'", "''")}'`;
+    const page = (await this.call('find-user', () => this.graph.api('/users').filter(filter).select(select.join(',')).top(2).get())) as { value: GraphUser[] };
+    if (page.value.length > 1) {
+      throw new AppError('conflict', 'ambiguous-match', `More than one Microsoft 365 user has ${attribute} = ${value}; resolve the duplicate or match on another attribute`);
+    }
+    return page.value[0];
+  }
+
+  async getUser(id: string, select: string[]): Promise<GraphUser | undefined> {
+    try {
+      return (await this.call('get-user', () => this.graph.api(`/users/${encodeURIComponent(id)}`).select(select.join(',')).get())) as GraphUser;
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+  }
+
+  async createUser(body: Record<string, unknown>): Promise<GraphUser> {
+    if (this.options.dryRun) {
+      this.plan('POST', '/users', body);
+      const { passwordProfile: _p, ...visible } = body;
+      return { ...visible, id: `planned-${crypto.randomUUID()}` } as GraphUser;
+    }
+    return (await this.call('create-user', () => this.graph.api('/users').post(body))) as GraphUser;
+  }
+
+  async updateUser(id: string, patch: Record<string, unknown>): Promise<void> {
+    if (this.options.dryRun) return this.plan('PATCH', `/users/${id}`, patch);
+    await this.call('update-user', () => this.graph.api(`/users/${encodeURIComponent(id)}`).patch(patch));
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    if (this.options.dryRun) return this.plan('DELETE', `/users/${id}`);
+    await this.call('delete-user', () => this.graph.api(`/users/${encodeURIComponent(id)}`).delete());
+  }
+
+  async assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void> {
+    const body = { addLicenses: add, removeLicenses: remove };
+    if (this.options.dryRun) return this.plan('POST', `/users/${id}/assignLicense`, body);
+    try {
+      await this.call('assign-license', () => this.graph.api(`/users/${encodeURIComponent(id)}/assignLicense`).post(body));
+    } finally {
+      // Seat counts just changed (or were wrong): read them again next time.
+      this.skuCache.delete(this.connection.id);
+    }
+  }
+
+  subscribedSkus(): Promise<SubscribedSku[]> {
+    const cached = this.skuCache.get(this.connection.id);
+    if (cached && Date.now() - cached.at < SKU_CACHE_MS) return cached.skus;
+    const skus = this.call('read-subscribed-skus', () => this.graph.api('/subscribedSkus').get()).then((r) =>
+      (r as { value: { skuId: string; skuPartNumber: string; prepaidUnits?: { enabled?: number }; consumedUnits?: number; servicePlans?: SubscribedSku['servicePlans'] }[] }).value.map((x) => ({
+        skuId: x.skuId.toLowerCase(),
+        skuPartNumber: x.skuPartNumber,
+        enabled: x.prepaidUnits?.enabled ?? 0,
+        consumed: x.consumedUnits ?? 0,
+        servicePlans: x.servicePlans ?? [],
+      })),
+    );
+    this.skuCache.set(this.connection.id, { at: Date.now(), skus });
+    skus.catch(() => this.skuCache.delete(this.connection.id));
+    return skus;
+  }
+
+  private plan(method: string, path: string, body?: unknown): void {
+    this.recorder.planned.push({ method, url: `${resolveEndpoints(this.connection).graphEndpoint}/v1.0${path}`, ...(body === undefined ? {} : { body: redactPasswords(body) }) });
+  }
+
   private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
     try {
-      return await request();
+      return await currentRecorder.run(this.recorder, request);
     } catch (error) {
       throw classifyGraphError(error, what);
     }
@@ -150,14 +270,15 @@ class GraphTenantGateway implements TenantGateway {
 
 export class GraphTenantGatewayFactory implements TenantGatewayFactory {
   private readonly cache = new Map<string, { version: string; credential: TokenCredential; graph: Client }>();
+  private readonly skuCache = new Map<string, { at: number; skus: Promise<SubscribedSku[]> }>();
 
-  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>): TenantGateway {
+  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>, options: GatewayOptions = {}): TenantGateway {
     let entry = this.cache.get(connection.id);
     if (!entry || entry.version !== connection.credentialVersion) {
       const credential = createCredential(connection, secrets, onRefreshTokenRotated);
       entry = { version: connection.credentialVersion, credential, graph: createGraphClient(credential, connection) };
       this.cache.set(connection.id, entry);
     }
-    return new GraphTenantGateway(connection, entry.credential, entry.graph);
+    return new GraphTenantGateway(connection, entry.credential, entry.graph, this.skuCache, options);
   }
 }

@@ -1,5 +1,8 @@
 // Ports the use cases declare; shared/storage, shared/graph and shared/security implement them.
+import type { OperationMessage } from '../domain/change.js';
 import type { Connection, ResolvedEndpoints } from '../domain/connection.js';
+import type { MatchingAttribute } from '../domain/sync-settings.js';
+import type { PlannedRequest, ProvisioningLogRecord, UserState, UserStatus } from '../domain/user-state.js';
 
 export interface Clock {
   now(): Date;
@@ -72,12 +75,55 @@ export interface ApplicationSecret {
   endDateTime?: string;
 }
 
+/** A Microsoft 365 user as Graph returns it (only the selected properties are present). */
+export interface GraphUser {
+  id: string;
+  userPrincipalName?: string;
+  accountEnabled?: boolean;
+  usageLocation?: string | null;
+  assignedLicenses?: { skuId: string; disabledPlans?: string[] }[];
+  licenseAssignmentStates?: { skuId: string; assignedByGroup?: string | null; state?: string }[];
+  [property: string]: unknown;
+}
+
+export interface SubscribedSku {
+  skuId: string;
+  skuPartNumber: string;
+  /** prepaidUnits.enabled */
+  enabled: number;
+  consumed: number;
+  servicePlans: { servicePlanId: string; servicePlanName: string }[];
+}
+
+/** What one operation did at Graph: its requests (for the log and the on-demand trace), and in dry run the writes it would have sent. */
+export interface RequestRecorder {
+  requestIds: string[];
+  requests?: { method: string; url: string; status: number; requestId?: string }[];
+  planned: PlannedRequest[];
+}
+
 /** One connection's tenant, as the use cases need it. Errors are AppErrors classified by the adapter. */
 export interface TenantGateway {
   acquireToken(): Promise<TokenInfo>;
   verifiedDomains(): Promise<string[]>;
   readOneUser(): Promise<void>;
   applicationSecrets(appId: string): Promise<ApplicationSecret[]>;
+  /** The user whose `attribute` equals `value`, if any (the matching rule for adopting accounts). */
+  findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined>;
+  /** undefined when Graph answers 404. */
+  getUser(id: string, select: string[]): Promise<GraphUser | undefined>;
+  createUser(body: Record<string, unknown>): Promise<GraphUser>;
+  updateUser(id: string, patch: Record<string, unknown>): Promise<void>;
+  deleteUser(id: string): Promise<void>;
+  assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void>;
+  /** Cached briefly per connection (seat counts change slowly relative to an operation). */
+  subscribedSkus(): Promise<SubscribedSku[]>;
+}
+
+export interface GatewayOptions {
+  /** Writes are not sent: they are recorded in `recorder.planned` and answered with placeholders. */
+  dryRun?: boolean;
+  recorder?: RequestRecorder;
 }
 
 export interface TenantGatewayFactory {
@@ -85,5 +131,33 @@ export interface TenantGatewayFactory {
    * A gateway for the connection's tenant. Implementations cache credentials per connection and
    * `credentialVersion`. `onRefreshTokenRotated` persists a new refresh token the token endpoint issued.
    */
-  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>): TenantGateway;
+  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>, options?: GatewayOptions): TenantGateway;
+}
+
+export interface UserStateRepository {
+  get(connectionId: string, externalId: string): Promise<UserState | undefined>;
+  /** Creates (no etag) or replaces (if the etag still matches); a conflict (`concurrent-update`) otherwise. */
+  save(state: UserState): Promise<UserState>;
+  listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]>;
+}
+
+export interface LogQuery {
+  externalId?: string;
+  result?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  continuation?: string;
+}
+
+export interface ProvisioningLog {
+  append(record: ProvisioningLogRecord): Promise<void>;
+  /** Newest first. */
+  query(connectionId: string, query: LogQuery): Promise<{ records: ProvisioningLogRecord[]; continuation?: string }>;
+}
+
+export interface OperationQueue {
+  /** Puts the operation on the provisioning queue, visible after `delayMs`. */
+  enqueue(message: OperationMessage, delayMs?: number): Promise<void>;
 }

@@ -3,11 +3,16 @@
 // The result is stored on the connection and sets its status: ready, or invalid with the reason.
 import { REQUIRED_PERMISSIONS, type Connection, type TestCheck, type TestResult } from '../domain/connection.js';
 import { isAppError } from '../domain/errors.js';
-import { connectionSecrets, loadConnection, rewrapSecrets, secretAad, type ConnectionDeps } from './connections.js';
-import type { ApplicationSecret, TenantGateway, TenantGatewayFactory } from './ports.js';
+import { connectionSecrets, loadConnection, rewrapSecrets, type ConnectionDeps } from './connections.js';
+import { tenantGateway } from './tenant.js';
+import type { ApplicationSecret, OperationQueue, TenantGatewayFactory, UserStateRepository } from './ports.js';
+import { releaseHeld } from './operations.js';
 
 export interface TestConnectionDeps extends ConnectionDeps {
   tenants: TenantGatewayFactory;
+  /** With these, operations held while the connection was not ready go back on the queue once it is. */
+  users?: UserStateRepository;
+  queue?: OperationQueue;
 }
 
 const SECRET_WARNING_DAYS = 30;
@@ -16,7 +21,7 @@ const DAY_MS = 86_400_000;
 /** Permissions that also satisfy a required one (a broader grant of the same resource). */
 const SATISFIED_BY: Record<string, string[]> = { 'Organization.Read.All': ['Organization.ReadWrite.All'] };
 
-export async function testConnection(deps: TestConnectionDeps, id: string): Promise<TestResult & { status: Connection['status'] }> {
+export async function testConnection(deps: TestConnectionDeps, id: string): Promise<TestResult & { status: Connection['status']; releasedOperations?: number }> {
   const connection = await loadConnection(deps, id);
   const secrets = connectionSecrets(deps, connection);
   const gateway = tenantGateway(deps, connection);
@@ -77,15 +82,8 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
         : `Test failed: ${firstFailure!.name}: ${firstFailure!.detail}`,
     updatedAt: now,
   });
-  return { ...result, status: saved.status };
-}
-
-/** The gateway for a connection; a refresh token the identity platform rotates is stored encrypted. */
-export function tenantGateway(deps: TestConnectionDeps, connection: Connection): TenantGateway {
-  return deps.tenants.forConnection(connection, connectionSecrets(deps, connection), async (refreshToken) => {
-    const latest = await loadConnection(deps, connection.id);
-    await deps.connections.replace({ ...latest, refreshTokenCipher: deps.secrets.encrypt(refreshToken, secretAad(connection.id, 'refreshToken')) });
-  });
+  const released = saved.status === 'ready' && deps.users && deps.queue ? await releaseHeld({ users: deps.users, queue: deps.queue, secrets: deps.secrets }, id) : 0;
+  return { ...result, status: saved.status, ...(released > 0 ? { releasedOperations: released } : {}) };
 }
 
 /**

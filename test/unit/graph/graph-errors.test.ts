@@ -49,3 +49,12 @@ describe('Graph adapter error classifier', () => {
     expect(classifyGraphError(error, 'read-users')).toMatchObject({ kind: 'transient', message: 'read-users failed: fetch failed (ECONNREFUSED)' });
   });
 });
+
+describe('duplicate objects', () => {
+  it('reads ObjectConflict from the details of a 400 Request_BadRequest (users: create, "Another object with the same value")', () => {
+    const error = new GraphError(400, 'Another object with the same value for property userPrincipalName already exists.');
+    error.code = 'Request_BadRequest';
+    error.body = JSON.stringify({ code: 'Request_BadRequest', message: error.message, details: [{ target: 'userPrincipalName', code: 'ObjectConflict' }] });
+    expect(classifyGraphError(error, 'create-user')).toMatchObject({ kind: 'conflict', details: { detailCodes: ['ObjectConflict'] } });
+  });
+});

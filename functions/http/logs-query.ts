@@ -1,0 +1,14 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { logQuerySchema, queryLogs } from '../../shared/provisioning/operations.js';
+import { httpFunction } from '../define.js';
+import { withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** GET /api/connections/{id}/logs?externalId=&status=&action=&since=&until=&limit=&continuation= (newest first). */
+export async function queryLogsHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseOrThrow(logQuerySchema, Object.fromEntries(request.query), 'The log query is not valid');
+  return { jsonBody: await queryLogs(services(), request.params.id!, query) };
+}
+
+export const queryLogsFunction = httpFunction({ name: 'logs-query', route: 'connections/{id}/logs', methods: ['GET'], authLevel: 'function', handler: withProblems(queryLogsHttp) });

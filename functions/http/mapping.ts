@@ -1,0 +1,15 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { getMapping, putMapping } from '../../shared/provisioning/operations.js';
+import { httpFunction } from '../define.js';
+import { readBody, withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** GET|PUT /api/connections/{id}/mapping: the field mapping (default until one is saved); PUT validates it fully. */
+export async function mappingHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = request.params.id!;
+  if (request.method === 'GET') return { jsonBody: await getMapping(services(), id) };
+  return { jsonBody: await putMapping(services(), id, await readBody(request, z.unknown())) };
+}
+
+export const mappingFunction = httpFunction({ name: 'connections-mapping', route: 'connections/{id}/mapping', methods: ['GET', 'PUT'], authLevel: 'function', handler: withProblems(mappingHttp) });

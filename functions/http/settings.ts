@@ -1,0 +1,15 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { getSettings, putSettings } from '../../shared/provisioning/operations.js';
+import { httpFunction } from '../define.js';
+import { readBody, withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** GET|PUT /api/connections/{id}/settings: sync policy; PUT replaces it (left-out settings take their defaults). */
+export async function settingsHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const id = request.params.id!;
+  if (request.method === 'GET') return { jsonBody: await getSettings(services(), id) };
+  return { jsonBody: await putSettings(services(), id, await readBody(request, z.unknown())) };
+}
+
+export const settingsFunction = httpFunction({ name: 'connections-settings', route: 'connections/{id}/settings', methods: ['GET', 'PUT'], authLevel: 'function', handler: withProblems(settingsHttp) });

@@ -1,0 +1,12 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { getUserState } from '../../shared/provisioning/operations.js';
+import { httpFunction } from '../define.js';
+import { withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** GET /api/connections/{id}/users/{externalId}: desired state, link, status, last error, history link. */
+export async function getUserHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  return { jsonBody: await getUserState(services(), request.params.id!, request.params.externalId!) };
+}
+
+export const getUserFunction = httpFunction({ name: 'users-get', route: 'connections/{id}/users/{externalId}', methods: ['GET'], authLevel: 'function', handler: withProblems(getUserHttp) });

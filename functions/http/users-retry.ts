@@ -1,0 +1,12 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { retryUser } from '../../shared/provisioning/operations.js';
+import { httpFunction } from '../define.js';
+import { withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+/** POST /api/connections/{id}/users/{externalId}/retry: re-enqueues a failed or held operation. */
+export async function retryUserHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  return { status: 202, jsonBody: await retryUser(services(), request.params.id!, request.params.externalId!) };
+}
+
+export const retryUserFunction = httpFunction({ name: 'users-retry', route: 'connections/{id}/users/{externalId}/retry', methods: ['POST'], authLevel: 'function', handler: withProblems(retryUserHttp) });

@@ -1,0 +1,34 @@
+// The one place that decides when a provisioning operation is tried again (ARCHITECTURE.md invariant 3).
+// Functions never sleep: a later attempt is a new queue message made visible after the delay.
+import { isAppError, type AppError } from '../../shared/domain/errors.js';
+
+export const MAX_TRANSIENT_ATTEMPTS = 6;
+export const MAX_THROTTLED_ATTEMPTS = 50;
+const TRANSIENT_BASE_MS = 5_000;
+const TRANSIENT_MAX_MS = 5 * 60_000;
+/** When Graph throttles without saying how long to wait. */
+const THROTTLED_DEFAULT_MS = 30_000;
+
+export type RetryDecision =
+  | { action: 'defer'; delayMs: number; reason: string }
+  | { action: 'fail'; failure: { code: string; kind: AppError['kind']; message: string } }
+  /** Not an error we understand: let the host retry it and, finally, poison it. */
+  | { action: 'rethrow' };
+
+/** `attempt` is the attempt that just failed (1 for the first). `random` is injectable for tests. */
+export function decideRetry(error: unknown, attempt: number, random: () => number = Math.random): RetryDecision {
+  if (!isAppError(error)) return { action: 'rethrow' };
+  const jitter = (ms: number) => Math.round(ms * (1 + 0.2 * random()));
+  if (error.kind === 'throttled') {
+    if (attempt >= MAX_THROTTLED_ATTEMPTS) return fail(error, `still throttled after ${attempt} attempts`);
+    // Retry-After exactly, plus jitter so deferred messages do not return in one burst.
+    return { action: 'defer', delayMs: jitter(error.retryAfterMs ?? THROTTLED_DEFAULT_MS), reason: `throttled (${error.code})` };
+  }
+  if (error.kind === 'transient') {
+    if (attempt >= MAX_TRANSIENT_ATTEMPTS) return fail(error, `gave up after ${attempt} attempts`);
+    return { action: 'defer', delayMs: jitter(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1))), reason: `transient failure (${error.code})` };
+  }
+  return { action: 'rethrow' };
+}
+
+const fail = (error: AppError, why: string): RetryDecision => ({ action: 'fail', failure: { code: error.code, kind: error.kind, message: `${error.message} (${why})` } });

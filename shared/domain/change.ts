@@ -1,0 +1,55 @@
+// The change contract: what producers (queue messages or POST /changes) say happened to one user at the source.
+// One schema, exported as schemas/provisioning-change.schema.json for producers in other languages.
+import { z } from 'zod';
+
+export const PROVISIONING_QUEUE = 'provisioning-operations';
+export const changeTypes = ['upsert', 'activate', 'deactivate', 'remove'] as const;
+export type ChangeType = (typeof changeTypes)[number];
+
+const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
+
+export const licenseRefSchema = z.union([
+  z.string().min(1).describe('skuPartNumber (e.g. ENTERPRISEPACK) or skuId'),
+  z.strictObject({
+    sku: z.string().min(1).describe('skuPartNumber or skuId'),
+    disabledPlans: z.array(z.string()).optional().describe('servicePlanIds (or names) to leave off'),
+  }),
+]);
+export type LicenseRef = z.infer<typeof licenseRefSchema>;
+
+export const changeSchema = z
+  .strictObject({
+    type: z.enum(changeTypes).describe('upsert: assigned (create or update); activate / deactivate; remove: unassigned or deprovisioned'),
+    connectionId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a connection id (GUID)').transform((s) => s.toLowerCase()),
+    externalId: z
+      .string()
+      .min(1, 'is required')
+      .max(256)
+      // Control characters cannot be stored in a Table key; everything else is escaped.
+      .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters')
+      .describe('The person\'s stable id at the source'),
+    version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Grows with every change of this user at the source'),
+    operationId: z.string().min(1).max(128).optional().describe('Idempotency key; assigned when missing'),
+    occurredAt: z.iso.datetime({ offset: true }).optional(),
+    attributes: z.record(z.string().min(1).max(128), attributeValue).optional().describe('SCIM-like attributes (userName, givenName, familyName, email, active, …); any name can be mapped'),
+    licenses: z.array(licenseRefSchema).max(50).optional().describe('Desired licenses; [] removes the ones this connection assigned'),
+  })
+  .describe('One change of one user for one connection');
+export type Change = z.infer<typeof changeSchema>;
+export type ChangeInput = z.input<typeof changeSchema>;
+
+/** What travels on the queue: a change with its operation id, plus the executor's own retry bookkeeping. */
+export const operationMessageSchema = changeSchema.safeExtend({
+  operationId: z.string().min(1).max(128),
+  retry: z.strictObject({ attempt: z.number().int().min(1), reason: z.string().max(500) }).optional(),
+});
+export type OperationMessage = z.infer<typeof operationMessageSchema>;
+
+/** The JSON Schema producers validate against (also checked in as schemas/provisioning-change.schema.json). */
+export function changeJsonSchema() {
+  return {
+    $id: 'https://github.com/m365-provisioner/schemas/provisioning-change.schema.json',
+    title: 'Provisioning change',
+    ...z.toJSONSchema(changeSchema, { io: 'input', target: 'draft-2020-12' }),
+  };
+}

@@ -1,0 +1,66 @@
+// One user of one connection, as this app knows it: the desired state (the latest accepted change), the link to
+// the Microsoft 365 account, and how the last operation ended. Read and written with its ETag.
+import type { OperationMessage } from './change.js';
+import type { ErrorKind } from './errors.js';
+
+export const userStatuses = ['pending', 'applied', 'skipped', 'failed', 'held', 'planned'] as const;
+export type UserStatus = (typeof userStatuses)[number];
+
+export interface OperationError {
+  code: string;
+  kind: ErrorKind;
+  message: string;
+  at: string;
+}
+
+export interface UserState {
+  connectionId: string;
+  externalId: string;
+  /** The latest change accepted for this user (its attributes are the desired profile). */
+  desired?: OperationMessage;
+  /** Highest version whose operation ended for good (applied, skipped by policy, or failed permanently). */
+  appliedVersion: number;
+  /** The linked Microsoft 365 account (Graph object id): the anchor that survives renames. */
+  objectId?: string;
+  userPrincipalName?: string;
+  status: UserStatus;
+  statusReason?: string;
+  lastError?: OperationError;
+  lastOperationId?: string;
+  /** A change waiting for the connection to become ready (held, never dropped). */
+  heldChange?: OperationMessage;
+  /** skuIds this connection assigned: the only licenses it ever removes. */
+  ownedLicenses: string[];
+  /** The mapped values last written or confirmed in Microsoft 365. */
+  lastApplied?: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  etag?: string;
+}
+
+export type OperationResult = 'applied' | 'skipped' | 'failed' | 'held' | 'planned';
+export type OperationAction = 'create' | 'adopt' | 'update' | 'activate' | 'deactivate' | 'delete' | 'disable' | 'license' | 'none';
+
+export interface PlannedRequest {
+  method: string;
+  url: string;
+  body?: unknown;
+}
+
+/** One line of the provisioning log: what happened to one operation (property names, never values). */
+export interface ProvisioningLogRecord {
+  connectionId: string;
+  time: string;
+  operationId: string;
+  externalId: string;
+  version: number;
+  type: OperationMessage['type'] | 'malformed';
+  action: OperationAction;
+  result: OperationResult;
+  reason?: string;
+  error?: Omit<OperationError, 'at'>;
+  graphRequestIds: string[];
+  durationMs: number;
+  changedProperties: string[];
+  plan?: PlannedRequest[];
+}

@@ -1,0 +1,188 @@
+// applyOperation: the one use case every path that changes a user in Microsoft 365 ends in (queue, provision
+// on demand, retry; later reconciliation and import). Per ARCHITECTURE.md:
+// - at least once and idempotent: an account is looked up (linked id, else the matching attribute) before any
+//   create, so a redelivered message adopts instead of duplicating;
+// - ordered per user by version: the user row is read and written with its ETag; an older version is skipped
+//   as stale; a concurrent write makes the whole operation run again;
+// - nothing lost: every operation ends applied, skipped (why), failed (visible, retryable), held (connection
+//   not ready) or planned (dry run), and writes one log record.
+// Throttled and transient errors are thrown to the caller, which decides when to try again.
+import type { OperationMessage } from '../domain/change.js';
+import { isAppError, type AppError } from '../domain/errors.js';
+import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
+import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
+import type { OperationAction, OperationResult, PlannedRequest, ProvisioningLogRecord, UserState } from '../domain/user-state.js';
+import type { TestConnectionDeps } from './test-connection.js';
+import { tenantGateway } from './tenant.js';
+import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
+import { performAction } from './user-actions.js';
+import { sealSecrets } from './change-secrets.js';
+
+export interface ApplyDeps extends TestConnectionDeps {
+  users: UserStateRepository;
+  log: ProvisioningLog;
+  queue: OperationQueue;
+}
+
+export interface TraceStep {
+  step: string;
+  detail: string;
+}
+
+export interface OperationOutcome {
+  operationId: string;
+  externalId: string;
+  version: number;
+  result: OperationResult;
+  action: OperationAction;
+  reason?: string;
+  error?: { code: string; kind: string; message: string };
+  changedProperties: string[];
+  graphRequestIds: string[];
+  plan?: PlannedRequest[];
+  objectId?: string;
+  trace: TraceStep[];
+}
+
+export interface ApplyOptions {
+  /** Provision on demand re-applies the current desired state: its version may equal the applied one. */
+  reapply?: boolean;
+}
+
+const MAX_REDO = 5;
+
+export async function applyOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions = {}): Promise<OperationOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptOperation(deps, message, options);
+    } catch (error) {
+      // Someone wrote this user meanwhile: start again from a fresh read (the Graph side is idempotent).
+      if (isAppError(error) && error.code === 'concurrent-update' && attempt < MAX_REDO) continue;
+      throw error;
+    }
+  }
+}
+
+/** Connection-level refusals: the credentials, not this user, are the problem. */
+const connectionRefused = (e: AppError) =>
+  e.kind === 'unauthorized' && (e.code.startsWith('acquire-token') || e.code.startsWith('oauth-refresh') || e.code === 'not-authorized' || e.details.status === 401);
+
+async function attemptOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions): Promise<OperationOutcome> {
+  const started = deps.clock.now();
+  const trace: TraceStep[] = [];
+  const step = (s: string, detail: string) => trace.push({ step: s, detail });
+  const recorder: RequestRecorder = { requestIds: [], planned: [] };
+  const base = { operationId: message.operationId, externalId: message.externalId, version: message.version };
+
+  const finish = async (user: UserState | undefined, outcome: Omit<OperationOutcome, keyof typeof base | 'trace' | 'graphRequestIds'>) => {
+    const full: OperationOutcome = { ...base, ...outcome, graphRequestIds: recorder.requestIds, trace };
+    if (user) await deps.users.save(user);
+    await deps.log.append(logRecord(message, full, started, deps.clock.now()));
+    return full;
+  };
+
+  const connection = await deps.connections.get(message.connectionId);
+  if (!connection) {
+    step('connection', 'No such connection');
+    return finish(undefined, { result: 'failed', action: 'none', changedProperties: [], error: { code: 'connection-not-found', kind: 'not-found', message: `No connection with id ${message.connectionId}` } });
+  }
+  const now = started.toISOString();
+  const user: UserState = (await deps.users.get(message.connectionId, message.externalId)) ?? {
+    connectionId: message.connectionId,
+    externalId: message.externalId,
+    appliedVersion: 0,
+    status: 'pending',
+    ownedLicenses: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+
+  const newest = Math.max(user.appliedVersion, user.desired?.version ?? 0);
+  const stale = message.version < newest || (message.version === user.appliedVersion && !options.reapply);
+  if (stale) {
+    step('version', `Version ${message.version} is not newer than ${newest}: skipped`);
+    return finish(undefined, { result: 'skipped', action: 'none', reason: `Stale: version ${message.version} is not newer than ${newest} already received`, changedProperties: [] });
+  }
+  step('version', `Version ${message.version} (applied so far: ${user.appliedVersion})`);
+  user.desired = sealSecrets(deps.secrets, message);
+  user.lastOperationId = message.operationId;
+  user.updatedAt = now;
+
+  if (connection.status !== 'ready') {
+    step('connection', `Connection is ${connection.status}: operation held until it is ready`);
+    const reason = `Held: the connection is ${connection.status}${connection.statusReason ? ` (${connection.statusReason})` : ''}`;
+    return finish({ ...user, status: 'held', statusReason: reason, heldChange: user.desired }, { result: 'held', action: 'none', reason, changedProperties: [] });
+  }
+  step('connection', 'Connection is ready');
+  const settings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
+  const gateway = tenantGateway(deps, connection, { dryRun: settings.dryRun, recorder });
+
+  const { heldChange: _released, ...unheld } = user;
+  try {
+    const outcome = await performAction({ connection, settings, mapping: connection.mapping ?? DEFAULT_MAPPING, gateway, user, message, trace: step });
+    if (settings.dryRun) {
+      step('dry-run', `${recorder.planned.length} write(s) planned, none sent`);
+      return finish({ ...unheld, status: 'planned', statusReason: 'Dry run: see the plan in the log' }, { result: 'planned', action: outcome.action, changedProperties: outcome.changedProperties, plan: recorder.planned });
+    }
+    const deleted = outcome.action === 'delete';
+    const account = outcome.account;
+    const saved: UserState = {
+      ...unheld,
+      appliedVersion: message.version,
+      status: outcome.result,
+      ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
+      lastError: undefined,
+      ownedLicenses: outcome.ownedLicenses,
+      ...(account && !deleted ? { objectId: account.id, userPrincipalName: account.userPrincipalName ?? user.userPrincipalName } : {}),
+      ...(outcome.applied ? { lastApplied: outcome.applied } : {}),
+    };
+    return finish(saved, {
+      result: outcome.result,
+      action: outcome.action,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      changedProperties: outcome.changedProperties,
+      ...(saved.objectId ? { objectId: saved.objectId } : {}),
+    });
+  } catch (error) {
+    if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') throw error;
+    const failure = { code: error.code, kind: error.kind, message: error.message };
+    if (connectionRefused(error)) {
+      step('connection', `Credentials refused: ${error.message}`);
+      await markNeedsAttention(deps, connection.id, error.message);
+      const reason = `Held: the connection's credentials were refused (${error.message})`;
+      return finish({ ...user, status: 'held', statusReason: reason, heldChange: user.desired, lastError: { ...failure, at: now } }, { result: 'held', action: 'none', reason, error: failure, changedProperties: [] });
+    }
+    step('failed', error.message);
+    return finish({ ...unheld, status: 'failed', statusReason: error.message, lastError: { ...failure, at: now } }, { result: 'failed', action: 'none', error: failure, changedProperties: [] });
+  }
+}
+
+async function markNeedsAttention(deps: ApplyDeps, connectionId: string, why: string): Promise<void> {
+  const latest = await deps.connections.get(connectionId);
+  if (!latest || latest.status === 'needs-attention') return;
+  await deps.connections
+    .replace({ ...latest, status: 'needs-attention', statusReason: `Provisioning was refused by the identity platform: ${why}. Fix the credentials, then test the connection.`, updatedAt: deps.clock.now().toISOString() })
+    .catch((error: unknown) => {
+      // Another writer won; the next refused operation tries again.
+      if (!(isAppError(error) && error.code === 'concurrent-update')) throw error;
+    });
+}
+
+function logRecord(message: OperationMessage, o: OperationOutcome, started: Date, ended: Date): ProvisioningLogRecord {
+  return {
+    connectionId: message.connectionId,
+    time: ended.toISOString(),
+    operationId: message.operationId,
+    externalId: message.externalId,
+    version: message.version,
+    type: message.type,
+    action: o.action,
+    result: o.result,
+    ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.error ? { error: { code: o.error.code, kind: o.error.kind as AppError['kind'], message: o.error.message } } : {}),
+    graphRequestIds: o.graphRequestIds,
+    durationMs: ended.getTime() - started.getTime(),
+    changedProperties: o.changedProperties,
+    ...(o.plan ? { plan: o.plan } : {}),
+  };
+}

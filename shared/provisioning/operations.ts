@@ -1,0 +1,209 @@
+// Use cases around the executor: accepting changes, recording what could not run, and letting admins see and
+// steer single users (state, provision on demand, retry, log).
+import { z } from 'zod';
+import { changeSchema, type OperationMessage } from '../domain/change.js';
+import { AppError, ValidationError, type FieldError } from '../domain/errors.js';
+import { DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
+import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '../domain/sync-settings.js';
+import type { ProvisioningLogRecord, UserState } from '../domain/user-state.js';
+import { fieldErrors } from '../domain/validation.js';
+import { applyOperation, type ApplyDeps, type OperationOutcome } from './apply-operation.js';
+import { hideSecrets, openSecrets } from './change-secrets.js';
+import { loadConnection } from './connections.js';
+import type { LogQuery } from './ports.js';
+
+export const MAX_CHANGES_PER_REQUEST = 1000;
+
+/** A change as posted to a connection: the connection comes from the URL (a body value must agree). */
+const postedChangeSchema = changeSchema.extend({ connectionId: changeSchema.shape.connectionId.optional() });
+export const submitChangesSchema = z.union([
+  z.strictObject({ changes: z.array(z.unknown()).min(1, 'must list at least one change').max(MAX_CHANGES_PER_REQUEST, `at most ${MAX_CHANGES_PER_REQUEST} changes per request`) }),
+  z.record(z.string(), z.unknown()),
+]);
+
+/**
+ * Validates every change first; only if all are valid are they enqueued (nothing from a rejected request).
+ * Returns one operation id per change, in order.
+ */
+export async function submitChanges(deps: ApplyDeps, connectionId: string, body: unknown): Promise<{ operations: { operationId: string; externalId: string; version: number }[] }> {
+  await loadConnection(deps, connectionId);
+  const list = typeof body === 'object' && body !== null && 'changes' in body ? (body as { changes: unknown }).changes : [body];
+  if (!Array.isArray(list) || list.length === 0) throw new ValidationError([{ field: 'changes', message: 'must be a non-empty array' }]);
+  if (list.length > MAX_CHANGES_PER_REQUEST) throw new ValidationError([{ field: 'changes', message: `at most ${MAX_CHANGES_PER_REQUEST} changes per request (got ${list.length})` }]);
+  const batch = 'changes' in (body as object);
+  const errors: FieldError[] = [];
+  const messages: OperationMessage[] = [];
+  list.forEach((item, index) => {
+    const prefix = batch ? `changes.${index}.` : '';
+    const parsed = postedChangeSchema.safeParse(item);
+    if (!parsed.success) {
+      errors.push(...fieldErrors(parsed.error).map((e) => ({ ...e, field: `${prefix}${e.field}` })));
+      return;
+    }
+    if (parsed.data.connectionId && parsed.data.connectionId !== connectionId) {
+      errors.push({ field: `${prefix}connectionId`, message: `must be ${connectionId} (the connection in the URL) or left out` });
+      return;
+    }
+    messages.push({ ...parsed.data, connectionId, operationId: parsed.data.operationId ?? crypto.randomUUID() });
+  });
+  if (errors.length > 0) throw new ValidationError(errors, `${new Set(errors.map((e) => e.field.split('.').slice(0, 2).join('.'))).size} change(s) are not valid; nothing was enqueued`);
+  // Bounded parallelism: 1,000 sends without opening 1,000 sockets.
+  for (let i = 0; i < messages.length; i += 32) await Promise.all(messages.slice(i, i + 32).map((m) => deps.queue.enqueue(m)));
+  return { operations: messages.map((m) => ({ operationId: m.operationId, externalId: m.externalId, version: m.version })) };
+}
+
+/**
+ * Records an operation that cannot run (malformed message, retries exhausted, poisoned) so it is visible on the
+ * user and in the log, and can be retried by an admin. Never throws for a bad input.
+ */
+export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { code: string; kind: AppError['kind']; message: string }): Promise<void> {
+  const parsed = changeSchema.safeParse(item);
+  const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+  const connectionId = parsed.success ? parsed.data.connectionId : typeof raw.connectionId === 'string' && /^[0-9a-f-]{36}$/i.test(raw.connectionId) ? raw.connectionId.toLowerCase() : UNKNOWN_CONNECTION;
+  const externalId = parsed.success ? parsed.data.externalId : typeof raw.externalId === 'string' ? raw.externalId.slice(0, 256) : '';
+  const now = deps.clock.now().toISOString();
+  const operationId = parsed.success && parsed.data.operationId ? parsed.data.operationId : typeof raw.operationId === 'string' ? raw.operationId : crypto.randomUUID();
+  if (parsed.success && externalId) {
+    const user = await deps.users.get(connectionId, externalId);
+    const message: OperationMessage = { ...parsed.data, operationId };
+    await deps.users.save({
+      ...(user ?? { connectionId, externalId, appliedVersion: 0, ownedLicenses: [], createdAt: now }),
+      status: 'failed',
+      statusReason: failure.message,
+      lastError: { ...failure, at: now },
+      lastOperationId: operationId,
+      // Keep the failed change so an admin can retry it (unless a newer one is already known).
+      ...((user?.desired?.version ?? 0) <= message.version ? { desired: message } : {}),
+      updatedAt: now,
+    } as UserState);
+  }
+  await deps.log.append({
+    connectionId,
+    time: now,
+    operationId,
+    externalId,
+    version: parsed.success ? parsed.data.version : typeof raw.version === 'number' ? raw.version : 0,
+    type: parsed.success ? parsed.data.type : 'malformed',
+    action: 'none',
+    result: 'failed',
+    error: failure,
+    graphRequestIds: [],
+    durationMs: 0,
+    changedProperties: [],
+  });
+}
+
+/** Log partition for messages that do not even name a valid connection. */
+export const UNKNOWN_CONNECTION = '_unknown';
+
+export async function getUserState(deps: ApplyDeps, connectionId: string, externalId: string) {
+  await loadConnection(deps, connectionId);
+  const user = await deps.users.get(connectionId, externalId);
+  if (!user) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId} on this connection`, { externalId });
+  return {
+    externalId: user.externalId,
+    status: user.status,
+    ...(user.statusReason ? { statusReason: user.statusReason } : {}),
+    desired: user.desired ? hideSecrets(user.desired) : null,
+    appliedVersion: user.appliedVersion,
+    link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
+    ownedLicenses: user.ownedLicenses,
+    heldChange: user.heldChange ? { operationId: user.heldChange.operationId, version: user.heldChange.version, type: user.heldChange.type } : null,
+    lastError: user.lastError ?? null,
+    lastOperationId: user.lastOperationId ?? null,
+    updatedAt: user.updatedAt,
+    history: `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}`,
+  };
+}
+
+/**
+ * Provision on demand (Entra's "Provision on demand"): runs the executor now, for the posted change or, without
+ * one, the user's current desired state, and answers the step trace.
+ */
+export async function provisionOnDemand(deps: ApplyDeps, connectionId: string, externalId: string, change: unknown): Promise<OperationOutcome> {
+  await loadConnection(deps, connectionId);
+  if (change !== undefined) {
+    const parsed = postedChangeSchema.extend({ externalId: changeSchema.shape.externalId.optional() }).safeParse(change);
+    if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+    if (parsed.data.externalId !== undefined && parsed.data.externalId !== externalId) throw new ValidationError([{ field: 'externalId', message: `must be ${externalId} (the user in the URL) or left out` }]);
+    return applyOperation(deps, { ...parsed.data, connectionId, externalId, operationId: parsed.data.operationId ?? crypto.randomUUID() });
+  }
+  const user = await deps.users.get(connectionId, externalId);
+  if (!user?.desired) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId}: post one in the request body`, { externalId });
+  const desired = openSecrets(deps.secrets, user.heldChange ?? user.desired);
+  return applyOperation(deps, { ...desired, operationId: crypto.randomUUID() }, { reapply: true });
+}
+
+/** Puts a failed or held user's change back on the queue (same operation id: the log shows the retry). */
+export async function retryUser(deps: ApplyDeps, connectionId: string, externalId: string): Promise<{ operationId: string; version: number }> {
+  await loadConnection(deps, connectionId);
+  const user = await deps.users.get(connectionId, externalId);
+  if (!user) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId} on this connection`, { externalId });
+  const change = user.heldChange ?? user.desired;
+  if (!change || (user.status !== 'failed' && user.status !== 'held')) {
+    throw new AppError('conflict', 'nothing-to-retry', `User ${externalId} is ${user.status}: only failed or held operations can be retried`, { status: user.status });
+  }
+  await deps.queue.enqueue({ ...openSecrets(deps.secrets, change), retry: undefined });
+  return { operationId: change.operationId, version: change.version };
+}
+
+/** Held changes of a connection that has become ready go back on the queue. */
+export async function releaseHeld(deps: Pick<ApplyDeps, 'users' | 'queue' | 'secrets'>, connectionId: string): Promise<number> {
+  const held = await deps.users.listByStatus(connectionId, 'held');
+  const changes = held.flatMap((u) => (u.heldChange ? [openSecrets(deps.secrets, u.heldChange)] : []));
+  for (const change of changes) await deps.queue.enqueue({ ...change, retry: undefined });
+  return changes.length;
+}
+
+export const logQuerySchema = z.strictObject({
+  externalId: z.string().min(1).max(256).optional(),
+  status: z.enum(['applied', 'skipped', 'failed', 'held', 'planned']).optional(),
+  action: z.enum(['create', 'adopt', 'update', 'activate', 'deactivate', 'delete', 'disable', 'license', 'none']).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  continuation: z.string().max(2048).optional(),
+});
+
+export async function queryLogs(deps: ApplyDeps, connectionId: string, q: z.infer<typeof logQuerySchema>): Promise<{ value: ProvisioningLogRecord[]; continuation: string | null }> {
+  await loadConnection(deps, connectionId);
+  const query: LogQuery = { limit: q.limit };
+  if (q.externalId) query.externalId = q.externalId;
+  if (q.status) query.result = q.status;
+  if (q.action) query.action = q.action;
+  if (q.since) query.since = q.since;
+  if (q.until) query.until = q.until;
+  if (q.continuation) query.continuation = q.continuation;
+  const { records, continuation } = await deps.log.query(connectionId, query);
+  return { value: records, continuation: continuation ?? null };
+}
+
+export async function getMapping(deps: ApplyDeps, connectionId: string): Promise<{ mapping: Mapping; isDefault: boolean }> {
+  const c = await loadConnection(deps, connectionId);
+  return { mapping: c.mapping ?? DEFAULT_MAPPING, isDefault: !c.mapping };
+}
+
+/** Saves a mapping only if it can produce a valid user (targets writable, expressions parse, password covered). */
+export async function putMapping(deps: ApplyDeps, connectionId: string, input: unknown): Promise<{ mapping: Mapping; isDefault: false }> {
+  const parsed = mappingSchema.safeParse(input);
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error), 'The mapping is not valid');
+  const issues = validateMapping(parsed.data);
+  if (issues.length > 0) throw new ValidationError(issues, 'The mapping is not valid');
+  const c = await loadConnection(deps, connectionId);
+  await deps.connections.replace({ ...c, mapping: parsed.data, updatedAt: deps.clock.now().toISOString() });
+  return { mapping: parsed.data, isDefault: false };
+}
+
+export async function getSettings(deps: ApplyDeps, connectionId: string): Promise<SyncSettings> {
+  const c = await loadConnection(deps, connectionId);
+  return { ...DEFAULT_SYNC_SETTINGS, ...c.settings };
+}
+
+/** Replaces the settings; anything left out takes its default. */
+export async function putSettings(deps: ApplyDeps, connectionId: string, input: unknown): Promise<SyncSettings> {
+  const parsed = syncSettingsSchema.safeParse(input);
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error), 'The settings are not valid');
+  const c = await loadConnection(deps, connectionId);
+  await deps.connections.replace({ ...c, settings: parsed.data, updatedAt: deps.clock.now().toISOString() });
+  return parsed.data;
+}

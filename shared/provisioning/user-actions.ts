@@ -1,0 +1,253 @@
+// What one change does to one Microsoft 365 account: find (linked id, else the matching attribute), then create,
+// adopt, update only what differs, (de)activate, remove, and reconcile licenses. Policy toggles decide what is
+// allowed. Errors are AppErrors; the caller records them.
+import type { OperationMessage } from '../domain/change.js';
+import type { Connection } from '../domain/connection.js';
+import { AppError } from '../domain/errors.js';
+import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
+import { applyMapping, mappedProperties, type Mapping } from '../domain/mapping/mapping.js';
+import type { SyncSettings } from '../domain/sync-settings.js';
+import type { OperationAction, OperationResult, UserState } from '../domain/user-state.js';
+import type { GraphUser, TenantGateway } from './ports.js';
+
+export interface ActionOutcome {
+  result: Extract<OperationResult, 'applied' | 'skipped'>;
+  action: OperationAction;
+  reason?: string;
+  changedProperties: string[];
+  /** The account now linked (undefined when none). */
+  account?: GraphUser;
+  ownedLicenses: string[];
+  /** Values written or confirmed (mapped properties). */
+  applied?: Record<string, unknown>;
+}
+
+export interface ActionContext {
+  connection: Connection;
+  settings: SyncSettings;
+  mapping: Mapping;
+  gateway: TenantGateway;
+  user: UserState;
+  message: OperationMessage;
+  trace: (step: string, detail: string) => void;
+}
+
+const BASE_SELECT = ['id', 'userPrincipalName', 'accountEnabled', 'usageLocation', 'assignedLicenses', 'licenseAssignmentStates'];
+
+export async function performAction(ctx: ActionContext): Promise<ActionOutcome> {
+  const select = [...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')])];
+  const account = await findAccount(ctx, select);
+  switch (ctx.message.type) {
+    case 'upsert':
+      return account ? updateAccount(ctx, account.user, account.adopted) : createAccount(ctx);
+    case 'activate':
+    case 'deactivate':
+      return setEnabled(ctx, account?.user, ctx.message.type === 'activate');
+    case 'remove':
+      return removeAccount(ctx, account?.user);
+  }
+}
+
+/** The linked account, or (not linked yet) the one the matching attribute finds, which is then adopted. */
+async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user: GraphUser; adopted: boolean } | undefined> {
+  if (ctx.user.objectId) {
+    const linked = await ctx.gateway.getUser(ctx.user.objectId, select);
+    if (linked) {
+      ctx.trace('match', `Linked account ${linked.id} (${linked.userPrincipalName ?? '?'})`);
+      return { user: linked, adopted: false };
+    }
+    ctx.trace('match', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365`);
+    if (ctx.message.type === 'upsert' && !ctx.settings.allowCreate) {
+      throw new AppError('not-found', 'linked-account-missing', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365 and creating accounts is not allowed`);
+    }
+  }
+  const value = matchingValue(ctx);
+  if (value === undefined) {
+    ctx.trace('match', `No ${ctx.settings.matchingAttribute} value to match on`);
+    return undefined;
+  }
+  const found = await ctx.gateway.findUser(ctx.settings.matchingAttribute, value, select);
+  ctx.trace('match', found ? `Found existing account ${found.id} by ${ctx.settings.matchingAttribute} = ${value}` : `No account has ${ctx.settings.matchingAttribute} = ${value}`);
+  return found ? { user: found, adopted: true } : undefined;
+}
+
+function matchingValue(ctx: ActionContext): string | undefined {
+  const mapped = applyMapping(ctx.mapping, ctx.message.attributes ?? {}, { domain: ctx.connection.domain }, 'create').values[ctx.settings.matchingAttribute];
+  return typeof mapped === 'string' && mapped !== '' ? mapped : undefined;
+}
+
+function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string, unknown> {
+  const mapped = applyMapping(ctx.mapping, ctx.message.attributes ?? {}, { domain: ctx.connection.domain }, mode);
+  if (mapped.errors.length > 0) {
+    throw new AppError('invalid', 'mapping-failed', `Attributes do not fit the mapping: ${mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  }
+  const values = { ...mapped.values };
+  // usageLocation: mapped, else an ISO alpha-2 `country`, else the connection's default.
+  if (values.usageLocation === undefined || values.usageLocation === null) {
+    const country = ctx.message.attributes?.country;
+    const derived = typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? country.toUpperCase() : ctx.settings.usageLocation;
+    if (derived) values.usageLocation = derived;
+  }
+  return values;
+}
+
+const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile'];
+
+async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
+  if (!ctx.settings.allowCreate) {
+    return { result: 'skipped', action: 'none', reason: 'Creating accounts is not allowed (allowCreate is off)', changedProperties: [], ownedLicenses: ctx.user.ownedLicenses };
+  }
+  const values = mapOrFail(ctx, 'create');
+  values.accountEnabled ??= true;
+  const missing = REQUIRED_ON_CREATE.filter((p) => values[p] === undefined || values[p] === null || values[p] === '');
+  if (missing.length > 0) {
+    throw new AppError('invalid', 'required-properties-missing', `Cannot create the account: no value for ${missing.join(', ')} (check the mapping and the user's attributes)`);
+  }
+  ctx.trace('action', `Create ${String(values.userPrincipalName)}`);
+  let created: GraphUser;
+  try {
+    created = await ctx.gateway.createUser(values);
+  } catch (error) {
+    if (error instanceof AppError && error.kind === 'conflict') {
+      throw new AppError('conflict', 'account-conflict', `Another Microsoft 365 account already uses ${String(values.userPrincipalName)} (or its mail/proxy address) and does not match this user by ${ctx.settings.matchingAttribute}: resolve the duplicate or change the mapping`, error.details);
+    }
+    throw error;
+  }
+  const licenses = await reconcileLicenses(ctx, { ...created, usageLocation: (values.usageLocation as string | undefined) ?? null, licenseAssignmentStates: [] }, []);
+  const { passwordProfile: _secret, ...applied } = values;
+  return { result: 'applied', action: 'create', changedProperties: Object.keys(applied).concat(licenses.changed), account: created, ownedLicenses: licenses.owned, applied };
+}
+
+async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: boolean): Promise<ActionOutcome> {
+  const desired = mapOrFail(ctx, 'update');
+  const patch: Record<string, unknown> = {};
+  if (ctx.settings.allowUpdate) {
+    for (const [property, value] of Object.entries(desired)) {
+      if (property === 'accountEnabled') continue;
+      if (!sameValue(current[property], value)) patch[property] = value;
+    }
+  }
+  // The source's `active` decides; without one, being assigned brings a disabled account back (activateOnAssign).
+  if (ctx.settings.allowDeactivate) {
+    const wantEnabled = typeof desired.accountEnabled === 'boolean' ? desired.accountEnabled : ctx.settings.activateOnAssign ? true : undefined;
+    if (wantEnabled !== undefined && current.accountEnabled !== wantEnabled) patch.accountEnabled = wantEnabled;
+  }
+  if (Object.keys(patch).length > 0) {
+    ctx.trace('action', `Update ${Object.keys(patch).join(', ')}`);
+    await ctx.gateway.updateUser(current.id, patch);
+  } else {
+    ctx.trace('action', ctx.settings.allowUpdate ? 'Nothing to change' : 'Updates are not allowed (allowUpdate is off)');
+  }
+  const licenses = await reconcileLicenses(ctx, { ...current, ...('usageLocation' in patch ? { usageLocation: patch.usageLocation as string } : {}) }, ctx.user.ownedLicenses, desired.usageLocation as string | undefined);
+  const changed = [...Object.keys(patch), ...licenses.changed];
+  const action: OperationAction = adopted ? 'adopt' : changed.length === 0 ? 'none' : 'update';
+  return {
+    result: changed.length === 0 && !adopted ? 'skipped' : 'applied',
+    action,
+    ...(changed.length === 0 && !adopted ? { reason: 'Already up to date: no Graph write needed' } : {}),
+    changedProperties: changed,
+    account: current,
+    ownedLicenses: licenses.owned,
+    applied: { ...pick(current, Object.keys(desired)), ...patch },
+  };
+}
+
+async function setEnabled(ctx: ActionContext, current: GraphUser | undefined, enabled: boolean): Promise<ActionOutcome> {
+  const action = enabled ? 'activate' : 'deactivate';
+  if (!ctx.settings.allowDeactivate) {
+    return { result: 'skipped', action: 'none', reason: `Activating and deactivating accounts is not allowed (allowDeactivate is off)`, changedProperties: [], ownedLicenses: ctx.user.ownedLicenses, ...(current ? { account: current } : {}) };
+  }
+  if (!current) throw new AppError('not-found', 'account-not-found', `No Microsoft 365 account to ${action}: the user was never provisioned or was deleted`);
+  if (current.accountEnabled === enabled) {
+    ctx.trace('action', `Already ${enabled ? 'enabled' : 'disabled'}`);
+    return { result: 'skipped', action: 'none', reason: `Already ${enabled ? 'enabled' : 'disabled'}`, changedProperties: [], account: current, ownedLicenses: ctx.user.ownedLicenses };
+  }
+  ctx.trace('action', `Set accountEnabled = ${enabled}`);
+  await ctx.gateway.updateUser(current.id, { accountEnabled: enabled });
+  return { result: 'applied', action, changedProperties: ['accountEnabled'], account: { ...current, accountEnabled: enabled }, ownedLicenses: ctx.user.ownedLicenses };
+}
+
+async function removeAccount(ctx: ActionContext, current: GraphUser | undefined): Promise<ActionOutcome> {
+  if (!ctx.settings.allowRemove) {
+    return { result: 'skipped', action: 'none', reason: 'Removing accounts is not allowed (allowRemove is off)', changedProperties: [], ownedLicenses: ctx.user.ownedLicenses, ...(current ? { account: current } : {}) };
+  }
+  if (!current) {
+    ctx.trace('action', 'Nothing to remove');
+    return { result: 'skipped', action: 'none', reason: 'No Microsoft 365 account to remove (already deleted or never provisioned)', changedProperties: [], ownedLicenses: [] };
+  }
+  let owned = ctx.user.ownedLicenses;
+  const changed: string[] = [];
+  if (ctx.settings.removeLicensesOnRemove && owned.length > 0 && ctx.settings.removeAction === 'disable') {
+    ctx.trace('licenses', `Remove this connection's licenses: ${owned.join(', ')}`);
+    await ctx.gateway.assignLicenses(current.id, [], owned);
+    owned = [];
+    changed.push('assignedLicenses');
+  }
+  if (ctx.settings.removeAction === 'delete') {
+    ctx.trace('action', `Delete ${current.id} (soft delete: restorable for 30 days)`);
+    try {
+      await ctx.gateway.deleteUser(current.id);
+    } catch (error) {
+      if (!(error instanceof AppError && error.kind === 'not-found')) throw error;
+    }
+    return { result: 'applied', action: 'delete', changedProperties: ['deleted'], account: current, ownedLicenses: [] };
+  }
+  if (current.accountEnabled === false && changed.length === 0) {
+    return { result: 'skipped', action: 'none', reason: 'Already disabled', changedProperties: [], account: current, ownedLicenses: owned };
+  }
+  if (current.accountEnabled !== false) {
+    ctx.trace('action', `Disable ${current.id}`);
+    await ctx.gateway.updateUser(current.id, { accountEnabled: false });
+    changed.push('accountEnabled');
+  }
+  return { result: 'applied', action: 'disable', changedProperties: changed, account: { ...current, accountEnabled: false }, ownedLicenses: owned };
+}
+
+/** Adds and removes licenses so the user has the desired ones; usageLocation is set first when missing. */
+async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: string[], mappedUsageLocation?: string): Promise<{ owned: string[]; changed: string[] }> {
+  const refs = ctx.message.licenses ?? (ctx.settings.defaultLicenses.length > 0 ? ctx.settings.defaultLicenses : ctx.settings.removeLicensesWhenEmpty ? [] : undefined);
+  if (refs === undefined) return { owned, changed: [] };
+  const skus = await ctx.gateway.subscribedSkus();
+  let plan;
+  try {
+    plan = planLicenses(resolveLicenses(refs, skus), user.licenseAssignmentStates ?? (user.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId })), owned, skus);
+  } catch (error) {
+    if (error instanceof LicensePlanError) throw new AppError('invalid', error.code, error.message);
+    throw error;
+  }
+  if (plan.add.length === 0 && plan.remove.length === 0) {
+    ctx.trace('licenses', 'Licenses already as desired');
+    return { owned: plan.owned, changed: [] };
+  }
+  const changed: string[] = [];
+  if (plan.add.length > 0 && !user.usageLocation) {
+    const usageLocation = mappedUsageLocation ?? ctx.settings.usageLocation;
+    if (!usageLocation) {
+      throw new AppError('invalid', 'usage-location-required', 'Licenses need a usage location: map usageLocation, send an ISO `country`, or set the connection\'s default usageLocation');
+    }
+    ctx.trace('licenses', `Set usageLocation = ${usageLocation} before licensing`);
+    await ctx.gateway.updateUser(user.id, { usageLocation });
+    changed.push('usageLocation');
+  }
+  ctx.trace('licenses', `Add ${plan.add.map((a) => a.skuPartNumber).join(', ') || 'none'}; remove ${plan.remove.join(', ') || 'none'}`);
+  try {
+    await ctx.gateway.assignLicenses(user.id, plan.add.map(({ skuId, disabledPlans }) => ({ skuId, disabledPlans })), plan.remove);
+  } catch (error) {
+    // Graph documents no code for an exhausted SKU; this message is what it answers (graph-behaviour.md).
+    const exhausted = error instanceof AppError ? /SKU ([0-9a-f-]{36}) does not have any available licenses/i.exec(error.message) : null;
+    if (exhausted) {
+      const sku = skus.find((s) => s.skuId === exhausted[1]!.toLowerCase());
+      throw new AppError('invalid', 'no-free-seats', `No free seats for SKU ${sku?.skuPartNumber ?? exhausted[1]} (Microsoft 365 refused the assignment: no available licenses)`, (error as AppError).details);
+    }
+    throw error;
+  }
+  changed.push('assignedLicenses');
+  return { owned: plan.owned, changed };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if ((a === undefined || a === null || (Array.isArray(a) && a.length === 0)) && (b === null || (Array.isArray(b) && b.length === 0))) return true;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o && k !== 'passwordProfile').map((k) => [k, o[k]]));
