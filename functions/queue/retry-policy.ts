@@ -24,6 +24,11 @@ export function decideRetry(error: unknown, attempt: number, random: () => numbe
     // Retry-After exactly, plus jitter so deferred messages do not return in one burst.
     return { action: 'defer', delayMs: jitter(error.retryAfterMs ?? THROTTLED_DEFAULT_MS), reason: `throttled (${error.code})` };
   }
+  if (error.code === 'user-busy') {
+    // Another operation holds this user (at most a lease's length): come back soon, a little later each time.
+    if (attempt >= MAX_THROTTLED_ATTEMPTS) return fail(error, `user still busy after ${attempt} attempts`);
+    return { action: 'defer', delayMs: jitter(Math.min(30_000, (error.retryAfterMs ?? 1000) * attempt)), reason: 'user busy with another operation' };
+  }
   if (error.kind === 'transient') {
     if (attempt >= MAX_TRANSIENT_ATTEMPTS) return fail(error, `gave up after ${attempt} attempts`);
     return { action: 'defer', delayMs: jitter(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1))), reason: `transient failure (${error.code})` };

@@ -20,7 +20,7 @@ export type LicenseRef = z.infer<typeof licenseRefSchema>;
 export const changeSchema = z
   .strictObject({
     type: z.enum(changeTypes).describe('upsert: assigned (create or update); activate / deactivate; remove: unassigned or deprovisioned'),
-    connectionId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a connection id (GUID)').transform((s) => s.toLowerCase()),
+    connectionId: z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a connection id (GUID)').transform((s) => s.toLowerCase()),
     externalId: z
       .string()
       .min(1, 'is required')
@@ -48,7 +48,7 @@ export type OperationMessage = z.infer<typeof operationMessageSchema>;
 /** The JSON Schema producers validate against (also checked in as schemas/provisioning-change.schema.json). */
 export function changeJsonSchema() {
   return {
-    $id: 'https://github.com/m365-provisioner/schemas/provisioning-change.schema.json',
+    $id: 'urn:m365-provisioner:schema:provisioning-change',
     title: 'Provisioning change',
     ...z.toJSONSchema(changeSchema, { io: 'input', target: 'draft-2020-12' }),
   };

@@ -33,6 +33,11 @@ export interface UserState {
   ownedLicenses: string[];
   /** The mapped values last written or confirmed in Microsoft 365. */
   lastApplied?: Record<string, unknown>;
+  /**
+   * Claimed by the operation acting on this user now: operations on one user run one at a time, so an older
+   * change can never write to Microsoft 365 after a newer one. Expires if its holder dies.
+   */
+  lease?: { operationId: string; until: string };
   createdAt: string;
   updatedAt: string;
   etag?: string;

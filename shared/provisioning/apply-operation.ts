@@ -8,7 +8,8 @@
 //   not ready) or planned (dry run), and writes one log record.
 // Throttled and transient errors are thrown to the caller, which decides when to try again.
 import type { OperationMessage } from '../domain/change.js';
-import { isAppError, type AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import type { Connection } from '../domain/connection.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
 import type { OperationAction, OperationResult, PlannedRequest, ProvisioningLogRecord, UserState } from '../domain/user-state.js';
@@ -50,6 +51,10 @@ export interface ApplyOptions {
 }
 
 const MAX_REDO = 5;
+/** How long an operation may hold a user; longer only if its host died mid-operation. */
+export const USER_LEASE_MS = 60_000;
+/** How soon an operation that found its user busy is tried again. */
+const BUSY_RETRY_MS = 1_000;
 
 export async function applyOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions = {}): Promise<OperationOutcome> {
   for (let attempt = 1; ; attempt++) {
@@ -104,9 +109,35 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
     return finish(undefined, { result: 'skipped', action: 'none', reason: `Stale: version ${message.version} is not newer than ${newest} already received`, changedProperties: [] });
   }
   step('version', `Version ${message.version} (applied so far: ${user.appliedVersion})`);
-  user.desired = sealSecrets(deps.secrets, message);
-  user.lastOperationId = message.operationId;
-  user.updatedAt = now;
+  if (user.lease && Date.parse(user.lease.until) > started.getTime()) {
+    // Another operation is acting on this user: try again shortly (the queue defers; nothing sleeps).
+    throw new AppError('transient', 'user-busy', `User ${message.externalId} is being provisioned by operation ${user.lease.operationId}`, {}, BUSY_RETRY_MS);
+  }
+  // Claim the user (ETag) before touching Microsoft 365: a concurrent operation on it now sees the lease, or
+  // loses the claim and starts again from a fresh read (then as stale, or waiting for the lease).
+  const claimed = await deps.users.save({
+    ...user,
+    desired: sealSecrets(deps.secrets, message),
+    lastOperationId: message.operationId,
+    updatedAt: now,
+    lease: { operationId: message.operationId, until: new Date(started.getTime() + USER_LEASE_MS).toISOString() },
+  });
+  return actOnClaimedUser(deps, message, claimed, connection, { started, now, step, recorder, finish, trace });
+}
+
+interface Attempt {
+  started: Date;
+  now: string;
+  step: (s: string, detail: string) => void;
+  recorder: RequestRecorder;
+  finish: (user: UserState | undefined, outcome: Omit<OperationOutcome, 'operationId' | 'externalId' | 'version' | 'trace' | 'graphRequestIds'>) => Promise<OperationOutcome>;
+  trace: TraceStep[];
+}
+
+async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, claimed: UserState, connection: Connection, a: Attempt): Promise<OperationOutcome> {
+  const { now, step, recorder, finish } = a;
+  // Every ending below saves the user without the lease (with the claim's ETag).
+  const { lease: _lease, ...user } = claimed;
 
   if (connection.status !== 'ready') {
     step('connection', `Connection is ${connection.status}: operation held until it is ready`);
@@ -144,7 +175,11 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
       ...(saved.objectId ? { objectId: saved.objectId } : {}),
     });
   } catch (error) {
-    if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') throw error;
+    if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') {
+      // Give the user back before the caller schedules another attempt (best effort: the lease expires anyway).
+      await deps.users.save(user).catch(() => undefined);
+      throw error;
+    }
     const failure = { code: error.code, kind: error.kind, message: error.message };
     if (connectionRefused(error)) {
       step('connection', `Credentials refused: ${error.message}`);

@@ -34,9 +34,10 @@ export interface ActionContext {
 
 const BASE_SELECT = ['id', 'userPrincipalName', 'accountEnabled', 'usageLocation', 'assignedLicenses', 'licenseAssignmentStates'];
 
+const select = (ctx: ActionContext) => [...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')])];
+
 export async function performAction(ctx: ActionContext): Promise<ActionOutcome> {
-  const select = [...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')])];
-  const account = await findAccount(ctx, select);
+  const account = await findAccount(ctx, select(ctx));
   switch (ctx.message.type) {
     case 'upsert':
       return account ? updateAccount(ctx, account.user, account.adopted) : createAccount(ctx);
@@ -108,10 +109,15 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
   try {
     created = await ctx.gateway.createUser(values);
   } catch (error) {
-    if (error instanceof AppError && error.kind === 'conflict') {
-      throw new AppError('conflict', 'account-conflict', `Another Microsoft 365 account already uses ${String(values.userPrincipalName)} (or its mail/proxy address) and does not match this user by ${ctx.settings.matchingAttribute}: resolve the duplicate or change the mapping`, error.details);
+    if (!(error instanceof AppError && error.kind === 'conflict')) throw error;
+    // The account may have just been created for this very user (a lookup by filter can lag a fresh write;
+    // a read by UPN does not): adopt it if it is the same person by the matching attribute.
+    const existing = await ctx.gateway.getUser(String(values.userPrincipalName), select(ctx));
+    if (existing && existing[ctx.settings.matchingAttribute] === values[ctx.settings.matchingAttribute]) {
+      ctx.trace('match', `The account ${existing.id} appeared meanwhile with the same ${ctx.settings.matchingAttribute}: adopted`);
+      return updateAccount(ctx, existing, true);
     }
-    throw error;
+    throw new AppError('conflict', 'account-conflict', `Another Microsoft 365 account already uses ${String(values.userPrincipalName)} (or its mail/proxy address) and does not match this user by ${ctx.settings.matchingAttribute}: resolve the duplicate or change the mapping`, error.details);
   }
   const licenses = await reconcileLicenses(ctx, { ...created, usageLocation: (values.usageLocation as string | undefined) ?? null, licenseAssignmentStates: [] }, []);
   const { passwordProfile: _secret, ...applied } = values;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../../shared/domain/errors.js';
+import { decideRetry, MAX_THROTTLED_ATTEMPTS, MAX_TRANSIENT_ATTEMPTS } from '../../../functions/queue/retry-policy.js';
+
+const noJitter = () => 0;
+
+describe('queue retry policy', () => {
+  it('defers a throttled operation by exactly Retry-After (plus jitter), never sleeping', () => {
+    const throttled = new AppError('throttled', 'create-user:TooManyRequests', '429', {}, 7000);
+    expect(decideRetry(throttled, 1, noJitter)).toEqual({ action: 'defer', delayMs: 7000, reason: 'throttled (create-user:TooManyRequests)' });
+    expect(decideRetry(throttled, 1, () => 1)).toMatchObject({ delayMs: 8400 });
+    expect(decideRetry(new AppError('throttled', 't', 'x'), 1, noJitter)).toMatchObject({ delayMs: 30_000 });
+  });
+
+  it.each([
+    [1, 5_000],
+    [2, 10_000],
+    [3, 20_000],
+    [5, 80_000],
+  ])('backs off transient failures exponentially: attempt %i → %i ms', (attempt, delayMs) => {
+    expect(decideRetry(new AppError('transient', 'get-user', 'reset'), attempt, noJitter)).toMatchObject({ action: 'defer', delayMs });
+  });
+
+  it('gives up (recorded as failed, retryable by an admin) after the last attempt', () => {
+    expect(decideRetry(new AppError('transient', 'x', 'down'), MAX_TRANSIENT_ATTEMPTS, noJitter)).toMatchObject({ action: 'fail', failure: { code: 'x', message: `down (gave up after ${MAX_TRANSIENT_ATTEMPTS} attempts)` } });
+    expect(decideRetry(new AppError('throttled', 'y', 'slow'), MAX_THROTTLED_ATTEMPTS, noJitter)).toMatchObject({ action: 'fail' });
+  });
+
+  it('brings an operation back soon, a little later each time, while its user is busy with another one', () => {
+    const busy = new AppError('transient', 'user-busy', 'busy', {}, 1000);
+    expect(decideRetry(busy, 1, noJitter)).toMatchObject({ action: 'defer', delayMs: 1000 });
+    expect(decideRetry(busy, 3, noJitter)).toMatchObject({ action: 'defer', delayMs: 3000 });
+    expect(decideRetry(busy, MAX_TRANSIENT_ATTEMPTS + 1, noJitter)).toMatchObject({ action: 'defer' });
+  });
+
+  it('leaves anything else to the host (which retries, then poisons, and the poison is recorded)', () => {
+    expect(decideRetry(new TypeError('bug'), 1)).toEqual({ action: 'rethrow' });
+    expect(decideRetry(new AppError('invalid', 'x', 'y'), 1)).toEqual({ action: 'rethrow' });
+  });
+});
