@@ -69,7 +69,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  await Promise.all(queues.map((q) => q.start()));
+  for (const q of queues) q.start();
   for (const t of timers) t.start();
   logger.info('host', undefined, `Functions: ${options.definitions.map((d) => `${d.name} [${d.kind}]`).join(', ')}`);
 

@@ -44,8 +44,8 @@ export class QueueListener {
     this.poison = queueClient(options.connectionString, `${options.queueName}-poison`);
   }
 
-  async start(): Promise<void> {
-    await this.queue.createIfNotExists();
+  /** Starts polling in the background; like the host, an unreachable queue is retried, not fatal. */
+  start(): void {
     this.loop = this.run();
   }
 
@@ -60,7 +60,18 @@ export class QueueListener {
   private async run(): Promise<void> {
     const { batchSize, newBatchThreshold, maxPollingInterval } = this.options.settings;
     let delay = MIN_POLL_MS;
+    let queueReady = false;
     while (!this.stopped) {
+      if (!queueReady) {
+        try {
+          await this.queue.createIfNotExists();
+          queueReady = true;
+        } catch (error) {
+          this.options.logger.warn('host', undefined, `queue ${this.options.queueName}: not reachable, retrying: ${(error as Error).message}`);
+          await this.sleep(maxPollingInterval);
+          continue;
+        }
+      }
       if (this.inFlight.size > newBatchThreshold) {
         await Promise.race(this.inFlight);
         continue;

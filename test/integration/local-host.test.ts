@@ -33,6 +33,12 @@ async function host(definitions: FunctionDefinition[], queues: Record<string, un
 }
 
 const queue = (name: string) => new QueueClient(connectionString, name);
+/** Sends to a queue the listener may not have created yet (it creates it in the background). */
+async function send(name: string, text: string) {
+  const q = queue(name);
+  await q.createIfNotExists();
+  return q.sendMessage(text);
+}
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 
 describe('HTTP functions', () => {
@@ -136,7 +142,7 @@ describe('storage queue functions', () => {
     const name = uniqueName('q');
     const seen: { item: unknown; meta: Record<string, unknown> }[] = [];
     await host([storageQueueFunction({ name: 'consume', queueName: name, handler: async (item, ctx) => void seen.push({ item, meta: ctx.triggerMetadata! }) })]);
-    const sent = await queue(name).sendMessage(b64({ hello: 'world', n: 1 }));
+    const sent = await send(name, b64({ hello: 'world', n: 1 }));
     await waitFor(() => seen.length === 1, { what: 'the message to be processed' });
     expect(seen[0]!.item).toEqual({ hello: 'world', n: 1 });
     expect(seen[0]!.meta).toMatchObject({ id: sent.messageId, dequeueCount: 1, queueTrigger: '{"hello":"world","n":1}' });
@@ -148,7 +154,7 @@ describe('storage queue functions', () => {
     const name = uniqueName('q');
     const seen: unknown[] = [];
     await host([storageQueueFunction({ name: 'consume', queueName: name, handler: async (item) => void seen.push(item) })]);
-    await queue(name).sendMessage(Buffer.from('plain text').toString('base64'));
+    await send(name, Buffer.from('plain text').toString('base64'));
     await waitFor(() => seen.length === 1);
     expect(seen).toEqual(['plain text']);
   });
@@ -157,7 +163,7 @@ describe('storage queue functions', () => {
     const name = uniqueName('q');
     const seen: unknown[] = [];
     await host([storageQueueFunction({ name: 'consume', queueName: '%MY_QUEUE%', handler: async (item) => void seen.push(item) })], {}, { MY_QUEUE: name });
-    await queue(name).sendMessage(b64({ via: 'setting' }));
+    await send(name, b64({ via: 'setting' }));
     await waitFor(() => seen.length === 1);
     expect(seen).toEqual([{ via: 'setting' }]);
   });
@@ -170,7 +176,7 @@ describe('storage queue functions', () => {
       { maxDequeueCount: 3, visibilityTimeout: '00:00:00' },
     );
     const body = b64({ keep: 'me intact', unicode: 'Zoë' });
-    await queue(name).sendMessage(body);
+    await send(name, body);
     const poison = queue(`${name}-poison`);
     const poisoned = await waitFor(async () => {
       if (!(await poison.exists())) return undefined;
@@ -189,7 +195,7 @@ describe('storage queue functions', () => {
       [storageQueueFunction({ name: 'flaky', queueName: name, handler: async () => { attemptTimes.push(Date.now()); if (attemptTimes.length === 1) throw new Error('first time'); } })],
       { visibilityTimeout: '00:00:02' },
     );
-    await queue(name).sendMessage(b64({}));
+    await send(name, b64({}));
     await waitFor(() => attemptTimes.length === 2, { what: 'the retry' });
     expect(attemptTimes[1]! - attemptTimes[0]!).toBeGreaterThanOrEqual(1900);
   });
@@ -208,7 +214,7 @@ describe('storage queue functions', () => {
       } })],
       { batchSize: 4, newBatchThreshold: 2 },
     );
-    await Promise.all(Array.from({ length: 20 }, (_, n) => queue(name).sendMessage(b64({ n }))));
+    await Promise.all(Array.from({ length: 20 }, (_, n) => send(name, b64({ n }))));
     await waitFor(() => done.size === 20, { what: 'all 20 messages', timeoutMs: 20_000 });
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(6);
@@ -223,11 +229,11 @@ describe('storage queue functions', () => {
       await new Promise((r) => setTimeout(r, 500));
       finished.push(item);
     } })]);
-    await queue(name).sendMessage(b64({ first: true }));
+    await send(name, b64({ first: true }));
     await waitFor(() => started);
     await h.stop();
     expect(finished).toEqual([{ first: true }]);
-    await queue(name).sendMessage(b64({ second: true }));
+    await send(name, b64({ second: true }));
     await new Promise((r) => setTimeout(r, 600));
     expect(finished).toHaveLength(1);
     expect((await queue(name).peekMessages()).peekedMessageItems).toHaveLength(1);
