@@ -240,6 +240,25 @@ describe('ordering, holding, dry run, on demand', () => {
   });
 });
 
+describe('throttling and transient faults', () => {
+  it('defers a throttled create by Retry-After (a new queue message, no sleeping) and then applies it once', async () => {
+    const conn = await readyConnection();
+    const ext = uniqueName('emp');
+    const since = await lastSeq();
+    await ctx.sim.controls.addFault({ match: { surface: 'graph', method: 'POST', path: '^/v1.0/users$' }, fault: { kind: 'status', status: 429, retryAfterSeconds: 1 }, count: 1 });
+    try {
+      const op = await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes: person('tom.throttle') });
+      expect(await logOf(conn, ext, op, 'applied')).toMatchObject({ action: 'create' });
+      const posts = (await ctx.sim.controls.requests({ since, surface: 'graph' })).filter((r) => r.method === 'POST' && r.path === '/v1.0/users');
+      expect(posts.map((r) => r.status)).toEqual([429, 201]);
+      const [throttled, created] = posts;
+      expect(Date.parse(created!.at) - Date.parse(throttled!.at)).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await ctx.sim.controls.clearFaults();
+    }
+  });
+});
+
 describe('failures stay visible and retryable', () => {
   it('records a malformed queue message as failed and completes it (no five retries)', async () => {
     const conn = await readyConnection();
