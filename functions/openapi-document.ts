@@ -38,7 +38,11 @@ export const OPERATIONS: Record<string, Operation> = {
   'connections-list': { summary: 'List connections', responses: { 200: { description: 'Connections', schema: z.object({ value: z.array(connectionViewSchema) }) } } },
   'connections-get': { summary: 'Read a connection', responses: { 200: { description: 'The connection', schema: connectionViewSchema }, 404: common[404] } },
   'connections-update': { summary: 'Change a connection; credential or endpoint changes send it back to draft', request: connectionUpdateSchema, responses: { 200: { description: 'Updated', schema: connectionViewSchema }, ...common, 409: problem('Changed concurrently') } },
-  'connections-delete': { summary: 'Delete a connection', responses: { 200: { description: 'Deleted', schema: z.object({ deleted: z.literal(true), id: z.string() }) }, 404: common[404] } },
+  'connections-delete': {
+    summary: 'Delete a connection; once users were provisioned, choose ?provisionedUsers=keep (accounts stay) or deprovision (removed first)',
+    query: z.object({ provisionedUsers: z.enum(['keep', 'deprovision']).optional() }),
+    responses: { 200: { description: 'Deleted' }, 202: { description: 'Deprovisioning: remove operations enqueued; delete again when they are applied' }, 404: common[404], 409: problem('Users were provisioned: a choice is required') },
+  },
   'connections-test': { summary: 'Test the connection: token, permissions, verified domain, user read, secret expiry', responses: { 200: { description: 'Test result; the connection becomes ready or invalid', schema: testResultSchema }, 404: common[404] } },
   'connections-authorize': { summary: 'Start OAuth consent (authorization code + PKCE): redirects the browser to the tenant', responses: { 302: { description: 'Redirect to the authorize endpoint', redirect: true }, 404: common[404], 409: problem('The connection uses client credentials') } },
   'connections-admin-consent': { summary: 'Admin-consent link: redirects an administrator to grant the app registration\'s application permissions', responses: { 302: { description: 'Redirect to the adminconsent endpoint', redirect: true }, 404: common[404] } },

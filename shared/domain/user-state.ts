@@ -1,6 +1,7 @@
 // One user of one connection, as this app knows it: the desired state (the latest accepted change), the link to
 // the Microsoft 365 account, and how the last operation ended. Read and written with its ETag.
 import type { OperationMessage } from './change.js';
+import type { DesiredState } from './desired-state.js';
 import type { ErrorKind } from './errors.js';
 
 export const userStatuses = ['pending', 'applied', 'skipped', 'failed', 'held', 'planned'] as const;
@@ -16,9 +17,11 @@ export interface OperationError {
 export interface UserState {
   connectionId: string;
   externalId: string;
-  /** The latest change accepted for this user (its attributes are the desired profile). */
-  desired?: OperationMessage;
-  /** Highest version whose operation ended for good (applied, skipped by policy, or failed permanently). */
+  /** What the source wants, merged from every change received (secret attributes sealed). */
+  desired?: DesiredState;
+  /** The latest change received (secret attributes sealed): what a retry or a release runs again. */
+  lastChange?: OperationMessage;
+  /** Highest version applied to Microsoft 365 (or skipped as already so). */
   appliedVersion: number;
   /** The linked Microsoft 365 account (Graph object id): the anchor that survives renames. */
   objectId?: string;
@@ -27,8 +30,6 @@ export interface UserState {
   statusReason?: string;
   lastError?: OperationError;
   lastOperationId?: string;
-  /** A change waiting for the connection to become ready (held, never dropped). */
-  heldChange?: OperationMessage;
   /** skuIds this connection assigned: the only licenses it ever removes. */
   ownedLicenses: string[];
   /** The mapped values last written or confirmed in Microsoft 365. */

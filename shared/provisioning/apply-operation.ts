@@ -17,7 +17,8 @@ import type { TestConnectionDeps } from './test-connection.js';
 import { tenantGateway } from './tenant.js';
 import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
 import { performAction } from './user-actions.js';
-import { sealSecrets } from './change-secrets.js';
+import { openDesired, sealChange, sealDesired } from './change-secrets.js';
+import { desiredVersion, effectiveChange, mergeChange, type EffectiveChange } from '../domain/desired-state.js';
 
 export interface ApplyDeps extends TestConnectionDeps {
   users: UserStateRepository;
@@ -102,27 +103,32 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
     updatedAt: now,
   };
 
-  const newest = Math.max(user.appliedVersion, user.desired?.version ?? 0);
-  const stale = message.version < newest || (message.version === user.appliedVersion && !options.reapply);
-  if (stale) {
-    step('version', `Version ${message.version} is not newer than ${newest}: skipped`);
-    return finish(undefined, { result: 'skipped', action: 'none', reason: `Stale: version ${message.version} is not newer than ${newest} already received`, changedProperties: [] });
+  // Merge the change into what the source wants; a change that adds nothing is stale (or a duplicate).
+  // A retry, a release or provision on demand re-applies the merged state instead.
+  const desired = user.desired ? openDesired(deps.secrets, user, user.desired) : {};
+  const { next, changed } = mergeChange(desired, message);
+  if (!changed && !options.reapply && !message.retry) {
+    const known = `profile v${desired.profile?.version ?? 0}, lifecycle v${desired.lifecycle?.version ?? 0}`;
+    step('version', `Version ${message.version} adds nothing (${known}): skipped`);
+    return finish(undefined, { result: 'skipped', action: 'none', reason: `Stale: version ${message.version} is not newer than what was already received (${known})`, changedProperties: [] });
   }
-  step('version', `Version ${message.version} (applied so far: ${user.appliedVersion})`);
+  step('version', `Version ${message.version}: desired profile v${next.profile?.version ?? 0}, lifecycle v${next.lifecycle?.version ?? 0} (${next.lifecycle?.state ?? 'unknown'})`);
   if (user.lease && Date.parse(user.lease.until) > started.getTime()) {
     // Another operation is acting on this user: try again shortly (the queue defers; nothing sleeps).
     throw new AppError('transient', 'user-busy', `User ${message.externalId} is being provisioned by operation ${user.lease.operationId}`, {}, BUSY_RETRY_MS);
   }
   // Claim the user (ETag) before touching Microsoft 365: a concurrent operation on it now sees the lease, or
-  // loses the claim and starts again from a fresh read (then as stale, or waiting for the lease).
+  // loses the claim and starts again from a fresh read.
   const claimed = await deps.users.save({
     ...user,
-    desired: sealSecrets(deps.secrets, message),
+    desired: sealDesired(deps.secrets, user, next),
+    lastChange: sealChange(deps.secrets, { ...message, retry: undefined }),
     lastOperationId: message.operationId,
     updatedAt: now,
     lease: { operationId: message.operationId, until: new Date(started.getTime() + USER_LEASE_MS).toISOString() },
   });
-  return actOnClaimedUser(deps, message, claimed, connection, { started, now, step, recorder, finish, trace });
+  const target = desiredVersion(next);
+  return actOnClaimedUser(deps, message, claimed, connection, effectiveChange(next), target, { started, now, step, recorder, finish, trace });
 }
 
 interface Attempt {
@@ -134,7 +140,7 @@ interface Attempt {
   trace: TraceStep[];
 }
 
-async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, claimed: UserState, connection: Connection, a: Attempt): Promise<OperationOutcome> {
+async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, claimed: UserState, connection: Connection, change: EffectiveChange, target: number, a: Attempt): Promise<OperationOutcome> {
   const { now, step, recorder, finish } = a;
   // Every ending below saves the user without the lease (with the claim's ETag).
   const { lease: _lease, ...user } = claimed;
@@ -142,24 +148,23 @@ async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, clai
   if (connection.status !== 'ready') {
     step('connection', `Connection is ${connection.status}: operation held until it is ready`);
     const reason = `Held: the connection is ${connection.status}${connection.statusReason ? ` (${connection.statusReason})` : ''}`;
-    return finish({ ...user, status: 'held', statusReason: reason, heldChange: user.desired }, { result: 'held', action: 'none', reason, changedProperties: [] });
+    return finish({ ...user, status: 'held', statusReason: reason }, { result: 'held', action: 'none', reason, changedProperties: [] });
   }
   step('connection', 'Connection is ready');
   const settings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
   const gateway = tenantGateway(deps, connection, { dryRun: settings.dryRun, recorder });
 
-  const { heldChange: _released, ...unheld } = user;
   try {
-    const outcome = await performAction({ connection, settings, mapping: connection.mapping ?? DEFAULT_MAPPING, gateway, user, message, trace: step });
+    const outcome = await performAction({ connection, settings, mapping: connection.mapping ?? DEFAULT_MAPPING, gateway, user, change, trace: step });
     if (settings.dryRun) {
       step('dry-run', `${recorder.planned.length} write(s) planned, none sent`);
-      return finish({ ...unheld, status: 'planned', statusReason: 'Dry run: see the plan in the log' }, { result: 'planned', action: outcome.action, changedProperties: outcome.changedProperties, plan: recorder.planned });
+      return finish({ ...user, status: 'planned', statusReason: 'Dry run: see the plan in the log' }, { result: 'planned', action: outcome.action, changedProperties: outcome.changedProperties, plan: recorder.planned });
     }
     const deleted = outcome.action === 'delete';
     const account = outcome.account;
     const saved: UserState = {
-      ...unheld,
-      appliedVersion: message.version,
+      ...user,
+      appliedVersion: Math.max(user.appliedVersion, target),
       status: outcome.result,
       ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
       lastError: undefined,
@@ -185,10 +190,10 @@ async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, clai
       step('connection', `Credentials refused: ${error.message}`);
       await markNeedsAttention(deps, connection.id, error.message);
       const reason = `Held: the connection's credentials were refused (${error.message})`;
-      return finish({ ...user, status: 'held', statusReason: reason, heldChange: user.desired, lastError: { ...failure, at: now } }, { result: 'held', action: 'none', reason, error: failure, changedProperties: [] });
+      return finish({ ...user, status: 'held', statusReason: reason, lastError: { ...failure, at: now } }, { result: 'held', action: 'none', reason, error: failure, changedProperties: [] });
     }
     step('failed', error.message);
-    return finish({ ...unheld, status: 'failed', statusReason: error.message, lastError: { ...failure, at: now } }, { result: 'failed', action: 'none', error: failure, changedProperties: [] });
+    return finish({ ...user, status: 'failed', statusReason: error.message, lastError: { ...failure, at: now } }, { result: 'failed', action: 'none', error: failure, changedProperties: [] });
   }
 }
 

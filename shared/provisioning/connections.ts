@@ -85,11 +85,6 @@ export async function updateConnection(deps: ConnectionDeps, id: string, update:
   return connectionView(await deps.connections.replace(next));
 }
 
-export async function deleteConnection(deps: Pick<ConnectionDeps, 'connections'>, id: string): Promise<{ deleted: true; id: string }> {
-  if (!(await deps.connections.delete(id))) throw new AppError('not-found', 'connection-not-found', `No connection with id ${id}`, { connectionId: id });
-  return { deleted: true, id };
-}
-
 /** The connection with every secret re-encrypted under the active key (after a key rotation). */
 export function rewrapSecrets(deps: Pick<ConnectionDeps, 'secrets'>, c: Connection): Connection {
   const rewrap = (cipher: string, field: 'clientSecret' | 'refreshToken') =>

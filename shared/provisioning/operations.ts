@@ -8,7 +8,8 @@ import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '..
 import type { ProvisioningLogRecord, UserState } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
 import { applyOperation, type ApplyDeps, type OperationOutcome } from './apply-operation.js';
-import { hideSecrets, openSecrets } from './change-secrets.js';
+import { hideDesired, openChange, sealChange, sealDesired } from './change-secrets.js';
+import { desiredVersion, mergeChange } from '../domain/desired-state.js';
 import { loadConnection } from './connections.js';
 import type { LogQuery } from './ports.js';
 
@@ -66,14 +67,17 @@ export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { c
   if (parsed.success && externalId) {
     const user = await deps.users.get(connectionId, externalId);
     const message: OperationMessage = { ...parsed.data, operationId };
+    const who = { connectionId, externalId };
+    // The failed change joins the desired state, so a retry by an admin applies it.
+    const { next } = mergeChange(user?.desired ?? {}, message);
     await deps.users.save({
       ...(user ?? { connectionId, externalId, appliedVersion: 0, ownedLicenses: [], createdAt: now }),
       status: 'failed',
       statusReason: failure.message,
       lastError: { ...failure, at: now },
       lastOperationId: operationId,
-      // Keep the failed change so an admin can retry it (unless a newer one is already known).
-      ...((user?.desired?.version ?? 0) <= message.version ? { desired: message } : {}),
+      desired: sealDesired(deps.secrets, who, next),
+      lastChange: sealChange(deps.secrets, message),
       updatedAt: now,
     } as UserState);
   }
@@ -104,11 +108,11 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
     externalId: user.externalId,
     status: user.status,
     ...(user.statusReason ? { statusReason: user.statusReason } : {}),
-    desired: user.desired ? hideSecrets(user.desired) : null,
+    desired: user.desired ? hideDesired(user.desired) : null,
     appliedVersion: user.appliedVersion,
     link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
     ownedLicenses: user.ownedLicenses,
-    heldChange: user.heldChange ? { operationId: user.heldChange.operationId, version: user.heldChange.version, type: user.heldChange.type } : null,
+    lastChange: user.lastChange ? { operationId: user.lastChange.operationId, version: user.lastChange.version, type: user.lastChange.type } : null,
     lastError: user.lastError ?? null,
     lastOperationId: user.lastOperationId ?? null,
     updatedAt: user.updatedAt,
@@ -129,9 +133,8 @@ export async function provisionOnDemand(deps: ApplyDeps, connectionId: string, e
     return applyOperation(deps, { ...parsed.data, connectionId, externalId, operationId: parsed.data.operationId ?? crypto.randomUUID() });
   }
   const user = await deps.users.get(connectionId, externalId);
-  if (!user?.desired) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId}: post one in the request body`, { externalId });
-  const desired = openSecrets(deps.secrets, user.heldChange ?? user.desired);
-  return applyOperation(deps, { ...desired, operationId: crypto.randomUUID() }, { reapply: true });
+  if (!user?.lastChange) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId}: post one in the request body`, { externalId });
+  return applyOperation(deps, { ...openChange(deps.secrets, user.lastChange), operationId: crypto.randomUUID() }, { reapply: true });
 }
 
 /** Puts a failed or held user's change back on the queue (same operation id: the log shows the retry). */
@@ -139,20 +142,25 @@ export async function retryUser(deps: ApplyDeps, connectionId: string, externalI
   await loadConnection(deps, connectionId);
   const user = await deps.users.get(connectionId, externalId);
   if (!user) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId} on this connection`, { externalId });
-  const change = user.heldChange ?? user.desired;
+  const change = user.lastChange;
   if (!change || (user.status !== 'failed' && user.status !== 'held')) {
     throw new AppError('conflict', 'nothing-to-retry', `User ${externalId} is ${user.status}: only failed or held operations can be retried`, { status: user.status });
   }
-  await deps.queue.enqueue({ ...openSecrets(deps.secrets, change), retry: undefined });
+  await deps.queue.enqueue(reapplyMessage(deps, change, 'retry requested by an admin'));
   return { operationId: change.operationId, version: change.version };
 }
 
 /** Held changes of a connection that has become ready go back on the queue. */
 export async function releaseHeld(deps: Pick<ApplyDeps, 'users' | 'queue' | 'secrets'>, connectionId: string): Promise<number> {
   const held = await deps.users.listByStatus(connectionId, 'held');
-  const changes = held.flatMap((u) => (u.heldChange ? [openSecrets(deps.secrets, u.heldChange)] : []));
-  for (const change of changes) await deps.queue.enqueue({ ...change, retry: undefined });
+  const changes = held.flatMap((u) => (u.lastChange ? [u.lastChange] : []));
+  for (const change of changes) await deps.queue.enqueue(reapplyMessage(deps, change, 'released: the connection is ready'));
   return changes.length;
+}
+
+/** The user's last change, marked to re-apply the merged desired state (not to be skipped as a duplicate). */
+function reapplyMessage(deps: Pick<ApplyDeps, 'secrets'>, change: OperationMessage, reason: string): OperationMessage {
+  return { ...openChange(deps.secrets, change), retry: { attempt: 1, reason } };
 }
 
 export const logQuerySchema = z.strictObject({
@@ -206,4 +214,37 @@ export async function putSettings(deps: ApplyDeps, connectionId: string, input: 
   const c = await loadConnection(deps, connectionId);
   await deps.connections.replace({ ...c, settings: parsed.data, updatedAt: deps.clock.now().toISOString() });
   return parsed.data;
+}
+
+export const provisionedUsersChoices = ['keep', 'deprovision'] as const;
+export type ProvisionedUsersChoice = (typeof provisionedUsersChoices)[number];
+
+/** Still has an account this connection provisioned (linked, and not already removed by it). */
+const stillProvisioned = (u: UserState) =>
+  Boolean(u.objectId) && !(u.desired?.lifecycle?.state === 'removed' && u.appliedVersion >= u.desired.lifecycle.version);
+
+/**
+ * Deletes a connection. With provisioned users the caller must choose: `keep` leaves their Microsoft 365
+ * accounts as they are; `deprovision` removes them per the connection's remove action first (the connection
+ * stays until they are removed; delete it again then).
+ */
+export async function deleteConnection(deps: ApplyDeps, id: string, choice?: ProvisionedUsersChoice) {
+  const connection = await loadConnection(deps, id);
+  const users = await deps.users.listAll(id);
+  const provisioned = users.filter(stillProvisioned);
+  if (provisioned.length > 0 && choice === undefined) {
+    throw new AppError('conflict', 'provisioned-users-choice-required',
+      `${provisioned.length} user(s) were provisioned through this connection. Repeat with ?provisionedUsers=keep to leave their Microsoft 365 accounts as they are, or ?provisionedUsers=deprovision to remove them first (remove action: ${({ ...DEFAULT_SYNC_SETTINGS, ...connection.settings }).removeAction})`,
+      { provisionedUsers: provisioned.length });
+  }
+  if (provisioned.length > 0 && choice === 'deprovision') {
+    const settings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
+    for (const u of provisioned) {
+      await deps.queue.enqueue({ type: 'remove', connectionId: id, externalId: u.externalId, version: Math.max(u.appliedVersion, desiredVersion(u.desired)) + 1, operationId: crypto.randomUUID() });
+    }
+    return { status: 202, body: { deleted: false, id, provisionedUsers: { count: provisioned.length, action: 'deprovisioning' as const, removeAction: settings.removeAction }, detail: 'Remove operations were enqueued; delete the connection again once they have been applied (see its log).' } };
+  }
+  await deps.users.deleteAll(id);
+  await deps.connections.delete(id);
+  return { status: 200, body: { deleted: true, id, provisionedUsers: { count: provisioned.length, action: provisioned.length > 0 ? ('kept' as const) : ('none' as const) } } };
 }

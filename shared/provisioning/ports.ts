@@ -139,6 +139,9 @@ export interface UserStateRepository {
   /** Creates (no etag) or replaces (if the etag still matches); a conflict (`concurrent-update`) otherwise. */
   save(state: UserState): Promise<UserState>;
   listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]>;
+  listAll(connectionId: string): Promise<UserState[]>;
+  /** Deletes every user row of the connection (the Microsoft 365 accounts are not touched). */
+  deleteAll(connectionId: string): Promise<number>;
 }
 
 export interface LogQuery {

@@ -1,7 +1,7 @@
 // What one change does to one Microsoft 365 account: find (linked id, else the matching attribute), then create,
 // adopt, update only what differs, (de)activate, remove, and reconcile licenses. Policy toggles decide what is
 // allowed. Errors are AppErrors; the caller records them.
-import type { OperationMessage } from '../domain/change.js';
+import type { EffectiveChange } from '../domain/desired-state.js';
 import type { Connection } from '../domain/connection.js';
 import { AppError } from '../domain/errors.js';
 import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
@@ -28,7 +28,8 @@ export interface ActionContext {
   mapping: Mapping;
   gateway: TenantGateway;
   user: UserState;
-  message: OperationMessage;
+  /** The merged desired state to reconcile with (see domain/desired-state.ts). */
+  change: EffectiveChange;
   trace: (step: string, detail: string) => void;
 }
 
@@ -38,12 +39,17 @@ const select = (ctx: ActionContext) => [...new Set([...BASE_SELECT, ctx.settings
 
 export async function performAction(ctx: ActionContext): Promise<ActionOutcome> {
   const account = await findAccount(ctx, select(ctx));
-  switch (ctx.message.type) {
+  switch (ctx.change.type) {
     case 'upsert':
       return account ? updateAccount(ctx, account.user, account.adopted) : createAccount(ctx);
     case 'activate':
     case 'deactivate':
-      return setEnabled(ctx, account?.user, ctx.message.type === 'activate');
+      if (!account && !ctx.change.hasProfile) {
+        // The change that assigns this user has not arrived yet (out of order): the account will be created
+        // with this state when it does.
+        return { result: 'skipped', action: 'none', reason: `No account yet: it will be ${ctx.change.type === 'activate' ? 'enabled' : 'disabled'} when the user's attributes arrive`, changedProperties: [], ownedLicenses: ctx.user.ownedLicenses };
+      }
+      return setEnabled(ctx, account?.user, ctx.change.type === 'activate');
     case 'remove':
       return removeAccount(ctx, account?.user);
   }
@@ -58,7 +64,7 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
       return { user: linked, adopted: false };
     }
     ctx.trace('match', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365`);
-    if (ctx.message.type === 'upsert' && !ctx.settings.allowCreate) {
+    if (ctx.change.type === 'upsert' && !ctx.settings.allowCreate) {
       throw new AppError('not-found', 'linked-account-missing', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365 and creating accounts is not allowed`);
     }
   }
@@ -73,19 +79,19 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
 }
 
 function matchingValue(ctx: ActionContext): string | undefined {
-  const mapped = applyMapping(ctx.mapping, ctx.message.attributes ?? {}, { domain: ctx.connection.domain }, 'create').values[ctx.settings.matchingAttribute];
+  const mapped = applyMapping(ctx.mapping, ctx.change.attributes, { domain: ctx.connection.domain }, 'create').values[ctx.settings.matchingAttribute];
   return typeof mapped === 'string' && mapped !== '' ? mapped : undefined;
 }
 
 function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string, unknown> {
-  const mapped = applyMapping(ctx.mapping, ctx.message.attributes ?? {}, { domain: ctx.connection.domain }, mode);
+  const mapped = applyMapping(ctx.mapping, ctx.change.attributes, { domain: ctx.connection.domain }, mode);
   if (mapped.errors.length > 0) {
     throw new AppError('invalid', 'mapping-failed', `Attributes do not fit the mapping: ${mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   }
   const values = { ...mapped.values };
   // usageLocation: mapped, else an ISO alpha-2 `country`, else the connection's default.
   if (values.usageLocation === undefined || values.usageLocation === null) {
-    const country = ctx.message.attributes?.country;
+    const country = ctx.change.attributes.country;
     const derived = typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? country.toUpperCase() : ctx.settings.usageLocation;
     if (derived) values.usageLocation = derived;
   }
@@ -99,7 +105,8 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
     return { result: 'skipped', action: 'none', reason: 'Creating accounts is not allowed (allowCreate is off)', changedProperties: [], ownedLicenses: ctx.user.ownedLicenses };
   }
   const values = mapOrFail(ctx, 'create');
-  values.accountEnabled ??= true;
+  // The lifecycle (newest of upsert/activate/deactivate) decides; being assigned means enabled.
+  values.accountEnabled = ctx.change.enabled ?? values.accountEnabled ?? true;
   const missing = REQUIRED_ON_CREATE.filter((p) => values[p] === undefined || values[p] === null || values[p] === '');
   if (missing.length > 0) {
     throw new AppError('invalid', 'required-properties-missing', `Cannot create the account: no value for ${missing.join(', ')} (check the mapping and the user's attributes)`);
@@ -133,9 +140,10 @@ async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: bo
       if (!sameValue(current[property], value)) patch[property] = value;
     }
   }
-  // The source's `active` decides; without one, being assigned brings a disabled account back (activateOnAssign).
+  // The lifecycle decides; when it only follows from being assigned, activateOnAssign says whether a disabled
+  // account comes back.
   if (ctx.settings.allowDeactivate) {
-    const wantEnabled = typeof desired.accountEnabled === 'boolean' ? desired.accountEnabled : ctx.settings.activateOnAssign ? true : undefined;
+    const wantEnabled = ctx.change.enabled === true && ctx.change.explicit === false && !ctx.settings.activateOnAssign ? undefined : ctx.change.enabled;
     if (wantEnabled !== undefined && current.accountEnabled !== wantEnabled) patch.accountEnabled = wantEnabled;
   }
   if (Object.keys(patch).length > 0) {
@@ -146,7 +154,8 @@ async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: bo
   }
   const licenses = await reconcileLicenses(ctx, { ...current, ...('usageLocation' in patch ? { usageLocation: patch.usageLocation as string } : {}) }, ctx.user.ownedLicenses, desired.usageLocation as string | undefined);
   const changed = [...Object.keys(patch), ...licenses.changed];
-  const action: OperationAction = adopted ? 'adopt' : changed.length === 0 ? 'none' : 'update';
+  const onlyEnabled = changed.length === 1 && changed[0] === 'accountEnabled';
+  const action: OperationAction = adopted ? 'adopt' : changed.length === 0 ? 'none' : onlyEnabled ? (patch.accountEnabled ? 'activate' : 'deactivate') : 'update';
   return {
     result: changed.length === 0 && !adopted ? 'skipped' : 'applied',
     action,
@@ -211,7 +220,7 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
 
 /** Adds and removes licenses so the user has the desired ones; usageLocation is set first when missing. */
 async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: string[], mappedUsageLocation?: string): Promise<{ owned: string[]; changed: string[] }> {
-  const refs = ctx.message.licenses ?? (ctx.settings.defaultLicenses.length > 0 ? ctx.settings.defaultLicenses : ctx.settings.removeLicensesWhenEmpty ? [] : undefined);
+  const refs = ctx.change.licenses ?? (ctx.settings.defaultLicenses.length > 0 ? ctx.settings.defaultLicenses : ctx.settings.removeLicensesWhenEmpty ? [] : undefined);
   if (refs === undefined) return { owned, changed: [] };
   const skus = await ctx.gateway.subscribedSkus();
   let plan;

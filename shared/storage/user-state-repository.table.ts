@@ -6,7 +6,7 @@ import type { UserStateRepository } from '../provisioning/ports.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
 
-const JSON_FIELDS = ['desired', 'lastError', 'heldChange', 'ownedLicenses', 'lastApplied', 'lease'] as const;
+const JSON_FIELDS = ['desired', 'lastChange', 'lastError', 'ownedLicenses', 'lastApplied', 'lease'] as const;
 
 function toEntity(state: UserState): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const { etag: _etag, ...fields } = state;
@@ -57,11 +57,31 @@ export class TableUserStateRepository implements UserStateRepository {
     }
   }
 
-  async listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]> {
+  listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]> {
+    return this.list(`PartitionKey eq ${odataString(connectionId)} and status eq ${odataString(status)}`);
+  }
+
+  listAll(connectionId: string): Promise<UserState[]> {
+    return this.list(`PartitionKey eq ${odataString(connectionId)}`);
+  }
+
+  async deleteAll(connectionId: string): Promise<number> {
+    const rows = await this.listAll(connectionId);
+    try {
+      // Entity group transactions: up to 100 deletes of one partition per request.
+      for (let i = 0; i < rows.length; i += 100) {
+        await this.table.submitTransaction(rows.slice(i, i + 100).map((u) => ['delete', { partitionKey: connectionId, rowKey: encodeKey(u.externalId) }] as const));
+      }
+    } catch (error) {
+      throw classifyStorageError(error, 'delete users');
+    }
+    return rows.length;
+  }
+
+  private async list(filter: string): Promise<UserState[]> {
     await ensureTable(this.table);
     const out: UserState[] = [];
     try {
-      const filter = `PartitionKey eq ${odataString(connectionId)} and status eq ${odataString(status)}`;
       for await (const e of this.table.listEntities({ queryOptions: { filter } })) out.push(fromEntity(e));
     } catch (error) {
       throw classifyStorageError(error, 'list users');

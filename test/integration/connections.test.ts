@@ -184,7 +184,7 @@ describe('testing a connection (client credentials)', () => {
 
   it('deletes a connection', async () => {
     const c = await create();
-    expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).body).toEqual({ deleted: true, id: c.id });
+    expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).body).toEqual({ deleted: true, id: c.id, provisionedUsers: { count: 0, action: 'none' } });
     expect((await ctx.app.api('GET', `/api/connections/${c.id}`)).status).toBe(404);
     expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).status).toBe(404);
   });

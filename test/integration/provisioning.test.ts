@@ -22,7 +22,7 @@ interface UserView {
   link: { objectId: string; userPrincipalName: string | null } | null;
   lastError: { code: string; message: string } | null;
   ownedLicenses: string[];
-  desired: { attributes?: Record<string, unknown> } | null;
+  desired: { profile?: { attributes: Record<string, unknown> } } | null;
 }
 
 async function readyConnection(settings?: Record<string, unknown>): Promise<string> {
@@ -72,7 +72,7 @@ describe('create, adopt, update', () => {
     expect(account).toMatchObject({ displayName: 'Test nora.create', jobTitle: 'Analyst', department: 'Finance', accountEnabled: true, mailNickname: 'nora.create' });
     const user = await userOf(conn, ext);
     expect(user).toMatchObject({ status: 'applied', appliedVersion: 1, link: { objectId: account.id, userPrincipalName: `nora.create@${contoso.domain}` } });
-    expect(user.desired!.attributes!.password).toBe('[set]');
+    expect(user.desired!.profile!.attributes.password).toBe('[set]');
     expect(JSON.stringify(record)).not.toContain('Analyst');
     expect(JSON.stringify([record, user])).not.toContain('Initial-Pa55word!');
   });
@@ -237,6 +237,36 @@ describe('ordering, holding, dry run, on demand', () => {
     // Without a body: re-applies the current desired state (nothing to change now).
     const again = await ctx.app.api<{ result: string }>('POST', `/api/connections/${conn}/users/${ext}/provision`);
     expect(again.body.result).toBe('skipped');
+  });
+});
+
+describe('deleting a connection with provisioned users', () => {
+  it('requires a choice; keep leaves the accounts; deprovision removes them first, then the connection can go', async () => {
+    const conn = await readyConnection();
+    const ext = uniqueName('emp');
+    await logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes: person('del.choice') }));
+    const objectId = (await userOf(conn, ext)).link!.objectId;
+
+    const refused = await ctx.app.api<{ code: string; provisionedUsers: number; detail: string }>('DELETE', `/api/connections/${conn}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'provisioned-users-choice-required', provisionedUsers: 1, detail: expect.stringMatching(/provisionedUsers=keep.*provisionedUsers=deprovision/) });
+
+    const deprovisioning = await ctx.app.api<{ deleted: boolean; provisionedUsers: { count: number; action: string } }>('DELETE', `/api/connections/${conn}?provisionedUsers=deprovision`);
+    expect(deprovisioning.status).toBe(202);
+    expect(deprovisioning.body).toMatchObject({ deleted: false, provisionedUsers: { count: 1, action: 'deprovisioning' } });
+    await waitFor(async () => (await simUser(objectId)).accountEnabled === false, { what: 'the account to be disabled', timeoutMs: 20_000 });
+    await waitFor(async () => (await userOf(conn, ext)).appliedVersion === 2, { what: 'the remove to be recorded' });
+    const deleted = await ctx.app.api<{ deleted: boolean }>('DELETE', `/api/connections/${conn}`);
+    expect(deleted.body).toMatchObject({ deleted: true, provisionedUsers: { count: 0 } });
+    expect((await ctx.app.api('GET', `/api/connections/${conn}/users/${ext}`)).status).toBe(404);
+
+    const kept = await readyConnection();
+    const ext2 = uniqueName('emp');
+    await logOf(kept, ext2, await submit(kept, { type: 'upsert', externalId: ext2, version: 1, attributes: person('del.keep') }));
+    const keep = await ctx.app.api<{ deleted: boolean; provisionedUsers: { action: string } }>('DELETE', `/api/connections/${kept}?provisionedUsers=keep`);
+    expect(keep.body).toMatchObject({ deleted: true, provisionedUsers: { count: 1, action: 'kept' } });
+    expect(await simUser(`del.keep@${contoso.domain}`)).toMatchObject({ accountEnabled: true, deleted: false });
+    expect((await ctx.app.api<{ errors: { field: string }[] }>('DELETE', `/api/connections/${kept}?provisionedUsers=maybe`)).status).toBe(400);
   });
 });
 
