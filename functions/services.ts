@@ -1,6 +1,7 @@
 // Composition root: the adapters the use cases run with, built once per process from configuration.
 import { getConfig } from '../shared/config.js';
 import { GraphTenantGatewayFactory } from '../shared/graph/tenant-gateway.graph.js';
+import { GovernorRegistry, scaledLimits } from '../shared/graph/throttle-governor.js';
 import { oauthClient } from '../shared/graph/oauth-client.js';
 import { systemClock } from '../shared/provisioning/ports.js';
 import { SecretCipher } from '../shared/security/secret-cipher.js';
@@ -24,7 +25,7 @@ function build() {
     connections: new TableConnectionRepository(tableClient(storage, TABLES.connections)),
     oauthStates: new TableOAuthStateRepository(tableClient(storage, TABLES.oauthStates)),
     oauth: oauthClient,
-    tenants: new GraphTenantGatewayFactory(),
+    tenants: new GraphTenantGatewayFactory(new GovernorRegistry(scaledLimits(config.GRAPH_THROTTLE_TIME_SCALE))),
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
     queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE)),

@@ -36,6 +36,11 @@ export const configSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://myapp.azurewebsites.net' })
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
+  /**
+   * Only for runs against the simulated tenant with --time-scale N: the throttle governor paces N× faster to
+   * match the simulator's shrunken windows. Never set it against Microsoft 365.
+   */
+  GRAPH_THROTTLE_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(1),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -23,6 +23,8 @@ export interface UserState {
   lastChange?: OperationMessage;
   /** Highest version applied to Microsoft 365 (or skipped as already so). */
   appliedVersion: number;
+  /** The desired-state versions the last successful operation reconciled (in sync when equal to `desired`'s). */
+  appliedDesired?: { profile: number; lifecycle: number };
   /** The linked Microsoft 365 account (Graph object id): the anchor that survives renames. */
   objectId?: string;
   userPrincipalName?: string;

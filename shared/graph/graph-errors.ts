@@ -36,7 +36,8 @@ export function kindOf(f: Pick<GraphFailure, 'status' | 'code' | 'detailCodes'>)
   return 'transient';
 }
 
-const retryAfterMs = (value: string | null | undefined): number | undefined => {
+/** Retry-After in milliseconds (seconds or an HTTP date). */
+export const retryAfterMs = (value: string | null | undefined): number | undefined => {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

@@ -18,7 +18,8 @@ import type {
   TenantGatewayFactory,
   TokenInfo,
 } from '../provisioning/ports.js';
-import { classifyGraphError } from './graph-errors.js';
+import { classifyGraphError, retryAfterMs } from './graph-errors.js';
+import { GovernorRegistry, resourceUnitCost, type RequestKind, type ThrottleGovernor } from './throttle-governor.js';
 import { oauthClient } from './oauth-client.js';
 
 const KNOWN_AUTHORITY_HOSTS = new Set<string>(Object.values(CLOUDS).map((c) => c.authorityHost));
@@ -28,16 +29,23 @@ const EXPIRY_MARGIN_MS = 5 * 60_000;
 /** Seat counts are read at most this often per connection. */
 const SKU_CACHE_MS = 60_000;
 
-/** The recorder of the operation a Graph call belongs to (set around each gateway call). */
-const currentRecorder = new AsyncLocalStorage<RequestRecorder>();
+/** The operation a Graph call belongs to: its recorder and the governor of its app + tenant (set per call). */
+const currentCall = new AsyncLocalStorage<{ recorder: RequestRecorder; governor: ThrottleGovernor }>();
 
-/** Collects Graph's `request-id` of every response into the current operation's recorder (for the log). */
-class RequestIdRecorder implements Middleware {
+/**
+ * After each response: tells the governor what Graph said about throttling, and collects the `request-id`
+ * (and method, URL, status) into the operation's recorder for the log and the on-demand trace.
+ */
+class ResponseObserver implements Middleware {
   private next: Middleware | undefined;
   async execute(context: Context): Promise<void> {
     await this.next!.execute(context);
-    const recorder = currentRecorder.getStore();
-    if (!recorder || !context.response) return;
+    const call = currentCall.getStore();
+    if (!call || !context.response) return;
+    const headers = context.response.headers;
+    const percentage = Number(headers.get('x-ms-throttle-limit-percentage'));
+    call.governor.observe(context.response.status, retryAfterMs(headers.get('retry-after')), Number.isFinite(percentage) && percentage > 0 ? percentage : undefined);
+    const recorder = call.recorder;
     const id = context.response.headers.get('request-id') ?? undefined;
     if (id) recorder.requestIds.push(id);
     const url = typeof context.request === 'string' ? context.request : context.request.url;
@@ -126,9 +134,9 @@ function createGraphClient(credential: TokenCredential, c: Connection): Client {
     },
   });
   // No RetryHandler: retry policy lives in the queue function (ARCHITECTURE.md invariant 3), not in the client.
-  const recorder = new RequestIdRecorder();
-  auth.setNext(recorder);
-  recorder.setNext(new HTTPMessageHandler());
+  const observer = new ResponseObserver();
+  auth.setNext(observer);
+  observer.setNext(new HTTPMessageHandler());
   return Client.initWithMiddleware({
     middleware: auth,
     baseUrl: `${graphEndpoint}/`,
@@ -146,6 +154,7 @@ class GraphTenantGateway implements TenantGateway {
     private readonly credential: TokenCredential,
     private readonly graph: Client,
     private readonly skuCache: Map<string, { at: number; skus: Promise<SubscribedSku[]> }>,
+    private readonly governor: ThrottleGovernor,
     private readonly options: GatewayOptions,
   ) {
     this.recorder = options.recorder ?? { requestIds: [], planned: [] };
@@ -172,18 +181,18 @@ class GraphTenantGateway implements TenantGateway {
   }
 
   async verifiedDomains(): Promise<string[]> {
-    const org = (await this.call('read-organization', () => this.graph.api('/organization').select('verifiedDomains').get())) as {
+    const org = (await this.call('read-organization', 'read', 'GET', '/organization', '$select=x', () => this.graph.api('/organization').select('verifiedDomains').get())) as {
       value: { verifiedDomains?: { name: string }[] }[];
     };
     return org.value.flatMap((o) => o.verifiedDomains ?? []).map((d) => d.name.toLowerCase());
   }
 
   async readOneUser(): Promise<void> {
-    await this.call('read-users', () => this.graph.api('/users').select('id').top(1).get());
+    await this.call('read-users', 'read', 'GET', '/users', '$select=id&$top=1', () => this.graph.api('/users').select('id').top(1).get());
   }
 
   async applicationSecrets(appId: string): Promise<ApplicationSecret[]> {
-    const app = (await this.call('read-application', () =>
+    const app = (await this.call('read-application', 'read', 'GET', '/applications', '$select=x', () =>
       this.graph.api(`/applications(appId='${encodeURIComponent(appId)}')`).select('passwordCredentials').get(),
     )) as { passwordCredentials?: ApplicationSecret[] };
     return app.passwordCredentials ?? [];
@@ -192,7 +201,7 @@ class GraphTenantGateway implements TenantGateway {
   async findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined> {
     // OData string literal: a single quote is written twice.
     const filter = `${attribute} eq '${value.replaceAll("'", "''")}'`;
-    const page = (await this.call('find-user', () => this.graph.api('/users').filter(filter).select(select.join(',')).top(2).get())) as { value: GraphUser[] };
+    const page = (await this.call('find-user', 'read', 'GET', '/users', '$select=x&$top=2', () => this.graph.api('/users').filter(filter).select(select.join(',')).top(2).get())) as { value: GraphUser[] };
     if (page.value.length > 1) {
       throw new AppError('conflict', 'ambiguous-match', `More than one Microsoft 365 user has ${attribute} = ${value}; resolve the duplicate or match on another attribute`);
     }
@@ -201,7 +210,7 @@ class GraphTenantGateway implements TenantGateway {
 
   async getUser(id: string, select: string[]): Promise<GraphUser | undefined> {
     try {
-      return (await this.call('get-user', () => this.graph.api(`/users/${encodeURIComponent(id)}`).select(select.join(',')).get())) as GraphUser;
+      return (await this.call('get-user', 'read', 'GET', '/users/id', '$select=x', () => this.graph.api(`/users/${encodeURIComponent(id)}`).select(select.join(',')).get())) as GraphUser;
     } catch (error) {
       if (error instanceof AppError && error.kind === 'not-found') return undefined;
       throw error;
@@ -214,24 +223,24 @@ class GraphTenantGateway implements TenantGateway {
       const { passwordProfile: _p, ...visible } = body;
       return { ...visible, id: `planned-${crypto.randomUUID()}` } as GraphUser;
     }
-    return (await this.call('create-user', () => this.graph.api('/users').post(body))) as GraphUser;
+    return (await this.call('create-user', 'write', 'POST', '/users', '', () => this.graph.api('/users').post(body))) as GraphUser;
   }
 
   async updateUser(id: string, patch: Record<string, unknown>): Promise<void> {
     if (this.options.dryRun) return this.plan('PATCH', `/users/${id}`, patch);
-    await this.call('update-user', () => this.graph.api(`/users/${encodeURIComponent(id)}`).patch(patch));
+    await this.call('update-user', 'write', 'PATCH', '/users/id', '', () => this.graph.api(`/users/${encodeURIComponent(id)}`).patch(patch));
   }
 
   async deleteUser(id: string): Promise<void> {
     if (this.options.dryRun) return this.plan('DELETE', `/users/${id}`);
-    await this.call('delete-user', () => this.graph.api(`/users/${encodeURIComponent(id)}`).delete());
+    await this.call('delete-user', 'write', 'DELETE', '/users/id', '', () => this.graph.api(`/users/${encodeURIComponent(id)}`).delete());
   }
 
   async assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void> {
     const body = { addLicenses: add, removeLicenses: remove };
     if (this.options.dryRun) return this.plan('POST', `/users/${id}/assignLicense`, body);
     try {
-      await this.call('assign-license', () => this.graph.api(`/users/${encodeURIComponent(id)}/assignLicense`).post(body));
+      await this.call('assign-license', 'write', 'POST', '/users/id/assignLicense', '', () => this.graph.api(`/users/${encodeURIComponent(id)}/assignLicense`).post(body));
     } finally {
       // Seat counts just changed (or were wrong): read them again next time.
       this.skuCache.delete(this.connection.id);
@@ -241,7 +250,7 @@ class GraphTenantGateway implements TenantGateway {
   subscribedSkus(): Promise<SubscribedSku[]> {
     const cached = this.skuCache.get(this.connection.id);
     if (cached && Date.now() - cached.at < SKU_CACHE_MS) return cached.skus;
-    const skus = this.call('read-subscribed-skus', () => this.graph.api('/subscribedSkus').get()).then((r) =>
+    const skus = this.call('read-subscribed-skus', 'read', 'GET', '/subscribedSkus', '', () => this.graph.api('/subscribedSkus').get()).then((r) =>
       (r as { value: { skuId: string; skuPartNumber: string; prepaidUnits?: { enabled?: number }; consumedUnits?: number; servicePlans?: SubscribedSku['servicePlans'] }[] }).value.map((x) => ({
         skuId: x.skuId.toLowerCase(),
         skuPartNumber: x.skuPartNumber,
@@ -259,9 +268,11 @@ class GraphTenantGateway implements TenantGateway {
     this.recorder.planned.push({ method, url: `${resolveEndpoints(this.connection).graphEndpoint}/v1.0${path}`, ...(body === undefined ? {} : { body: redactPasswords(body) }) });
   }
 
-  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+  /** Every Graph call: paced by the governor first (which may refuse with a delay), then classified. */
+  private async call<T>(what: string, kind: RequestKind, method: string, path: string, query: string, request: () => Promise<T>): Promise<T> {
+    await this.governor.acquire(kind, resourceUnitCost(method, path, new URLSearchParams(query)));
     try {
-      return await currentRecorder.run(this.recorder, request);
+      return await currentCall.run({ recorder: this.recorder, governor: this.governor }, request);
     } catch (error) {
       throw classifyGraphError(error, what);
     }
@@ -272,6 +283,9 @@ export class GraphTenantGatewayFactory implements TenantGatewayFactory {
   private readonly cache = new Map<string, { version: string; credential: TokenCredential; graph: Client }>();
   private readonly skuCache = new Map<string, { at: number; skus: Promise<SubscribedSku[]> }>();
 
+  /** `governors` paces Graph calls per app + tenant; share one registry per process. */
+  constructor(private readonly governors: GovernorRegistry = new GovernorRegistry()) {}
+
   forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>, options: GatewayOptions = {}): TenantGateway {
     let entry = this.cache.get(connection.id);
     if (!entry || entry.version !== connection.credentialVersion) {
@@ -279,6 +293,7 @@ export class GraphTenantGatewayFactory implements TenantGatewayFactory {
       entry = { version: connection.credentialVersion, credential, graph: createGraphClient(credential, connection) };
       this.cache.set(connection.id, entry);
     }
-    return new GraphTenantGateway(connection, entry.credential, entry.graph, this.skuCache, options);
+    const governor = this.governors.for(connection.clientId, connection.tenantId);
+    return new GraphTenantGateway(connection, entry.credential, entry.graph, this.skuCache, governor, options);
   }
 }

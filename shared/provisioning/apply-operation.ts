@@ -128,7 +128,8 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
     lease: { operationId: message.operationId, until: new Date(started.getTime() + USER_LEASE_MS).toISOString() },
   });
   const target = desiredVersion(next);
-  return actOnClaimedUser(deps, message, claimed, connection, effectiveChange(next), target, { started, now, step, recorder, finish, trace });
+  const reconciled = { profile: next.profile?.version ?? 0, lifecycle: next.lifecycle?.version ?? 0 };
+  return actOnClaimedUser(deps, message, claimed, connection, effectiveChange(next), { target, reconciled }, { started, now, step, recorder, finish, trace });
 }
 
 interface Attempt {
@@ -140,7 +141,15 @@ interface Attempt {
   trace: TraceStep[];
 }
 
-async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, claimed: UserState, connection: Connection, change: EffectiveChange, target: number, a: Attempt): Promise<OperationOutcome> {
+async function actOnClaimedUser(
+  deps: ApplyDeps,
+  message: OperationMessage,
+  claimed: UserState,
+  connection: Connection,
+  change: EffectiveChange,
+  { target, reconciled }: { target: number; reconciled: NonNullable<UserState['appliedDesired']> },
+  a: Attempt,
+): Promise<OperationOutcome> {
   const { now, step, recorder, finish } = a;
   // Every ending below saves the user without the lease (with the claim's ETag).
   const { lease: _lease, ...user } = claimed;
@@ -165,6 +174,7 @@ async function actOnClaimedUser(deps: ApplyDeps, message: OperationMessage, clai
     const saved: UserState = {
       ...user,
       appliedVersion: Math.max(user.appliedVersion, target),
+      appliedDesired: reconciled,
       status: outcome.result,
       ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
       lastError: undefined,

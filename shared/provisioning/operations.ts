@@ -110,6 +110,8 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
     ...(user.statusReason ? { statusReason: user.statusReason } : {}),
     desired: user.desired ? hideDesired(user.desired) : null,
     appliedVersion: user.appliedVersion,
+    /** Microsoft 365 reflects every change received so far. */
+    inSync: Boolean(user.appliedDesired && user.appliedDesired.profile === (user.desired?.profile?.version ?? 0) && user.appliedDesired.lifecycle === (user.desired?.lifecycle?.version ?? 0)),
     link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
     ownedLicenses: user.ownedLicenses,
     lastChange: user.lastChange ? { operationId: user.lastChange.operationId, version: user.lastChange.version, type: user.lastChange.type } : null,

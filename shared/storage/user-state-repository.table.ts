@@ -6,7 +6,7 @@ import type { UserStateRepository } from '../provisioning/ports.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
 
-const JSON_FIELDS = ['desired', 'lastChange', 'lastError', 'ownedLicenses', 'lastApplied', 'lease'] as const;
+const JSON_FIELDS = ['desired', 'appliedDesired', 'lastChange', 'lastError', 'ownedLicenses', 'lastApplied', 'lease'] as const;
 
 function toEntity(state: UserState): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const { etag: _etag, ...fields } = state;

@@ -52,12 +52,14 @@ it('ends in the in-order state after duplicated, shuffled, concurrent delivery',
   await queue.createIfNotExists();
   await Promise.all(delivered.map((m) => queue.sendMessage(encodeMessage(m))));
 
-  // Every user reaches its last version (each duplicate and older version ends as a skip, never a failure).
+  // Every user has received all its changes and Microsoft 365 reflects them (each duplicate and older version
+  // ends as a skip, never a failure).
   for (const p of people) {
     await waitFor(async () => {
-      const res = await ctx.app.api<{ appliedVersion: number; status: string }>('GET', `/api/connections/${connectionId}/users/${p.externalId}`);
-      return res.status === 200 && res.body.appliedVersion === p.last && res.body.status !== 'failed';
-    }, { what: `${p.externalId} at version ${p.last}`, timeoutMs: 60_000, intervalMs: 200 });
+      const res = await ctx.app.api<{ inSync: boolean; status: string; desired: { profile?: { version: number }; lifecycle?: { version: number } } }>('GET', `/api/connections/${connectionId}/users/${p.externalId}`);
+      const desired = res.body.desired;
+      return res.status === 200 && res.body.inSync && desired.profile?.version === (p.last === 4 ? 4 : 2) && desired.lifecycle?.version === p.last;
+    }, { what: `${p.externalId} in sync at version ${p.last}`, timeoutMs: 60_000, intervalMs: 200 });
   }
 
   // The in-order end state: v4 people active with the v4 title; v3 people disabled, with the v2 title.
