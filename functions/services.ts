@@ -29,6 +29,7 @@ function build() {
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
     queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE)),
+    userLeaseMs: config.PROVISIONING_LEASE_SECONDS * 1000,
   };
 }
 

@@ -41,6 +41,8 @@ export const configSchema = z.object({
    * match the simulator's shrunken windows. Never set it against Microsoft 365.
    */
   GRAPH_THROTTLE_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(1),
+  /** How long an operation may hold a user before another may take over (only matters when a host dies mid-operation). */
+  PROVISIONING_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(60),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -20,6 +20,8 @@ export interface LocalHostOptions {
   functionKey?: string;
   env?: NodeJS.ProcessEnv;
   log: (record: LogRecord) => void;
+  /** Invisibility of a queue message while it is processed (default 600 s, as the host). */
+  processingVisibilitySeconds?: number;
 }
 
 /** What the host actually serves, with binding expressions resolved (compared with Azure's view in tests). */
@@ -49,7 +51,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   const queues = queueFunctions.map((fn) => {
     const connectionString = env[fn.connection];
     if (!connectionString) throw new Error(`Function "${fn.name}": app setting "${fn.connection}" (storage connection) is not set`);
-    return new QueueListener({ fn, queueName: resolveAppSettingRefs(fn.queueName, env), connectionString, settings: options.settings.queues, logger });
+    return new QueueListener({
+      fn,
+      queueName: resolveAppSettingRefs(fn.queueName, env),
+      connectionString,
+      settings: options.settings.queues,
+      logger,
+      ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
+    });
   });
   const timers = timerFunctions.map((fn) => new TimerScheduler(fn, resolveAppSettingRefs(fn.schedule, env), logger));
 

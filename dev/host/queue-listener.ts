@@ -14,8 +14,8 @@ import { queueClient } from '../../shared/storage/storage-clients.js';
 import type { QueueSettings } from './host-settings.js';
 import type { HostLogger } from './host-logger.js';
 
-/** How long a received message stays invisible while its invocation runs (the host uses 10 minutes). */
-const PROCESSING_VISIBILITY_S = 600;
+/** How long a received message stays invisible while its invocation runs (the host uses 10 minutes, renewed). */
+const DEFAULT_PROCESSING_VISIBILITY_S = 600;
 const MIN_POLL_MS = 100;
 
 export interface QueueListenerOptions {
@@ -24,6 +24,8 @@ export interface QueueListenerOptions {
   connectionString: string;
   settings: QueueSettings;
   logger: HostLogger;
+  /** Invisibility of a message being processed; renewed at half-time while the invocation runs. */
+  processingVisibilitySeconds?: number;
 }
 
 export class QueueListener {
@@ -36,10 +38,12 @@ export class QueueListener {
 
   readonly fn: StorageQueueFunctionDefinition;
   readonly queueName: string;
+  private readonly processingVisibility: number;
 
   constructor(private readonly options: QueueListenerOptions) {
     this.fn = options.fn;
     this.queueName = options.queueName;
+    this.processingVisibility = options.processingVisibilitySeconds ?? DEFAULT_PROCESSING_VISIBILITY_S;
     this.queue = queueClient(options.connectionString, options.queueName);
     this.poison = queueClient(options.connectionString, `${options.queueName}-poison`);
   }
@@ -80,7 +84,7 @@ export class QueueListener {
       try {
         ({ receivedMessageItems: messages } = await this.queue.receiveMessages({
           numberOfMessages: batchSize,
-          visibilityTimeout: PROCESSING_VISIBILITY_S,
+          visibilityTimeout: this.processingVisibility,
         }));
       } catch (error) {
         this.options.logger.warn('host', undefined, `queue ${this.options.queueName}: receive failed: ${(error as Error).message}`);
@@ -136,16 +140,25 @@ export class QueueListener {
       },
     });
 
+    // Keep the message invisible while the invocation runs (the host renews its hold the same way).
+    const renewal = setInterval(() => {
+      void this.queue
+        .updateMessage(message.messageId, message.popReceipt, undefined, this.processingVisibility)
+        .then((r) => (message.popReceipt = r.popReceipt!))
+        .catch(() => undefined);
+    }, (this.processingVisibility * 1000) / 2);
     try {
       const text = decodeMessage(message.messageText, settings.messageEncoding);
       context.triggerMetadata!.queueTrigger = text;
       await fn.handler(parseJsonOrString(text), context);
     } catch (error) {
+      clearInterval(renewal);
       context.error(`Executed '${fn.name}' (Failed, dequeueCount ${message.dequeueCount}): ${(error as Error)?.stack ?? String(error)}`);
       if (message.dequeueCount >= settings.maxDequeueCount) return this.moveToPoison(message);
       await this.release(message);
       return;
     }
+    clearInterval(renewal);
     await this.queue.deleteMessage(message.messageId, message.popReceipt).catch((error: Error) =>
       logger.warn('host', invocationId, `queue ${this.options.queueName}: delete of ${message.messageId} failed: ${error.message}`),
     );

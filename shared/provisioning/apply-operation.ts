@@ -24,6 +24,8 @@ export interface ApplyDeps extends TestConnectionDeps {
   users: UserStateRepository;
   log: ProvisioningLog;
   queue: OperationQueue;
+  /** How long an operation holds its user (default USER_LEASE_MS). */
+  userLeaseMs?: number;
 }
 
 export interface TraceStep {
@@ -107,7 +109,10 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
   // A retry, a release or provision on demand re-applies the merged state instead.
   const desired = user.desired ? openDesired(deps.secrets, user, user.desired) : {};
   const { next, changed } = mergeChange(desired, message);
-  if (!changed && !options.reapply && !message.retry) {
+  // Only a user already in sync can skip: if an earlier operation merged its change and then died (host
+  // killed between claim and save) or failed, any delivery, a duplicate included, finishes the job.
+  const inSync = user.appliedDesired?.profile === (desired.profile?.version ?? 0) && user.appliedDesired?.lifecycle === (desired.lifecycle?.version ?? 0);
+  if (!changed && inSync && !options.reapply && !message.retry) {
     const known = `profile v${desired.profile?.version ?? 0}, lifecycle v${desired.lifecycle?.version ?? 0}`;
     step('version', `Version ${message.version} adds nothing (${known}): skipped`);
     return finish(undefined, { result: 'skipped', action: 'none', reason: `Stale: version ${message.version} is not newer than what was already received (${known})`, changedProperties: [] });
@@ -125,7 +130,7 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
     lastChange: sealChange(deps.secrets, { ...message, retry: undefined }),
     lastOperationId: message.operationId,
     updatedAt: now,
-    lease: { operationId: message.operationId, until: new Date(started.getTime() + USER_LEASE_MS).toISOString() },
+    lease: { operationId: message.operationId, until: new Date(started.getTime() + (deps.userLeaseMs ?? USER_LEASE_MS)).toISOString() },
   });
   const target = desiredVersion(next);
   const reconciled = { profile: next.profile?.version ?? 0, lifecycle: next.lifecycle?.version ?? 0 };
