@@ -8,6 +8,7 @@ import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
 
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   'sim-scale': async () => (await import('./sim-scale.js')).run(),
+  wave: async () => (await import('./wave.js')).run(),
 };
 
 // Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
@@ -20,7 +21,8 @@ if (process.env.NODE_EXTRA_CA_CERTS !== certs.caCertPath) {
   process.exit(child.status ?? 1);
 }
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+// Scenario names; `--flag value` pairs belong to the scenarios.
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);

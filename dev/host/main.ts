@@ -37,6 +37,10 @@ console.log(JSON.stringify({ event: 'ready', hostUrl: host.url, functionKey: hos
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`${signal}: stopping (letting running invocations finish)…`);
-    void host.stop().then(() => process.exit(0));
+    void host.stop().then(async () => {
+      const { storageRequestCounts } = await import('../../shared/storage/storage-clients.js');
+      console.log(JSON.stringify({ event: 'stopped', storageRequests: storageRequestCounts }));
+      process.exit(0);
+    });
   });
 }

@@ -62,6 +62,8 @@ function route(ctx: SimContext, hooks: ControlHooks, method: string, path: strin
     case 'DELETE /_sim/faults':
       ctx.faults.clear();
       return jsonResponse(200, { cleared: true });
+    case 'GET /_sim/stats':
+      return jsonResponse(200, ctx.log.stats);
     case 'GET /_sim/settings':
       return jsonResponse(200, ctx.settings);
     case 'PATCH /_sim/settings':

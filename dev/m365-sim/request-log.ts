@@ -27,12 +27,44 @@ export interface LoggedRequest {
 
 const MAX_ENTRIES = 20_000;
 
+/** Totals since the last clear, beyond the bounded log (benchmarks read these: `GET /_sim/stats`). */
+export interface RequestStats {
+  graphRequests: number;
+  graphWrites: number;
+  throttled: number;
+  faults: number;
+  resourceUnits: number;
+  identityRequests: number;
+  firstAt?: string;
+  lastAt?: string;
+  /** Graph writes per simulated second (key: epoch second), for peak and sustained rates. */
+  writesPerSecond: Record<string, number>;
+}
+
+const emptyStats = (): RequestStats => ({ graphRequests: 0, graphWrites: 0, throttled: 0, faults: 0, resourceUnits: 0, identityRequests: 0, writesPerSecond: {} });
+
 export class RequestLog {
   private entries: LoggedRequest[] = [];
   private nextSeq = 1;
+  stats: RequestStats = emptyStats();
 
   add(entry: Omit<LoggedRequest, 'seq'>): void {
     this.entries.push({ seq: this.nextSeq++, ...entry });
+    const s = this.stats;
+    if (entry.surface === 'identity') s.identityRequests++;
+    else {
+      s.graphRequests++;
+      if (entry.method !== 'GET' && entry.path !== '/v1.0/$batch') {
+        s.graphWrites++;
+        const second = String(Math.floor(Date.parse(entry.at) / 1000));
+        s.writesPerSecond[second] = (s.writesPerSecond[second] ?? 0) + 1;
+      }
+      if (entry.status === 429) s.throttled++;
+      s.resourceUnits += entry.resourceUnits ?? 0;
+    }
+    if (entry.fault) s.faults++;
+    s.firstAt ??= entry.at;
+    s.lastAt = entry.at;
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
   }
 
@@ -47,5 +79,6 @@ export class RequestLog {
 
   clear(): void {
     this.entries = [];
+    this.stats = emptyStats();
   }
 }

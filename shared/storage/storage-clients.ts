@@ -1,7 +1,18 @@
 // Storage clients built from the app's storage setting. Local Azurite endpoints are plain http, which the
 // Tables SDK refuses unless told otherwise.
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { QueueClient, QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
+
+/** Storage requests this process has sent, per service (benchmarks report Table transactions per operation). */
+export const storageRequestCounts = { table: 0 };
+const counting = (service: keyof typeof storageRequestCounts): PipelinePolicy => ({
+  name: `count-${service}-requests`,
+  sendRequest: (request, next) => {
+    storageRequestCounts[service]++;
+    return next(request);
+  },
+});
 
 export interface StorageRetry {
   /** Attempts per call including the first (the SDK default is several, with back-off). */
@@ -16,6 +27,7 @@ const isPlainHttp = (connectionString: string) =>
 function tableOptions(connectionString: string, retry?: StorageRetry): TableServiceClientOptions {
   return {
     allowInsecureConnection: isPlainHttp(connectionString),
+    additionalPolicies: [{ policy: counting('table'), position: 'perCall' }],
     ...(retry ? { retryOptions: { maxRetries: Math.max(0, (retry.maxTries ?? 1) - 1) } } : {}),
   };
 }
