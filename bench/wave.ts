@@ -116,7 +116,10 @@ export async function run(): Promise<Record<string, unknown>> {
         throttled429: stats.throttled,
         throttledPercentOfRequests: round((stats.throttled / Math.max(1, stats.graphRequests)) * 100, 2),
         latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99) },
-        projection100kUsersRealTimeHours: round((100_000 * writesPerUser) / ((stats.graphWrites / wallS) / timeScale) / 3600, 2),
+        // At real time scale the rate is the lower of what this machine sustained and what the quota allows.
+        projection100kUsersRealTimeHours: writesPerUser > 0
+          ? round(100_000 / Math.min(wave.changes.length / wallS, (WRITE_QUOTA.writes / WRITE_QUOTA.windowS) * 0.98 / writesPerUser) / 3600, 2)
+          : null,
       };
       console.table(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])));
       results.push(result);
