@@ -18,7 +18,7 @@ import { tenantGateway } from './tenant.js';
 import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
 import { performAction } from './user-actions.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
-import { desiredVersion, effectiveChange, mergeChange, type EffectiveChange } from '../domain/desired-state.js';
+import { effectiveChange, mergeChange, type EffectiveChange } from '../domain/desired-state.js';
 
 export interface ApplyDeps extends TestConnectionDeps {
   users: UserStateRepository;
@@ -132,18 +132,15 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
     updatedAt: now,
     lease: { operationId: message.operationId, until: new Date(started.getTime() + (deps.userLeaseMs ?? USER_LEASE_MS)).toISOString() },
   });
-  const target = desiredVersion(next);
   const reconciled = { profile: next.profile?.version ?? 0, lifecycle: next.lifecycle?.version ?? 0 };
-  return actOnClaimedUser(deps, message, claimed, connection, effectiveChange(next), { target, reconciled }, { started, now, step, recorder, finish, trace });
+  return actOnClaimedUser(deps, message, claimed, connection, effectiveChange(next), reconciled, { now, step, recorder, finish });
 }
 
 interface Attempt {
-  started: Date;
   now: string;
   step: (s: string, detail: string) => void;
   recorder: RequestRecorder;
   finish: (user: UserState | undefined, outcome: Omit<OperationOutcome, 'operationId' | 'externalId' | 'version' | 'trace' | 'graphRequestIds'>) => Promise<OperationOutcome>;
-  trace: TraceStep[];
 }
 
 async function actOnClaimedUser(
@@ -152,7 +149,7 @@ async function actOnClaimedUser(
   claimed: UserState,
   connection: Connection,
   change: EffectiveChange,
-  { target, reconciled }: { target: number; reconciled: NonNullable<UserState['appliedDesired']> },
+  reconciled: NonNullable<UserState['appliedDesired']>,
   a: Attempt,
 ): Promise<OperationOutcome> {
   const { now, step, recorder, finish } = a;
@@ -178,7 +175,7 @@ async function actOnClaimedUser(
     const account = outcome.account;
     const saved: UserState = {
       ...user,
-      appliedVersion: Math.max(user.appliedVersion, target),
+      appliedVersion: Math.max(user.appliedVersion, reconciled.profile, reconciled.lifecycle),
       appliedDesired: reconciled,
       status: outcome.result,
       ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
