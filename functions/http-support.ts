@@ -60,5 +60,5 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
 const titleFor = (status: number) =>
   ({ 400: 'Invalid request', 404: 'Not found', 409: 'Conflict', 429: 'Too many requests', 502: 'Upstream refused our credentials', 503: 'Temporarily unavailable' })[status] ?? 'Error';
 
-/** The public origin of this app, for links and redirect URIs. */
-export const publicBaseUrl = (request: HttpRequest, configured: string | undefined) => configured ?? new URL(request.url).origin;
+/** Where the identity platform sends the browser back: this app's public origin (configured, else the request's). */
+export const oauthRedirectUri = (request: HttpRequest, publicBaseUrl: string | undefined) => `${publicBaseUrl ?? new URL(request.url).origin}/api/oauth/callback`;

@@ -1,13 +1,13 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAdminConsent } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
-import { publicBaseUrl, withProblems } from '../http-support.js';
+import { oauthRedirectUri, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
 /** GET /api/connections/{id}/admin-consent: 302 to the tenant's admin-consent page for the app's permissions. */
 export async function adminConsentHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const s = services();
-  const redirectUri = `${publicBaseUrl(request, s.config.PUBLIC_BASE_URL)}/api/oauth/callback`;
+  const redirectUri = oauthRedirectUri(request, s.config.PUBLIC_BASE_URL);
   const { adminConsentUrl } = await startAdminConsent(s, request.params.id!, redirectUri);
   return { status: 302, headers: { location: adminConsentUrl, 'cache-control': 'no-store' } };
 }

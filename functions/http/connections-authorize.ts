@@ -1,13 +1,13 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAuthorization } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
-import { publicBaseUrl, withProblems } from '../http-support.js';
+import { oauthRedirectUri, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
 /** GET /api/connections/{id}/authorize: 302 to the tenant's consent page (state + PKCE S256). */
 export async function authorizeConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const s = services();
-  const redirectUri = `${publicBaseUrl(request, s.config.PUBLIC_BASE_URL)}/api/oauth/callback`;
+  const redirectUri = oauthRedirectUri(request, s.config.PUBLIC_BASE_URL);
   const { authorizeUrl } = await startAuthorization(s, request.params.id!, redirectUri);
   return { status: 302, headers: { location: authorizeUrl, 'cache-control': 'no-store' } };
 }

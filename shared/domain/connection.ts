@@ -88,6 +88,9 @@ export const connectionUpdateSchema = z
   .refine((u) => Object.keys(u).length > 0, 'must change at least one field');
 export type ConnectionUpdate = z.infer<typeof connectionUpdateSchema>;
 
+/** The Graph resource's scope is the cloud's, even when requests go to an overridden endpoint. */
+export const graphScope = (c: Pick<Connection, 'cloud'>) => `${CLOUDS[c.cloud].graphEndpoint}/.default`;
+
 /** `https://host/<tenant>/oauth2/v2.0/...` → `https://host/<tenant>`. */
 export function authorityOf(endpointUrl: string): string {
   const u = new URL(endpointUrl);

@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { decodeJwt } from 'jose';
-import { CLOUDS, resolveEndpoints, type Connection, type ResolvedEndpoints } from '../domain/connection.js';
+import { CLOUDS, graphScope, resolveEndpoints, type Connection, type ResolvedEndpoints } from '../domain/connection.js';
 import { AppError } from '../domain/errors.js';
 import type { MatchingAttribute } from '../domain/sync-settings.js';
 import type {
@@ -63,8 +63,6 @@ export function redactPasswords(body: unknown): unknown {
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, /password/i.test(k) && typeof v === 'string' ? '[redacted]' : redactPasswords(v)]));
 }
 
-/** The Graph resource's scope is the cloud's, even when requests go to an overridden endpoint. */
-export const graphScope = (c: Pick<Connection, 'cloud'>) => `${CLOUDS[c.cloud].graphEndpoint}/.default`;
 
 /** Access tokens from a stored refresh token (authorization-code connections); rotated tokens are persisted. */
 class RefreshTokenCredential implements TokenCredential {

@@ -3,7 +3,7 @@
 // Every outcome of the callback is reported for the person's browser and, where a connection is known,
 // recorded on it.
 import { createHash, randomBytes } from 'node:crypto';
-import { CLOUDS, resolveEndpoints, type AuthorizationState } from '../domain/connection.js';
+import { graphScope, resolveEndpoints, type AuthorizationState, type Connection } from '../domain/connection.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { connectionSecrets, loadConnection, secretAad, type ConnectionDeps } from './connections.js';
 import type { OAuthClient, OAuthStateRecord, OAuthStateRepository } from './ports.js';
@@ -18,7 +18,7 @@ export interface ConsentDeps extends ConnectionDeps {
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 const verifierAad = (stateHash: string) => `oauth-state:${stateHash}:codeVerifier`;
 /** Delegated access to Graph plus a refresh token; `.default` asks for what the app registration lists. */
-const consentScope = (cloud: keyof typeof CLOUDS) => `${CLOUDS[cloud].graphEndpoint}/.default offline_access`;
+const consentScope = (c: Pick<Connection, 'cloud'>) => `${graphScope(c)} offline_access`;
 
 /** A new state for `purpose`, stored (hashed) with the PKCE verifier; returns the state and the verifier's challenge. */
 async function issueState(deps: ConsentDeps, connectionId: string, redirectUri: string, purpose: OAuthStateRecord['purpose']) {
@@ -50,7 +50,7 @@ export async function startAuthorization(deps: ConsentDeps, connectionId: string
     endpoints: resolveEndpoints(connection),
     clientId: connection.clientId,
     redirectUri,
-    scope: consentScope(connection.cloud),
+    scope: consentScope(connection),
     state,
     codeChallenge,
   });
@@ -65,7 +65,7 @@ export async function startAdminConsent(deps: ConsentDeps, connectionId: string,
   const connection = await loadConnection(deps, connectionId);
   const { state, expiresAt } = await issueState(deps, connectionId, redirectUri, 'admin-consent');
   const url = new URL(`${resolveEndpoints(connection).authority}/v2.0/adminconsent`);
-  url.search = new URLSearchParams({ client_id: connection.clientId, scope: `${CLOUDS[connection.cloud].graphEndpoint}/.default`, redirect_uri: redirectUri, state }).toString();
+  url.search = new URLSearchParams({ client_id: connection.clientId, scope: graphScope(connection), redirect_uri: redirectUri, state }).toString();
   return { adminConsentUrl: url.toString(), expiresAt };
 }
 
@@ -131,7 +131,7 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
       code: params.code,
       redirectUri: record.redirectUri,
       codeVerifier: deps.secrets.decrypt(record.verifierCipher, verifierAad(stateHash)),
-      scope: consentScope(connection.cloud),
+      scope: consentScope(connection),
     });
     if (!refreshToken) {
       throw new AppError('unauthorized', 'no-refresh-token', 'The token endpoint issued no refresh token (was offline_access consented?)');

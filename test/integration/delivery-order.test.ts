@@ -8,23 +8,13 @@ import type { ConnectionView } from '../../shared/domain/connection.js';
 import { encodeMessage } from '../../shared/storage/operation-queue.queue.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
+import { shuffle } from '../support/shuffle.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
 
-/** Deterministic shuffle (seeded), so a failure can be reproduced. */
-function shuffle<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 it('ends in the in-order state after duplicated, shuffled, concurrent delivery', async () => {
   const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {

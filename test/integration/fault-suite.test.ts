@@ -16,6 +16,7 @@ import { TableUserStateRepository } from '../../shared/storage/user-state-reposi
 import type { ChangeInput } from '../../shared/domain/change.js';
 import { spawnReady, type ReadyProcess } from '../support/spawn-ready.js';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../support/simulated-tenant.js';
+import { shuffle } from '../support/shuffle.js';
 import { uniqueName } from '../support/unique.js';
 
 const storage = inject('storageConnectionString');
@@ -43,16 +44,6 @@ async function startHost() {
   return host;
 }
 
-function shuffle<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 it('applies every change exactly once through 30 % Graph faults and repeatedly killed hosts', { timeout: 150_000 }, async () => {
   const deps = {
