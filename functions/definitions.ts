@@ -21,6 +21,9 @@ import { applyOperationFunction } from './queue/apply-operation.js';
 import { recordPoisonedFunction } from './queue/record-poisoned.js';
 import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
+import { decideStagedFunction, getRunFunction, listRunsFunction, listStagedFunction, startReconcileFunction } from './http/reconcile.js';
+import { reconcileRunFunction } from './queue/reconcile-run.js';
+import { reconcileTimerFunction } from './timer/reconcile-timer.js';
 
 export const functionDefinitions: readonly FunctionDefinition[] = [
   healthFunction,
@@ -41,6 +44,13 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   provisionUserFunction,
   retryUserFunction,
   queryLogsFunction,
+  startReconcileFunction,
+  listRunsFunction,
+  getRunFunction,
+  listStagedFunction,
+  decideStagedFunction,
   applyOperationFunction,
   recordPoisonedFunction,
+  reconcileRunFunction,
+  reconcileTimerFunction,
 ];

@@ -7,6 +7,7 @@ import { connectionCreateSchema, connectionUpdateSchema, connectionViewSchema, t
 import { mappingSchema } from '../shared/domain/mapping/mapping.js';
 import { syncSettingsSchema } from '../shared/domain/sync-settings.js';
 import { logQuerySchema } from '../shared/provisioning/operations.js';
+import { pageQuerySchema, stagedDecisionSchema, startRunQuerySchema } from '../shared/provisioning/reconcile-admin.js';
 import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
 
 const problemSchema = z
@@ -58,6 +59,15 @@ export const OPERATIONS: Record<string, Operation> = {
   'users-get': { summary: 'A user of the connection: desired state, link to the Microsoft 365 account, status, last error', responses: { 200: { description: 'The user' }, 404: problem('No change received for this user') } },
   'users-provision': { summary: 'Provision on demand: run the operation now (posted change, or the current desired state) and answer the step trace', responses: { 200: { description: 'Outcome with trace' }, 400: common[400], 404: problem('No change received for this user'), 429: problem('Throttled by Graph (Retry-After)'), 503: problem('Graph unavailable') } },
   'users-retry': { summary: 'Put a failed or held operation back on the queue', responses: { 202: { description: 'Enqueued', schema: z.object({ operationId: z.string(), version: z.number() }) }, 404: common[404], 409: problem('Nothing to retry') } },
+  'reconcile-start': {
+    summary: 'Reconcile now: queue a run (?dryRun=true: plan only; ?full=true: full round). Follow Location for its record',
+    query: startRunQuerySchema,
+    responses: { 202: { description: 'Queued; the run record (status queued)' }, 404: common[404], 409: problem('The connection is not ready, or a run is in progress') },
+  },
+  'runs-list': { summary: 'Reconciliation runs, newest first: examined, drift by kind, enqueued, staged, unmatched, errors, delta round', query: pageQuerySchema, responses: { 200: { description: 'Runs and a continuation token' }, ...common } },
+  'runs-get': { summary: 'One run with a page of its items (a dry run: the plan; a real run: corrections and unmatched accounts)', query: pageQuerySchema, responses: { 200: { description: 'The run and itemsPage' }, 404: problem('No such connection or run') } },
+  'staged-list': { summary: 'Disable/delete operations held back by the accidental-deletion threshold', responses: { 200: { description: 'Staged operations' }, 404: common[404] } },
+  'staged-decide': { summary: 'Approve (enqueue) or reject (drop) staged operations: all, or {externalIds:[…]}', request: stagedDecisionSchema, responses: { 200: { description: 'What was done per user' }, ...common } },
   'logs-query': { summary: 'Provisioning log, newest first (filters: externalId, status, action, since, until; limit, continuation)', query: logQuerySchema, responses: { 200: { description: 'Records and a continuation token' }, ...common } },
 };
 

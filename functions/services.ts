@@ -8,16 +8,18 @@ import { SecretCipher } from '../shared/security/secret-cipher.js';
 import { TableConnectionRepository } from '../shared/storage/connection-repository.table.js';
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
 import { PROVISIONING_QUEUE } from '../shared/domain/change.js';
-import { StorageOperationQueue } from '../shared/storage/operation-queue.queue.js';
+import { StorageOperationQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
+import { RECONCILIATION_QUEUE } from '../shared/domain/reconciliation.js';
+import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
 import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
 import { queueClient, tableClient } from '../shared/storage/storage-clients.js';
 import { TableUserStateRepository } from '../shared/storage/user-state-repository.table.js';
 
-export const TABLES = { connections: 'connections', oauthStates: 'oauthstates', users: 'users', logs: 'provisioninglogs' } as const;
+export const TABLES = { connections: 'connections', oauthStates: 'oauthstates', users: 'users', logs: 'provisioninglogs', reconciliation: 'reconciliation' } as const;
 
 function build() {
   const config = getConfig();
-  const storage = config.AzureWebJobsStorage;
+  const storage = config.storage;
   return {
     config,
     clock: systemClock,
@@ -29,6 +31,8 @@ function build() {
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
     queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE)),
+    reconciliation: new TableReconciliationStore(tableClient(storage, TABLES.reconciliation)),
+    runs: new StorageRunQueue(queueClient(storage, RECONCILIATION_QUEUE)),
     userLeaseMs: config.PROVISIONING_LEASE_SECONDS * 1000,
   };
 }

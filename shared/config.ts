@@ -1,16 +1,15 @@
 // Application settings, parsed once from process.env. A missing or malformed setting fails at start-up with
 // a message naming it, instead of surfacing later as an obscure runtime error.
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { parseEncryptionKeys, type EncryptionKey } from './security/secret-cipher.js';
+import { HOST_STORAGE, parseStorageSettings, type StorageSettings } from './storage/storage-settings.js';
 
-const storageConnectionString = z
-  .string({ error: 'is required (a storage connection string; for Azurite use `npm start`, which sets it)' })
-  .trim()
-  .min(1, 'is required')
-  .refine(
-    (s) => s === 'UseDevelopmentStorage=true' || /(^|;)\s*(AccountName|BlobEndpoint|QueueEndpoint|TableEndpoint)=/i.test(s),
-    'is not a storage connection string (expected `AccountName=…;AccountKey=…` or explicit endpoints)',
-  );
+/**
+ * A storage setting's own value; which combination of them is valid (a connection string or identity-based
+ * settings, exactly one style) is checked by parseStorageSettings, which also produces `config.storage`.
+ */
+const storageSetting = (description: string) => z.string().optional().describe(description);
 
 const encryptionKeys = z
   .string({ error: 'is required (comma-separated keyId:base64key entries of 32-byte keys; on Azure a Key Vault reference)' })
@@ -23,9 +22,33 @@ const encryptionKeys = z
     }
   });
 
+/** Every 30 minutes, on the hour and half past (UTC). */
+export const DEFAULT_RECONCILIATION_SCHEDULE = '0 */30 * * * *';
+
+const ncrontab = z
+  .string()
+  .trim()
+  .refine((s) => s.split(/\s+/).length === 6, 'must be an NCRONTAB expression with six fields: {second} {minute} {hour} {day} {month} {day-of-week}')
+  .refine((s) => {
+    try {
+      new Cron(s, { mode: '6-part', paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid NCRONTAB expression');
+
 export const configSchema = z.object({
-  /** Storage for queues and tables, exactly as the Functions host reads it. */
-  AzureWebJobsStorage: storageConnectionString,
+  // Storage for queues and tables, exactly as the Functions host reads it: a connection string, or an
+  // identity-based connection (on Azure the managed identity, locally the developer's). Parsed into `storage`.
+  AzureWebJobsStorage: storageSetting('Connection string (Azurite, or an account key)'),
+  AzureWebJobsStorage__accountName: storageSetting('Identity-based: the account name; derives https://<name>.{queue,table,blob}.core.windows.net'),
+  AzureWebJobsStorage__queueServiceUri: storageSetting('Identity-based: queue service endpoint'),
+  AzureWebJobsStorage__tableServiceUri: storageSetting('Identity-based: table service endpoint'),
+  AzureWebJobsStorage__blobServiceUri: storageSetting('Identity-based: blob service endpoint (used by the Functions host, not the app)'),
+  AzureWebJobsStorage__credential: storageSetting('Identity-based: "managedidentity" on Azure; unset locally (developer identity)'),
+  AzureWebJobsStorage__clientId: storageSetting('Identity-based: client id of a user-assigned managed identity'),
+  AzureWebJobsStorage__managedIdentityResourceId: storageSetting('Identity-based: resource id of a user-assigned managed identity'),
   /** Keys that encrypt secrets at rest; the first one encrypts. */
   SECRETS_ENCRYPTION_KEYS: encryptionKeys,
   /**
@@ -43,9 +66,14 @@ export const configSchema = z.object({
   GRAPH_THROTTLE_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(1),
   /** How long an operation may hold a user before another may take over (only matters when a host dies mid-operation). */
   PROVISIONING_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(60),
+  /** When the reconciliation timer runs (NCRONTAB, UTC). Read when the functions are registered. */
+  RECONCILIATION_SCHEDULE: ncrontab.default(DEFAULT_RECONCILIATION_SCHEDULE),
 });
 
-export type AppConfig = z.infer<typeof configSchema>;
+export type AppConfig = z.infer<typeof configSchema> & {
+  /** The storage account the app uses, from AzureWebJobsStorage or its identity-based settings. */
+  storage: StorageSettings;
+};
 
 export class ConfigError extends Error {
   constructor(readonly issues: { setting: string; problem: string }[]) {
@@ -56,12 +84,13 @@ export class ConfigError extends Error {
 
 export function parseConfig(env: Record<string, string | undefined>): AppConfig {
   const result = configSchema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((i) => ({ setting: i.path.map(String).join('.') || '(environment)', problem: i.message })),
-    );
-  }
-  return result.data;
+  const storage = parseStorageSettings(env, HOST_STORAGE, ['queue', 'table']);
+  const issues = [
+    ...(storage.ok ? [] : storage.issues),
+    ...(result.success ? [] : result.error.issues.map((i) => ({ setting: i.path.map(String).join('.') || '(environment)', problem: i.message }))),
+  ];
+  if (issues.length > 0 || !result.success || !storage.ok) throw new ConfigError(issues);
+  return { ...result.data, storage: storage.settings };
 }
 
 let cached: AppConfig | undefined;
@@ -70,4 +99,14 @@ let cached: AppConfig | undefined;
 export function getConfig(): AppConfig {
   cached ??= parseConfig(process.env);
   return cached;
+}
+
+/**
+ * The reconciliation timer's schedule. Needed when the functions are registered, before (and without) the
+ * rest of the configuration; a malformed value fails registration with the setting named.
+ */
+export function reconciliationSchedule(env: Record<string, string | undefined> = process.env): string {
+  const result = configSchema.shape.RECONCILIATION_SCHEDULE.safeParse(env.RECONCILIATION_SCHEDULE);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => ({ setting: 'RECONCILIATION_SCHEDULE', problem: i.message })));
+  return result.data;
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FunctionDefinition, HttpFunctionDefinition, StorageQueueFunctionDefinition, TimerFunctionDefinition } from '../../functions/define.js';
 import type { HostSettings } from './host-settings.js';
 import { resolveAppSettingRefs } from './host-settings.js';
+import { parseStorageSettings } from '../../shared/storage/storage-settings.js';
 import { createHostLogger, type HostLogger, type LogRecord } from './host-logger.js';
 import { createHttpListener } from './http-listener.js';
 import { QueueListener } from './queue-listener.js';
@@ -49,12 +50,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
 
   // Resolve every binding expression before anything starts, so a missing setting fails the start-up.
   const queues = queueFunctions.map((fn) => {
-    const connectionString = env[fn.connection];
-    if (!connectionString) throw new Error(`Function "${fn.name}": app setting "${fn.connection}" (storage connection) is not set`);
+    // The connection is a setting name or a prefix of identity-based settings, as on Azure.
+    const storage = parseStorageSettings(env, fn.connection, ['queue']);
+    if (!storage.ok) {
+      throw new Error(`Function "${fn.name}": storage connection "${fn.connection}": ${storage.issues.map((i) => `${i.setting} ${i.problem}`).join('; ')}`);
+    }
     return new QueueListener({
       fn,
       queueName: resolveAppSettingRefs(fn.queueName, env),
-      connectionString,
+      storage: storage.settings,
       settings: options.settings.queues,
       logger,
       ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),

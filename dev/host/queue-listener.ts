@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { StorageQueueFunctionDefinition } from '../../functions/define.js';
 import { InvocationContext } from './azure-functions-classes.js';
-import { queueClient } from '../../shared/storage/storage-clients.js';
+import { queueClient, type StorageTarget } from '../../shared/storage/storage-clients.js';
 import type { QueueSettings } from './host-settings.js';
 import type { HostLogger } from './host-logger.js';
 
@@ -21,7 +21,8 @@ const MIN_POLL_MS = 100;
 export interface QueueListenerOptions {
   fn: StorageQueueFunctionDefinition;
   queueName: string;
-  connectionString: string;
+  /** The trigger's storage connection: a connection string or identity-based settings. */
+  storage: StorageTarget;
   settings: QueueSettings;
   logger: HostLogger;
   /** Invisibility of a message being processed; renewed at half-time while the invocation runs. */
@@ -44,8 +45,8 @@ export class QueueListener {
     this.fn = options.fn;
     this.queueName = options.queueName;
     this.processingVisibility = options.processingVisibilitySeconds ?? DEFAULT_PROCESSING_VISIBILITY_S;
-    this.queue = queueClient(options.connectionString, options.queueName);
-    this.poison = queueClient(options.connectionString, `${options.queueName}-poison`);
+    this.queue = queueClient(options.storage, options.queueName);
+    this.poison = queueClient(options.storage, `${options.queueName}-poison`);
   }
 
   /** Starts polling in the background; like the host, an unreachable queue is retried, not fatal. */

@@ -7,7 +7,7 @@ import { problemResponse } from '../problem.js';
 
 /** GET /api/health: 200 when every dependency answers, 503 naming the ones that did not. */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const report = await checkHealth(storageProbes(getConfig().AzureWebJobsStorage));
+  const report = await checkHealth(storageProbes(getConfig().storage));
   if (report.healthy) return { status: 200, jsonBody: { status: 'healthy', checks: report.checks } };
   const failed = report.checks.filter((c) => !c.ok).map((c) => c.name);
   context.warn(`health: unavailable dependencies: ${failed.join(', ')}`);

@@ -149,6 +149,10 @@ export interface Connection {
   mapping?: Mapping;
   /** Sync policy; defaults apply to anything not saved. */
   settings?: Partial<SyncSettings>;
+  /** Operations keep failing or credentials are refused: reconciled less often until a successful test. */
+  quarantine?: { since: string; reason: string };
+  /** A reconciliation run staged disable/delete operations over the accidental-deletion threshold. */
+  stagedOperations?: { count: number; runId: string; since: string };
   createdAt: string;
   updatedAt: string;
   etag?: string;
@@ -203,6 +207,11 @@ export const connectionViewSchema = z.strictObject({
   adminConsent: z.object({ at: z.string() }).nullable(),
   lastAuthorizationError: z.object({ at: z.string(), error: z.string(), description: z.string() }).nullable(),
   lastTest: z.object({ ok: z.boolean(), testedAt: z.string(), checks: z.array(testCheckSchema) }).nullable(),
+  quarantine: z.object({ since: z.string(), reason: z.string() }).nullable().describe('Reconciled less often until a successful test lifts it'),
+  stagedOperations: z
+    .object({ count: z.number(), runId: z.string(), since: z.string() })
+    .nullable()
+    .describe('Disable/delete operations awaiting approval: GET …/staged, then POST …/staged/approve or …/staged/reject'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -232,6 +241,8 @@ export function connectionView(c: Connection): ConnectionView {
     adminConsent: c.adminConsent ?? null,
     lastAuthorizationError: c.lastAuthorizationError ?? null,
     lastTest: c.lastTest ?? null,
+    quarantine: c.quarantine ?? null,
+    stagedOperations: c.stagedOperations ?? null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
@@ -243,4 +254,5 @@ export const testResultSchema = z.object({
   checks: z.array(testCheckSchema),
   status: z.enum(connectionStatuses),
   releasedOperations: z.number().int().optional().describe('Held operations put back on the queue now that the connection is ready'),
+  quarantineLifted: z.literal(true).optional().describe('The connection was quarantined; this successful test lifted it'),
 });

@@ -47,7 +47,8 @@ export interface UserState {
 }
 
 export type OperationResult = 'applied' | 'skipped' | 'failed' | 'held' | 'planned';
-export type OperationAction = 'create' | 'adopt' | 'update' | 'activate' | 'deactivate' | 'delete' | 'disable' | 'license' | 'none';
+export const operationActions = ['create', 'adopt', 'restore', 'update', 'activate', 'deactivate', 'delete', 'disable', 'license', 'none'] as const;
+export type OperationAction = (typeof operationActions)[number];
 
 export interface PlannedRequest {
   method: string;

@@ -10,6 +10,7 @@ import type { MatchingAttribute } from '../domain/sync-settings.js';
 import type {
   ApplicationSecret,
   ConnectionSecrets,
+  UserPage,
   GatewayOptions,
   GraphUser,
   RequestRecorder,
@@ -262,6 +263,49 @@ class GraphTenantGateway implements TenantGateway {
     return skus;
   }
 
+  async restoreDeletedUser(id: string, select: string[]): Promise<GraphUser | undefined> {
+    if (this.options.dryRun) {
+      this.plan('POST', `/directory/deletedItems/${id}/restore`);
+      return undefined;
+    }
+    let restored: GraphUser;
+    try {
+      restored = (await this.call('restore-user', 'write', 'POST', '/directory/deletedItems/id/restore', '', () =>
+        this.graph.api(`/directory/deletedItems/${encodeURIComponent(id)}/restore`).post({}),
+      )) as GraphUser;
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+    // Read it back with the properties the caller compares; right after the restore a read may still miss it
+    // (eventual consistency), and the restore's own answer then stands in.
+    return (await this.getUser(id, select)) ?? restored;
+  }
+
+  async usersDeltaPage(select: string[], link?: string): Promise<UserPage> {
+    const page = (await this.call('users-delta', 'read', 'GET', '/users/delta', '', async () => {
+      const request = link ? this.graph.api(link) : this.graph.api('/users/delta').select(select.join(','));
+      try {
+        return (await request.header('Prefer', 'odata.maxpagesize=999').get()) as GraphPage;
+      } catch (error) {
+        // An expired/unknown token (400 syncStateNotFound) or a synchronization reset (410 Gone): full round.
+        const failure = classifyGraphError(error, 'users-delta');
+        if (failure.details.status === 410 || failure.details.code === 'syncStateNotFound') {
+          throw new AppError('invalid', 'delta-token-expired', `The delta token is no longer valid (${failure.message}): a full round is needed`, failure.details);
+        }
+        throw failure;
+      }
+    }));
+    return pageOf(page);
+  }
+
+  async usersPage(select: string[], nextLink?: string): Promise<UserPage> {
+    const page = (await this.call('list-users', 'read', 'GET', '/users', '$select=x&$top=999', () =>
+      (nextLink ? this.graph.api(nextLink) : this.graph.api('/users').select(select.join(',')).top(999)).get(),
+    )) as GraphPage;
+    return pageOf(page);
+  }
+
   private plan(method: string, path: string, body?: unknown): void {
     this.recorder.planned.push({ method, url: `${resolveEndpoints(this.connection).graphEndpoint}/v1.0${path}`, ...(body === undefined ? {} : { body: redactPasswords(body) }) });
   }
@@ -276,6 +320,9 @@ class GraphTenantGateway implements TenantGateway {
     }
   }
 }
+
+type GraphPage = { value: UserPage['users']; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+const pageOf = (p: GraphPage): UserPage => ({ users: p.value, ...(p['@odata.nextLink'] ? { nextLink: p['@odata.nextLink'] } : {}), ...(p['@odata.deltaLink'] ? { deltaLink: p['@odata.deltaLink'] } : {}) });
 
 export class GraphTenantGatewayFactory implements TenantGatewayFactory {
   private readonly cache = new Map<string, { version: string; credential: TokenCredential; graph: Client }>();

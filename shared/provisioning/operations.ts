@@ -5,7 +5,7 @@ import { changeSchema, type OperationMessage } from '../domain/change.js';
 import { AppError, ValidationError, type FieldError } from '../domain/errors.js';
 import { DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '../domain/sync-settings.js';
-import type { ProvisioningLogRecord, UserState } from '../domain/user-state.js';
+import { operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
 import { applyOperation, type ApplyDeps, type OperationOutcome } from './apply-operation.js';
 import { hideDesired, openChange, sealChange, sealDesired } from './change-secrets.js';
@@ -161,14 +161,14 @@ export async function releaseHeld(deps: Pick<ApplyDeps, 'users' | 'queue' | 'sec
 }
 
 /** The user's last change, marked to re-apply the merged desired state (not to be skipped as a duplicate). */
-function reapplyMessage(deps: Pick<ApplyDeps, 'secrets'>, change: OperationMessage, reason: string): OperationMessage {
+export function reapplyMessage(deps: Pick<ApplyDeps, 'secrets'>, change: OperationMessage, reason: string): OperationMessage {
   return { ...openChange(deps.secrets, change), retry: { attempt: 1, reason } };
 }
 
 export const logQuerySchema = z.strictObject({
   externalId: z.string().min(1).max(256).optional(),
   status: z.enum(['applied', 'skipped', 'failed', 'held', 'planned']).optional(),
-  action: z.enum(['create', 'adopt', 'update', 'activate', 'deactivate', 'delete', 'disable', 'license', 'none']).optional(),
+  action: z.enum(operationActions).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -3,6 +3,7 @@ import type { OperationMessage } from '../domain/change.js';
 import type { Connection, ResolvedEndpoints } from '../domain/connection.js';
 import type { MatchingAttribute } from '../domain/sync-settings.js';
 import type { PlannedRequest, ProvisioningLogRecord, UserState, UserStatus } from '../domain/user-state.js';
+import type { ReconciliationRun, ReconciliationState, RunItem, RunRequest, StagedOperation } from '../domain/reconciliation.js';
 
 export interface Clock {
   now(): Date;
@@ -118,6 +119,27 @@ export interface TenantGateway {
   assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void>;
   /** Cached briefly per connection (seat counts change slowly relative to an operation). */
   subscribedSkus(): Promise<SubscribedSku[]>;
+  /**
+   * Restores a soft-deleted user from deletedItems and reads it back with `select`; undefined when it is not
+   * there (purged, or never deleted). A conflict (its UPN was taken meanwhile) is thrown.
+   */
+  restoreDeletedUser(id: string, select: string[]): Promise<GraphUser | undefined>;
+  /**
+   * One page of a delta round over users: the first page of a full round (no link), or the page a nextLink or
+   * a stored deltaLink points to. The round's last page carries the next round's deltaLink. An expired or
+   * reset token throws AppError `delta-token-expired` (start a full round).
+   */
+  usersDeltaPage(select: string[], link?: string): Promise<UserPage>;
+  /** One page ($top 999) of all users: the first without a link, then the one `nextLink` points to. */
+  usersPage(select: string[], nextLink?: string): Promise<UserPage>;
+}
+
+/** One page of users; in a delta round removed users come as `{ id, '@removed': { reason } }`. */
+export interface UserPage {
+  users: (GraphUser & { '@removed'?: { reason: 'changed' | 'deleted' } })[];
+  nextLink?: string;
+  /** A delta round's last page: where the next round starts. */
+  deltaLink?: string;
 }
 
 export interface GatewayOptions {
@@ -140,6 +162,12 @@ export interface UserStateRepository {
   save(state: UserState): Promise<UserState>;
   listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]>;
   listAll(connectionId: string): Promise<UserState[]>;
+  /** Every user of the connection, a page at a time. */
+  scan(connectionId: string): AsyncIterable<UserState[]>;
+  /** The user linked to Microsoft 365 account `objectId`, if any. */
+  findByObjectId(connectionId: string, objectId: string): Promise<UserState | undefined>;
+  /** Users wanted but never linked, or whose latest change is not reconciled yet. */
+  listNeedingAttention(connectionId: string): Promise<UserState[]>;
   /** Deletes every user row of the connection (the Microsoft 365 accounts are not touched). */
   deleteAll(connectionId: string): Promise<number>;
 }
@@ -163,4 +191,26 @@ export interface ProvisioningLog {
 export interface OperationQueue {
   /** Puts the operation on the provisioning queue, visible after `delayMs`. */
   enqueue(message: OperationMessage, delayMs?: number): Promise<void>;
+}
+
+export interface ReconciliationStore {
+  /** The connection's state between runs (an empty one, without etag, before the first run). */
+  getState(connectionId: string): Promise<ReconciliationState>;
+  /** Creates (no etag) or replaces (etag must match): a conflict (`concurrent-update`) otherwise. */
+  saveState(state: ReconciliationState): Promise<ReconciliationState>;
+  saveRun(run: ReconciliationRun): Promise<void>;
+  getRun(connectionId: string, runId: string): Promise<ReconciliationRun | undefined>;
+  /** Newest first. */
+  listRuns(connectionId: string, limit: number, continuation?: string): Promise<{ runs: ReconciliationRun[]; continuation?: string }>;
+  appendItems(connectionId: string, runId: string, firstSeq: number, items: RunItem[]): Promise<void>;
+  listItems(connectionId: string, runId: string, limit: number, continuation?: string): Promise<{ items: RunItem[]; continuation?: string }>;
+  /** One staged operation per user (a later run's replaces an earlier one's). */
+  stage(operations: StagedOperation[]): Promise<void>;
+  listStaged(connectionId: string): Promise<StagedOperation[]>;
+  removeStaged(connectionId: string, externalIds: string[]): Promise<void>;
+}
+
+export interface RunQueue {
+  /** Puts a reconciliation run request on the reconciliation queue. */
+  enqueue(request: RunRequest): Promise<void>;
 }

@@ -70,9 +70,12 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
   const result: TestResult = { ok: checks.every((c) => c.ok), testedAt: now, checks };
   const firstFailure = checks.find((c) => !c.ok);
   // Testing reads every secret anyway: a good moment to move them to the active key after a rotation.
+  const current = rewrapSecrets(deps, await loadConnection(deps, id));
   const saved = await deps.connections.replace({
-    ...rewrapSecrets(deps, await loadConnection(deps, id)),
+    ...current,
     lastTest: result,
+    // A successful test lifts a quarantine (the admin has looked at it, as in Entra's provisioning service).
+    quarantine: result.ok ? undefined : current.quarantine,
     // A revoked or expired refresh token needs a person to consent again, not a configuration fix.
     status: result.ok ? 'ready' : refreshTokenRevoked ? 'needs-attention' : 'invalid',
     statusReason: result.ok
@@ -83,7 +86,7 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
     updatedAt: now,
   });
   const released = saved.status === 'ready' && deps.users && deps.queue ? await releaseHeld({ users: deps.users, queue: deps.queue, secrets: deps.secrets }, id) : 0;
-  return { ...result, status: saved.status, ...(released > 0 ? { releasedOperations: released } : {}) };
+  return { ...result, status: saved.status, ...(released > 0 ? { releasedOperations: released } : {}), ...(result.ok && current.quarantine ? { quarantineLifted: true } : {}) };
 }
 
 /**

@@ -3,6 +3,7 @@
 // allowed. Errors are AppErrors; the caller records them.
 import type { EffectiveChange } from '../domain/desired-state.js';
 import type { Connection } from '../domain/connection.js';
+import { desiredLicenseRefs, sameValue, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
 import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
 import { applyMapping, mappedProperties, type Mapping } from '../domain/mapping/mapping.js';
@@ -41,7 +42,7 @@ export async function performAction(ctx: ActionContext): Promise<ActionOutcome> 
   const account = await findAccount(ctx, select(ctx));
   switch (ctx.change.type) {
     case 'upsert':
-      return account ? updateAccount(ctx, account.user, account.adopted) : createAccount(ctx);
+      return account ? updateAccount(ctx, account.user, account.adopted, account.restored) : createAccount(ctx);
     case 'activate':
     case 'deactivate':
       if (!account && !ctx.change.hasProfile) {
@@ -56,7 +57,7 @@ export async function performAction(ctx: ActionContext): Promise<ActionOutcome> 
 }
 
 /** The linked account, or (not linked yet) the one the matching attribute finds, which is then adopted. */
-async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user: GraphUser; adopted: boolean } | undefined> {
+async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user: GraphUser; adopted: boolean; restored?: boolean } | undefined> {
   if (ctx.user.objectId) {
     const linked = await ctx.gateway.getUser(ctx.user.objectId, select);
     if (linked) {
@@ -64,6 +65,20 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
       return { user: linked, adopted: false };
     }
     ctx.trace('match', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365`);
+    if (ctx.change.type === 'upsert' && ctx.settings.restoreDeletedUsers) {
+      // Deleted in Microsoft 365 (by hand, or by an earlier remove) but wanted again: bring the same account back
+      // from deletedItems (30 days) instead of creating a new one; its id, mailbox and group memberships survive.
+      const restored = await ctx.gateway.restoreDeletedUser(ctx.user.objectId, select).catch((error: unknown) => {
+        // Its UPN (or mail) was taken meanwhile: it cannot come back; fall through to matching and creating.
+        if (error instanceof AppError && error.kind === 'conflict') return undefined;
+        throw error;
+      });
+      if (restored) {
+        ctx.trace('match', `Restored ${restored.id} (${restored.userPrincipalName ?? '?'}) from deleted items`);
+        return { user: restored, adopted: false, restored: true };
+      }
+      ctx.trace('match', `${ctx.user.objectId} is not in deleted items (purged or never soft-deleted)`);
+    }
     if (ctx.change.type === 'upsert' && !ctx.settings.allowCreate) {
       throw new AppError('not-found', 'linked-account-missing', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365 and creating accounts is not allowed`);
     }
@@ -88,14 +103,7 @@ function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string
   if (mapped.errors.length > 0) {
     throw new AppError('invalid', 'mapping-failed', `Attributes do not fit the mapping: ${mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   }
-  const values = { ...mapped.values };
-  // usageLocation: mapped, else an ISO alpha-2 `country`, else the connection's default.
-  if (values.usageLocation === undefined || values.usageLocation === null) {
-    const country = ctx.change.attributes.country;
-    const derived = typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? country.toUpperCase() : ctx.settings.usageLocation;
-    if (derived) values.usageLocation = derived;
-  }
-  return values;
+  return withUsageLocation({ ...mapped.values }, ctx.change.attributes, ctx.settings);
 }
 
 const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile'];
@@ -131,7 +139,7 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
   return { result: 'applied', action: 'create', changedProperties: Object.keys(applied).concat(licenses.changed), account: created, ownedLicenses: licenses.owned, applied };
 }
 
-async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: boolean): Promise<ActionOutcome> {
+async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: boolean, restored = false): Promise<ActionOutcome> {
   const desired = mapOrFail(ctx, 'update');
   const patch: Record<string, unknown> = {};
   if (ctx.settings.allowUpdate) {
@@ -155,7 +163,8 @@ async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: bo
   const licenses = await reconcileLicenses(ctx, { ...current, ...('usageLocation' in patch ? { usageLocation: patch.usageLocation as string } : {}) }, ctx.user.ownedLicenses, desired.usageLocation as string | undefined);
   const changed = [...Object.keys(patch), ...licenses.changed];
   const onlyEnabled = changed.length === 1 && changed[0] === 'accountEnabled';
-  const action: OperationAction = adopted ? 'adopt' : changed.length === 0 ? 'none' : onlyEnabled ? (patch.accountEnabled ? 'activate' : 'deactivate') : 'update';
+  if (restored) changed.unshift('restored');
+  const action: OperationAction = restored ? 'restore' : adopted ? 'adopt' : changed.length === 0 ? 'none' : onlyEnabled ? (patch.accountEnabled ? 'activate' : 'deactivate') : 'update';
   return {
     result: changed.length === 0 && !adopted ? 'skipped' : 'applied',
     action,
@@ -220,7 +229,7 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
 
 /** Adds and removes licenses so the user has the desired ones; usageLocation is set first when missing. */
 async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: string[], mappedUsageLocation?: string): Promise<{ owned: string[]; changed: string[] }> {
-  const refs = ctx.change.licenses ?? (ctx.settings.defaultLicenses.length > 0 ? ctx.settings.defaultLicenses : ctx.settings.removeLicensesWhenEmpty ? [] : undefined);
+  const refs = desiredLicenseRefs(ctx.change.licenses, ctx.settings);
   if (refs === undefined) return { owned, changed: [] };
   const skus = await ctx.gateway.subscribedSkus();
   let plan;
@@ -258,11 +267,6 @@ async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: str
   }
   changed.push('assignedLicenses');
   return { owned: plan.owned, changed };
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if ((a === undefined || a === null || (Array.isArray(a) && a.length === 0)) && (b === null || (Array.isArray(b) && b.length === 0))) return true;
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o && k !== 'passwordProfile').map((k) => [k, o[k]]));

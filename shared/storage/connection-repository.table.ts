@@ -7,7 +7,7 @@ import type { ConnectionRepository } from '../provisioning/ports.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
 const PARTITION = 'connections';
-const JSON_FIELDS = ['authorization', 'adminConsent', 'lastTest', 'lastAuthorizationError', 'mapping', 'settings'] as const;
+const JSON_FIELDS = ['authorization', 'adminConsent', 'lastTest', 'lastAuthorizationError', 'mapping', 'settings', 'quarantine', 'stagedOperations'] as const;
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 

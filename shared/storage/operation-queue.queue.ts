@@ -2,8 +2,9 @@
 // (host.json messageEncoding "base64"). Also the typed helper for other producers: see `sendChange`.
 import type { QueueClient } from '@azure/storage-queue';
 import { changeSchema, operationMessageSchema, type ChangeInput, type OperationMessage } from '../domain/change.js';
-import type { OperationQueue } from '../provisioning/ports.js';
-import { queueClient } from './storage-clients.js';
+import { runRequestSchema, type RunRequest } from '../domain/reconciliation.js';
+import type { OperationQueue, RunQueue } from '../provisioning/ports.js';
+import { queueClient, type StorageTarget } from './storage-clients.js';
 import { classifyStorageError } from './table-support.js';
 
 /** A queue message's visibility delay can be at most 7 days. */
@@ -11,12 +12,13 @@ const MAX_DELAY_S = 7 * 24 * 3600;
 
 export const encodeMessage = (message: unknown) => Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
 
-export class StorageOperationQueue implements OperationQueue {
+/** A storage queue of JSON messages, created on first use. */
+class JsonQueue {
   private ready: Promise<unknown> | undefined;
 
   constructor(private readonly queue: QueueClient) {}
 
-  async enqueue(message: OperationMessage, delayMs = 0): Promise<void> {
+  async send(body: unknown, delayMs: number, what: string): Promise<void> {
     this.ready ??= this.queue.createIfNotExists().catch((error: unknown) => {
       this.ready = undefined;
       throw error;
@@ -24,20 +26,44 @@ export class StorageOperationQueue implements OperationQueue {
     try {
       await this.ready;
       const visibilityTimeout = Math.min(MAX_DELAY_S, Math.ceil(delayMs / 1000));
-      await this.queue.sendMessage(encodeMessage(operationMessageSchema.parse(message)), visibilityTimeout > 0 ? { visibilityTimeout } : {});
+      await this.queue.sendMessage(encodeMessage(body), visibilityTimeout > 0 ? { visibilityTimeout } : {});
     } catch (error) {
-      throw classifyStorageError(error, 'enqueue operation');
+      throw classifyStorageError(error, what);
     }
+  }
+}
+
+export class StorageOperationQueue implements OperationQueue {
+  private readonly queue: JsonQueue;
+  constructor(queue: QueueClient) {
+    this.queue = new JsonQueue(queue);
+  }
+
+  enqueue(message: OperationMessage, delayMs = 0): Promise<void> {
+    return this.queue.send(operationMessageSchema.parse(message), delayMs, 'enqueue operation');
+  }
+}
+
+/** Reconciliation run requests (RECONCILIATION_QUEUE). */
+export class StorageRunQueue implements RunQueue {
+  private readonly queue: JsonQueue;
+  constructor(queue: QueueClient) {
+    this.queue = new JsonQueue(queue);
+  }
+
+  enqueue(request: RunRequest): Promise<void> {
+    return this.queue.send(runRequestSchema.parse(request), 0, 'enqueue reconciliation run');
   }
 }
 
 /**
  * For producers written in TypeScript: validates a change, gives it an operation id if it has none, and puts
- * it on the provisioning queue of the given storage account. Returns the operation id.
+ * it on the provisioning queue of the given storage account (a connection string, or parsed settings such as
+ * `storageSettingsOrThrow(process.env)` for an identity-based connection). Returns the operation id.
  */
-export async function sendChange(storageConnectionString: string, change: ChangeInput, queueName = 'provisioning-operations'): Promise<string> {
+export async function sendChange(storage: StorageTarget, change: ChangeInput, queueName = 'provisioning-operations'): Promise<string> {
   const parsed = changeSchema.parse(change);
   const operationId = parsed.operationId ?? crypto.randomUUID();
-  await new StorageOperationQueue(queueClient(storageConnectionString, queueName)).enqueue({ ...parsed, operationId });
+  await new StorageOperationQueue(queueClient(storage, queueName)).enqueue({ ...parsed, operationId });
   return operationId;
 }

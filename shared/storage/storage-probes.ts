@@ -1,11 +1,11 @@
 // Reachability probes for the storage services the app uses (tables for state, queues for operations).
 import type { DependencyProbe } from '../provisioning/health.js';
-import { queueServiceClient, tableServiceClient } from './storage-clients.js';
+import { queueServiceClient, tableServiceClient, type StorageTarget } from './storage-clients.js';
 
-export function storageProbes(connectionString: string): DependencyProbe[] {
+export function storageProbes(storage: StorageTarget): DependencyProbe[] {
   // One attempt each: health answers now, it does not wait out the SDK's retry back-off.
-  const tables = tableServiceClient(connectionString, { maxTries: 1 });
-  const queues = queueServiceClient(connectionString, { maxTries: 1, tryTimeoutMs: 3000 });
+  const tables = tableServiceClient(storage, { maxTries: 1 });
+  const queues = queueServiceClient(storage, { maxTries: 1, tryTimeoutMs: 3000 });
   return [
     {
       name: 'tableStorage',

@@ -8,20 +8,38 @@ import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
 
 const JSON_FIELDS = ['desired', 'appliedDesired', 'lastChange', 'lastError', 'ownedLicenses', 'lastApplied', 'lease'] as const;
 
-function toEntity(state: UserState): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+/** Columns only this adapter reads: the object id the link index holds for the row, and the attention flag. */
+type StoredUser = UserState & { indexedObjectId?: string; attention?: boolean };
+
+/** The link index (Graph object id → externalId) of a connection lives in its own partition of the same table. */
+const linkPartition = (connectionId: string) => `${connectionId}~links`;
+
+/**
+ * Needs reconciliation's attention without a look at Microsoft 365: wanted but never linked, or its latest
+ * change not (yet) reconciled. Stored as a column so an incremental run finds these rows with one query.
+ */
+function needsAttention(state: UserState): boolean {
+  const d = state.desired;
+  if (!d) return false;
+  const inSync = state.appliedDesired?.profile === (d.profile?.version ?? 0) && state.appliedDesired?.lifecycle === (d.lifecycle?.version ?? 0);
+  return !inSync || (!state.objectId && d.lifecycle?.state !== 'removed');
+}
+
+function toEntity(state: StoredUser): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const { etag: _etag, ...fields } = state;
   const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: state.connectionId, rowKey: encodeKey(state.externalId) };
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
   }
+  entity.attention = needsAttention(state);
   return entity;
 }
 
 function fromEntity(e: TableEntityResult<Record<string, unknown>>): UserState {
   const state: Record<string, unknown> = { etag: e.etag };
   for (const [key, value] of Object.entries(e)) {
-    if (['partitionKey', 'rowKey', 'etag', 'timestamp'].includes(key) || key.startsWith('odata.')) continue;
+    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'attention'].includes(key) || key.startsWith('odata.')) continue;
     state[key] = (JSON_FIELDS as readonly string[]).includes(key) ? parseJsonColumn(value) : value;
   }
   state.ownedLicenses ??= [];
@@ -43,6 +61,17 @@ export class TableUserStateRepository implements UserStateRepository {
 
   async save(state: UserState): Promise<UserState> {
     await ensureTable(this.table);
+    const stored = state as StoredUser;
+    if (state.objectId && stored.indexedObjectId !== state.objectId) {
+      // Index the link before the row names it: the index may point at a row that does not (yet) link back, which
+      // readers check, but a linked row is never missing from it.
+      await this.table
+        .upsertEntity({ partitionKey: linkPartition(state.connectionId), rowKey: state.objectId, externalId: state.externalId }, 'Replace')
+        .catch((error: unknown) => {
+          throw classifyStorageError(error, 'index user link');
+        });
+      state = { ...state, indexedObjectId: state.objectId } as StoredUser;
+    }
     try {
       const { etag } = state.etag
         ? await this.table.updateEntity(toEntity(state), 'Replace', { etag: state.etag })
@@ -65,12 +94,46 @@ export class TableUserStateRepository implements UserStateRepository {
     return this.list(`PartitionKey eq ${odataString(connectionId)}`);
   }
 
+  /** The user linked to Microsoft 365 account `objectId`, through the link index (two point reads). */
+  async findByObjectId(connectionId: string, objectId: string): Promise<UserState | undefined> {
+    await ensureTable(this.table);
+    let externalId: string;
+    try {
+      externalId = String((await this.table.getEntity<{ externalId: string }>(linkPartition(connectionId), objectId)).externalId);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw classifyStorageError(error, 'read user link');
+    }
+    const user = await this.get(connectionId, externalId);
+    return user?.objectId === objectId ? user : undefined;
+  }
+
+  /** Every user of the connection, a page at a time (bounded memory for large directories). */
+  async *scan(connectionId: string): AsyncIterable<UserState[]> {
+    await ensureTable(this.table);
+    try {
+      const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(connectionId)}` } }).byPage({ maxPageSize: 1000 });
+      for await (const page of pages) yield page.map(fromEntity);
+    } catch (error) {
+      throw classifyStorageError(error, 'list users');
+    }
+  }
+
+  listNeedingAttention(connectionId: string): Promise<UserState[]> {
+    return this.list(`PartitionKey eq ${odataString(connectionId)} and attention eq true`);
+  }
+
   async deleteAll(connectionId: string): Promise<number> {
     const rows = await this.listAll(connectionId);
+    await ensureTable(this.table);
+    const links: { rowKey: string }[] = [];
     try {
+      for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(linkPartition(connectionId))}`, select: ['RowKey'] } })) links.push({ rowKey: e.rowKey! });
       // Entity group transactions: up to 100 deletes of one partition per request.
-      for (let i = 0; i < rows.length; i += 100) {
-        await this.table.submitTransaction(rows.slice(i, i + 100).map((u) => ['delete', { partitionKey: connectionId, rowKey: encodeKey(u.externalId) }] as const));
+      for (const [partitionKey, keys] of [[connectionId, rows.map((u) => encodeKey(u.externalId))], [linkPartition(connectionId), links.map((l) => l.rowKey)]] as const) {
+        for (let i = 0; i < keys.length; i += 100) {
+          await this.table.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as const));
+        }
       }
     } catch (error) {
       throw classifyStorageError(error, 'delete users');

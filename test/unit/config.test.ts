@@ -27,6 +27,83 @@ describe('configuration', () => {
     expect(() => parseConfig(env)).toThrow(message);
   });
 
+  it('parses the connection string into `storage`', () => {
+    expect(parseConfig(valid).storage).toEqual({ kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
+  });
+
+  describe('identity-based storage (as the Functions host reads AzureWebJobsStorage__*)', () => {
+    const identity = { SECRETS_ENCRYPTION_KEYS: keys };
+
+    it('derives every service endpoint from AzureWebJobsStorage__accountName', () => {
+      expect(parseConfig({ ...identity, AzureWebJobsStorage__accountName: 'stprov01' }).storage).toEqual({
+        kind: 'identity',
+        prefix: 'AzureWebJobsStorage',
+        serviceUrls: {
+          queue: 'https://stprov01.queue.core.windows.net',
+          table: 'https://stprov01.table.core.windows.net',
+          blob: 'https://stprov01.blob.core.windows.net',
+        },
+      });
+    });
+
+    it('takes explicit service URIs (trailing slash as Bicep primaryEndpoints give them), the managed identity and its client id', () => {
+      const config = parseConfig({
+        ...identity,
+        AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.usgovcloudapi.net/',
+        AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.usgovcloudapi.net/',
+        AzureWebJobsStorage__credential: 'managedidentity',
+        AzureWebJobsStorage__clientId: '6d1f0a2c-0000-4000-8000-000000000001',
+      });
+      expect(config.storage).toEqual({
+        kind: 'identity',
+        prefix: 'AzureWebJobsStorage',
+        serviceUrls: { queue: 'https://acct.queue.core.usgovcloudapi.net', table: 'https://acct.table.core.usgovcloudapi.net' },
+        credential: 'managedidentity',
+        clientId: '6d1f0a2c-0000-4000-8000-000000000001',
+      });
+    });
+
+    it('lets an explicit endpoint override the one derived from the account name', () => {
+      const { storage } = parseConfig({ ...identity, AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__tableServiceUri: 'https://tables.example.com' });
+      expect(storage.kind === 'identity' && storage.serviceUrls).toEqual({
+        queue: 'https://acct.queue.core.windows.net',
+        table: 'https://tables.example.com',
+        blob: 'https://acct.blob.core.windows.net',
+      });
+    });
+
+    it.each([
+      [{ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__accountName: 'acct' }, /AzureWebJobsStorage is set together with identity-based settings \(AzureWebJobsStorage__accountName\)/],
+      [{ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__credential: 'managedidentity' }, /not both/],
+      [{ AzureWebJobsStorage__queueServiceUri: 'https://a.queue.core.windows.net' }, /AzureWebJobsStorage__tableServiceUri is required for an identity-based connection/],
+      [{ AzureWebJobsStorage__credential: 'managedidentity' }, /AzureWebJobsStorage__queueServiceUri is required.*AzureWebJobsStorage__tableServiceUri is required/],
+      [{ AzureWebJobsStorage__accountName: 'Not_An_Account' }, /AzureWebJobsStorage__accountName must be a storage account name/],
+      [{ AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__queueServiceUri: 'http://acct.queue.core.windows.net' }, /AzureWebJobsStorage__queueServiceUri must be an https URL/],
+      [{ AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__credential: 'managedidentityasfederatedidentity' }, /AzureWebJobsStorage__credential must be "managedidentity"/],
+      [
+        { AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: 'x', AzureWebJobsStorage__managedIdentityResourceId: '/sub/x' },
+        /AzureWebJobsStorage__clientId and AzureWebJobsStorage__managedIdentityResourceId are both set/,
+      ],
+      [{}, /AzureWebJobsStorage is required \(a storage connection string, or identity-based settings: AzureWebJobsStorage__accountName/],
+    ])('fails naming the setting for %j', (env, message) => {
+      expect(() => parseConfig({ ...identity, ...env })).toThrow(ConfigError);
+      expect(() => parseConfig({ ...identity, ...env })).toThrow(message);
+    });
+
+    it('reports storage and other problems together', () => {
+      try {
+        parseConfig({ AzureWebJobsStorage__credential: 'managedidentity' });
+        expect.unreachable();
+      } catch (error) {
+        expect((error as ConfigError).issues.map((i) => i.setting)).toEqual([
+          'AzureWebJobsStorage__queueServiceUri',
+          'AzureWebJobsStorage__tableServiceUri',
+          'SECRETS_ENCRYPTION_KEYS',
+        ]);
+      }
+    });
+  });
+
   it('never repeats a key in its error message', () => {
     const badKey = 'k1:' + Buffer.alloc(16, 7).toString('base64');
     expect(() => parseConfig({ ...valid, SECRETS_ENCRYPTION_KEYS: badKey })).toThrow(ConfigError);

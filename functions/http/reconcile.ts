@@ -1,0 +1,48 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { AppError } from '../../shared/domain/errors.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { decideStaged, getRun, listRuns, listStaged, pageQuerySchema, stagedDecisionSchema, startRun, startRunQuerySchema } from '../../shared/provisioning/reconcile-admin.js';
+import { httpFunction } from '../define.js';
+import { readOptionalJson, withProblems } from '../http-support.js';
+import { services } from '../services.js';
+
+const runLocation = (connectionId: string, runId: string) => `/api/connections/${connectionId}/runs/${runId}`;
+
+/** POST /api/connections/{id}/reconcile[?dryRun=true][&full=true]: queues a run now; 202 with its record. */
+export async function startReconcileHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const options = parseOrThrow(startRunQuerySchema, Object.fromEntries(request.query), 'The reconcile options are not valid');
+  const run = await startRun(services(), request.params.id!, options);
+  const location = runLocation(run.connectionId, run.runId);
+  return { status: 202, headers: { location }, jsonBody: { ...run, location } };
+}
+
+/** GET /api/connections/{id}/runs?limit=&continuation= (newest first). */
+export async function listRunsHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseOrThrow(pageQuerySchema, Object.fromEntries(request.query), 'The query is not valid');
+  return { jsonBody: await listRuns(services(), request.params.id!, query) };
+}
+
+/** GET /api/connections/{id}/runs/{runId}?limit=&continuation=: the run and a page of its items. */
+export async function getRunHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const query = parseOrThrow(pageQuerySchema, Object.fromEntries(request.query), 'The query is not valid');
+  return { jsonBody: await getRun(services(), request.params.id!, request.params.runId!, query) };
+}
+
+/** GET /api/connections/{id}/staged: disable/delete operations the accidental-deletion threshold held back. */
+export async function listStagedHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  return { jsonBody: await listStaged(services(), request.params.id!) };
+}
+
+/** POST /api/connections/{id}/staged/approve|reject, optionally {externalIds:[…]}. */
+export async function decideStagedHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const body = parseOrThrow(stagedDecisionSchema, await readOptionalJson(request), 'The selection is not valid');
+  const decision = request.params.decision!.toLowerCase();
+  if (decision !== 'approve' && decision !== 'reject') throw new AppError('not-found', 'no-such-decision', `POST …/staged/approve or …/staged/reject (not ${decision})`);
+  return { jsonBody: await decideStaged(services(), request.params.id!, decision, body) };
+}
+
+export const startReconcileFunction = httpFunction({ name: 'reconcile-start', route: 'connections/{id}/reconcile', methods: ['POST'], authLevel: 'function', handler: withProblems(startReconcileHttp) });
+export const listRunsFunction = httpFunction({ name: 'runs-list', route: 'connections/{id}/runs', methods: ['GET'], authLevel: 'function', handler: withProblems(listRunsHttp) });
+export const getRunFunction = httpFunction({ name: 'runs-get', route: 'connections/{id}/runs/{runId}', methods: ['GET'], authLevel: 'function', handler: withProblems(getRunHttp) });
+export const listStagedFunction = httpFunction({ name: 'staged-list', route: 'connections/{id}/staged', methods: ['GET'], authLevel: 'function', handler: withProblems(listStagedHttp) });
+export const decideStagedFunction = httpFunction({ name: 'staged-decide', route: 'connections/{id}/staged/{decision:alpha}', methods: ['POST'], authLevel: 'function', handler: withProblems(decideStagedHttp) });

@@ -1,0 +1,20 @@
+import type { InvocationContext } from '@azure/functions';
+import { RECONCILIATION_QUEUE, runRequestSchema } from '../../shared/domain/reconciliation.js';
+import { fieldErrors } from '../../shared/domain/validation.js';
+import { runReconciliation } from '../../shared/provisioning/reconcile.js';
+import { storageQueueFunction } from '../define.js';
+import { services } from '../services.js';
+
+/** One reconciliation run per message. A malformed request is logged and dropped (it names no run to record on). */
+export async function reconcileRunQueued(item: unknown, context: InvocationContext): Promise<void> {
+  const parsed = runRequestSchema.safeParse(item);
+  if (!parsed.success) {
+    context.warn(`Malformed reconciliation request dropped: ${fieldErrors(parsed.error).map((e) => `${e.field} ${e.message}`).join('; ')}`);
+    return;
+  }
+  const run = await runReconciliation(services(), parsed.data);
+  const found = Object.entries(run.drift).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'no drift';
+  context.info(`Reconciliation ${run.runId} of ${run.connectionId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}; ${found}; enqueued ${run.enqueued}, staged ${run.staged}, unmatched ${run.unmatched}`);
+}
+
+export const reconcileRunFunction = storageQueueFunction({ name: 'reconcile-run', queueName: RECONCILIATION_QUEUE, handler: reconcileRunQueued });

@@ -1,0 +1,138 @@
+// Starting reconciliation runs (the timer, an admin), reading their records, and deciding on operations the
+// accidental-deletion threshold staged.
+import { z } from 'zod';
+import { AppError } from '../domain/errors.js';
+import type { Connection } from '../domain/connection.js';
+import { newRunId, type ReconciliationRun, type RunItem, type RunRequest, type StagedOperation } from '../domain/reconciliation.js';
+import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
+import { loadConnection } from './connections.js';
+import { reapplyMessage } from './operations.js';
+import { blankRun, QUARANTINE_INTERVAL_MS, updateConnection, type ReconcileDeps } from './reconcile.js';
+
+export const startRunQuerySchema = z.strictObject({
+  dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('Plan only: find drift, enqueue nothing'),
+  full: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('A full round even if a delta link is stored'),
+});
+
+/** POST …/reconcile: queues a run now (answers at once; the run record shows its progress). */
+export async function startRun(deps: ReconcileDeps, connectionId: string, options: z.infer<typeof startRunQuerySchema>): Promise<ReconciliationRun> {
+  const connection = await loadConnection(deps, connectionId);
+  if (connection.status !== 'ready') {
+    throw new AppError('conflict', 'connection-not-ready', `The connection is ${connection.status}: test it successfully before reconciling`, { status: connection.status });
+  }
+  const state = await deps.reconciliation.getState(connectionId);
+  if (state.lease && Date.parse(state.lease.until) > deps.clock.now().getTime()) {
+    throw new AppError('conflict', 'run-in-progress', `Run ${state.lease.runId} is reconciling this connection (lease until ${state.lease.until}); wait for it to end`, { runId: state.lease.runId });
+  }
+  return queueRun(deps, connection, 'manual', options);
+}
+
+async function queueRun(deps: ReconcileDeps, connection: Connection, trigger: RunRequest['trigger'], options: { dryRun: boolean; full: boolean }): Promise<ReconciliationRun> {
+  const now = deps.clock.now();
+  const request: RunRequest = { connectionId: connection.id, runId: newRunId(now), trigger, dryRun: options.dryRun, full: options.full, requestedAt: now.toISOString() };
+  const run = blankRun(request);
+  await deps.reconciliation.saveRun(run);
+  await deps.runs.enqueue(request);
+  return run;
+}
+
+/**
+ * The timer: queues a run for every ready connection with reconciliation enabled, except those whose previous
+ * run is still going, and quarantined ones reconciled within QUARANTINE_INTERVAL_MS.
+ */
+export async function queueDueRuns(deps: ReconcileDeps): Promise<{ queued: string[]; notDue: { connectionId: string; why: string }[] }> {
+  const now = deps.clock.now().getTime();
+  const queued: string[] = [];
+  const notDue: { connectionId: string; why: string }[] = [];
+  for (const connection of await deps.connections.list()) {
+    const settings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
+    const why = (w: string) => notDue.push({ connectionId: connection.id, why: w });
+    if (connection.status !== 'ready') {
+      why(`status ${connection.status}`);
+      continue;
+    }
+    if (!settings.reconciliationEnabled) {
+      why('reconciliation disabled');
+      continue;
+    }
+    const state = await deps.reconciliation.getState(connection.id);
+    if (state.lease && Date.parse(state.lease.until) > now) {
+      why(`run ${state.lease.runId} in progress`);
+      continue;
+    }
+    if (connection.quarantine && state.lastRunAt && now - Date.parse(state.lastRunAt) < QUARANTINE_INTERVAL_MS) {
+      why(`quarantined since ${connection.quarantine.since}: next run after ${new Date(Date.parse(state.lastRunAt) + QUARANTINE_INTERVAL_MS).toISOString()}`);
+      continue;
+    }
+    await queueRun(deps, connection, 'timer', { dryRun: false, full: false });
+    queued.push(connection.id);
+  }
+  return { queued, notDue };
+}
+
+export const pageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  continuation: z.string().max(2048).optional(),
+});
+
+export async function listRuns(deps: ReconcileDeps, connectionId: string, q: z.infer<typeof pageQuerySchema>): Promise<{ value: ReconciliationRun[]; continuation: string | null }> {
+  await loadConnection(deps, connectionId);
+  const { runs, continuation } = await deps.reconciliation.listRuns(connectionId, q.limit, q.continuation);
+  return { value: runs, continuation: continuation ?? null };
+}
+
+/** One run with a page of its items: the plan of a dry run, the corrections of a real one, unmatched accounts. */
+export async function getRun(deps: ReconcileDeps, connectionId: string, runId: string, q: z.infer<typeof pageQuerySchema>): Promise<ReconciliationRun & { itemsPage: { value: RunItem[]; continuation: string | null } }> {
+  await loadConnection(deps, connectionId);
+  const run = await deps.reconciliation.getRun(connectionId, runId);
+  if (!run) throw new AppError('not-found', 'run-not-found', `No reconciliation run ${runId} on this connection`);
+  const { items, continuation } = await deps.reconciliation.listItems(connectionId, runId, q.limit, q.continuation);
+  return { ...run, itemsPage: { value: items, continuation: continuation ?? null } };
+}
+
+export async function listStaged(deps: ReconcileDeps, connectionId: string): Promise<{ count: number; value: StagedOperation[] }> {
+  await loadConnection(deps, connectionId);
+  const staged = await deps.reconciliation.listStaged(connectionId);
+  return { count: staged.length, value: staged };
+}
+
+export const stagedDecisionSchema = z
+  .strictObject({ externalIds: z.array(z.string().min(1).max(256)).min(1).max(10_000).optional().describe('Only these users (default: all staged)') })
+  .default({});
+
+/**
+ * Approve: the staged operations go on the provisioning queue. Reject: they are dropped (the accounts stay as
+ * they are; a later run finds the same drift again unless the directory changes). Either way the connection's
+ * flag clears once nothing is staged.
+ */
+export async function decideStaged(deps: ReconcileDeps, connectionId: string, decision: 'approve' | 'reject', body: z.infer<typeof stagedDecisionSchema>) {
+  await loadConnection(deps, connectionId);
+  const staged = await deps.reconciliation.listStaged(connectionId);
+  const wanted = body.externalIds ? new Set(body.externalIds) : undefined;
+  const chosen = wanted ? staged.filter((s) => wanted.has(s.externalId)) : staged;
+  const unknown = wanted ? [...wanted].filter((id) => !staged.some((s) => s.externalId === id)) : [];
+  const operations: { externalId: string; operationId?: string; result: 'enqueued' | 'rejected' | 'nothing-to-apply' }[] = [];
+  for (const op of chosen) {
+    if (decision === 'reject') {
+      operations.push({ externalId: op.externalId, result: 'rejected' });
+      continue;
+    }
+    // The user's current desired state decides (it may have changed since the run staged this).
+    const user = await deps.users.get(connectionId, op.externalId);
+    if (!user?.lastChange) {
+      operations.push({ externalId: op.externalId, result: 'nothing-to-apply' });
+      continue;
+    }
+    const operationId = crypto.randomUUID();
+    await deps.queue.enqueue({ ...reapplyMessage(deps, user.lastChange, `staged by reconciliation ${op.runId}, approved`), operationId });
+    operations.push({ externalId: op.externalId, operationId, result: 'enqueued' });
+  }
+  await deps.reconciliation.removeStaged(connectionId, chosen.map((s) => s.externalId));
+  const remaining = staged.length - chosen.length;
+  await updateConnection(deps, connectionId, (c) => {
+    const { stagedOperations, ...rest } = c;
+    if (!stagedOperations) return undefined;
+    return remaining > 0 ? { ...rest, stagedOperations: { ...stagedOperations, count: remaining } } : rest;
+  });
+  return { decision, count: chosen.length, remaining, operations, ...(unknown.length > 0 ? { notStaged: unknown } : {}) };
+}
