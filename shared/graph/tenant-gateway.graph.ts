@@ -246,9 +246,9 @@ class GraphTenantGateway implements TenantGateway {
     }
   }
 
-  subscribedSkus(): Promise<SubscribedSku[]> {
+  subscribedSkus(fresh = false): Promise<SubscribedSku[]> {
     const cached = this.skuCache.get(this.connection.id);
-    if (cached && Date.now() - cached.at < SKU_CACHE_MS) return cached.skus;
+    if (!fresh && cached && Date.now() - cached.at < SKU_CACHE_MS) return cached.skus;
     const skus = this.call('read-subscribed-skus', 'read', 'GET', '/subscribedSkus', '', () => this.graph.api('/subscribedSkus').get()).then((r) =>
       (r as { value: { skuId: string; skuPartNumber: string; prepaidUnits?: { enabled?: number }; consumedUnits?: number; servicePlans?: SubscribedSku['servicePlans'] }[] }).value.map((x) => ({
         skuId: x.skuId.toLowerCase(),

@@ -117,8 +117,8 @@ export interface TenantGateway {
   updateUser(id: string, patch: Record<string, unknown>): Promise<void>;
   deleteUser(id: string): Promise<void>;
   assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void>;
-  /** Cached briefly per connection (seat counts change slowly relative to an operation). */
-  subscribedSkus(): Promise<SubscribedSku[]>;
+  /** Cached briefly per connection (seat counts change slowly relative to an operation); `fresh` reads them now. */
+  subscribedSkus(fresh?: boolean): Promise<SubscribedSku[]>;
   /**
    * Restores a soft-deleted user from deletedItems and reads it back with `select`; undefined when it is not
    * there (purged, or never deleted). A conflict (its UPN was taken meanwhile) is thrown.

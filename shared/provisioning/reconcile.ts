@@ -361,7 +361,9 @@ class RunWork {
     const wanted = user.desired.lifecycle?.state !== 'removed';
     if (!inSync && age > STUCK_AFTER_MS) {
       await this.found({ user, kind: 'stuck', detail: `Received ${user.updatedAt} and still not reconciled (status ${user.status}): the operation was lost`, operation: effectiveChange(user.desired).type === 'remove' ? (this.settings.removeAction === 'delete' ? 'delete' : 'disable') : 'reconcile' });
-    } else if (inSync && wanted && !user.objectId && effectiveChange(user.desired).hasProfile && this.settings.allowCreate && age > STUCK_AFTER_MS) {
+    } else if (inSync && wanted && !user.objectId && effectiveChange(user.desired).hasProfile && this.settings.allowCreate) {
+      // In sync means no operation is on its way: the last one ended without an account (creating was off, or
+      // it was skipped); creating is allowed now.
       await this.found({ user, kind: 'neverLinked', detail: `Wanted (${user.desired.lifecycle?.state ?? 'assigned'}) but never linked to a Microsoft 365 account (last result: ${user.status}${user.statusReason ? `: ${user.statusReason}` : ''})`, operation: 'reconcile' });
     }
   }

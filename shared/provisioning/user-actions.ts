@@ -9,7 +9,7 @@ import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licen
 import { applyMapping, mappedProperties, type Mapping } from '../domain/mapping/mapping.js';
 import type { SyncSettings } from '../domain/sync-settings.js';
 import type { OperationAction, OperationResult, UserState } from '../domain/user-state.js';
-import type { GraphUser, TenantGateway } from './ports.js';
+import type { GraphUser, SubscribedSku, TenantGateway } from './ports.js';
 
 export interface ActionOutcome {
   result: Extract<OperationResult, 'applied' | 'skipped'>;
@@ -231,10 +231,19 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
 async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: string[], mappedUsageLocation?: string): Promise<{ owned: string[]; changed: string[] }> {
   const refs = desiredLicenseRefs(ctx.change.licenses, ctx.settings);
   if (refs === undefined) return { owned, changed: [] };
-  const skus = await ctx.gateway.subscribedSkus();
+  const states = user.licenseAssignmentStates ?? (user.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId }));
+  const planWith = (skus: SubscribedSku[]) => planLicenses(resolveLicenses(refs, skus), states, owned, skus);
+  let skus = await ctx.gateway.subscribedSkus();
   let plan;
   try {
-    plan = planLicenses(resolveLicenses(refs, skus), user.licenseAssignmentStates ?? (user.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId })), owned, skus);
+    try {
+      plan = planWith(skus);
+    } catch (error) {
+      // Seat counts may be cached from before a seat was freed (by hand, or by another connection): look again.
+      if (!(error instanceof LicensePlanError && error.code === 'no-free-seats')) throw error;
+      skus = await ctx.gateway.subscribedSkus(true);
+      plan = planWith(skus);
+    }
   } catch (error) {
     if (error instanceof LicensePlanError) throw new AppError('invalid', error.code, error.message);
     throw error;
