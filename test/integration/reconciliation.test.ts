@@ -219,3 +219,76 @@ describe('one run at a time', () => {
     expect(skipped.examined).toEqual({ microsoft365: 0, directory: 0 });
   });
 });
+
+describe('accidental-deletion threshold', () => {
+  it('stages disables over the threshold, flags the connection, and applies exactly what an admin approves', async () => {
+    const conn = await readyConnection({ accidentalDeletionThreshold: 1 });
+    const ext = [uniqueName('emp'), uniqueName('emp'), uniqueName('emp')];
+    const ids: string[] = [];
+    // Inactive in the directory: created disabled.
+    for (const e of ext) ids.push((await provision(conn, e, { type: 'upsert', version: 1, attributes: person(uniqueName('thr.user'), { active: false }) }))!);
+    expect((await simUser(ids[0]!)).accountEnabled).toBe(false);
+    await reconcile(conn);
+    // Someone enables all three by hand: putting them back means three disables, over the threshold of 1.
+    for (const id of ids) await graph().api(`/users/${id}`).patch({ accountEnabled: true });
+
+    const run = await reconcile(conn);
+    expect(run).toMatchObject({ status: 'completed', drift: { enabled: 3 }, enqueued: 0, staged: 3 });
+    expect(run.errors).toEqual([expect.stringMatching(/3 disable\/delete operations exceed the accidental-deletion threshold \(1\)/)]);
+    expect(itemFor(run, ext[0]!)).toMatchObject({ kind: 'enabled', disposition: 'staged', operation: 'disable' });
+    const view = (await ctx.app.api<ConnectionView>('GET', `/api/connections/${conn}`)).body;
+    expect(view.stagedOperations).toMatchObject({ count: 3, runId: run.runId });
+    const staged = (await ctx.app.api<{ count: number; value: { externalId: string; operation: string }[] }>('GET', `/api/connections/${conn}/staged`)).body;
+    expect(staged.count).toBe(3);
+    expect(staged.value.map((s) => s.externalId).sort()).toEqual([...ext].sort());
+    expect(staged.value.every((s) => s.operation === 'disable')).toBe(true);
+
+    const approved = await ctx.app.api<{ count: number; remaining: number; operations: { externalId: string; result: string }[] }>('POST', `/api/connections/${conn}/staged/approve`, { externalIds: [ext[0]] });
+    expect(approved.status, approved.text).toBe(200);
+    expect(approved.body).toMatchObject({ count: 1, remaining: 2, operations: [{ externalId: ext[0], result: 'enqueued' }] });
+    await waitFor(async () => (await simUser(ids[0]!)).accountEnabled === false, { what: 'approved disable applied', timeoutMs: 20_000 });
+    expect((await ctx.app.api<ConnectionView>('GET', `/api/connections/${conn}`)).body.stagedOperations).toMatchObject({ count: 2 });
+
+    const rejected = await ctx.app.api<{ count: number; remaining: number }>('POST', `/api/connections/${conn}/staged/reject`);
+    expect(rejected.body).toMatchObject({ count: 2, remaining: 0 });
+    expect((await ctx.app.api<ConnectionView>('GET', `/api/connections/${conn}`)).body.stagedOperations).toBeNull();
+    expect((await ctx.app.api<{ count: number }>('GET', `/api/connections/${conn}/staged`)).body.count).toBe(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect([(await simUser(ids[1]!)).accountEnabled, (await simUser(ids[2]!)).accountEnabled]).toEqual([true, true]);
+    expect((await ctx.app.api('POST', `/api/connections/${conn}/staged/maybe`)).status).toBe(404);
+  }, 60_000);
+});
+
+describe('quarantine and the timer', () => {
+  it('the timer queues due runs; a connection whose operations keep failing is quarantined, skipped by the timer, and a successful test lifts it', async () => {
+    const conn = await readyConnection({ quarantineMinimumOperations: 3, quarantineFailurePercent: 40 });
+    for (let i = 0; i < 3; i++) {
+      // A SKU the tenant does not have: each operation fails.
+      await provision(conn, uniqueName('emp'), { type: 'upsert', version: 1, attributes: person(uniqueName('q.user')), licenses: ['NO_SUCH_SKU'] });
+    }
+    const { reconcileTimerFunction } = await import('../../functions/timer/reconcile-timer.js');
+    const { InvocationContext } = await import('../../dev/host/azure-functions-classes.js');
+    const fire = async () => {
+      const lines: string[] = [];
+      const context = new InvocationContext({ functionName: 'reconcile-timer', logHandler: (_level: string, ...args: unknown[]) => lines.push(args.join(' ')) });
+      await reconcileTimerFunction.handler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context);
+      return lines.join('\n');
+    };
+    const runsOf = async () => (await ctx.app.api<{ value: ReconciliationRun[] }>('GET', `/api/connections/${conn}/runs`)).body.value;
+
+    expect(await fire()).toMatch(/queued \d+ run/);
+    const [timerRun] = await waitFor(async () => ((await runsOf()).length > 0 ? runsOf() : undefined), { what: 'timer run' });
+    expect(timerRun).toMatchObject({ trigger: 'timer' });
+    await waitRun(conn, timerRun!.runId);
+    const quarantined = (await ctx.app.api<ConnectionView>('GET', `/api/connections/${conn}`)).body;
+    expect(quarantined.quarantine).toMatchObject({ reason: expect.stringMatching(/3 of the last 3 operations failed/) });
+
+    expect(await fire()).toContain(`${conn} (quarantined since`);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await runsOf()).toHaveLength(1);
+
+    const tested = await ctx.app.api<{ status: string; quarantineLifted?: boolean }>('POST', `/api/connections/${conn}/test`);
+    expect(tested.body).toMatchObject({ status: 'ready', quarantineLifted: true });
+    expect((await ctx.app.api<ConnectionView>('GET', `/api/connections/${conn}`)).body.quarantine).toBeNull();
+  }, 60_000);
+});
