@@ -40,6 +40,8 @@ export type ChangeInput = z.input<typeof changeSchema>;
 
 /** What travels on the queue: a change with its operation id, plus the executor's own retry bookkeeping. */
 export const operationMessageSchema = changeSchema.safeExtend({
+  /** 0 only in the app's own messages: re-apply the user's stored desired state, adding nothing to it. */
+  version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   operationId: z.string().min(1).max(128),
   retry: z.strictObject({ attempt: z.number().int().min(1), reason: z.string().max(500) }).optional(),
 });
@@ -52,4 +54,13 @@ export function changeJsonSchema() {
     title: 'Provisioning change',
     ...z.toJSONSchema(changeSchema, { io: 'input', target: 'draft-2020-12' }),
   };
+}
+
+/**
+ * The app's own request to bring one user's account in line with the desired state already stored (reconciliation,
+ * an approved staged operation, import). Carries no attributes (nothing secret on the queue) and version 0, so it
+ * changes no desired state and is never skipped as stale.
+ */
+export function reapplyStoredState(connectionId: string, externalId: string, reason: string): OperationMessage {
+  return { type: 'upsert', connectionId, externalId, version: 0, operationId: crypto.randomUUID(), retry: { attempt: 1, reason: reason.slice(0, 500) } };
 }

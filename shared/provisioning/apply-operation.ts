@@ -127,7 +127,8 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
   const claimed = await deps.users.save({
     ...user,
     desired: sealDesired(deps.secrets, user, next),
-    lastChange: sealChange(deps.secrets, { ...message, retry: undefined }),
+    // A version-0 request re-applies what is stored: the last change received stays what it was.
+    ...(message.version > 0 ? { lastChange: sealChange(deps.secrets, { ...message, retry: undefined }) } : {}),
     lastOperationId: message.operationId,
     updatedAt: now,
     lease: { operationId: message.operationId, until: new Date(started.getTime() + (deps.userLeaseMs ?? USER_LEASE_MS)).toISOString() },

@@ -161,7 +161,7 @@ export async function releaseHeld(deps: Pick<ApplyDeps, 'users' | 'queue' | 'sec
 }
 
 /** The user's last change, marked to re-apply the merged desired state (not to be skipped as a duplicate). */
-export function reapplyMessage(deps: Pick<ApplyDeps, 'secrets'>, change: OperationMessage, reason: string): OperationMessage {
+function reapplyMessage(deps: Pick<ApplyDeps, 'secrets'>, change: OperationMessage, reason: string): OperationMessage {
   return { ...openChange(deps.secrets, change), retry: { attempt: 1, reason } };
 }
 

@@ -6,7 +6,7 @@ import type { Connection } from '../domain/connection.js';
 import { newRunId, type ReconciliationRun, type RunItem, type RunRequest, type StagedOperation } from '../domain/reconciliation.js';
 import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
 import { loadConnection } from './connections.js';
-import { reapplyMessage } from './operations.js';
+import { reapplyStoredState } from '../domain/change.js';
 import { blankRun, QUARANTINE_INTERVAL_MS, updateConnection, type ReconcileDeps } from './reconcile.js';
 
 export const startRunQuerySchema = z.strictObject({
@@ -111,21 +111,16 @@ export async function decideStaged(deps: ReconcileDeps, connectionId: string, de
   const wanted = body.externalIds ? new Set(body.externalIds) : undefined;
   const chosen = wanted ? staged.filter((s) => wanted.has(s.externalId)) : staged;
   const unknown = wanted ? [...wanted].filter((id) => !staged.some((s) => s.externalId === id)) : [];
-  const operations: { externalId: string; operationId?: string; result: 'enqueued' | 'rejected' | 'nothing-to-apply' }[] = [];
+  const operations: { externalId: string; operationId?: string; result: 'enqueued' | 'rejected' }[] = [];
   for (const op of chosen) {
     if (decision === 'reject') {
       operations.push({ externalId: op.externalId, result: 'rejected' });
       continue;
     }
-    // The user's current desired state decides (it may have changed since the run staged this).
-    const user = await deps.users.get(connectionId, op.externalId);
-    if (!user?.lastChange) {
-      operations.push({ externalId: op.externalId, result: 'nothing-to-apply' });
-      continue;
-    }
-    const operationId = crypto.randomUUID();
-    await deps.queue.enqueue({ ...reapplyMessage(deps, user.lastChange, `staged by reconciliation ${op.runId}, approved`), operationId });
-    operations.push({ externalId: op.externalId, operationId, result: 'enqueued' });
+    // The user's desired state when the operation runs decides (it may have changed since the run staged this).
+    const message = reapplyStoredState(connectionId, op.externalId, `staged by reconciliation ${op.runId}, approved`);
+    await deps.queue.enqueue(message);
+    operations.push({ externalId: op.externalId, operationId: message.operationId, result: 'enqueued' });
   }
   await deps.reconciliation.removeStaged(connectionId, chosen.map((s) => s.externalId));
   const remaining = staged.length - chosen.length;

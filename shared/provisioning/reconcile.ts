@@ -7,6 +7,7 @@
 //   Pages are processed as they arrive; the directory side of a full round is held as a compact map.
 // - Disable/delete corrections over the accidental-deletion threshold are staged for an admin.
 // - A connection whose operations keep failing, or whose credentials are refused, is quarantined.
+import { reapplyStoredState } from '../domain/change.js';
 import { effectiveChange } from '../domain/desired-state.js';
 import { compareAccount, expectedAccount, hasDrift, type AccountDrift, type DriftContext, type ExpectedAccount } from '../domain/drift.js';
 import { AppError, isAppError } from '../domain/errors.js';
@@ -16,7 +17,6 @@ import { emptyDriftCounts, type DriftKind, type ReconciliationRun, type Reconcil
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
-import { reapplyMessage } from './operations.js';
 import type { GraphUser, ReconciliationStore, RequestRecorder, RunQueue, TenantGateway, UserPage } from './ports.js';
 import { tenantGateway } from './tenant.js';
 
@@ -408,13 +408,9 @@ class RunWork {
   private async correct(f: Finding, disposition: 'enqueued' | 'planned' | 'staged'): Promise<void> {
     let operationId: string | undefined;
     if (disposition === 'enqueued') {
-      const user = f.user.lastChange ? f.user : await this.deps.users.get(f.user.connectionId, f.user.externalId);
-      if (!user?.lastChange) {
-        this.run.errors.push(`${f.user.externalId}: no change to re-apply`);
-        return;
-      }
-      operationId = crypto.randomUUID();
-      await this.deps.queue.enqueue({ ...reapplyMessage(this.deps, user.lastChange, `reconciliation ${this.run.runId}: ${f.kind}`), operationId });
+      const message = reapplyStoredState(f.user.connectionId, f.user.externalId, `reconciliation ${this.run.runId}: ${f.kind}`);
+      operationId = message.operationId;
+      await this.deps.queue.enqueue(message);
       this.run.enqueued++;
     }
     if (disposition === 'staged') this.run.staged++;
@@ -509,14 +505,18 @@ async function evaluateQuarantine(deps: ReconcileDeps, connection: Connection): 
   }
 }
 
-/** A Graph read retried through throttling and transient failures (a run is long; it waits rather than restarts). */
+/**
+ * A Graph read retried through throttling and Graph's own transient answers (a run is long; it waits rather than
+ * restarts). A tenant that cannot be reached at all fails the run at once: the next run tries again.
+ */
 async function withRetries<T>(deps: ReconcileDeps, read: () => Promise<T>): Promise<T> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
       return await read();
     } catch (error) {
-      if (!isAppError(error) || (error.kind !== 'throttled' && error.kind !== 'transient') || attempt >= PAGE_ATTEMPTS) throw error;
+      const retryable = isAppError(error) && (error.kind === 'throttled' || (error.kind === 'transient' && typeof error.details.status === 'number'));
+      if (!retryable || attempt >= PAGE_ATTEMPTS) throw error;
       await sleep(error.retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt));
     }
   }
