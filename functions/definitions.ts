@@ -23,6 +23,7 @@ import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
 import { decideStagedFunction, getRunFunction, listRunsFunction, listStagedFunction, startReconcileFunction } from './http/reconcile.js';
 import { reconcileRunFunction } from './queue/reconcile-run.js';
+import { importFunction } from './http/import.js';
 import { reconcileTimerFunction } from './timer/reconcile-timer.js';
 
 export const functionDefinitions: readonly FunctionDefinition[] = [
@@ -49,6 +50,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   getRunFunction,
   listStagedFunction,
   decideStagedFunction,
+  importFunction,
   applyOperationFunction,
   recordPoisonedFunction,
   reconcileRunFunction,

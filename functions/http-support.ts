@@ -51,7 +51,8 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
     if (status >= 500) context.warn(`${error.code}: ${error.message}`);
     const retryAfter: Record<string, string> = error.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : {};
     const { code: _providerCode, ...details } = error.details;
-    return problemResponse({ status, code: error.code, title: titleFor(status), detail: error.message, ...details }, retryAfter);
+    // Details add to the problem; they never replace its own members (a detail named `status`, say).
+    return problemResponse({ ...details, status, code: error.code, title: titleFor(status), detail: error.message }, retryAfter);
   }
   context.error(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`);
   return problemResponse({ status: 500, code: 'internal-error', title: 'Internal error', detail: `Something went wrong on our side (invocation ${context.invocationId}); it has been logged.` });

@@ -7,6 +7,7 @@ import { connectionCreateSchema, connectionUpdateSchema, connectionViewSchema, t
 import { mappingSchema } from '../shared/domain/mapping/mapping.js';
 import { syncSettingsSchema } from '../shared/domain/sync-settings.js';
 import { logQuerySchema } from '../shared/provisioning/operations.js';
+import { importQuerySchema, importSelectionSchema } from '../shared/provisioning/import.js';
 import { pageQuerySchema, stagedDecisionSchema, startRunQuerySchema } from '../shared/provisioning/reconcile-admin.js';
 import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
 
@@ -68,6 +69,12 @@ export const OPERATIONS: Record<string, Operation> = {
   'runs-get': { summary: 'One run with a page of its items (a dry run: the plan; a real run: corrections and unmatched accounts)', query: pageQuerySchema, responses: { 200: { description: 'The run and itemsPage' }, 404: problem('No such connection or run') } },
   'staged-list': { summary: 'Disable/delete operations held back by the accidental-deletion threshold', responses: { 200: { description: 'Staged operations' }, 404: common[404] } },
   'staged-decide': { summary: 'Approve (enqueue) or reject (drop) staged operations: all, or {externalIds:[…]}', request: stagedDecisionSchema, responses: { 200: { description: 'What was done per user' }, ...common } },
+  'connections-import': {
+    summary: 'Import from Microsoft 365. GET: the new / update / activate / deactivate lists by the matching attribute (counts, paged). POST: apply a selection',
+    query: importQuerySchema,
+    request: importSelectionSchema,
+    responses: { 200: { description: 'GET: counts and lists; POST: summary and what was done per user' }, ...common, 409: problem('The connection is not ready') },
+  },
   'logs-query': { summary: 'Provisioning log, newest first (filters: externalId, status, action, since, until; limit, continuation)', query: logQuerySchema, responses: { 200: { description: 'Records and a continuation token' }, ...common } },
 };
 

@@ -124,3 +124,22 @@ export function sameValue(a: unknown, b: unknown): boolean {
   if (empty(a) && empty(b)) return true;
   return JSON.stringify(a) === JSON.stringify(b);
 }
+
+/**
+ * Source attributes that map to what the account holds (import from Microsoft 365): each plain `source` rule is
+ * reversed; `userName` (the default mapping's UPN and alias source) is the account's UPN; an expression's
+ * target name stands in as an attribute (e.g. `coalesce(displayName, …)`). Expressions are not inverted: the
+ * caller compares the result with the account to see what the mapping would still change.
+ */
+export function attributesFromAccount(mapping: Mapping, account: ObservedAccount): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const [target, rule] of Object.entries(mapping.properties)) {
+    if (target.includes('.') || rule.applyOn === 'create') continue;
+    const value = account[target];
+    if (value === undefined || value === null) continue;
+    if ('source' in rule) attributes[rule.source] = Array.isArray(value) && value.length === 1 ? value[0] : value;
+    else if ('expression' in rule && attributes[target] === undefined) attributes[target] = value;
+  }
+  if (attributes.userName === undefined && typeof account.userPrincipalName === 'string') attributes.userName = account.userPrincipalName;
+  return attributes;
+}

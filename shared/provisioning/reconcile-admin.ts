@@ -18,7 +18,7 @@ export const startRunQuerySchema = z.strictObject({
 export async function startRun(deps: ReconcileDeps, connectionId: string, options: z.infer<typeof startRunQuerySchema>): Promise<ReconciliationRun> {
   const connection = await loadConnection(deps, connectionId);
   if (connection.status !== 'ready') {
-    throw new AppError('conflict', 'connection-not-ready', `The connection is ${connection.status}: test it successfully before reconciling`, { status: connection.status });
+    throw new AppError('conflict', 'connection-not-ready', `The connection is ${connection.status}: test it successfully before reconciling`, { connectionStatus: connection.status });
   }
   const state = await deps.reconciliation.getState(connectionId);
   if (state.lease && Date.parse(state.lease.until) > deps.clock.now().getTime()) {
