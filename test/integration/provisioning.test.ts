@@ -312,6 +312,10 @@ describe('failures stay visible and retryable', () => {
     const retried = await ctx.app.api<{ operationId: string }>('POST', `/api/connections/${conn}/users/${ext}/retry`);
     expect(retried.status).toBe(202);
     expect(await logOf(conn, ext, 'poisoned-1', 'applied')).toMatchObject({ action: 'create' });
+    // Now applied: nothing to retry, said as a 409 problem (its detail `status` must not replace the HTTP status).
+    const again = await ctx.app.api<{ status: number; code: string }>('POST', `/api/connections/${conn}/users/${ext}/retry`);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ status: 409, code: 'nothing-to-retry' });
   });
 
   it('rejects a request with any bad change, naming each, and enqueues none of them', async () => {
