@@ -13,7 +13,7 @@ import { compareAccount, expectedAccount, hasDrift, type AccountDrift, type Drif
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Connection } from '../domain/connection.js';
 import { DEFAULT_MAPPING, mappedProperties } from '../domain/mapping/mapping.js';
-import { emptyDriftCounts, type DriftKind, type ReconciliationRun, type ReconciliationState, type RunItem, type RunRequest, type StagedOperation } from '../domain/reconciliation.js';
+import { emptyDriftCounts, type DriftKind, type ItemDisposition, type ReconciliationRun, type ReconciliationState, type RunItem, type RunRequest, type StagedOperation } from '../domain/reconciliation.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
@@ -63,6 +63,8 @@ interface Finding {
   drift?: AccountDrift;
   objectId?: string;
   userPrincipalName?: string;
+  /** Found but not to be corrected (policy forbids it): recorded only. */
+  reportOnly?: boolean;
 }
 
 /** Runs one reconciliation request to its end; never throws (the run record says how it ended). */
@@ -265,7 +267,7 @@ async function fullRound(work: RunWork, gateway: TenantGateway, ctx: DriftContex
   } while (link);
   // Linked accounts the full round did not return no longer exist in Microsoft 365.
   for (const entry of linked.values()) {
-    if (!entry.seen) await work.accountGone(entry.user, entry.expected, entry.user.objectId!);
+    if (!entry.seen) await work.accountGone(entry.user, entry.user.objectId!);
   }
   await work.flush();
   return deltaLink;
@@ -290,7 +292,7 @@ async function incrementalRound(work: RunWork, gateway: TenantGateway, ctx: Drif
         continue;
       }
       const expected = expectedAccount(user.desired, ctx);
-      if (account['@removed']) await work.accountGone(user, expected, account.id);
+      if (account['@removed']) await work.accountGone(user, account.id);
       else await work.compare(user, expected, account, false);
     }
     await work.flush();
@@ -384,10 +386,12 @@ class RunWork {
   }
 
   /** The linked account is gone from Microsoft 365: a wanted user gets it back (restored or re-created). */
-  async accountGone(user: UserState, expected: ExpectedAccount, objectId: string): Promise<void> {
-    if (!expected.present || !isInSync(user) || user.status === 'failed' || user.status === 'held') return;
-    const how = this.settings.restoreDeletedUsers ? 'restore it from deleted items, or re-create it' : 're-create it';
-    await this.found({ user, kind: 'deleted', detail: `The linked account ${objectId} was deleted in Microsoft 365 but the user is still assigned: ${how}`, operation: 'reconcile', objectId });
+  async accountGone(user: UserState, objectId: string): Promise<void> {
+    const wanted = user.desired?.lifecycle?.state !== 'removed' && Boolean(user.desired?.profile);
+    if (!wanted || !isInSync(user) || user.status === 'failed' || user.status === 'held') return;
+    const { restoreDeletedUsers, allowCreate } = this.settings;
+    const how = restoreDeletedUsers && allowCreate ? 'restore it from deleted items, or re-create it' : restoreDeletedUsers ? 'restore it from deleted items' : allowCreate ? 're-create it' : 'neither restoring nor creating accounts is allowed: reported only';
+    await this.found({ user, kind: 'deleted', detail: `The linked account ${objectId} was deleted in Microsoft 365 but the user is still assigned: ${how}`, operation: 'reconcile', objectId, reportOnly: !restoreDeletedUsers && !allowCreate });
   }
 
   unmatched(account: GraphUser, connection: Connection): void {
@@ -401,11 +405,12 @@ class RunWork {
     if (this.enqueuedUsers.has(f.user.externalId)) return;
     this.enqueuedUsers.add(f.user.externalId);
     this.run.drift[f.kind]++;
-    if (f.operation !== 'reconcile') this.removals.push(f);
+    if (f.reportOnly) await this.correct(f, 'reported');
+    else if (f.operation !== 'reconcile') this.removals.push(f);
     else await this.correct(f, this.request.dryRun ? 'planned' : 'enqueued');
   }
 
-  private async correct(f: Finding, disposition: 'enqueued' | 'planned' | 'staged'): Promise<void> {
+  private async correct(f: Finding, disposition: ItemDisposition): Promise<void> {
     let operationId: string | undefined;
     if (disposition === 'enqueued') {
       const message = reapplyStoredState(f.user.connectionId, f.user.externalId, `reconciliation ${this.run.runId}: ${f.kind}`);
@@ -422,7 +427,7 @@ class RunWork {
       detail: f.detail,
       ...(f.drift && f.drift.profile.length > 0 ? { differences: f.drift.profile } : {}),
       disposition,
-      operation: f.operation,
+      ...(disposition === 'reported' ? {} : { operation: f.operation }),
       ...(operationId ? { operationId } : {}),
     });
   }

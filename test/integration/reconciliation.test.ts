@@ -156,6 +156,19 @@ describe('drift', () => {
     await waitFor(async () => (await simUser(id)).deleted === false, { what: 'restored', timeoutMs: 20_000 });
   });
 
+  it('only reports a deleted account when neither restoring nor creating accounts is allowed', async () => {
+    const conn = await readyConnection();
+    const ext = uniqueName('emp');
+    const id = (await provision(conn, ext, { type: 'upsert', version: 1, attributes: person(uniqueName('gone.kept')) }))!;
+    await reconcile(conn);
+    expect((await ctx.app.api('PUT', `/api/connections/${conn}/settings`, { usageLocation: 'US', allowCreate: false, restoreDeletedUsers: false })).status).toBe(200);
+    await graph().api(`/users/${id}`).delete();
+    const run = await reconcile(conn);
+    expect(run).toMatchObject({ drift: { deleted: 1 }, enqueued: 0 });
+    expect(itemFor(run, ext)).toMatchObject({ kind: 'deleted', disposition: 'reported', detail: expect.stringMatching(/reported only/) });
+    expect(itemFor(run, ext)).not.toHaveProperty('operation');
+  });
+
   it('re-enqueues a change whose operation was lost (received long ago, never reconciled)', async () => {
     const conn = await readyConnection();
     const ext = uniqueName('emp');
