@@ -1,5 +1,6 @@
 // `npm run bench [-- <scenario> …]`: benchmark scripts that print figures (never timed assertions in tests).
 // Results are printed as a table and written as JSON under bench/results/.
+// Scenarios: sim-scale; wave [--users N] [--time-scale N]; reconcile [--users N] [--drift F] [--changes N] [--profile].
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   'sim-scale': async () => (await import('./sim-scale.js')).run(),
   wave: async () => (await import('./wave.js')).run(),
+  reconcile: async () => (await import('./reconcile.js')).run(),
 };
 
 // Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
@@ -22,10 +24,12 @@ if (process.env.NODE_EXTRA_CA_CERTS !== certs.caCertPath) {
 }
 
 // Scenario names; `--flag value` pairs belong to the scenarios.
-const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const BOOLEAN_FLAGS = new Set(['--profile']);
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1]?.startsWith('--') && !BOOLEAN_FLAGS.has(all[i - 1]!)));
 const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
+  console.error('Usage: npm run bench [-- <scenario> [flags]]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]');
   process.exit(2);
 }
 const resultsDir = join(REPO_ROOT, 'bench', 'results');

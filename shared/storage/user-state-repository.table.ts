@@ -36,6 +36,19 @@ function toEntity(state: StoredUser): Record<string, unknown> & { partitionKey: 
   return entity;
 }
 
+/**
+ * A user row exactly as save() writes it, for bulk loads that write rows in entity-group transactions (one
+ * partition, up to 100 per request). `linkIndexed`: the caller also writes linkEntity() for the row's objectId.
+ */
+export function userEntity(state: UserState, linkIndexed = true): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  return toEntity(linkIndexed && state.objectId ? { ...state, indexedObjectId: state.objectId } : state);
+}
+
+/** The link-index row: Microsoft 365 account `objectId` is linked to directory user `externalId`. */
+export function linkEntity(connectionId: string, objectId: string, externalId: string): { partitionKey: string; rowKey: string; externalId: string } {
+  return { partitionKey: linkPartition(connectionId), rowKey: objectId, externalId };
+}
+
 function fromEntity(e: TableEntityResult<Record<string, unknown>>): UserState {
   const state: Record<string, unknown> = { etag: e.etag };
   for (const [key, value] of Object.entries(e)) {
@@ -66,7 +79,7 @@ export class TableUserStateRepository implements UserStateRepository {
       // Index the link before the row names it: the index may point at a row that does not (yet) link back, which
       // readers check, but a linked row is never missing from it.
       await this.table
-        .upsertEntity({ partitionKey: linkPartition(state.connectionId), rowKey: state.objectId, externalId: state.externalId }, 'Replace')
+        .upsertEntity(linkEntity(state.connectionId, state.objectId, state.externalId), 'Replace')
         .catch((error: unknown) => {
           throw classifyStorageError(error, 'index user link');
         });

@@ -1,0 +1,416 @@
+// Reconciliation at scale (issue: "full reconcile of 100,000 users …; incremental after 1,000 changes"):
+// the simulated tenant is seeded with N users and the directory (Table Storage) with N matching, linked, in-sync
+// user rows; 1 % drift of mixed kinds is planted; a full round runs; then 1,000 accounts change in Microsoft 365
+// and an incremental round runs. Azurite, the simulated tenant and each run are separate processes, so the run's
+// CPU time and peak RSS are its own. Prints figures (and checks drift found = drift planted); asserts no timing.
+//
+//   npm run bench -- reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]
+//
+// --profile writes a V8 CPU profile of each run process to .local/bench-profiles/<round>-<time>/ (profiling
+// inflates the run's CPU time: take figures from a run without it).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { TableClient, type TransactionAction } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { startAzurite } from '../dev/azurite.js';
+import { LOCAL_STATE_DIR, REPO_ROOT } from '../dev/paths.js';
+import type { RequestStats } from '../dev/m365-sim/request-log.js';
+import { PROVISIONING_QUEUE, type OperationMessage } from '../shared/domain/change.js';
+import type { DesiredState } from '../shared/domain/desired-state.js';
+import { DEFAULT_MAPPING, applyMapping } from '../shared/domain/mapping/mapping.js';
+import { newRunId, type DriftKind, type ReconciliationRun, type RunRequest } from '../shared/domain/reconciliation.js';
+import type { UserState } from '../shared/domain/user-state.js';
+import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
+import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
+import { spawnReady } from '../test/support/spawn-ready.js';
+import { credentialForAuthority, DEFAULT_SEED, graphClientForBaseUrl, simControls } from '../test/support/simulated-tenant.js';
+
+const TARGETS = { fullCpuS: 60, fullPeakRssMb: 512, incrementalS: 5 };
+const PREFIX = 'bench';
+/** Shares of the planted drift by kind (the rest of the drift fraction is never-linked users). */
+const MIX = { profile: 0.4, enabled: 0.25, deleted: 0.25 } as const;
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+const mb = (kb: number) => Math.round(kb / 1024);
+
+/** Deterministic shuffle (mulberry32), so a given size always drifts the same users. */
+function shuffled(n: number, seed = 42): number[] {
+  let s = seed;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+// CPU and memory of the other processes, from /proc (Linux).
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+}
+/** Azurite's process: the child of this one whose command line runs azurite.js (dev/azurite.ts does not expose it). */
+function azuritePid(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('azurite')) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+interface TenantUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  givenName: string;
+  surname: string;
+  mail: string;
+  mailNickname: string;
+  employeeId: string;
+}
+
+interface RunOutput {
+  run: ReconciliationRun;
+  wallMs: number;
+  cpuMs: { user: number; system: number; total: number };
+  peakRssKb: number;
+  rssBeforeKb: number;
+  peakHeapUsedKb: number;
+  tableRequests: number;
+  waits: Record<string, { calls: number; ms: number }>;
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const users = arg('users', 100_000);
+  const driftFraction = arg('drift', 0.01);
+  const changes = arg('changes', 1000);
+  const profile = process.argv.includes('--profile');
+  const { contoso } = DEFAULT_SEED;
+  const encryptionKeys = generateEncryptionKeyEntry('bench');
+
+  // The run process executes compiled JavaScript, as the Functions host does (under tsx it would carry the loader
+  // thread and ~60 MB of transpiler state). Compiled now, so edits made while the bench seeds do not leak into it.
+  const runScript = compileRunScript();
+
+  const azurite = await startAzurite();
+  const sim = await spawnReady<{ graphBaseUrl: string; authorityHost: string }>('dev/m365-sim/main.ts', {});
+  const simUrl = sim.ready.graphBaseUrl;
+  const controls = simControls(simUrl);
+  const azuritePidValue = azuritePid();
+  const simPid = sim.child.pid!;
+  try {
+    // The app's composition root, in this process for the set-up (the runs get their own process).
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+    process.env.SECRETS_ENCRYPTION_KEYS = encryptionKeys;
+    const { services } = await import('../functions/services.js');
+    const { createConnection } = await import('../shared/provisioning/connections.js');
+    const { testConnection } = await import('../shared/provisioning/test-connection.js');
+    const app = services();
+
+    // --- Seed the tenant (throttling off while the bench itself writes to it).
+    console.error(`seeding ${users} users in the simulated tenant…`);
+    await controls.settings({ throttling: false });
+    await controls.generateUsers(contoso.tenantId, users, PREFIX);
+    const conn = await createConnection(app, {
+      name: 'bench-reconcile', tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
+      authMode: 'client_credentials', cloud: 'global', authorityHost: sim.ready.authorityHost, graphEndpoint: sim.ready.graphBaseUrl,
+    });
+    const tested = await testConnection(app, conn.id);
+    if (tested.status !== 'ready') throw new Error(`connection not ready: ${JSON.stringify(tested)}`);
+    const graph = graphClientForBaseUrl(simUrl, credentialForAuthority(sim.ready.authorityHost, contoso.tenantId, contoso.fullApp.clientId, contoso.fullApp.secret));
+    const accounts: TenantUser[] = [];
+    let otherAccounts = 0;
+    let next: string | undefined = '/users?$top=999&$select=id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,employeeId';
+    while (next) {
+      const page = (await graph.api(next).get()) as { value: TenantUser[]; '@odata.nextLink'?: string };
+      for (const u of page.value) {
+        if (u.userPrincipalName.startsWith(PREFIX)) accounts.push(u);
+        else otherAccounts++;
+      }
+      next = page['@odata.nextLink'];
+    }
+    if (accounts.length !== users) throw new Error(`expected ${users} generated accounts, listed ${accounts.length}`);
+
+    // --- Plan the drift: disjoint sets of users per kind, and the users the incremental round will see change.
+    const order = shuffled(users);
+    const driftTotal = Math.round(users * driftFraction);
+    const planted: Record<'profile' | 'enabled' | 'deleted' | 'neverLinked', number> = {
+      profile: Math.round(driftTotal * MIX.profile),
+      enabled: Math.round(driftTotal * MIX.enabled),
+      deleted: Math.round(driftTotal * MIX.deleted),
+      neverLinked: 0,
+    };
+    planted.neverLinked = driftTotal - planted.profile - planted.enabled - planted.deleted;
+    const pick = (() => {
+      let at = 0;
+      return (n: number) => order.slice(at, (at += n));
+    })();
+    const sets = { profile: pick(planted.profile), enabled: pick(planted.enabled), deleted: pick(planted.deleted), neverLinked: pick(planted.neverLinked) };
+    const changed = pick(changes);
+    if (changed.length !== changes) throw new Error(`--changes ${changes} needs more users outside the drift`);
+    const neverLinked = new Set(sets.neverLinked);
+
+    // --- Seed the directory: N rows whose desired state maps to exactly what the tenant holds, in sync and
+    // linked (the never-linked ones without a link), plus the link index, in entity-group transactions.
+    const now = Date.now();
+    const longAgo = new Date(now - 24 * 3600_000).toISOString();
+    const externalId = (i: number) => `emp-${String(i).padStart(7, '0')}`;
+    const stateOf = (i: number, linked: boolean): UserState => {
+      const a = accounts[i]!;
+      // Source attributes the default mapping turns into the generated account's values (jobTitle: none at the source).
+      const attributes = { userName: a.mailNickname, displayName: a.displayName, givenName: a.givenName, familyName: a.surname, email: a.mail, employeeId: a.employeeId, jobTitle: null, active: true };
+      const lastChange: OperationMessage = { type: 'upsert', connectionId: conn.id, externalId: externalId(i), version: 1, operationId: `seed-${i}`, occurredAt: longAgo, attributes };
+      const desired: DesiredState = { profile: { version: 1, attributes }, lifecycle: { version: 1, state: 'active', explicit: true } };
+      return {
+        connectionId: conn.id,
+        externalId: externalId(i),
+        desired,
+        lastChange,
+        appliedVersion: 1,
+        appliedDesired: { profile: 1, lifecycle: 1 },
+        ...(linked ? { objectId: a.id, userPrincipalName: a.userPrincipalName, lastApplied: applyMapping(DEFAULT_MAPPING, attributes, { domain: contoso.domain }, 'update').values } : {}),
+        status: linked ? 'applied' : 'skipped',
+        ...(linked ? {} : { statusReason: 'Creating accounts is off for this connection' }),
+        lastOperationId: `seed-${i}`,
+        ownedLicenses: [],
+        createdAt: longAgo,
+        updatedAt: longAgo,
+      };
+    };
+    const usersTable = TableClient.fromConnectionString(azurite.connectionString, 'users', { allowInsecureConnection: true });
+    await usersTable.createTable();
+    const writeRows = async (indexes: number[], linkedOf: (i: number) => boolean, kind: 'create' | 'upsert') => {
+      const userBatches: TransactionAction[][] = [];
+      const linkBatches: TransactionAction[][] = [];
+      const linkedIndexes = indexes.filter(linkedOf);
+      for (let b = 0; b < indexes.length; b += 100) {
+        userBatches.push(indexes.slice(b, b + 100).map((i): TransactionAction => (kind === 'create' ? ['create', userEntity(stateOf(i, linkedOf(i)))] : ['upsert', userEntity(stateOf(i, linkedOf(i))), 'Replace'])));
+      }
+      for (let b = 0; b < linkedIndexes.length; b += 100) {
+        // Link rows are always new here ('create': Azurite's upsert inside a transaction is several times slower).
+        linkBatches.push(linkedIndexes.slice(b, b + 100).map((i): TransactionAction => ['create', linkEntity(conn.id, accounts[i]!.id, externalId(i))]));
+      }
+      const all = [...linkBatches, ...userBatches];
+      let written = 0;
+      const startedAt = performance.now();
+      await inParallel(all, 4, async (batch) => {
+        await usersTable.submitTransaction(batch);
+        // Azurite checks each insert against its whole partition (LokiJS scan): seeding slows as partitions grow.
+        if (++written % 100 === 0 || written === all.length) console.error(`  ${written}/${all.length} transactions, ${Math.round((performance.now() - startedAt) / 1000)} s`);
+      });
+    };
+    console.error(`seeding ${users} directory rows (${users - planted.neverLinked} linked) in Table Storage…`);
+    let t = performance.now();
+    await writeRows(Array.from({ length: users }, (_, i) => i), (i) => !neverLinked.has(i), 'create');
+    const directorySeedS = (performance.now() - t) / 1000;
+
+    // --- Plant the drift in Microsoft 365, with the real Graph client (an admin's hand edits).
+    console.error(`planting drift: ${JSON.stringify(planted)}…`);
+    t = performance.now();
+    await inParallel(sets.profile, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ jobTitle: 'Edited by hand' }));
+    await inParallel(sets.enabled, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ accountEnabled: false }));
+    await inParallel(sets.deleted, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).delete());
+    const plantS = (performance.now() - t) / 1000;
+
+    const queue = new QueueClient(azurite.connectionString, PROVISIONING_QUEUE);
+    await queue.createIfNotExists();
+    const profileDir = join(LOCAL_STATE_DIR, 'bench-profiles');
+    if (profile) mkdirSync(profileDir, { recursive: true });
+
+    /** One run in its own process, with the simulator's counters and the other processes' CPU around it. */
+    const measuredRun = async (label: string): Promise<Record<string, unknown> & { out: RunOutput }> => {
+      await queue.clearMessages();
+      await controls.settings({ throttling: true }); // Graph's documented limits, real time scale; also counts RU
+      await controls.clearRequests();
+      const request: RunRequest = { connectionId: conn.id, runId: newRunId(new Date()), trigger: 'manual', dryRun: false, full: false, requestedAt: new Date().toISOString() };
+      const before = { azurite: azuritePidValue ? cpuMsOf(azuritePidValue) : 0, sim: cpuMsOf(simPid) };
+      console.error(`${label}: running reconciliation (own process)…`);
+      const started = performance.now();
+      const out = await runChild(runScript, request, {
+        AzureWebJobsStorage: azurite.connectionString,
+        SECRETS_ENCRYPTION_KEYS: encryptionKeys,
+      }, profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${label}-${Date.now()}`)}`] : []);
+      const processWallS = (performance.now() - started) / 1000;
+      const after = { azurite: azuritePidValue ? cpuMsOf(azuritePidValue) : 0, sim: cpuMsOf(simPid) };
+      const stats = (await (await fetch(`${simUrl}/_sim/stats`)).json()) as RequestStats;
+      const queued = (await queue.getProperties()).approximateMessagesCount ?? 0;
+      await controls.settings({ throttling: false });
+      return {
+        out,
+        processWallS,
+        azuriteCpuS: round((after.azurite - before.azurite) / 1000, 2),
+        simCpuS: round((after.sim - before.sim) / 1000, 2),
+        simGraphRequests: stats.graphRequests,
+        simResourceUnits: stats.resourceUnits,
+        simThrottled: stats.throttled,
+        queuedMessages: queued,
+      };
+    };
+
+    // --- Full round (the connection's first run: no delta link yet).
+    const full = await measuredRun('full');
+    const fullFound = full.out.run.drift;
+
+    // --- Between the runs, the executor would have linked the never-linked users (adopting their accounts by
+    // UPN); the bench plays that part so the incremental round starts from a settled directory.
+    await writeRows(sets.neverLinked, () => true, 'upsert');
+
+    // --- Changes in Microsoft 365, then the incremental round.
+    console.error(`changing ${changes} accounts in Microsoft 365 (jobTitle)…`);
+    await inParallel(changed, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ jobTitle: 'Changed in Microsoft 365' }));
+    const incremental = await measuredRun('incremental');
+    const incrementalFound = incremental.out.run.drift;
+
+    // --- Checks: drift found = drift planted, per kind.
+    const expectFull: Partial<Record<DriftKind, number>> = { ...planted };
+    const expectIncremental: Partial<Record<DriftKind, number>> = { profile: changes };
+    const mismatches = (found: Record<DriftKind, number>, expected: Partial<Record<DriftKind, number>>) =>
+      (Object.keys(found) as DriftKind[]).filter((k) => found[k] !== (expected[k] ?? 0)).map((k) => `${k}: found ${found[k]}, planted ${expected[k] ?? 0}`);
+    const checks = {
+      full: mismatches(fullFound, expectFull),
+      incremental: mismatches(incrementalFound, expectIncremental),
+    };
+    const figures = (m: Awaited<ReturnType<typeof measuredRun>>, expected: Partial<Record<DriftKind, number>>) => ({
+      round: m.out.run.deltaRound,
+      status: m.out.run.status,
+      errors: m.out.run.errors,
+      wallS: round(m.out.wallMs / 1000, 2),
+      cpuS: round(m.out.cpuMs.total / 1000, 2),
+      cpuUserS: round(m.out.cpuMs.user / 1000, 2),
+      cpuSystemS: round(m.out.cpuMs.system / 1000, 2),
+      peakRssMb: mb(m.out.peakRssKb),
+      rssBeforeRunMb: mb(m.out.rssBeforeKb),
+      peakHeapUsedMb: mb(m.out.peakHeapUsedKb),
+      graphRequests: m.out.run.graphRequests,
+      simGraphRequests: m.simGraphRequests,
+      resourceUnits: m.simResourceUnits,
+      throttled429: m.simThrottled,
+      tableRequests: m.out.tableRequests,
+      examined: m.out.run.examined,
+      driftPlanted: Object.fromEntries(Object.entries(expected).filter(([, n]) => n)),
+      driftFound: Object.fromEntries(Object.entries(m.out.run.drift).filter(([, n]) => n)),
+      unmatched: m.out.run.unmatched,
+      enqueued: m.out.run.enqueued,
+      queuedMessages: m.queuedMessages,
+      azuriteCpuS: m.azuriteCpuS,
+      simulatorCpuS: m.simCpuS,
+      waitsMs: m.out.waits,
+    });
+    const result = {
+      users,
+      driftFraction,
+      changes,
+      otherTenantAccounts: otherAccounts,
+      setup: { directorySeedS: round(directorySeedS), plantDriftS: round(plantS) },
+      full: figures(full, expectFull),
+      incremental: figures(incremental, expectIncremental),
+      targets: {
+        fullCpu: `${round(full.out.cpuMs.total / 1000)} s of ≤ ${TARGETS.fullCpuS} s: ${full.out.cpuMs.total / 1000 <= TARGETS.fullCpuS ? 'met' : 'MISSED'}`,
+        fullPeakRss: `${mb(full.out.peakRssKb)} MB of ≤ ${TARGETS.fullPeakRssMb} MB: ${mb(full.out.peakRssKb) <= TARGETS.fullPeakRssMb ? 'met' : 'MISSED'}`,
+        incrementalWall: `${round(incremental.out.wallMs / 1000, 2)} s of ≤ ${TARGETS.incrementalS} s: ${incremental.out.wallMs / 1000 <= TARGETS.incrementalS ? 'met' : 'MISSED'}`,
+      },
+      checks: checks.full.length + checks.incremental.length === 0 ? 'drift found = drift planted (every kind, both rounds)' : checks,
+      azuriteMemoryMb: azuritePidValue ? mb(memoryKbOf(azuritePidValue).rssKb) : null,
+      simulatorMemoryMb: mb(memoryKbOf(simPid).rssKb),
+    };
+
+    const row = (name: string, f: (m: ReturnType<typeof figures>) => unknown) => [name, { full: f(result.full), incremental: f(result.incremental) }] as const;
+    console.log(`\nReconciliation of ${users} users (${driftFraction * 100} % drift planted, then ${changes} changes in Microsoft 365):`);
+    console.table(Object.fromEntries([
+      row('delta round', (m) => m.round?.kind),
+      row('wall time (s)', (m) => m.wallS),
+      row('CPU time (s)', (m) => `${m.cpuS} (user ${m.cpuUserS}, sys ${m.cpuSystemS})`),
+      row('peak RSS (MB)', (m) => `${m.peakRssMb} (${m.rssBeforeRunMb} before the run; heap used ≤ ${m.peakHeapUsedMb})`),
+      row('Graph requests', (m) => `${m.graphRequests} (simulator saw ${m.simGraphRequests})`),
+      row('resource units', (m) => m.resourceUnits),
+      row('429 answers', (m) => m.throttled429),
+      row('Table requests', (m) => m.tableRequests),
+      row('examined M365 / directory', (m) => `${m.examined.microsoft365} / ${m.examined.directory}`),
+      row('drift planted', (m) => JSON.stringify(m.driftPlanted)),
+      row('drift found', (m) => JSON.stringify(m.driftFound)),
+      row('unmatched accounts', (m) => m.unmatched),
+      row('enqueued (queue messages)', (m) => `${m.enqueued} (${m.queuedMessages})`),
+      row('Azurite CPU (s)', (m) => m.azuriteCpuS),
+      row('simulator CPU (s)', (m) => m.simulatorCpuS),
+    ]));
+    console.table(result.targets);
+    console.log(typeof result.checks === 'string' ? result.checks : `DRIFT MISMATCH: ${JSON.stringify(result.checks)}`);
+    console.log(JSON.stringify({ event: 'summary', scenario: 'reconcile', ...result }));
+    return result;
+  } finally {
+    await sim.stop();
+    await azurite.stop();
+  }
+}
+
+/** bench/reconcile-run.ts and what it imports, compiled (no type check) to .local/bench-dist/; answers the script. */
+function compileRunScript(): string {
+  const outDir = join(LOCAL_STATE_DIR, 'bench-dist');
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const tsconfig = join(outDir, 'tsconfig.json');
+  writeFileSync(tsconfig, JSON.stringify({
+    extends: '../../tsconfig.json',
+    compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: '../..', outDir: '.' },
+    files: ['../../bench/reconcile-run.ts'],
+    include: [],
+  }));
+  execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', tsconfig], { stdio: 'inherit' });
+  return join(outDir, 'bench', 'reconcile-run.js');
+}
+
+/** Runs the compiled reconcile-run script in a new process and answers its result line. */
+function runChild(script: string, request: RunRequest, env: Record<string, string>, nodeArgs: string[]): Promise<RunOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, BENCH_RUN_REQUEST: JSON.stringify(request) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('{"event":"done"'));
+      if (code !== 0 || !line) reject(new Error(`reconcile run process exited with ${code}:\n${stdout}`));
+      else resolve(JSON.parse(line) as RunOutput);
+    });
+  });
+}
