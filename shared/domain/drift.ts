@@ -53,10 +53,11 @@ export function expectedAccount(desired: DesiredState, ctx: DriftContext): Expec
   let values: Record<string, unknown> = {};
   if (s.allowUpdate) {
     const mapped = applyMapping(ctx.mapping, change.attributes, { domain: ctx.domain }, 'update');
-    values = withUsageLocation(mapped.values, change.attributes, s);
-    delete values.accountEnabled;
-    // A property whose value does not fit the mapping is reported by the executor; do not compare it.
-    for (const e of mapped.errors) delete values[e.field];
+    // A property whose value does not fit the mapping is reported by the executor; do not compare it. (A new
+    // object rather than `delete`: a full round holds one of these per linked user, and deleting properties
+    // turns an object into a much larger dictionary.)
+    const skip = new Set(['accountEnabled', ...mapped.errors.map((e) => e.field)]);
+    values = Object.fromEntries(Object.entries(withUsageLocation(mapped.values, change.attributes, s)).filter(([k]) => !skip.has(k)));
   }
   let licenses: string[] | undefined;
   const refs = desiredLicenseRefs(change.licenses, s);
