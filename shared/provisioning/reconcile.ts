@@ -25,8 +25,6 @@ export interface ReconcileDeps extends ApplyDeps {
   runs: RunQueue;
   /** How long a run holds its connection before another may take over (renewed while it works). */
   runLeaseMs?: number;
-  /** Waits between attempts at a throttled page (tests pass a fake). */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export const RUN_LEASE_MS = 5 * 60_000;
@@ -185,7 +183,7 @@ async function reconcileConnection(deps: ReconcileDeps, connection: Connection, 
   const gateway = tenantGateway(deps, connection, { recorder });
   const work = new RunWork(deps, connection, run, request, lease);
   // License names resolve through the subscribed SKUs; without them licenses are not compared.
-  const skus = await withRetries(deps, () => gateway.subscribedSkus()).catch((error: unknown) => {
+  const skus = await withRetries(() => gateway.subscribedSkus()).catch((error: unknown) => {
     if (isAppError(error) && error.kind === 'unauthorized' && error.details.status !== 403) throw error;
     run.errors.push(`Licenses not compared: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
@@ -249,7 +247,7 @@ async function fullRound(work: RunWork, gateway: TenantGateway, ctx: DriftContex
   let link: string | undefined;
   let deltaLink: string | undefined;
   do {
-    const page: UserPage = await withRetries(deps, () => gateway.usersDeltaPage(reconcileSelect(connection), link));
+    const page: UserPage = await withRetries(() => gateway.usersDeltaPage(reconcileSelect(connection), link));
     for (const account of page.users) {
       if (account['@removed']) continue;
       work.run.examined.microsoft365++;
@@ -279,7 +277,7 @@ async function incrementalRound(work: RunWork, gateway: TenantGateway, ctx: Drif
   let link: string | undefined = from;
   let deltaLink: string | undefined;
   do {
-    const page: UserPage = await withRetries(deps, () => gateway.usersDeltaPage(reconcileSelect(connection), link));
+    const page: UserPage = await withRetries(() => gateway.usersDeltaPage(reconcileSelect(connection), link));
     // The same user can appear twice in one round: the last appearance is the current one.
     const latest = new Map(page.users.map((u) => [u.id, u]));
     const accounts = [...latest.values()];
@@ -514,15 +512,14 @@ async function evaluateQuarantine(deps: ReconcileDeps, connection: Connection): 
  * A Graph read retried through throttling and Graph's own transient answers (a run is long; it waits rather than
  * restarts). A tenant that cannot be reached at all fails the run at once: the next run tries again.
  */
-async function withRetries<T>(deps: ReconcileDeps, read: () => Promise<T>): Promise<T> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+async function withRetries<T>(read: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await read();
     } catch (error) {
       const retryable = isAppError(error) && (error.kind === 'throttled' || (error.kind === 'transient' && typeof error.details.status === 'number'));
       if (!retryable || attempt >= PAGE_ATTEMPTS) throw error;
-      await sleep(error.retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt));
+      await new Promise<void>((r) => setTimeout(r, error.retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt)));
     }
   }
 }
