@@ -3,6 +3,8 @@
 // reconcile-run queue function uses them. Input: BENCH_RUN_REQUEST (a RunRequest as JSON) plus the app's settings
 // in the environment. Output: one JSON line {"event":"done",…} on stdout.
 // The deps are wrapped only to time where the run waits (Table scan pages, Graph pages, queue, run store).
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { services } from '../functions/services.js';
 import { runRequestSchema } from '../shared/domain/reconciliation.js';
 import { runReconciliation, type ReconcileDeps } from '../shared/provisioning/reconcile.js';
@@ -50,7 +52,24 @@ function timedUsers(users: UserStateRepository): UserStateRepository {
 }
 
 const timedTenants = (tenants: TenantGatewayFactory): TenantGatewayFactory => ({
-  forConnection: (...args) => timeMethods<TenantGateway>('graph', tenants.forConnection(...args), ['usersDeltaPage', 'subscribedSkus']),
+  forConnection: (...args) => {
+    const gateway = timeMethods<TenantGateway>('graph', tenants.forConnection(...args), ['usersDeltaPage', 'subscribedSkus']);
+    // BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot when the first delta page is asked for (a full round has just
+    // read the whole directory then). For diagnosis only: it takes seconds and doubles the memory.
+    const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT;
+    if (snapshotDir) {
+      const first = gateway.usersDeltaPage.bind(gateway);
+      let taken = false;
+      gateway.usersDeltaPage = (...a) => {
+        if (!taken) {
+          taken = true;
+          console.error(`heap snapshot: ${writeHeapSnapshot(join(snapshotDir, `reconcile-${Date.now()}.heapsnapshot`))}`);
+        }
+        return first(...a);
+      };
+    }
+    return gateway;
+  },
 });
 
 const request = runRequestSchema.parse(JSON.parse(process.env.BENCH_RUN_REQUEST ?? '{}'));

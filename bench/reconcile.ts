@@ -4,14 +4,18 @@
 // and an incremental round runs. Azurite, the simulated tenant and each run are separate processes, so the run's
 // CPU time and peak RSS are its own. Prints figures (and checks drift found = drift planted); asserts no timing.
 //
-//   npm run bench -- reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]
+//   npm run bench -- reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile] [--source DIR]
 //
+// BENCH_RUN_NODE_ARGS (environment) adds node options to the run processes, e.g. --trace-gc.
+// --source DIR measures the app as it is in another checkout (e.g. `git archive HEAD | tar -x -C DIR`): the run
+// process is compiled from there (with this bench's reconcile-run.ts copied in), the rest of the bench is this one.
 // --profile writes a V8 CPU profile of each run process to .local/bench-profiles/<round>-<time>/ (profiling
 // inflates the run's CPU time: take figures from a run without it).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite } from '../dev/azurite.js';
@@ -122,14 +126,23 @@ export async function run(): Promise<Record<string, unknown>> {
   const driftFraction = arg('drift', 0.01);
   const changes = arg('changes', 1000);
   const profile = process.argv.includes('--profile');
+  const sourceIndex = process.argv.indexOf('--source');
+  const sourceArg = sourceIndex > 0 ? process.argv[sourceIndex + 1] : undefined;
   const { contoso } = DEFAULT_SEED;
   const encryptionKeys = generateEncryptionKeyEntry('bench');
 
   // The run process executes compiled JavaScript, as the Functions host does (under tsx it would carry the loader
   // thread and ~60 MB of transpiler state). Compiled now, so edits made while the bench seeds do not leak into it.
-  const runScript = compileRunScript();
+  const sourceRoot = sourceArg ? resolve(sourceArg) : REPO_ROOT;
+  const runScript = compileRunScript(sourceRoot);
 
-  const azurite = await startAzurite();
+  // Azurite with bench/azurite-seed-preload.mjs: fast inserts while seeding, stock Azurite once told (SIGUSR2).
+  const nodeOptions = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import=${pathToFileURL(join(REPO_ROOT, 'bench', 'azurite-seed-preload.mjs')).href}`.trim();
+  const azurite = await startAzurite().finally(() => {
+    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = nodeOptions;
+  });
   const sim = await spawnReady<{ graphBaseUrl: string; authorityHost: string }>('dev/m365-sim/main.ts', {});
   const simUrl = sim.ready.graphBaseUrl;
   const controls = simControls(simUrl);
@@ -232,7 +245,7 @@ export async function run(): Promise<Record<string, unknown>> {
       const startedAt = performance.now();
       await inParallel(all, 4, async (batch) => {
         await usersTable.submitTransaction(batch);
-        // Azurite checks each insert against its whole partition (LokiJS scan): seeding slows as partitions grow.
+        // Stock Azurite checks each insert against its whole partition (see bench/azurite-seed-preload.mjs).
         if (++written % 100 === 0 || written === all.length) console.error(`  ${written}/${all.length} transactions, ${Math.round((performance.now() - startedAt) / 1000)} s`);
       });
     };
@@ -240,6 +253,7 @@ export async function run(): Promise<Record<string, unknown>> {
     let t = performance.now();
     await writeRows(Array.from({ length: users }, (_, i) => i), (i) => !neverLinked.has(i), 'create');
     const directorySeedS = (performance.now() - t) / 1000;
+    if (azuritePidValue) process.kill(azuritePidValue, 'SIGUSR2'); // stock Azurite from here on
 
     // --- Plant the drift in Microsoft 365, with the real Graph client (an admin's hand edits).
     console.error(`planting drift: ${JSON.stringify(planted)}…`);
@@ -266,7 +280,7 @@ export async function run(): Promise<Record<string, unknown>> {
       const out = await runChild(runScript, request, {
         AzureWebJobsStorage: azurite.connectionString,
         SECRETS_ENCRYPTION_KEYS: encryptionKeys,
-      }, profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${label}-${Date.now()}`)}`] : []);
+      }, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${label}-${Date.now()}`)}`] : []), ...(process.env.BENCH_RUN_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
       const processWallS = (performance.now() - started) / 1000;
       const after = { azurite: azuritePidValue ? cpuMsOf(azuritePidValue) : 0, sim: cpuMsOf(simPid) };
       const stats = (await (await fetch(`${simUrl}/_sim/stats`)).json()) as RequestStats;
@@ -334,6 +348,7 @@ export async function run(): Promise<Record<string, unknown>> {
       waitsMs: m.out.waits,
     });
     const result = {
+      code: codeState(sourceRoot),
       users,
       driftFraction,
       changes,
@@ -377,19 +392,34 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     await sim.stop();
     await azurite.stop();
+    rmSync(join(runScript, '..', '..'), { recursive: true, force: true });
   }
 }
 
-/** bench/reconcile-run.ts and what it imports, compiled (no type check) to .local/bench-dist/; answers the script. */
-function compileRunScript(): string {
-  const outDir = join(LOCAL_STATE_DIR, 'bench-dist');
+/** The commit measured, and the files of the app that differed from it (others edit the same working tree). */
+function codeState(sourceRoot: string): { source: string; head: string; uncommitted: string[] } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT }).toString();
+  const source = sourceRoot === REPO_ROOT ? 'working tree' : sourceRoot;
+  try {
+    const uncommitted = sourceRoot === REPO_ROOT ? git('status', '--porcelain', '--', 'shared', 'functions').split('\n').filter(Boolean).map((l) => l.slice(3)) : [];
+    return { source, head: git('rev-parse', '--short', 'HEAD').trim(), uncommitted };
+  } catch {
+    return { source, head: 'unknown', uncommitted: [] };
+  }
+}
+
+/** bench/reconcile-run.ts and what it imports, compiled (no type check) to .local/bench-dist-<pid>/; answers the script. */
+function compileRunScript(sourceRoot: string): string {
+  const outDir = join(LOCAL_STATE_DIR, `bench-dist-${process.pid}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  // The run script is always this bench's (its output must match what the bench reads).
+  if (sourceRoot !== REPO_ROOT) copyFileSync(join(REPO_ROOT, 'bench', 'reconcile-run.ts'), join(sourceRoot, 'bench', 'reconcile-run.ts'));
   const tsconfig = join(outDir, 'tsconfig.json');
   writeFileSync(tsconfig, JSON.stringify({
-    extends: '../../tsconfig.json',
-    compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: '../..', outDir: '.' },
-    files: ['../../bench/reconcile-run.ts'],
+    extends: join(sourceRoot, 'tsconfig.json'),
+    compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: sourceRoot, outDir },
+    files: [join(sourceRoot, 'bench', 'reconcile-run.ts')],
     include: [],
   }));
   execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', tsconfig], { stdio: 'inherit' });
@@ -408,7 +438,11 @@ function runChild(script: string, request: RunRequest, env: Record<string, strin
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.once('error', reject);
     child.once('exit', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('{"event":"done"'));
+      const lines = stdout.split('\n');
+      const line = lines.find((l) => l.startsWith('{"event":"done"'));
+      // Anything else it printed (e.g. --trace-gc lines from BENCH_RUN_NODE_ARGS) goes to stderr.
+      const other = lines.filter((l) => l && l !== line);
+      if (other.length) process.stderr.write(`${other.join('\n')}\n`);
       if (code !== 0 || !line) reject(new Error(`reconcile run process exited with ${code}:\n${stdout}`));
       else resolve(JSON.parse(line) as RunOutput);
     });

@@ -47,14 +47,17 @@ export function reconcileSelect(c: Connection): string[] {
   return [...new Set(['id', 'userPrincipalName', 'accountEnabled', 'assignedLicenses', s.matchingAttribute, ...mappedProperties(c.mapping ?? DEFAULT_MAPPING, 'update')])];
 }
 
-const isInSync = (u: UserState) =>
+/** What a run reads of a user after the directory scan: a full round holds one of these per linked user. */
+type LinkedUser = Pick<UserState, 'connectionId' | 'externalId' | 'appliedDesired' | 'desired' | 'objectId' | 'userPrincipalName' | 'status' | 'ownedLicenses'>;
+
+const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired'>) =>
   u.appliedDesired?.profile === (u.desired?.profile?.version ?? 0) && u.appliedDesired?.lifecycle === (u.desired?.lifecycle?.version ?? 0);
 
 /** The corrective operation a drift calls for, as the accidental-deletion threshold counts it. */
 const operationFor = (drift: AccountDrift): NonNullable<RunItem['operation']> => (drift.shouldBeAbsent ? 'delete' : drift.enabled === false ? 'disable' : 'reconcile');
 
 interface Finding {
-  user: UserState;
+  user: LinkedUser;
   kind: DriftKind;
   detail: string;
   operation: NonNullable<RunItem['operation']>;
@@ -226,7 +229,7 @@ async function reconcileConnection(deps: ReconcileDeps, connection: Connection, 
 }
 
 interface DirectoryEntry {
-  user: UserState;
+  user: LinkedUser;
   expected: ExpectedAccount;
   seen: boolean;
 }
@@ -239,7 +242,7 @@ async function fullRound(work: RunWork, gateway: TenantGateway, ctx: DriftContex
     for (const user of page) {
       work.run.examined.directory++;
       if (!user.desired) continue;
-      if (user.objectId) linked.set(user.objectId, { user: compact(user), expected: expectedAccount(user.desired, ctx), seen: false });
+      if (user.objectId) linked.set(user.objectId, { user: compact(user, connection.id), expected: expectedAccount(user.desired, ctx), seen: false });
       await work.checkUnsettled(user);
     }
     await work.flush();
@@ -305,20 +308,24 @@ async function incrementalRound(work: RunWork, gateway: TenantGateway, ctx: Drif
   return deltaLink;
 }
 
-/** The fields a run needs of a user (a full round holds every linked user in memory). */
-function compact(u: UserState): UserState {
+const NO_ATTRIBUTES: Record<string, unknown> = Object.freeze({});
+const NO_LICENSES: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * Only the fields a run reads after the directory scan (a full round holds every linked user in memory: at
+ * 100,000 users each field and object counts). The connection id string and the empty attributes and licenses
+ * are shared instead of one copy per user.
+ */
+function compact(u: UserState, connectionId: string): LinkedUser {
   return {
-    connectionId: u.connectionId,
+    connectionId: u.connectionId === connectionId ? connectionId : u.connectionId,
     externalId: u.externalId,
-    appliedVersion: u.appliedVersion,
     ...(u.appliedDesired ? { appliedDesired: u.appliedDesired } : {}),
-    ...(u.desired ? { desired: { ...(u.desired.lifecycle ? { lifecycle: u.desired.lifecycle } : {}), ...(u.desired.profile ? { profile: { version: u.desired.profile.version, attributes: {} } } : {}) } } : {}),
+    ...(u.desired ? { desired: { ...(u.desired.lifecycle ? { lifecycle: u.desired.lifecycle } : {}), ...(u.desired.profile ? { profile: { version: u.desired.profile.version, attributes: NO_ATTRIBUTES } } : {}) } } : {}),
     ...(u.objectId ? { objectId: u.objectId } : {}),
     ...(u.userPrincipalName ? { userPrincipalName: u.userPrincipalName } : {}),
     status: u.status,
-    ownedLicenses: u.ownedLicenses,
-    createdAt: u.createdAt,
-    updatedAt: u.updatedAt,
+    ownedLicenses: u.ownedLicenses.length > 0 ? u.ownedLicenses : NO_LICENSES,
   };
 }
 
@@ -368,7 +375,7 @@ class RunWork {
     }
   }
 
-  async compare(user: UserState, expected: ExpectedAccount, account: GraphUser, complete: boolean): Promise<void> {
+  async compare(user: LinkedUser, expected: ExpectedAccount, account: GraphUser, complete: boolean): Promise<void> {
     // An operation is on its way for a user not in sync: it reconciles the account itself.
     if (!isInSync(user) || user.status === 'failed' || user.status === 'held') return;
     const drift = compareAccount(expected, account, { complete, owned: user.ownedLicenses });
@@ -384,7 +391,7 @@ class RunWork {
   }
 
   /** The linked account is gone from Microsoft 365: a wanted user gets it back (restored or re-created). */
-  async accountGone(user: UserState, objectId: string): Promise<void> {
+  async accountGone(user: LinkedUser, objectId: string): Promise<void> {
     const wanted = user.desired?.lifecycle?.state !== 'removed' && Boolean(user.desired?.profile);
     if (!wanted || !isInSync(user) || user.status === 'failed' || user.status === 'held') return;
     const { restoreDeletedUsers, allowCreate } = this.settings;
