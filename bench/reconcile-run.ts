@@ -3,6 +3,7 @@
 // reconcile-run queue function uses them. Input: BENCH_RUN_REQUEST (a RunRequest as JSON) plus the app's settings
 // in the environment. Output: one JSON line {"event":"done",…} on stdout.
 // The deps are wrapped only to time where the run waits (Table scan pages, Graph pages, queue, run store).
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { services } from '../functions/services.js';
@@ -72,6 +73,22 @@ const timedTenants = (tenants: TenantGatewayFactory): TenantGatewayFactory => ({
   },
 });
 
+/** CPU ms per thread name (Linux /proc): the main thread's share of the process's CPU, GC helpers, libuv pool. */
+function threadCpuMs(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ, 100 on Linux
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
 const request = runRequestSchema.parse(JSON.parse(process.env.BENCH_RUN_REQUEST ?? '{}'));
 const app = services();
 const deps: ReconcileDeps = {
@@ -88,6 +105,7 @@ const tableBefore = storageRequestCounts.table;
 // The V8 heap in use, sampled: how much of the peak RSS is live data and how much garbage not yet collected.
 let peakHeapUsed = 0;
 const sampler = setInterval(() => (peakHeapUsed = Math.max(peakHeapUsed, process.memoryUsage().heapUsed)), 50);
+const threadsBefore = threadCpuMs();
 const cpu = process.cpuUsage();
 const started = performance.now();
 const run = await runReconciliation(deps, request);
@@ -104,6 +122,7 @@ const result = {
   rssBeforeKb,
   peakHeapUsedKb: Math.round(peakHeapUsed / 1024),
   tableRequests: storageRequestCounts.table - tableBefore,
+  threadCpuMs: Object.fromEntries(Object.entries(threadCpuMs()).map(([k, v]) => [k, Math.round(v - (threadsBefore[k] ?? 0))]).filter(([, v]) => Number(v) > 0)),
   waits: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { calls: v.calls, ms: Math.round(v.ms) }])),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
