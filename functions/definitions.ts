@@ -18,13 +18,14 @@ import { getUserFunction } from './http/users-get.js';
 import { provisionUserFunction } from './http/users-provision.js';
 import { retryUserFunction } from './http/users-retry.js';
 import { applyOperationFunction } from './queue/apply-operation.js';
-import { recordPoisonedFunction } from './queue/record-poisoned.js';
 import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
+import { notFoundFunction } from './http/not-found.js';
 import { decideStagedFunction, getRunFunction, listRunsFunction, listStagedFunction, startReconcileFunction } from './http/reconcile.js';
 import { reconcileRunFunction } from './queue/reconcile-run.js';
 import { importFunction } from './http/import.js';
 import { reconcileTimerFunction } from './timer/reconcile-timer.js';
+import { drainPoisonFunction } from './timer/drain-poison.js';
 
 export const functionDefinitions: readonly FunctionDefinition[] = [
   healthFunction,
@@ -51,8 +52,9 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   listStagedFunction,
   decideStagedFunction,
   importFunction,
+  notFoundFunction,
   applyOperationFunction,
-  recordPoisonedFunction,
   reconcileRunFunction,
   reconcileTimerFunction,
+  drainPoisonFunction,
 ];

@@ -1,7 +1,10 @@
 // HTTP plumbing shared by the HTTP functions: JSON bodies in, problem+json out for every error.
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { z } from 'zod';
-import { isAppError, ValidationError, type ErrorKind } from '../shared/domain/errors.js';
+import { z } from 'zod';
+import { MAX_REQUEST_BYTES } from '../shared/domain/change.js';
+import { publicOrigin, type AppConfig } from '../shared/config.js';
+import { AppError, isAppError, ValidationError, type ErrorKind } from '../shared/domain/errors.js';
+import { externalIdSchema, isConnectionId, isRunId, requireSaneJson } from '../shared/domain/identifiers.js';
 import { parseOrThrow } from '../shared/domain/validation.js';
 import { problemResponse } from './problem.js';
 
@@ -23,21 +26,46 @@ export async function readBody<S extends z.ZodType>(request: HttpRequest, schema
   return parseOrThrow(schema, json);
 }
 
-/** The JSON body if there is one (undefined for an empty body); bad JSON is a 400. */
+/**
+ * The JSON body if there is one (undefined for an empty body). Too large → 413; not JSON, or holding text that is not
+ * well-formed Unicode (a lone surrogate can be written in JSON but never stored), or nested absurdly deep → 400.
+ */
 export async function readOptionalJson(request: HttpRequest): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > MAX_REQUEST_BYTES) throw tooLarge(declared);
   const text = await request.text();
+  if (Buffer.byteLength(text, 'utf8') > MAX_REQUEST_BYTES) throw tooLarge(Buffer.byteLength(text, 'utf8'));
   if (text.trim() === '') return undefined;
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     throw new ValidationError([{ field: '(body)', message: `is not valid JSON: ${(error as Error).message}` }], 'The request body is not valid JSON');
   }
+  requireSaneJson(json);
+  return json;
+}
+
+const tooLarge = (bytes: number) =>
+  new AppError('invalid', 'payload-too-large', `The request body is ${bytes} bytes; at most ${MAX_REQUEST_BYTES} are accepted (send large batches in several requests)`);
+
+/**
+ * Route values are outside input too: checked before any handler runs, so a bad one is answered at once and never
+ * reaches a Table key. A connection id that is not a GUID, or a run id of the wrong shape, names nothing: 404.
+ */
+function checkRouteParams(params: Record<string, string>): void {
+  if (params.id !== undefined && !isConnectionId(params.id)) {
+    throw new AppError('not-found', 'connection-not-found', 'No connection with that id (connection ids are GUIDs)');
+  }
+  if (params.runId !== undefined && !isRunId(params.runId)) throw new AppError('not-found', 'run-not-found', 'No reconciliation run with that id');
+  if (params.externalId !== undefined) parseOrThrow(z.object({ externalId: externalIdSchema }), { externalId: params.externalId }, 'The user id in the URL is not valid');
 }
 
 /** Wraps a handler so every failure answers problem+json; unexpected ones are logged and answered 500. */
 export function withProblems(handler: HttpHandler): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext) => {
     try {
+      checkRouteParams(request.params);
       return await handler(request, context);
     } catch (error) {
       return problemFor(error, context);
@@ -47,7 +75,7 @@ export function withProblems(handler: HttpHandler): HttpHandler {
 
 export function problemFor(error: unknown, context: InvocationContext): HttpResponseInit {
   if (isAppError(error)) {
-    const status = STATUS[error.kind];
+    const status = error.code === 'payload-too-large' ? 413 : STATUS[error.kind];
     if (status >= 500) context.warn(`${error.code}: ${error.message}`);
     const retryAfter: Record<string, string> = error.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : {};
     const { code: _providerCode, ...details } = error.details;
@@ -59,7 +87,14 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
 }
 
 const titleFor = (status: number) =>
-  ({ 400: 'Invalid request', 404: 'Not found', 409: 'Conflict', 429: 'Too many requests', 502: 'Upstream refused our credentials', 503: 'Temporarily unavailable' })[status] ?? 'Error';
+  ({ 400: 'Invalid request', 404: 'Not found', 413: 'Payload too large', 409: 'Conflict', 429: 'Too many requests', 502: 'Upstream refused our credentials', 503: 'Temporarily unavailable' })[status] ?? 'Error';
 
-/** Where the identity platform sends the browser back: this app's public origin (configured, else the request's). */
-export const oauthRedirectUri = (request: HttpRequest, publicBaseUrl: string | undefined) => `${publicBaseUrl ?? new URL(request.url).origin}/api/oauth/callback`;
+/**
+ * Where the identity platform sends the browser back: this app's configured public origin (PUBLIC_BASE_URL, else the
+ * platform's WEBSITE_HOSTNAME), never the request's Host header. Neither set: refused rather than guessed.
+ */
+export function oauthRedirectUri(config: Pick<AppConfig, 'PUBLIC_BASE_URL' | 'WEBSITE_HOSTNAME'>): string {
+  const origin = publicOrigin(config);
+  if (!origin) throw new AppError('conflict', 'public-base-url-not-configured', 'The app does not know its public address: set PUBLIC_BASE_URL (e.g. https://myapp.azurewebsites.net) so the OAuth redirect URI is not taken from the request');
+  return `${origin}/api/oauth/callback`;
+}

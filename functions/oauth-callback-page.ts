@@ -5,7 +5,8 @@ import type { CallbackOutcome } from '../shared/provisioning/oauth-consent.js';
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function content(o: CallbackOutcome | { outcome: 'unavailable' }): { status: number; title: string; body: string } {
-  const name = 'connectionName' in o && o.connectionName ? `“${o.connectionName}”` : 'the connection';
+  // Every value from outside (a connection's name, the provider's error text) is escaped before it enters HTML.
+  const name = 'connectionName' in o && o.connectionName ? `“${escape(o.connectionName)}”` : 'the connection';
   switch (o.outcome) {
     case 'authorized':
       return { status: 200, title: 'Connected to Microsoft 365', body: `Access for ${name} is authorised. Close this tab and run <b>Test connection</b> to finish the set-up.` };

@@ -8,31 +8,39 @@ import { SecretCipher } from '../shared/security/secret-cipher.js';
 import { TableConnectionRepository } from '../shared/storage/connection-repository.table.js';
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
 import { PROVISIONING_QUEUE } from '../shared/domain/change.js';
-import { StorageOperationQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
+import { StorageOperationQueue, StoragePoisonQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
 import { RECONCILIATION_QUEUE } from '../shared/domain/reconciliation.js';
 import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
+import { TableOperationBodies } from '../shared/storage/operation-bodies.table.js';
 import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
 import { queueClient, tableClient } from '../shared/storage/storage-clients.js';
 import { TableUserStateRepository } from '../shared/storage/user-state-repository.table.js';
 
-export const TABLES = { connections: 'connections', oauthStates: 'oauthstates', users: 'users', logs: 'provisioninglogs', reconciliation: 'reconciliation' } as const;
+export const TABLES = { connections: 'connections', oauthStates: 'oauthstates', users: 'users', logs: 'provisioninglogs', reconciliation: 'reconciliation', operationBodies: 'operationbodies' } as const;
 
 function build() {
   const config = getConfig();
   const storage = config.storage;
+  const secrets = new SecretCipher(config.SECRETS_ENCRYPTION_KEYS);
+  const operationBodies = new TableOperationBodies(tableClient(storage, TABLES.operationBodies), secrets);
   return {
     config,
     clock: systemClock,
-    secrets: new SecretCipher(config.SECRETS_ENCRYPTION_KEYS),
+    secrets,
+    operationBodies,
     connections: new TableConnectionRepository(tableClient(storage, TABLES.connections)),
     oauthStates: new TableOAuthStateRepository(tableClient(storage, TABLES.oauthStates)),
     oauth: oauthClient,
     tenants: new GraphTenantGatewayFactory(new GovernorRegistry(scaledLimits(config.GRAPH_THROTTLE_TIME_SCALE))),
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
-    queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE)),
+    queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE), operationBodies),
     reconciliation: new TableReconciliationStore(tableClient(storage, TABLES.reconciliation)),
     runs: new StorageRunQueue(queueClient(storage, RECONCILIATION_QUEUE)),
+    poison: {
+      operations: new StoragePoisonQueue(queueClient(storage, `${PROVISIONING_QUEUE}-poison`)),
+      runs: new StoragePoisonQueue(queueClient(storage, `${RECONCILIATION_QUEUE}-poison`)),
+    },
     userLeaseMs: config.PROVISIONING_LEASE_SECONDS * 1000,
   };
 }

@@ -24,6 +24,8 @@ const encryptionKeys = z
 
 /** Every 30 minutes, on the hour and half past (UTC). */
 export const DEFAULT_RECONCILIATION_SCHEDULE = '0 */30 * * * *';
+/** Every 30 seconds: a poisoned message is recorded within half a minute. */
+export const DEFAULT_POISON_DRAIN_SCHEDULE = '*/30 * * * * *';
 
 const ncrontab = z
   .string()
@@ -53,11 +55,16 @@ export const configSchema = z.object({
   SECRETS_ENCRYPTION_KEYS: encryptionKeys,
   /**
    * Public base URL of this app (e.g. https://contoso-provisioner.azurewebsites.net), used to build the OAuth
-   * redirect URI. Unset: taken from the incoming request, which is right unless a proxy rewrites the host.
+   * redirect URI. Unset: https://<WEBSITE_HOSTNAME> (never the request's Host header, which a caller controls).
    */
   PUBLIC_BASE_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://myapp.azurewebsites.net' })
     .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  /** Set by the platform on Azure (`<app>.azurewebsites.net`) and by the local host (`localhost:<port>`). */
+  WEBSITE_HOSTNAME: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'must be a host name, optionally with a port')
     .optional(),
   /**
    * Only for runs against the simulated tenant with --time-scale N: the throttle governor paces N× faster to
@@ -68,6 +75,8 @@ export const configSchema = z.object({
   PROVISIONING_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(60),
   /** When the reconciliation timer runs (NCRONTAB, UTC). Read when the functions are registered. */
   RECONCILIATION_SCHEDULE: ncrontab.default(DEFAULT_RECONCILIATION_SCHEDULE),
+  /** When the poison queues are drained into failure records (NCRONTAB, UTC). Read when the functions are registered. */
+  POISON_DRAIN_SCHEDULE: ncrontab.default(DEFAULT_POISON_DRAIN_SCHEDULE),
 });
 
 export type AppConfig = z.infer<typeof configSchema> & {
@@ -93,6 +102,17 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   return { ...result.data, storage: storage.settings };
 }
 
+/**
+ * This app's public origin, for the OAuth redirect URI: PUBLIC_BASE_URL, else the platform's WEBSITE_HOSTNAME
+ * (http only for a loopback name). Undefined when neither is set: then no redirect URI can be trusted.
+ */
+export function publicOrigin(config: Pick<AppConfig, 'PUBLIC_BASE_URL' | 'WEBSITE_HOSTNAME'>): string | undefined {
+  if (config.PUBLIC_BASE_URL) return config.PUBLIC_BASE_URL;
+  if (!config.WEBSITE_HOSTNAME) return undefined;
+  const loopback = /^(localhost|127\.0\.0\.1)(:\d+)?$/i.test(config.WEBSITE_HOSTNAME);
+  return `${loopback ? 'http' : 'https'}://${config.WEBSITE_HOSTNAME.toLowerCase()}`;
+}
+
 let cached: AppConfig | undefined;
 
 /** The process configuration; parsed on first use and memoised. */
@@ -102,11 +122,11 @@ export function getConfig(): AppConfig {
 }
 
 /**
- * The reconciliation timer's schedule. Needed when the functions are registered, before (and without) the
- * rest of the configuration; a malformed value fails registration with the setting named.
+ * A timer's schedule setting. Needed when the functions are registered, before (and without) the rest of the
+ * configuration; a malformed value fails registration with the setting named.
  */
-export function reconciliationSchedule(env: Record<string, string | undefined> = process.env): string {
-  const result = configSchema.shape.RECONCILIATION_SCHEDULE.safeParse(env.RECONCILIATION_SCHEDULE);
-  if (!result.success) throw new ConfigError(result.error.issues.map((i) => ({ setting: 'RECONCILIATION_SCHEDULE', problem: i.message })));
+export function timerSchedule(setting: 'RECONCILIATION_SCHEDULE' | 'POISON_DRAIN_SCHEDULE', env: Record<string, string | undefined> = process.env): string {
+  const result = configSchema.shape[setting].safeParse(env[setting]);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => ({ setting, problem: i.message })));
   return result.data;
 }

@@ -82,6 +82,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // As on Azure (and as `func start` does), the app learns its own address from WEBSITE_HOSTNAME: the OAuth
+  // redirect URI is built from it, never from a request's Host header. The first host of a process sets it.
+  process.env.WEBSITE_HOSTNAME ??= `localhost:${port}`;
   for (const q of queues) q.start();
   for (const t of timers) t.start();
   logger.info('host', undefined, `Functions: ${options.definitions.map((d) => `${d.name} [${d.kind}]`).join(', ')}`);

@@ -7,7 +7,7 @@ import { services } from '../services.js';
 /** GET /api/connections/{id}/admin-consent: 302 to the tenant's admin-consent page for the app's permissions. */
 export async function adminConsentHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const s = services();
-  const redirectUri = oauthRedirectUri(request, s.config.PUBLIC_BASE_URL);
+  const redirectUri = oauthRedirectUri(s.config);
   const { adminConsentUrl } = await startAdminConsent(s, request.params.id!, redirectUri);
   return { status: 302, headers: { location: adminConsentUrl, 'cache-control': 'no-store' } };
 }

@@ -7,7 +7,7 @@ import { services } from '../services.js';
 /** GET /api/connections/{id}/authorize: 302 to the tenant's consent page (state + PKCE S256). */
 export async function authorizeConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const s = services();
-  const redirectUri = oauthRedirectUri(request, s.config.PUBLIC_BASE_URL);
+  const redirectUri = oauthRedirectUri(s.config);
   const { authorizeUrl } = await startAuthorization(s, request.params.id!, redirectUri);
   return { status: 302, headers: { location: authorizeUrl, 'cache-control': 'no-store' } };
 }

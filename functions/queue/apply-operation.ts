@@ -1,14 +1,29 @@
 import type { InvocationContext } from '@azure/functions';
-import { operationMessageSchema, PROVISIONING_QUEUE } from '../../shared/domain/change.js';
+import { claimCheckMessageSchema, isClaimCheck, operationMessageSchema, PROVISIONING_QUEUE } from '../../shared/domain/change.js';
 import { fieldErrors } from '../../shared/domain/validation.js';
 import { applyOperation } from '../../shared/provisioning/apply-operation.js';
+import { closeClaimCheck, openClaimCheck } from '../../shared/provisioning/claim-check.js';
 import { recordFailure } from '../../shared/provisioning/operations.js';
 import { storageQueueFunction } from '../define.js';
 import { services } from '../services.js';
 import { decideRetry } from './retry-policy.js';
 
-/** One provisioning operation per message: malformed → recorded and completed; throttled/transient → deferred. */
+/**
+ * One provisioning operation per message: malformed → recorded and completed; throttled/transient → deferred
+ * (a new message); a large change arrives as a claim check, read from storage and deleted once handled.
+ */
 export async function applyOperationQueued(item: unknown, context: InvocationContext): Promise<void> {
+  const s = services();
+  if (!isClaimCheck(item)) return handle(item, context);
+  const claim = claimCheckMessageSchema.safeParse(item);
+  if (!claim.success) return handle(item, context);
+  const change = await openClaimCheck(s, claim.data);
+  if (change) await handle(change, context);
+  // Not reached when handling threw: the host retries with the stored change still there.
+  await closeClaimCheck(s, claim.data);
+}
+
+async function handle(item: unknown, context: InvocationContext): Promise<void> {
   const s = services();
   // A producer may leave operationId out: the queue message id is stable across redeliveries.
   const withId = typeof item === 'object' && item !== null && !('operationId' in item) ? { ...item, operationId: String(context.triggerMetadata?.id) } : item;

@@ -1,16 +1,18 @@
 import type { InvocationContext } from '@azure/functions';
 import { RECONCILIATION_QUEUE, runRequestSchema } from '../../shared/domain/reconciliation.js';
 import { fieldErrors } from '../../shared/domain/validation.js';
+import { recordFailure } from '../../shared/provisioning/operations.js';
 import { runReconciliation } from '../../shared/provisioning/reconcile.js';
 import { storageQueueFunction } from '../define.js';
 import { services } from '../services.js';
 
-/** One reconciliation run per message. A malformed request is logged and dropped (it names no run to record on). */
+/** One reconciliation run per message. A malformed request names no run: it is logged as a failed message. */
 export async function reconcileRunQueued(item: unknown, context: InvocationContext): Promise<void> {
   const parsed = runRequestSchema.safeParse(item);
   if (!parsed.success) {
-    context.warn(`Malformed reconciliation request dropped: ${fieldErrors(parsed.error).map((e) => `${e.field} ${e.message}`).join('; ')}`);
-    return;
+    const reason = fieldErrors(parsed.error).map((e) => `${e.field} ${e.message}`).join('; ');
+    context.warn(`Malformed reconciliation request recorded as failed: ${reason}`);
+    return recordFailure(services(), item, { code: 'unreadable-run-request', kind: 'invalid', message: `The reconciliation request is not valid: ${reason}` });
   }
   const run = await runReconciliation(services(), parsed.data);
   const found = Object.entries(run.drift).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'no drift';

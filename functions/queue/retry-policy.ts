@@ -33,6 +33,8 @@ export function decideRetry(error: unknown, attempt: number, random: () => numbe
     if (attempt >= MAX_TRANSIENT_ATTEMPTS) return fail(error, `gave up after ${attempt} attempts`);
     return { action: 'defer', delayMs: jitter(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1))), reason: `transient failure (${error.code})` };
   }
+  // Bad input (a value storage refuses, say) fails the same way every time: record it now, don't retry it.
+  if (error.kind === 'invalid') return fail(error, 'it cannot succeed on a retry');
   return { action: 'rethrow' };
 }
 

@@ -1,5 +1,5 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import { reconciliationSchedule } from '../../shared/config.js';
+import { timerSchedule } from '../../shared/config.js';
 import { queueDueRuns } from '../../shared/provisioning/reconcile-admin.js';
 import { timerFunction } from '../define.js';
 import { services } from '../services.js';
@@ -10,4 +10,4 @@ export async function reconcileTimer(timer: Timer, context: InvocationContext): 
   context.info(`Reconciliation${timer.isPastDue ? ' (past due)' : ''}: queued ${queued.length} run(s)${notDue.length ? `; not due: ${notDue.map((n) => `${n.connectionId} (${n.why})`).join(', ')}` : ''}`);
 }
 
-export const reconcileTimerFunction = timerFunction({ name: 'reconcile-timer', schedule: reconciliationSchedule(), handler: reconcileTimer });
+export const reconcileTimerFunction = timerFunction({ name: 'reconcile-timer', schedule: timerSchedule('RECONCILIATION_SCHEDULE'), handler: reconcileTimer });

@@ -23,6 +23,7 @@ var tableNames = [
   'users'
   'provisioninglogs'
   'reconciliation'
+  'operationbodies'
 ]
 
 var deploymentContainerName = 'app-package'

@@ -1,18 +1,19 @@
 // The change contract: what producers (queue messages or POST /changes) say happened to one user at the source.
 // One schema, exported as schemas/provisioning-change.schema.json for producers in other languages.
 import { z } from 'zod';
+import { connectionIdSchema, externalIdSchema, wellFormedText } from './identifiers.js';
 
 export const PROVISIONING_QUEUE = 'provisioning-operations';
 export const changeTypes = ['upsert', 'activate', 'deactivate', 'remove'] as const;
 export type ChangeType = (typeof changeTypes)[number];
 
-const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
+const attributeValue = z.union([wellFormedText(), z.number(), z.boolean(), z.null(), z.array(wellFormedText())]);
 
 export const licenseRefSchema = z.union([
-  z.string().min(1).describe('skuPartNumber (e.g. ENTERPRISEPACK) or skuId'),
+  wellFormedText().min(1).max(128).describe('skuPartNumber (e.g. ENTERPRISEPACK) or skuId'),
   z.strictObject({
-    sku: z.string().min(1).describe('skuPartNumber or skuId'),
-    disabledPlans: z.array(z.string()).optional().describe('servicePlanIds (or names) to leave off'),
+    sku: wellFormedText().min(1).max(128).describe('skuPartNumber or skuId'),
+    disabledPlans: z.array(wellFormedText().max(128)).max(100).optional().describe('servicePlanIds (or names) to leave off'),
   }),
 ]);
 export type LicenseRef = z.infer<typeof licenseRefSchema>;
@@ -20,18 +21,12 @@ export type LicenseRef = z.infer<typeof licenseRefSchema>;
 export const changeSchema = z
   .strictObject({
     type: z.enum(changeTypes).describe('upsert: assigned (create or update); activate / deactivate; remove: unassigned or deprovisioned'),
-    connectionId: z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a connection id (GUID)').transform((s) => s.toLowerCase()),
-    externalId: z
-      .string()
-      .min(1, 'is required')
-      .max(256)
-      // Control characters cannot be stored in a Table key; everything else is escaped.
-      .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters')
-      .describe('The person\'s stable id at the source'),
+    connectionId: connectionIdSchema,
+    externalId: externalIdSchema.describe('The person\'s stable id at the source'),
     version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Grows with every change of this user at the source'),
-    operationId: z.string().min(1).max(128).optional().describe('Idempotency key; assigned when missing'),
+    operationId: wellFormedText().min(1).max(128).optional().describe('Idempotency key; assigned when missing'),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
-    attributes: z.record(z.string().min(1).max(128), attributeValue).optional().describe('SCIM-like attributes (userName, givenName, familyName, email, active, …); any name can be mapped'),
+    attributes: z.record(wellFormedText().min(1).max(128), attributeValue).optional().describe('SCIM-like attributes (userName, givenName, familyName, email, active, …); any name can be mapped'),
     licenses: z.array(licenseRefSchema).max(50).optional().describe('Desired licenses; [] removes the ones this connection assigned'),
   })
   .describe('One change of one user for one connection');
@@ -42,10 +37,33 @@ export type ChangeInput = z.input<typeof changeSchema>;
 export const operationMessageSchema = changeSchema.safeExtend({
   /** 0 only in the app's own messages: re-apply the user's stored desired state, adding nothing to it. */
   version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  operationId: z.string().min(1).max(128),
+  operationId: wellFormedText().min(1).max(128),
   retry: z.strictObject({ attempt: z.number().int().min(1), reason: z.string().max(500) }).optional(),
 });
 export type OperationMessage = z.infer<typeof operationMessageSchema>;
+
+/**
+ * Size limits. A queue message holds at most 64 KiB (after base64); a change larger than what fits is kept in
+ * storage and the message carries a reference to it (a claim check). No change may be larger than
+ * MAX_CHANGE_BYTES of JSON: the user's row keeps it twice (desired state and last change) and a Table entity holds
+ * at most 1 MiB, counting text as UTF-16. No request may be larger than MAX_REQUEST_BYTES.
+ */
+export const MAX_CHANGE_BYTES = 128 * 1024;
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** The JSON size of a change (UTF-8 bytes), as measured against MAX_CHANGE_BYTES. */
+export const changeBytes = (change: unknown) => Buffer.byteLength(JSON.stringify(change), 'utf8');
+
+/** A queue message whose change is kept in storage (too large for the queue): who it is for, and where. */
+export const claimCheckMessageSchema = z.strictObject({
+  claimCheck: z.string().min(1).max(128),
+  type: z.enum(changeTypes),
+  connectionId: connectionIdSchema,
+  externalId: externalIdSchema,
+  version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  operationId: wellFormedText().min(1).max(128),
+});
+export type ClaimCheckMessage = z.infer<typeof claimCheckMessageSchema>;
+export const isClaimCheck = (item: unknown): boolean => typeof item === 'object' && item !== null && 'claimCheck' in item;
 
 /** The JSON Schema producers validate against (also checked in as schemas/provisioning-change.schema.json). */
 export function changeJsonSchema() {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
+import { guidSchema } from './identifiers.js';
 
 export const CLOUDS = {
   global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
@@ -22,8 +23,7 @@ export const REQUIRED_PERMISSIONS = [
 export const connectionStatuses = ['draft', 'ready', 'invalid', 'needs-attention'] as const;
 export type ConnectionStatus = (typeof connectionStatuses)[number];
 
-const guid = (what: string) =>
-  z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `must be a GUID (the ${what})`).transform((s) => s.toLowerCase());
+const guid = (what: string) => guidSchema(`the ${what}`);
 
 const domainName = z
   .string()
@@ -35,7 +35,7 @@ const domainName = z
 /** An https origin (scheme, host, optional port), e.g. an authority host or Graph endpoint override. */
 const httpsOrigin = z
   .url({ protocol: /^https$/, error: 'must be an https URL' })
-  .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'must be an origin only, e.g. https://login.microsoftonline.com')
+  .refine((u) => !URL.canParse(u) || (new URL(u).pathname === '/' && !new URL(u).search), 'must be an origin only, e.g. https://login.microsoftonline.com')
   .transform((u) => new URL(u).origin);
 
 /** Zoho's format: https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/authorize (or /token). */
@@ -43,7 +43,7 @@ const endpoint = (kind: 'authorize' | 'token') =>
   z
     .url({ protocol: /^https$/, error: `must be an https URL like https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/${kind}` })
     .refine(
-      (u) => new RegExp(`^/[^/]+/oauth2/v2\\.0/${kind}$`).test(new URL(u).pathname) && !new URL(u).search,
+      (u) => !URL.canParse(u) || (new RegExp(`^/[^/]+/oauth2/v2\\.0/${kind}$`).test(new URL(u).pathname) && !new URL(u).search),
       `must have the form https://<login host>/<tenant ID>/oauth2/v2.0/${kind}`,
     );
 
@@ -64,8 +64,9 @@ const connectionFields = {
   tokenEndpoint: endpoint('token').optional(),
 };
 
+// Only compared when both are URLs: an invalid one is already reported on its own field.
 const endpointsAgree = (c: { authorizationEndpoint?: string | undefined; tokenEndpoint?: string | undefined }) =>
-  !c.authorizationEndpoint || !c.tokenEndpoint || authorityOf(c.authorizationEndpoint) === authorityOf(c.tokenEndpoint);
+  !c.authorizationEndpoint || !c.tokenEndpoint || !URL.canParse(c.authorizationEndpoint) || !URL.canParse(c.tokenEndpoint) || authorityOf(c.authorizationEndpoint) === authorityOf(c.tokenEndpoint);
 
 export const connectionCreateSchema = z
   .strictObject(connectionFields)

@@ -32,3 +32,9 @@ export class ValidationError extends AppError {
     this.name = 'ValidationError';
   }
 }
+
+/** A paging token that this API did not give out (or that belongs to another list): a 400, never a storage error. */
+export const invalidContinuation = () =>
+  new AppError('invalid', 'invalid-continuation', 'The continuation token is not valid: start again from the first page', {
+    errors: [{ field: 'continuation', message: 'is not a continuation token from a previous page of this list' }],
+  });

@@ -1,6 +1,7 @@
 // Reconciliation runs: one comparison of a connection's desired state with its Microsoft 365 tenant, and what
 // it found and did. Also the request that starts one (queue message) and the per-connection state between runs.
 import { z } from 'zod';
+import { connectionIdSchema, runIdSchema } from './identifiers.js';
 import type { PropertyDifference } from './drift.js';
 
 /** The queue reconciliation runs are executed from (the timer and POST …/reconcile put requests on it). */
@@ -25,8 +26,8 @@ export const driftKinds = [
 export type DriftKind = (typeof driftKinds)[number];
 
 export const runRequestSchema = z.strictObject({
-  connectionId: z.string().uuid(),
-  runId: z.string().min(1).max(64),
+  connectionId: connectionIdSchema,
+  runId: runIdSchema,
   trigger: z.enum(['timer', 'manual']),
   dryRun: z.boolean(),
   /** Start with a full round even if a delta link is stored. */

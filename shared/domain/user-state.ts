@@ -72,4 +72,16 @@ export interface ProvisioningLogRecord {
   durationMs: number;
   changedProperties: string[];
   plan?: PlannedRequest[];
+  /** A message that could not be read as a change: its text as received (secrets redacted, truncated). */
+  rawMessage?: string;
 }
+
+/** The last successful operation reconciled every change received so far (the desired versions). */
+export const reconciledAllChanges = (u: Pick<UserState, 'appliedDesired' | 'desired'>): boolean =>
+  u.appliedDesired?.profile === (u.desired?.profile?.version ?? 0) && u.appliedDesired?.lifecycle === (u.desired?.lifecycle?.version ?? 0);
+
+/**
+ * Microsoft 365 is taken to reflect what the source wants: every change reconciled, and the user neither failed
+ * nor held since (a failed correction leaves the versions equal but the account unlike the desired state).
+ */
+export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status'>): boolean => reconciledAllChanges(u) && u.status !== 'failed' && u.status !== 'held';

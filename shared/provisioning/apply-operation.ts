@@ -12,7 +12,7 @@ import { AppError, isAppError } from '../domain/errors.js';
 import type { Connection } from '../domain/connection.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
-import type { OperationAction, OperationResult, PlannedRequest, ProvisioningLogRecord, UserState } from '../domain/user-state.js';
+import { isInSync, type OperationAction, type OperationResult, type PlannedRequest, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
 import type { TestConnectionDeps } from './test-connection.js';
 import { tenantGateway } from './tenant.js';
 import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
@@ -110,12 +110,15 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
   const desired = user.desired ? openDesired(deps.secrets, user, user.desired) : {};
   const { next, changed } = mergeChange(desired, message);
   // Only a user already in sync can skip: if an earlier operation merged its change and then died (host
-  // killed between claim and save) or failed, any delivery, a duplicate included, finishes the job.
-  const inSync = user.appliedDesired?.profile === (desired.profile?.version ?? 0) && user.appliedDesired?.lifecycle === (desired.lifecycle?.version ?? 0);
-  if (!changed && inSync && !options.reapply && !message.retry) {
+  // killed between claim and save) or failed, any delivery, a duplicate included, finishes the job. A source
+  // change (version ≥ 1) that adds nothing to a user in sync ends here without a Graph call, whether it is a
+  // duplicate, a redelivery or a deferred copy whose twin was applied meanwhile. Version 0 (the app's own
+  // re-apply requests) and provision on demand always act: they exist to fix what Microsoft 365 holds.
+  if (!changed && isInSync(user) && !options.reapply && message.version > 0) {
     const known = `profile v${desired.profile?.version ?? 0}, lifecycle v${desired.lifecycle?.version ?? 0}`;
+    const why = message.retry ? `Already applied: version ${message.version} was applied while this copy waited (${known})` : `Stale: version ${message.version} is not newer than what was already received (${known})`;
     step('version', `Version ${message.version} adds nothing (${known}): skipped`);
-    return finish(undefined, { result: 'skipped', action: 'none', reason: `Stale: version ${message.version} is not newer than what was already received (${known})`, changedProperties: [] });
+    return finish(undefined, { result: 'skipped', action: 'none', reason: why, changedProperties: [] });
   }
   step('version', `Version ${message.version}: desired profile v${next.profile?.version ?? 0}, lifecycle v${next.lifecycle?.version ?? 0} (${next.lifecycle?.state ?? 'unknown'})`);
   if (user.lease && Date.parse(user.lease.until) > started.getTime()) {

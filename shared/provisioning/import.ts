@@ -11,7 +11,7 @@ import { reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import type { DesiredState } from '../domain/desired-state.js';
 import { attributesFromAccount, compareAccount, expectedAccount, type DriftContext, type PropertyDifference } from '../domain/drift.js';
-import { AppError, isAppError } from '../domain/errors.js';
+import { AppError, invalidContinuation, isAppError } from '../domain/errors.js';
 import { applyMapping, DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
@@ -27,7 +27,7 @@ export type ImportList = (typeof importLists)[number];
 export const importQuerySchema = z.strictObject({
   list: z.enum(importLists).optional().describe('Page through one list (default: the first page of each)'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  continuation: z.string().regex(/^\d+$/, 'must be a continuation token from a previous page').max(12).optional(),
+  continuation: z.string().max(2048).optional().describe('The token a previous page answered'),
 });
 
 export interface ImportAccount {
@@ -131,6 +131,7 @@ export async function previewImport(deps: ApplyDeps, connectionId: string, q: z.
   const connection = await readyConnection(deps, connectionId);
   const counts: Record<ImportList, number> = { new: 0, update: 0, activate: 0, deactivate: 0 };
   const lists: Partial<Record<ImportList, ImportEntry[]>> = {};
+  if (q.continuation !== undefined && !/^\d{1,9}$/.test(q.continuation)) throw invalidContinuation();
   const offset = Number(q.continuation ?? 0);
   for (const l of q.list ? [q.list] : importLists) lists[l] = [];
   for await (const c of classify(deps, connection)) {

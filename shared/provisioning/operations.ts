@@ -1,12 +1,14 @@
 // Use cases around the executor: accepting changes, recording what could not run, and letting admins see and
 // steer single users (state, provision on demand, retry, log).
 import { z } from 'zod';
-import { changeSchema, type OperationMessage } from '../domain/change.js';
+import { changeBytes, changeSchema, MAX_CHANGE_BYTES, type OperationMessage } from '../domain/change.js';
 import { AppError, ValidationError, type FieldError } from '../domain/errors.js';
-import { DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
+import { applyMapping, DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '../domain/sync-settings.js';
-import { operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
+import { isInSync, operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
+import { isConnectionId, printable } from '../domain/identifiers.js';
+import { rawForRecord } from '../domain/queue-message.js';
 import { applyOperation, type ApplyDeps, type OperationOutcome } from './apply-operation.js';
 import { hideDesired, openChange, sealChange, sealDesired } from './change-secrets.js';
 import { desiredVersion, mergeChange } from '../domain/desired-state.js';
@@ -24,18 +26,31 @@ export const submitChangesSchema = z.union([
 
 /**
  * Validates every change first; only if all are valid are they enqueued (nothing from a rejected request).
- * Returns one operation id per change, in order.
+ * Valid means: the contract (changeSchema); every mapped value within Microsoft 365's limits under this
+ * connection's mapping (so a change Graph would refuse is refused here, naming its attribute); and no change over
+ * MAX_CHANGE_BYTES (413). Returns one operation id per change, in order.
  */
 export async function submitChanges(deps: ApplyDeps, connectionId: string, body: unknown): Promise<{ operations: { operationId: string; externalId: string; version: number }[] }> {
-  await loadConnection(deps, connectionId);
-  const list = typeof body === 'object' && body !== null && 'changes' in body ? (body as { changes: unknown }).changes : [body];
+  const connection = await loadConnection(deps, connectionId);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError([{ field: '(body)', message: 'must be a JSON object: one change, or {"changes": [ … ]}' }], 'The request body is not a change');
+  }
+  const batch = 'changes' in body;
+  const list = batch ? (body as { changes: unknown }).changes : [body];
   if (!Array.isArray(list) || list.length === 0) throw new ValidationError([{ field: 'changes', message: 'must be a non-empty array' }]);
   if (list.length > MAX_CHANGES_PER_REQUEST) throw new ValidationError([{ field: 'changes', message: `at most ${MAX_CHANGES_PER_REQUEST} changes per request (got ${list.length})` }]);
-  const batch = 'changes' in (body as object);
   const errors: FieldError[] = [];
+  const oversize: FieldError[] = [];
   const messages: OperationMessage[] = [];
+  const mapping = connection.mapping ?? DEFAULT_MAPPING;
   list.forEach((item, index) => {
     const prefix = batch ? `changes.${index}.` : '';
+    const bytes = changeBytes(item);
+    if (bytes > MAX_CHANGE_BYTES) {
+      const largest = largestField(item);
+      oversize.push({ field: `${prefix}${largest ?? '(change)'}`, message: `makes the change ${bytes} bytes; a change may be at most ${MAX_CHANGE_BYTES} bytes` });
+      return;
+    }
     const parsed = postedChangeSchema.safeParse(item);
     if (!parsed.success) {
       errors.push(...fieldErrors(parsed.error).map((e) => ({ ...e, field: `${prefix}${e.field}` })));
@@ -45,25 +60,50 @@ export async function submitChanges(deps: ApplyDeps, connectionId: string, body:
       errors.push({ field: `${prefix}connectionId`, message: `must be ${connectionId} (the connection in the URL) or left out` });
       return;
     }
+    if (parsed.data.type === 'upsert' && parsed.data.attributes) {
+      for (const issue of applyMapping(mapping, parsed.data.attributes, { domain: connection.domain }, 'create').errors) {
+        errors.push({ field: `${prefix}attributes${issue.attribute ? `.${issue.attribute}` : ''}`, message: issue.message });
+      }
+    }
     messages.push({ ...parsed.data, connectionId, operationId: parsed.data.operationId ?? crypto.randomUUID() });
   });
-  if (errors.length > 0) throw new ValidationError(errors, `${new Set(errors.map((e) => e.field.split('.').slice(0, 2).join('.'))).size} change(s) are not valid; nothing was enqueued`);
+  const rejected = [...oversize, ...errors];
+  if (rejected.length > 0) {
+    const message = `${new Set(rejected.map((e) => e.field.split('.').slice(0, 2).join('.'))).size} change(s) are not valid; nothing was enqueued`;
+    // Too large and nothing else wrong: 413, so a client knows to split rather than fix.
+    if (errors.length === 0) throw new AppError('invalid', 'payload-too-large', message, { errors: oversize });
+    throw new ValidationError(rejected, message);
+  }
   // Bounded parallelism: 1,000 sends without opening 1,000 sockets.
   for (let i = 0; i < messages.length; i += 32) await Promise.all(messages.slice(i, i + 32).map((m) => deps.queue.enqueue(m)));
   return { operations: messages.map((m) => ({ operationId: m.operationId, externalId: m.externalId, version: m.version })) };
 }
 
+/** The field (or attribute) of a change that takes the most room: what an oversize error should point at. */
+function largestField(change: unknown): string | undefined {
+  if (typeof change !== 'object' || change === null) return undefined;
+  const { attributes, ...fields } = change as Record<string, unknown>;
+  const candidates = [
+    ...Object.entries(fields).map(([k, v]) => [k, v] as const),
+    ...(typeof attributes === 'object' && attributes !== null ? Object.entries(attributes).map(([k, v]) => [`attributes.${k}`, v] as const) : []),
+  ];
+  return candidates.map(([field, value]) => ({ field, size: changeBytes(value ?? null) })).sort((a, b) => b.size - a.size)[0]?.field;
+}
+
 /**
  * Records an operation that cannot run (malformed message, retries exhausted, poisoned) so it is visible on the
- * user and in the log, and can be retried by an admin. Never throws for a bad input.
+ * user and in the log, and can be retried by an admin. Never fails on content: anything that is not a valid change
+ * is logged as it came (`rawMessage`, secrets redacted) under its connection if it names one, else UNKNOWN_CONNECTION.
  */
-export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { code: string; kind: AppError['kind']; message: string }): Promise<void> {
+export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { code: string; kind: AppError['kind']; message: string }, rawText?: string): Promise<void> {
   const parsed = changeSchema.safeParse(item);
   const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-  const connectionId = parsed.success ? parsed.data.connectionId : typeof raw.connectionId === 'string' && /^[0-9a-f-]{36}$/i.test(raw.connectionId) ? raw.connectionId.toLowerCase() : UNKNOWN_CONNECTION;
-  const externalId = parsed.success ? parsed.data.externalId : typeof raw.externalId === 'string' ? raw.externalId.slice(0, 256) : '';
+  const text = (v: unknown, max: number) => (typeof v === 'string' ? printable(v).slice(0, max) : undefined);
+  const rawConnection = text(raw.connectionId, 36);
+  const connectionId = parsed.success ? parsed.data.connectionId : rawConnection && isConnectionId(rawConnection) ? rawConnection.toLowerCase() : UNKNOWN_CONNECTION;
+  const externalId = parsed.success ? parsed.data.externalId : (text(raw.externalId, 256) ?? '');
   const now = deps.clock.now().toISOString();
-  const operationId = parsed.success && parsed.data.operationId ? parsed.data.operationId : typeof raw.operationId === 'string' ? raw.operationId : crypto.randomUUID();
+  const operationId = parsed.success && parsed.data.operationId ? parsed.data.operationId : (text(raw.operationId, 128) ?? crypto.randomUUID());
   if (parsed.success && externalId) {
     const user = await deps.users.get(connectionId, externalId);
     const message: OperationMessage = { ...parsed.data, operationId };
@@ -81,20 +121,31 @@ export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { c
       updatedAt: now,
     } as UserState);
   }
+  const kept = parsed.success ? undefined : (rawText ?? serialised(item));
   await deps.log.append({
     connectionId,
     time: now,
     operationId,
     externalId,
-    version: parsed.success ? parsed.data.version : typeof raw.version === 'number' ? raw.version : 0,
+    version: parsed.success ? parsed.data.version : typeof raw.version === 'number' && Number.isFinite(raw.version) ? raw.version : 0,
     type: parsed.success ? parsed.data.type : 'malformed',
     action: 'none',
     result: 'failed',
-    error: failure,
+    error: { ...failure, message: printable(failure.message).slice(0, 4000) },
     graphRequestIds: [],
     durationMs: 0,
     changedProperties: [],
+    ...(kept !== undefined ? { rawMessage: rawForRecord(kept) } : {}),
   });
+}
+
+/** JSON text of a message for its record; never throws (a structure too deep to serialise says so). */
+function serialised(item: unknown): string | undefined {
+  try {
+    return item === undefined ? undefined : JSON.stringify(item);
+  } catch {
+    return '(a structure that could not be serialised: nested too deep)';
+  }
 }
 
 /** Log partition for messages that do not even name a valid connection. */
@@ -111,7 +162,7 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
     desired: user.desired ? hideDesired(user.desired) : null,
     appliedVersion: user.appliedVersion,
     /** Microsoft 365 reflects every change received so far. */
-    inSync: Boolean(user.appliedDesired && user.appliedDesired.profile === (user.desired?.profile?.version ?? 0) && user.appliedDesired.lifecycle === (user.desired?.lifecycle?.version ?? 0)),
+    inSync: isInSync(user),
     link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
     ownedLicenses: user.ownedLicenses,
     lastChange: user.lastChange ? { operationId: user.lastChange.operationId, version: user.lastChange.version, type: user.lastChange.type } : null,

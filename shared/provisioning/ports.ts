@@ -189,8 +189,20 @@ export interface ProvisioningLog {
 }
 
 export interface OperationQueue {
-  /** Puts the operation on the provisioning queue, visible after `delayMs`. */
+  /**
+   * Puts the operation on the provisioning queue, visible after `delayMs`. One too large for a queue message is
+   * kept in storage and the message carries a claim check instead (see OperationBodies).
+   */
   enqueue(message: OperationMessage, delayMs?: number): Promise<void>;
+}
+
+/** Where changes too large for a queue message wait (encrypted) while their claim-check message is on the queue. */
+export interface OperationBodies {
+  /** Stores the message; answers the reference a claim-check message carries. */
+  put(message: OperationMessage): Promise<string>;
+  /** The stored message, or undefined when it is gone (already handled and deleted). */
+  get(connectionId: string, ref: string): Promise<OperationMessage | undefined>;
+  delete(connectionId: string, ref: string): Promise<void>;
 }
 
 export interface ReconciliationStore {
@@ -213,4 +225,20 @@ export interface ReconciliationStore {
 export interface RunQueue {
   /** Puts a reconciliation run request on the reconciliation queue. */
   enqueue(request: RunRequest): Promise<void>;
+}
+
+/** A message as it sits on a queue: its raw text, whatever its bytes (poison queues hold anything). */
+export interface RawQueueMessage {
+  id: string;
+  popReceipt: string;
+  text: string;
+  insertedOn?: string;
+}
+
+/** A poison queue, read raw: nothing about a message's content can make reading it fail. */
+export interface PoisonQueue {
+  readonly name: string;
+  /** Up to `max` messages, hidden from other readers for a while; [] when the queue is empty or absent. */
+  receive(max: number): Promise<RawQueueMessage[]>;
+  remove(message: RawQueueMessage): Promise<void>;
 }

@@ -15,7 +15,7 @@ import type { Connection } from '../domain/connection.js';
 import { DEFAULT_MAPPING, mappedProperties } from '../domain/mapping/mapping.js';
 import { emptyDriftCounts, type DriftKind, type ItemDisposition, type ReconciliationRun, type ReconciliationState, type RunItem, type RunRequest, type StagedOperation } from '../domain/reconciliation.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
-import type { UserState } from '../domain/user-state.js';
+import { isInSync, type UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import type { GraphUser, ReconciliationStore, RequestRecorder, RunQueue, TenantGateway, UserPage } from './ports.js';
 import { tenantGateway } from './tenant.js';
@@ -50,8 +50,6 @@ export function reconcileSelect(c: Connection): string[] {
 /** What a run reads of a user after the directory scan: a full round holds one of these per linked user. */
 type LinkedUser = Pick<UserState, 'connectionId' | 'externalId' | 'appliedDesired' | 'desired' | 'objectId' | 'userPrincipalName' | 'status' | 'ownedLicenses'>;
 
-const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired'>) =>
-  u.appliedDesired?.profile === (u.desired?.profile?.version ?? 0) && u.appliedDesired?.lifecycle === (u.desired?.lifecycle?.version ?? 0);
 
 /** The corrective operation a drift calls for, as the accidental-deletion threshold counts it. */
 const operationFor = (drift: AccountDrift): NonNullable<RunItem['operation']> => (drift.shouldBeAbsent ? 'delete' : drift.enabled === false ? 'disable' : 'reconcile');
@@ -377,7 +375,7 @@ class RunWork {
 
   async compare(user: LinkedUser, expected: ExpectedAccount, account: GraphUser, complete: boolean): Promise<void> {
     // An operation is on its way for a user not in sync: it reconciles the account itself.
-    if (!isInSync(user) || user.status === 'failed' || user.status === 'held') return;
+    if (!isInSync(user)) return;
     const drift = compareAccount(expected, account, { complete, owned: user.ownedLicenses });
     if (!hasDrift(drift)) return;
     const kind: DriftKind = drift.shouldBeAbsent ? 'present' : drift.enabled !== undefined ? 'enabled' : drift.licenses ? 'license' : 'profile';
@@ -393,7 +391,7 @@ class RunWork {
   /** The linked account is gone from Microsoft 365: a wanted user gets it back (restored or re-created). */
   async accountGone(user: LinkedUser, objectId: string): Promise<void> {
     const wanted = user.desired?.lifecycle?.state !== 'removed' && Boolean(user.desired?.profile);
-    if (!wanted || !isInSync(user) || user.status === 'failed' || user.status === 'held') return;
+    if (!wanted || !isInSync(user)) return;
     const { restoreDeletedUsers, allowCreate } = this.settings;
     const how = restoreDeletedUsers && allowCreate ? 'restore it from deleted items, or re-create it' : restoreDeletedUsers ? 'restore it from deleted items' : allowCreate ? 're-create it' : 'neither restoring nor creating accounts is allowed: reported only';
     await this.found({ user, kind: 'deleted', detail: `The linked account ${objectId} was deleted in Microsoft 365 but the user is still assigned: ${how}`, operation: 'reconcile', objectId, reportOnly: !restoreDeletedUsers && !allowCreate });

@@ -4,6 +4,7 @@ import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import type { Connection } from '../domain/connection.js';
 import { AppError } from '../domain/errors.js';
 import type { ConnectionRepository } from '../provisioning/ports.js';
+import { decodeKey, encodeKey } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
 const PARTITION = 'connections';
@@ -13,7 +14,7 @@ type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string }
 
 function toEntity(c: Connection): Entity {
   const { id, etag: _etag, ...rest } = c;
-  const entity: Entity = { partitionKey: PARTITION, rowKey: id };
+  const entity: Entity = { partitionKey: PARTITION, rowKey: encodeKey(id) };
   for (const [key, value] of Object.entries(rest)) {
     if (value === undefined) continue;
     entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
@@ -23,7 +24,7 @@ function toEntity(c: Connection): Entity {
 
 function fromEntity(e: TableEntityResult<Record<string, unknown>>): Connection {
   const { partitionKey: _p, rowKey, etag, timestamp: _t, ...rest } = e;
-  const c: Record<string, unknown> = { id: rowKey, etag };
+  const c: Record<string, unknown> = { id: decodeKey(rowKey ?? ''), etag };
   for (const [key, value] of Object.entries(rest)) {
     if (key.startsWith('odata.')) continue;
     c[key] = (JSON_FIELDS as readonly string[]).includes(key) && typeof value === 'string' ? JSON.parse(value) : value;
@@ -48,7 +49,7 @@ export class TableConnectionRepository implements ConnectionRepository {
   async get(id: string): Promise<Connection | undefined> {
     await ensureTable(this.table);
     try {
-      return fromEntity(await this.table.getEntity(PARTITION, id));
+      return fromEntity(await this.table.getEntity(PARTITION, encodeKey(id)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw classifyStorageError(error, 'read connection');

@@ -2,10 +2,12 @@
 // milliseconds), so "latest N" and time ranges are key-range reads. Continuation tokens are the SDK's, opaque.
 import { randomBytes } from 'node:crypto';
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import { invalidContinuation } from '../domain/errors.js';
+import { printable } from '../domain/identifiers.js';
 import type { ProvisioningLogRecord } from '../domain/user-state.js';
 import type { LogQuery, ProvisioningLog } from '../provisioning/ports.js';
 import { classifyStorageError, ensureTable } from './table-support.js';
-import { odataString, parseJsonColumn } from './table-keys.js';
+import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
 
 const MAX_MS = 9_999_999_999_999;
 const JSON_FIELDS = ['error', 'graphRequestIds', 'changedProperties', 'plan'] as const;
@@ -17,12 +19,13 @@ export class TableProvisioningLog implements ProvisioningLog {
   async append(record: ProvisioningLogRecord): Promise<void> {
     await ensureTable(this.table);
     const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
-      partitionKey: record.connectionId,
+      partitionKey: encodeKey(record.connectionId),
       rowKey: `${invertedTime(record.time)}-${randomBytes(6).toString('hex')}`,
     };
     for (const [key, value] of Object.entries(record)) {
       if (value === undefined || key === 'connectionId') continue;
-      entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
+      // A log record is written whatever it holds: text is made well-formed and kept within a Table string.
+      entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : typeof value === 'string' ? printable(value).slice(0, 30_000) : value;
     }
     try {
       await this.table.createEntity(entity);
@@ -33,7 +36,7 @@ export class TableProvisioningLog implements ProvisioningLog {
 
   async query(connectionId: string, q: LogQuery): Promise<{ records: ProvisioningLogRecord[]; continuation?: string }> {
     await ensureTable(this.table);
-    const clauses = [`PartitionKey eq ${odataString(connectionId)}`];
+    const clauses = [`PartitionKey eq ${odataString(encodeKey(connectionId))}`];
     // Newer than `since` = smaller inverted time; older than `until` = larger.
     if (q.since) clauses.push(`RowKey le ${odataString(`${invertedTime(q.since)}~`)}`);
     if (q.until) clauses.push(`RowKey ge ${odataString(invertedTime(q.until))}`);
@@ -43,7 +46,7 @@ export class TableProvisioningLog implements ProvisioningLog {
     try {
       const page = await this.table
         .listEntities({ queryOptions: { filter: clauses.join(' and ') } })
-        .byPage({ maxPageSize: q.limit, ...(q.continuation ? { continuationToken: q.continuation } : {}) })
+        .byPage({ maxPageSize: q.limit, ...(q.continuation ? { continuationToken: checkedToken(q.continuation) } : {}) })
         .next();
       const entities = (page.value ?? []) as TableEntityResult<Record<string, unknown>>[] & { continuationToken?: string };
       return {
@@ -51,9 +54,28 @@ export class TableProvisioningLog implements ProvisioningLog {
         ...(entities.continuationToken ? { continuation: entities.continuationToken } : {}),
       };
     } catch (error) {
-      throw classifyStorageError(error, 'query provisioning log');
+      const classified = classifyStorageError(error, 'query provisioning log');
+      // The service refused the values inside a well-shaped token: still the caller's token.
+      throw q.continuation && classified.kind === 'invalid' ? invalidContinuation() : classified;
     }
   }
+}
+
+/**
+ * The SDK's tokens are base64 JSON `{nextPartitionKey, nextRowKey}` (the service's own opaque values), and the
+ * SDK throws on anything else. Only a token of that shape is passed on; any other is the caller's mistake.
+ */
+function checkedToken(token: string): string {
+  let parsed: unknown;
+  try {
+    parsed = /^[A-Za-z0-9+/=]{1,2048}$/.test(token) ? JSON.parse(Buffer.from(token, 'base64').toString('utf8')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const t = parsed as { nextPartitionKey?: unknown; nextRowKey?: unknown } | undefined;
+  const opaque = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/=!_.-]{1,1024}$/.test(v);
+  if (typeof t !== 'object' || t === null || !opaque(t.nextPartitionKey) || (t.nextRowKey !== undefined && !opaque(t.nextRowKey))) throw invalidContinuation();
+  return token;
 }
 
 function fromEntity(connectionId: string, e: TableEntityResult<Record<string, unknown>>): ProvisioningLogRecord {

@@ -4,7 +4,7 @@
 //   PK '<connectionId>~run~<runId>', RK seq  – a run's items (drift, plan, unmatched accounts)
 //   PK '<connectionId>~staged', RK externalId – disable/delete operations awaiting an admin
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
-import { AppError } from '../domain/errors.js';
+import { AppError, invalidContinuation } from '../domain/errors.js';
 import type { ReconciliationRun, ReconciliationState, RunItem, StagedOperation } from '../domain/reconciliation.js';
 import type { ReconciliationStore } from '../provisioning/ports.js';
 import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
@@ -12,24 +12,31 @@ import { classifyStorageError, ensureTable, statusOf } from './table-support.js'
 
 const STATE = 'state';
 const RUN = 'run:';
-const itemsPartition = (connectionId: string, runId: string) => `${connectionId}~run~${runId}`;
-const stagedPartition = (connectionId: string) => `${connectionId}~staged`;
+const itemsPartition = (connectionId: string, runId: string) => `${encodeKey(connectionId)}~run~${encodeKey(runId)}`;
+const stagedPartition = (connectionId: string) => `${encodeKey(connectionId)}~staged`;
 /** Continuation tokens are the next RowKey, base64url. */
 const encodeToken = (rowKey: string) => Buffer.from(rowKey).toString('base64url');
-const decodeToken = (token: string) => Buffer.from(token, 'base64url').toString();
+/** The RowKey a token stands for, if it is one this store gave out for that list (`shape`). */
+function decodeToken(token: string, shape: RegExp): string {
+  const rowKey = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString() : '';
+  if (!shape.test(rowKey)) throw invalidContinuation();
+  return rowKey;
+}
+const RUN_TOKEN = /^run:\d{13}-[0-9a-f]{8}$/;
+const ITEM_TOKEN = /^\d{9}$/;
 
 export class TableReconciliationStore implements ReconciliationStore {
   constructor(private readonly table: TableClient) {}
 
   async getState(connectionId: string): Promise<ReconciliationState> {
-    const e = await this.read<{ data: string }>(connectionId, STATE, 'read reconciliation state');
+    const e = await this.read<{ data: string }>(encodeKey(connectionId), STATE, 'read reconciliation state');
     return e ? { ...parseJsonColumn<ReconciliationState>(e.data)!, connectionId, etag: e.etag } : { connectionId };
   }
 
   async saveState(state: ReconciliationState): Promise<ReconciliationState> {
     await ensureTable(this.table);
     const { etag, ...data } = state;
-    const entity = { partitionKey: state.connectionId, rowKey: STATE, data: JSON.stringify(data) };
+    const entity = { partitionKey: encodeKey(state.connectionId), rowKey: STATE, data: JSON.stringify(data) };
     try {
       const result = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
       return { ...state, etag: result.etag };
@@ -40,17 +47,17 @@ export class TableReconciliationStore implements ReconciliationStore {
   }
 
   async saveRun(run: ReconciliationRun): Promise<void> {
-    await this.upsert({ partitionKey: run.connectionId, rowKey: RUN + run.runId, data: JSON.stringify(run) }, 'save reconciliation run');
+    await this.upsert({ partitionKey: encodeKey(run.connectionId), rowKey: RUN + encodeKey(run.runId), data: JSON.stringify(run) }, 'save reconciliation run');
   }
 
   async getRun(connectionId: string, runId: string): Promise<ReconciliationRun | undefined> {
-    const e = await this.read<{ data: string }>(connectionId, RUN + runId, 'read reconciliation run');
+    const e = await this.read<{ data: string }>(encodeKey(connectionId), RUN + encodeKey(runId), 'read reconciliation run');
     return e ? parseJsonColumn<ReconciliationRun>(e.data) : undefined;
   }
 
   async listRuns(connectionId: string, limit: number, continuation?: string): Promise<{ runs: ReconciliationRun[]; continuation?: string }> {
-    const from = continuation ? decodeToken(continuation) : RUN;
-    const filter = `PartitionKey eq ${odataString(connectionId)} and RowKey ge ${odataString(from)} and RowKey lt ${odataString('run;')}`;
+    const from = continuation ? decodeToken(continuation, RUN_TOKEN) : RUN;
+    const filter = `PartitionKey eq ${odataString(encodeKey(connectionId))} and RowKey ge ${odataString(from)} and RowKey lt ${odataString('run;')}`;
     const { rows, next } = await this.page<{ data: string }>(filter, limit, 'list reconciliation runs');
     return { runs: rows.map((r) => parseJsonColumn<ReconciliationRun>(r.data)!), ...(next ? { continuation: next } : {}) };
   }
@@ -71,7 +78,7 @@ export class TableReconciliationStore implements ReconciliationStore {
   }
 
   async listItems(connectionId: string, runId: string, limit: number, continuation?: string): Promise<{ items: RunItem[]; continuation?: string }> {
-    const from = continuation ? decodeToken(continuation) : '';
+    const from = continuation ? decodeToken(continuation, ITEM_TOKEN) : '';
     const filter = `PartitionKey eq ${odataString(itemsPartition(connectionId, runId))}${from ? ` and RowKey ge ${odataString(from)}` : ''}`;
     const { rows, next } = await this.page<{ data: string }>(filter, limit, 'list reconciliation items');
     return { items: rows.map((r) => parseJsonColumn<RunItem>(r.data)!), ...(next ? { continuation: next } : {}) };

@@ -1,11 +1,47 @@
-// Table keys may not contain / \ # ? or control characters; any other text is allowed. Ids from a source
-// directory can contain anything, so they are escaped (reversibly) before use as a key.
-export const encodeKey = (value: string) => encodeURIComponent(value);
+// Table keys may not contain / \ # ? or control characters, and a key that is not well-formed Unicode cannot be
+// sent at all. Every PartitionKey and RowKey built from outside input (connection ids, external ids, run ids,
+// object ids) goes through encodeKey: reversible, and no input can fail or address another row.
+// encodeURIComponent leaves GUIDs, run ids and `_`/`-`/`.` unchanged, so keys written before it was applied
+// everywhere read the same.
+import { AppError } from '../domain/errors.js';
+import { isWellFormed } from '../domain/identifiers.js';
+
+export function encodeKey(value: string): string {
+  if (!isWellFormed(value)) throw new AppError('invalid', 'invalid-key', 'An id is not well-formed Unicode (a lone UTF-16 surrogate): it cannot be stored');
+  // `'` is left as is by encodeURIComponent; keys are also written into OData filters (odataString doubles it).
+  return encodeURIComponent(value);
+}
 export const decodeKey = (key: string) => decodeURIComponent(key);
 
 /** A JSON column (strings up to 64 KiB) read back, or undefined when absent. */
 export function parseJsonColumn<T>(value: unknown): T | undefined {
   return typeof value === 'string' && value !== '' ? (JSON.parse(value) as T) : undefined;
+}
+
+/**
+ * A Table string holds 32 Ki UTF-16 code units (64 KiB). A JSON value longer than PART_CHARS is written over
+ * `name`, `name__1`, `name__2`, … (never splitting a surrogate pair) and read back joined; the entity's 1 MiB
+ * limit still bounds the whole row. Rows must be written with Replace, so a shorter value leaves no stale part.
+ */
+const PART_CHARS = 30_000;
+const PART_SUFFIX = /__\d+$/;
+export const isJsonColumnPart = (column: string) => PART_SUFFIX.test(column);
+
+export function writeJsonColumn(entity: Record<string, unknown>, name: string, value: unknown): void {
+  const json = JSON.stringify(value);
+  for (let start = 0, part = 0; start < json.length; part++) {
+    let end = Math.min(json.length, start + PART_CHARS);
+    // A high surrogate at the cut stays with its low half in the next part.
+    if (end < json.length && /[\uD800-\uDBFF]/.test(json.charAt(end - 1))) end--;
+    entity[part === 0 ? name : `${name}__${part}`] = json.slice(start, end);
+    start = end;
+  }
+}
+
+export function readJsonColumn<T>(entity: Record<string, unknown>, name: string): T | undefined {
+  let json = typeof entity[name] === 'string' ? (entity[name] as string) : '';
+  for (let part = 1; typeof entity[`${name}__${part}`] === 'string'; part++) json += entity[`${name}__${part}`] as string;
+  return parseJsonColumn<T>(json);
 }
 
 /** OData string literal inside a $filter: a single quote is written twice. */

@@ -1,10 +1,10 @@
 // Per-user state in Table Storage: partition = connection, row = escaped externalId; ETag-guarded saves.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AppError } from '../domain/errors.js';
-import type { UserState, UserStatus } from '../domain/user-state.js';
+import { reconciledAllChanges, type UserState, type UserStatus } from '../domain/user-state.js';
 import type { UserStateRepository } from '../provisioning/ports.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
-import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
+import { encodeKey, isJsonColumnPart, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
 
 const JSON_FIELDS = ['desired', 'appliedDesired', 'lastChange', 'lastError', 'ownedLicenses', 'lastApplied', 'lease'] as const;
 
@@ -12,7 +12,7 @@ const JSON_FIELDS = ['desired', 'appliedDesired', 'lastChange', 'lastError', 'ow
 type StoredUser = UserState & { indexedObjectId?: string; attention?: boolean };
 
 /** The link index (Graph object id → externalId) of a connection lives in its own partition of the same table. */
-const linkPartition = (connectionId: string) => `${connectionId}~links`;
+const linkPartition = (connectionId: string) => `${encodeKey(connectionId)}~links`;
 
 /**
  * Needs reconciliation's attention without a look at Microsoft 365: wanted but never linked, or its latest
@@ -21,16 +21,16 @@ const linkPartition = (connectionId: string) => `${connectionId}~links`;
 function needsAttention(state: UserState): boolean {
   const d = state.desired;
   if (!d) return false;
-  const inSync = state.appliedDesired?.profile === (d.profile?.version ?? 0) && state.appliedDesired?.lifecycle === (d.lifecycle?.version ?? 0);
-  return !inSync || (!state.objectId && d.lifecycle?.state !== 'removed');
+  return !reconciledAllChanges(state) || (!state.objectId && d.lifecycle?.state !== 'removed');
 }
 
 function toEntity(state: StoredUser): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const { etag: _etag, ...fields } = state;
-  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: state.connectionId, rowKey: encodeKey(state.externalId) };
+  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: encodeKey(state.connectionId), rowKey: encodeKey(state.externalId) };
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
+    if ((JSON_FIELDS as readonly string[]).includes(key)) writeJsonColumn(entity, key, value);
+    else entity[key] = value;
   }
   entity.attention = needsAttention(state);
   return entity;
@@ -46,14 +46,14 @@ export function userEntity(state: UserState, linkIndexed = true): Record<string,
 
 /** The link-index row: Microsoft 365 account `objectId` is linked to directory user `externalId`. */
 export function linkEntity(connectionId: string, objectId: string, externalId: string): { partitionKey: string; rowKey: string; externalId: string } {
-  return { partitionKey: linkPartition(connectionId), rowKey: objectId, externalId };
+  return { partitionKey: linkPartition(connectionId), rowKey: encodeKey(objectId), externalId };
 }
 
 function fromEntity(e: TableEntityResult<Record<string, unknown>>): UserState {
   const state: Record<string, unknown> = { etag: e.etag };
   for (const [key, value] of Object.entries(e)) {
-    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'attention'].includes(key) || key.startsWith('odata.')) continue;
-    state[key] = (JSON_FIELDS as readonly string[]).includes(key) ? parseJsonColumn(value) : value;
+    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'attention'].includes(key) || key.startsWith('odata.') || isJsonColumnPart(key)) continue;
+    state[key] = (JSON_FIELDS as readonly string[]).includes(key) ? readJsonColumn(e, key) : value;
   }
   state.ownedLicenses ??= [];
   return state as unknown as UserState;
@@ -65,7 +65,7 @@ export class TableUserStateRepository implements UserStateRepository {
   async get(connectionId: string, externalId: string): Promise<UserState | undefined> {
     await ensureTable(this.table);
     try {
-      return fromEntity(await this.table.getEntity(connectionId, encodeKey(externalId)));
+      return fromEntity(await this.table.getEntity(encodeKey(connectionId), encodeKey(externalId)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw classifyStorageError(error, 'read user state');
@@ -100,11 +100,11 @@ export class TableUserStateRepository implements UserStateRepository {
   }
 
   listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]> {
-    return this.list(`PartitionKey eq ${odataString(connectionId)} and status eq ${odataString(status)}`);
+    return this.list(`PartitionKey eq ${odataString(encodeKey(connectionId))} and status eq ${odataString(status)}`);
   }
 
   listAll(connectionId: string): Promise<UserState[]> {
-    return this.list(`PartitionKey eq ${odataString(connectionId)}`);
+    return this.list(`PartitionKey eq ${odataString(encodeKey(connectionId))}`);
   }
 
   /** The user linked to Microsoft 365 account `objectId`, through the link index (two point reads). */
@@ -112,7 +112,7 @@ export class TableUserStateRepository implements UserStateRepository {
     await ensureTable(this.table);
     let externalId: string;
     try {
-      externalId = String((await this.table.getEntity<{ externalId: string }>(linkPartition(connectionId), objectId)).externalId);
+      externalId = String((await this.table.getEntity<{ externalId: string }>(linkPartition(connectionId), encodeKey(objectId))).externalId);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw classifyStorageError(error, 'read user link');
@@ -125,7 +125,7 @@ export class TableUserStateRepository implements UserStateRepository {
   async *scan(connectionId: string): AsyncIterable<UserState[]> {
     await ensureTable(this.table);
     try {
-      const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(connectionId)}` } }).byPage({ maxPageSize: 1000 });
+      const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(encodeKey(connectionId))}` } }).byPage({ maxPageSize: 1000 });
       for await (const page of pages) yield page.map(fromEntity);
     } catch (error) {
       throw classifyStorageError(error, 'list users');
@@ -133,7 +133,7 @@ export class TableUserStateRepository implements UserStateRepository {
   }
 
   listNeedingAttention(connectionId: string): Promise<UserState[]> {
-    return this.list(`PartitionKey eq ${odataString(connectionId)} and attention eq true`);
+    return this.list(`PartitionKey eq ${odataString(encodeKey(connectionId))} and attention eq true`);
   }
 
   async deleteAll(connectionId: string): Promise<number> {
@@ -143,7 +143,7 @@ export class TableUserStateRepository implements UserStateRepository {
     try {
       for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(linkPartition(connectionId))}`, select: ['RowKey'] } })) links.push({ rowKey: e.rowKey! });
       // Entity group transactions: up to 100 deletes of one partition per request.
-      for (const [partitionKey, keys] of [[connectionId, rows.map((u) => encodeKey(u.externalId))], [linkPartition(connectionId), links.map((l) => l.rowKey)]] as const) {
+      for (const [partitionKey, keys] of [[encodeKey(connectionId), rows.map((u) => encodeKey(u.externalId))], [linkPartition(connectionId), links.map((l) => l.rowKey)]] as const) {
         for (let i = 0; i < keys.length; i += 100) {
           await this.table.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as const));
         }

@@ -211,7 +211,7 @@ describe('OpenAPI', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     const operations = Object.entries(res.body.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`));
-    const served = ctx.app.host.functions.flatMap((f) => (f.trigger === 'http' ? f.methods.map((m) => `${m} /api/${f.route.replace(/:[a-z]+\}/g, '}')} ${f.name}`) : []));
+    const served = ctx.app.host.functions.flatMap((f) => (f.trigger === 'http' ? f.methods.map((m) => `${m} /api/${f.route.replace(/:[a-z]+\}/g, '}').replace('{*', '{')} ${f.name}`) : []));
     expect(operations.sort()).toEqual(served.sort());
     const createSchema = res.body.paths['/api/connections']!.post!.requestBody!.content['application/json'].schema;
     expect(Object.keys(createSchema.properties).sort()).toEqual(

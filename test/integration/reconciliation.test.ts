@@ -5,7 +5,7 @@
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
 import type { ConnectionView } from '../../shared/domain/connection.js';
-import type { ReconciliationRun, RunItem } from '../../shared/domain/reconciliation.js';
+import { newRunId, type ReconciliationRun, type RunItem } from '../../shared/domain/reconciliation.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import { encodeKey } from '../../shared/storage/table-keys.js';
 import { useAppWithTenant } from '../support/app-host.js';
@@ -225,7 +225,7 @@ describe('one run at a time', () => {
 
     // A request that was already queued (the timer's, say) meets the lease when it runs.
     const { services } = await import('../../functions/services.js');
-    const runId = `manual-${crypto.randomUUID().slice(0, 8)}`;
+    const runId = newRunId(new Date());
     await services().runs.enqueue({ connectionId: conn, runId, trigger: 'manual', dryRun: false, full: false, requestedAt: new Date().toISOString() });
     const skipped = await waitRun(conn, runId);
     expect(skipped).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/other-instance-run\) holds this connection/) });

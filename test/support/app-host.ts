@@ -30,6 +30,8 @@ export interface AppHost {
 export async function startAppHost(): Promise<AppHost> {
   // The app reads its configuration from the environment once per process.
   process.env.AzureWebJobsStorage = inject('storageConnectionString');
+  // Poison queues are drained by a timer (every 30 s by default); every 2 s here, so tests see the record soon.
+  process.env.POISON_DRAIN_SCHEDULE ??= '*/2 * * * * *';
   const { functionDefinitions } = await import('../../functions/definitions.js');
   const logs: LogRecord[] = [];
   const transcripts: string[] = [];

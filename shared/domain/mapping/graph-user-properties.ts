@@ -62,3 +62,27 @@ export const isNotMappableUserProperty = (name: string): boolean => NOT_MAPPABLE
 
 /** For a complex property mapped field by field, its dotted targets; otherwise undefined. */
 export const complexUserPropertyFields = (name: string): readonly string[] | undefined => COMPLEX_FIELDS.get(name);
+
+/**
+ * Maximum lengths (characters) that the Graph docs state for writable user properties ("user resource type",
+ * learn.microsoft.com/graph/api/resources/user, each property's description: "Maximum length is N characters").
+ * The password's 256 is Entra's password policy (concept-sspr-policy). Properties the docs give no limit for are
+ * not listed: Graph decides those.
+ */
+export const USER_PROPERTY_MAX_LENGTH: Readonly<Record<string, number>> = Object.freeze({
+  city: 128,
+  companyName: 64,
+  country: 128,
+  department: 64,
+  displayName: 256,
+  employeeId: 16,
+  givenName: 64,
+  jobTitle: 128,
+  mailNickname: 64,
+  mobilePhone: 64,
+  postalCode: 40,
+  state: 128,
+  streetAddress: 1024,
+  surname: 64,
+  'passwordProfile.password': 256,
+});

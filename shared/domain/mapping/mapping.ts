@@ -27,6 +27,7 @@ import {
   isNotMappableUserProperty,
   isReadOnlyUserProperty,
   REQUIRED_ON_CREATE,
+  USER_PROPERTY_MAX_LENGTH,
   writableUserProperties,
   type GraphUserPropertyType,
 } from './graph-user-properties.js';
@@ -72,6 +73,8 @@ export interface MappingIssue {
   /** Dotted path, e.g. `properties.surnme` (validation) or the target property, e.g. `accountEnabled` (apply). */
   field: string;
   message: string;
+  /** The source attribute the value came from, when the rule reads one directly (apply only). */
+  attribute?: string;
 }
 
 export interface MappingContext {
@@ -365,6 +368,8 @@ interface CompiledRule {
   read: (scope: EvaluationScope) => unknown;
   /** Where the value came from, for error messages. */
   origin: string;
+  /** The attribute a `source` rule reads. */
+  source?: string;
   /** Set when the rule can't be applied at all (unknown target, expression that doesn't parse). */
   invalid: MappingIssue | undefined;
 }
@@ -395,6 +400,7 @@ function compileRule(target: string, rule: MappingRule): CompiledRule {
       ...base,
       read: (scope) => (hasOwn.call(scope.attributes, name) ? scope.attributes[name] : undefined),
       origin: `attribute '${name}'`,
+      source: name,
       invalid: undefined,
     };
   }
@@ -468,9 +474,14 @@ export function applyMapping(
       continue;
     }
     const c = coerce(raw, rule.prop!);
+    const from = rule.source === undefined ? {} : { attribute: rule.source };
+    const maxLength = USER_PROPERTY_MAX_LENGTH[rule.target];
     if (c.kind === 'error') {
       const got = describeValue(raw, isSecret(rule.target));
-      errors.push({ field: rule.target, message: `${rule.target} is ${typeLabel(rule.prop!)}: ${c.message(got)} (from ${rule.origin})` });
+      errors.push({ field: rule.target, message: `${rule.target} is ${typeLabel(rule.prop!)}: ${c.message(got)} (from ${rule.origin})`, ...from });
+    } else if (c.kind === 'value' && maxLength !== undefined && typeof c.value === 'string' && c.value.length > maxLength) {
+      // Graph refuses it (400); said here, naming the source, before anything is sent.
+      errors.push({ field: rule.target, message: `${rule.target} is at most ${maxLength} characters in Microsoft 365; ${rule.origin} gives ${c.value.length}`, ...from });
     } else if (c.kind === 'clear' && REQUIRED.has(rule.target)) {
       // Graph needs these on create and never accepts them empty: "no value", not "clear".
       unresolved.push(rule.target);

@@ -33,8 +33,15 @@ describe('queue retry policy', () => {
     expect(decideRetry(busy, MAX_TRANSIENT_ATTEMPTS + 1, noJitter)).toMatchObject({ action: 'defer' });
   });
 
+  it('records invalid input at once: it would fail the same way on every retry', () => {
+    expect(decideRetry(new AppError('invalid', 'invalid-key', 'not well-formed'), 1)).toEqual({
+      action: 'fail',
+      failure: { code: 'invalid-key', kind: 'invalid', message: 'not well-formed (it cannot succeed on a retry)' },
+    });
+  });
+
   it('leaves anything else to the host (which retries, then poisons, and the poison is recorded)', () => {
     expect(decideRetry(new TypeError('bug'), 1)).toEqual({ action: 'rethrow' });
-    expect(decideRetry(new AppError('invalid', 'x', 'y'), 1)).toEqual({ action: 'rethrow' });
+    expect(decideRetry(new AppError('conflict', 'concurrent-update', 'y'), 1)).toEqual({ action: 'rethrow' });
   });
 });

@@ -421,7 +421,21 @@ describe('applyMapping: coercion to EDM types', () => {
 
   it('a non-nullable property can not be cleared', () => {
     const r = applyMapping(minimal({ birthday: { source: 'v' } }), { v: null }, context, 'update');
-    expect(r.errors).toEqual([{ field: 'birthday', message: expect.stringMatching(/Edm.DateTimeOffset here can't be cleared/) }]);
+    expect(r.errors).toEqual([{ field: 'birthday', attribute: 'v', message: expect.stringMatching(/Edm.DateTimeOffset here can't be cleared/) }]);
+  });
+
+  it("a value over Graph's documented maximum length is an error naming the property, its limit and the attribute", () => {
+    const r = applyMapping(minimal({ jobTitle: { source: 'title' }, city: { expression: 'upper("{town}")' } }), { title: 'x'.repeat(129), town: 'y'.repeat(128) }, context, 'update');
+    expect(r.errors).toEqual([{ field: 'jobTitle', attribute: 'title', message: "jobTitle is at most 128 characters in Microsoft 365; attribute 'title' gives 129" }]);
+    expect(r.values).toEqual({ city: 'Y'.repeat(128) });
+    const atLimit = applyMapping(minimal({ jobTitle: { source: 'title' } }), { title: 'x'.repeat(128) }, context, 'update');
+    expect(atLimit).toMatchObject({ errors: [], values: { jobTitle: 'x'.repeat(128) } });
+  });
+
+  it('a password over 256 characters is refused without showing it', () => {
+    const r = applyMapping(minimal({}), { password: `Pa55-${'w'.repeat(300)}` }, context, 'create');
+    expect(r.errors).toEqual([{ field: 'passwordProfile.password', attribute: 'password', message: expect.stringMatching(/at most 256 characters/) }]);
+    expect(JSON.stringify(r.errors)).not.toContain('www');
   });
 
   it('a required property is never cleared: empty counts as unresolved', () => {
@@ -480,7 +494,7 @@ describe('applyMapping: passwords on create', () => {
     const m = minimal({}, { generatePassword: true });
     const r = applyMapping(m, { password: ['Secret-1', 'Secret-2'] }, context, 'create');
     expect(r.values).not.toHaveProperty('passwordProfile');
-    expect(r.errors).toEqual([{ field: 'passwordProfile.password', message: expect.stringContaining('(not shown)') }]);
+    expect(r.errors).toEqual([{ field: 'passwordProfile.password', attribute: 'password', message: expect.stringContaining('(not shown)') }]);
     expect(JSON.stringify(r.errors)).not.toContain('Secret');
   });
 
