@@ -8,7 +8,11 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, message: 'is not a known field' }));
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) return [{ field: path || '(body)', message: 'is required' }];
+    if (issue.code === 'invalid_type') {
+      // zod 4 leaves the input out of issues (no reportInput); its message says what it received.
+      const missing = / received undefined$/.test(issue.message);
+      return [{ field: path || '(body)', message: missing ? 'is required' : issue.message.replace(/^Invalid input: /, '') }];
+    }
     return [{ field: path || '(body)', message: issue.message }];
   });
 }
