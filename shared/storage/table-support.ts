@@ -28,6 +28,7 @@ export function classifyStorageError(error: unknown, what: string): AppError {
   if (status === 404) return new AppError('not-found', 'storage-not-found', message);
   if (status === 409 || status === 412) return new AppError('conflict', 'storage-conflict', message);
   if (status === 429 || status === 503) return new AppError('throttled', 'storage-busy', message);
-  if (status === 400) return new AppError('invalid', 'storage-rejected', message);
+  // Refused for what it holds (bad value, too large): retrying the same request cannot succeed.
+  if (status === 400 || status === 413) return new AppError('invalid', 'storage-rejected', message);
   return new AppError('transient', 'storage-unavailable', message);
 }

@@ -57,6 +57,24 @@ function checkConflicts(tenant: TenantState, changes: Record<string, unknown>, s
   if (clash('proxyAddresses', changes.mail !== undefined ? `SMTP:${String(changes.mail)}` : undefined) || clash('mail', changes.mail)) throw objectConflict('proxyAddresses');
 }
 
+/**
+ * Maximum lengths the user resource's docs state for its properties ("Maximum length is N characters",
+ * learn.microsoft.com/graph/api/resources/user). Graph refuses a longer value with 400 Request_BadRequest.
+ */
+const MAX_LENGTH: Readonly<Record<string, number>> = {
+  city: 128, companyName: 64, country: 128, department: 64, displayName: 256, employeeId: 16, givenName: 64, jobTitle: 128,
+  mailNickname: 64, mobilePhone: 64, postalCode: 40, state: 128, streetAddress: 1024, surname: 64,
+};
+
+function checkLengths(body: Record<string, unknown>): void {
+  for (const [prop, max] of Object.entries(MAX_LENGTH)) {
+    const value = body[prop];
+    if (typeof value === 'string' && value.length > max) {
+      throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`, [{ code: 'InvalidValue', target: prop }]);
+    }
+  }
+}
+
 /** Password complexity (user-post-users → passwordProfile; Entra password policies: 8–256 chars, 3 of 4 classes). */
 function checkPassword(profile: unknown): void {
   const password = (profile as { password?: unknown } | null)?.password;
@@ -109,6 +127,7 @@ function createUser(call: GraphCall): GraphResult {
       throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`, [{ code: 'InvalidValue', target: prop }]);
     }
   }
+  checkLengths(body);
   const upn = String(body.userPrincipalName);
   checkUpnDomain(call.tenant, upn, body);
   checkPassword(body.passwordProfile);
@@ -128,6 +147,7 @@ function updateUser(call: GraphCall, [idOrUpn]: string[]): GraphResult {
   if (user.data.onPremisesSyncEnabled === true && Object.keys(body).some((p) => AD_MASTERED_PROPERTIES.has(p))) {
     throw badRequest('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.');
   }
+  checkLengths(body);
   if (typeof body.userPrincipalName === 'string') checkUpnDomain(call.tenant, body.userPrincipalName, { ...user.data, ...body });
   if ('passwordProfile' in body) checkPassword(body.passwordProfile);
   if (typeof body.usageLocation === 'string' && !/^[A-Z]{2}$/.test(body.usageLocation)) {

@@ -102,6 +102,14 @@ describe('create, read, update, delete (user-post-users, user-get, user-update, 
     expect(readOnly.statusCode).toBe(400);
   });
 
+  it('refuses a value over the maximum length the user resource documents (jobTitle 128, displayName 256), accepts one at it', async () => {
+    const tooLong = await graphFailure(graph.api(`/users/${c.users.alex}`).patch({ jobTitle: 'x'.repeat(129) }));
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.message).toBe("Invalid value specified for property 'jobTitle' of resource 'User'.");
+    expect((await graphFailure(graph.api('/users').post(newUserBody(`long@${c.domain}`, { displayName: 'd'.repeat(257) })))).statusCode).toBe(400);
+    await graph.api(`/users/${c.users.alex}`).patch({ jobTitle: 'x'.repeat(128) });
+  });
+
   it('refuses to change sensitive properties of a privileged admin even with User.ReadWrite.All (user-update)', async () => {
     expect((await graphFailure(graph.api(`/users/${c.users.admin}`).patch({ accountEnabled: false }))).statusCode).toBe(403);
     await graph.api(`/users/${c.users.admin}`).patch({ jobTitle: 'Boss' });

@@ -5,6 +5,8 @@ import { classifyStorageError } from '../../../shared/storage/table-support.js';
 describe('storage error classifier', () => {
   it.each([
     [400, 'invalid'],
+    // A body too large (a queue message over 64 KiB, say): the same request fails the same way every time.
+    [413, 'invalid'],
     [404, 'not-found'],
     [409, 'conflict'],
     [412, 'conflict'],
