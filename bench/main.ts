@@ -1,6 +1,7 @@
 // `npm run bench [-- <scenario> …]`: benchmark scripts that print figures (never timed assertions in tests).
 // Results are printed as a table and written as JSON under bench/results/.
-// Scenarios: sim-scale; wave [--users N] [--time-scale N]; reconcile [--users N] [--drift F] [--changes N] [--profile].
+// Scenarios: sim-scale; wave [--users N] [--time-scale N]; reconcile [--users N] [--drift F] [--changes N] [--profile];
+// duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S].
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   'sim-scale': async () => (await import('./sim-scale.js')).run(),
   wave: async () => (await import('./wave.js')).run(),
   reconcile: async () => (await import('./reconcile.js')).run(),
+  duplicates: async () => (await import('./duplicates.js')).run(),
 };
 
 // Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
@@ -29,7 +31,7 @@ const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') &
 const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
-  console.error('Usage: npm run bench [-- <scenario> [flags]]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]');
+  console.error('Usage: npm run bench [-- <scenario> [flags]]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]');
   process.exit(2);
 }
 const resultsDir = join(REPO_ROOT, 'bench', 'results');

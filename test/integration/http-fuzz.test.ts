@@ -4,8 +4,6 @@
 // finding of the issue with its exact input. Real local Functions host, Azurite and simulated tenant.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectionView } from '../../shared/domain/connection.js';
-import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import {
   body,
@@ -31,9 +29,9 @@ import {
   type OpenApiDocument,
   type Operation,
 } from '../support/fuzz-arbitraries.js';
+import { person, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
-import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
@@ -129,37 +127,7 @@ function problemViolations(res: Sent, method = 'GET'): string[] {
 
 // ------------------------------------------------------------------------------------------------ fixture
 
-const person = (userName: string) => ({ userName, givenName: 'Fuzz', familyName: 'Fixture', displayName: `Fuzz ${userName}`, active: true, password: 'Initial-Pa55word!' });
-
-async function createConnection(extra: Record<string, unknown> = {}): Promise<string> {
-  const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-    name: uniqueName('fuzz'), tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-    authorityHost: ctx.sim.authorityHost, graphEndpoint: ctx.sim.graphBaseUrl, ...extra,
-  });
-  expect(created.status, created.text).toBe(201);
-  return created.body.id;
-}
-
-async function readyConnection(): Promise<string> {
-  const id = await createConnection();
-  const tested = await ctx.app.api<{ status: string }>('POST', `/api/connections/${id}/test`);
-  expect(tested.body.status, tested.text).toBe('ready');
-  return id;
-}
-
-async function submit(connectionId: string, change: Record<string, unknown>): Promise<string> {
-  const res = await ctx.app.api<{ operations: { operationId: string }[] }>('POST', `/api/connections/${connectionId}/changes`, change);
-  expect(res.status, res.text).toBe(202);
-  return res.body.operations[0]!.operationId;
-}
-
-/** The log record of an operation (with `result`, if given), once the executor has written it (as provisioning.test.ts). */
-async function logOf(connectionId: string, externalId: string, operationId: string, result?: string): Promise<ProvisioningLogRecord> {
-  return waitFor(async () => {
-    const res = await ctx.app.api<{ value: ProvisioningLogRecord[] }>('GET', `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}&limit=100`);
-    return res.body.value?.find((r) => r.operationId === operationId && (result === undefined || r.result === result));
-  }, { what: `${result ?? 'a'} log record of ${operationId}`, timeoutMs: 20_000, intervalMs: 100 });
-}
+const { createConnection, readyConnection, submit, logOf } = provisioningApi(ctx, 'fuzz');
 
 const userStatus = async (connectionId: string, externalId: string) => (await send('GET', `/api/connections/${connectionId}/users/${encodeURIComponent(externalId)}`, { timeoutMs: 10_000 })).status;
 

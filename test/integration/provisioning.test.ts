@@ -9,6 +9,7 @@ import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import { encodeMessage } from '../../shared/storage/operation-queue.queue.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
+import { person, provisioningApi } from '../support/provisioning-api.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -25,34 +26,7 @@ interface UserView {
   desired: { profile?: { attributes: Record<string, unknown> } } | null;
 }
 
-async function readyConnection(settings?: Record<string, unknown>): Promise<string> {
-  const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-    name: uniqueName('prov'), tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-    authorityHost: ctx.sim.authorityHost, graphEndpoint: ctx.sim.graphBaseUrl,
-  });
-  const id = created.body.id;
-  if (settings) expect((await ctx.app.api('PUT', `/api/connections/${id}/settings`, settings)).status).toBe(200);
-  expect((await ctx.app.api<{ status: string }>('POST', `/api/connections/${id}/test`)).body.status).toBe('ready');
-  return id;
-}
-
-const person = (userName: string, extra: Record<string, unknown> = {}) => ({
-  userName, givenName: 'Test', familyName: userName.replace(/[^a-z]/gi, ''), displayName: `Test ${userName}`, active: true, password: 'Initial-Pa55word!', ...extra,
-});
-
-async function submit(connectionId: string, change: Record<string, unknown>): Promise<string> {
-  const res = await ctx.app.api<{ operations: { operationId: string }[] }>('POST', `/api/connections/${connectionId}/changes`, change);
-  expect(res.status, res.text).toBe(202);
-  return res.body.operations[0]!.operationId;
-}
-
-/** The log record of an operation, once the executor has written it. */
-async function logOf(connectionId: string, externalId: string, operationId: string, result?: string): Promise<ProvisioningLogRecord> {
-  return waitFor(async () => {
-    const res = await ctx.app.api<{ value: ProvisioningLogRecord[] }>('GET', `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}&limit=100`);
-    return res.body.value.find((r) => r.operationId === operationId && (result === undefined || r.result === result));
-  }, { what: `log record of ${operationId}`, timeoutMs: 20_000, intervalMs: 100 });
-}
+const { readyConnection, submit, logOf } = provisioningApi(ctx, 'prov');
 
 const userOf = async (connectionId: string, externalId: string) => (await ctx.app.api<UserView>('GET', `/api/connections/${connectionId}/users/${encodeURIComponent(externalId)}`)).body;
 const simUser = (idOrUpn: string) => ctx.sim.controls.user(contoso.tenantId, idOrUpn);

@@ -13,6 +13,7 @@ import { RECONCILIATION_QUEUE } from '../../shared/domain/reconciliation.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import { encodeMessage } from '../../shared/storage/operation-queue.queue.js';
 import { useAppWithTenant } from '../support/app-host.js';
+import { person, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -23,16 +24,7 @@ const storage = inject('storageConnectionString');
 const queue = (name: string) => new QueueClient(storage, name);
 const logTable = TableClient.fromConnectionString(storage, 'provisioninglogs', { allowInsecureConnection: true });
 
-async function readyConnection(): Promise<string> {
-  const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-    name: uniqueName('hostile'), tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-    authorityHost: ctx.sim.authorityHost, graphEndpoint: ctx.sim.graphBaseUrl,
-  });
-  expect((await ctx.app.api<{ status: string }>('POST', `/api/connections/${created.body.id}/test`)).body.status).toBe('ready');
-  return created.body.id;
-}
-
-const person = (userName: string, extra: Record<string, unknown> = {}) => ({ userName, givenName: 'Hostile', familyName: 'Input', displayName: `Hostile ${userName}`, active: true, password: 'Initial-Pa55word!', ...extra });
+const { readyConnection, logsOf } = provisioningApi(ctx, 'hostile');
 
 /** Every log row (raw, as stored) of a partition: the connection's, or `_unknown` for messages that name none. */
 async function logRows(partition: string): Promise<Record<string, unknown>[]> {
@@ -42,12 +34,12 @@ async function logRows(partition: string): Promise<Record<string, unknown>[]> {
   return rows;
 }
 
-async function logOf(connectionId: string, externalId: string, predicate: (r: ProvisioningLogRecord) => boolean, timeoutMs = 20_000): Promise<ProvisioningLogRecord[]> {
-  return waitFor(async () => {
-    const res = await ctx.app.api<{ value: ProvisioningLogRecord[] }>('GET', `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}&limit=500`);
-    return res.body.value.some(predicate) ? res.body.value : undefined;
+/** The user's log records once one of them satisfies `predicate`. */
+const logOf = (connectionId: string, externalId: string, predicate: (r: ProvisioningLogRecord) => boolean, timeoutMs = 20_000) =>
+  waitFor(async () => {
+    const records = await logsOf(connectionId, externalId);
+    return records.some(predicate) ? records : undefined;
   }, { what: `a log record of ${externalId}`, timeoutMs, intervalMs: 200 });
-}
 
 const approximateCount = async (name: string) => {
   const q = queue(name);

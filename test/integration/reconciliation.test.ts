@@ -9,6 +9,7 @@ import { newRunId, type ReconciliationRun, type RunItem } from '../../shared/dom
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import { encodeKey } from '../../shared/storage/table-keys.js';
 import { useAppWithTenant } from '../support/app-host.js';
+import { person as personOf, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -18,20 +19,10 @@ const ctx = useAppWithTenant();
 
 type RunView = ReconciliationRun & { itemsPage: { value: RunItem[]; continuation: string | null } };
 
-async function readyConnection(settings: Record<string, unknown> = {}): Promise<string> {
-  const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-    name: uniqueName('recon'), tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-    authorityHost: ctx.sim.authorityHost, graphEndpoint: ctx.sim.graphBaseUrl,
-  });
-  const id = created.body.id;
-  expect((await ctx.app.api('PUT', `/api/connections/${id}/settings`, { usageLocation: 'US', ...settings })).status).toBe(200);
-  expect((await ctx.app.api<{ status: string }>('POST', `/api/connections/${id}/test`)).body.status).toBe('ready');
-  return id;
-}
-
-const person = (userName: string, extra: Record<string, unknown> = {}) => ({
-  userName, givenName: 'Rec', familyName: userName.replace(/[^a-z]/gi, ''), displayName: `Rec ${userName}`, active: true, password: 'Initial-Pa55word!', ...extra,
-});
+const api = provisioningApi(ctx, 'recon');
+/** Reconciliation's connections all have a usage location, so licences can be assigned. */
+const readyConnection = (settings: Record<string, unknown> = {}) => api.readyConnection({ usageLocation: 'US', ...settings });
+const person = (userName: string, extra: Record<string, unknown> = {}) => personOf(userName, extra, 'Rec');
 
 /** Submits a change and waits until the executor has logged it; answers the linked object id. */
 async function provision(connectionId: string, externalId: string, change: Record<string, unknown>): Promise<string | undefined> {

@@ -1,0 +1,129 @@
+// What the end-to-end bench scenarios run against: Azurite, the simulated tenant (TLS with the local dev CA,
+// Graph's documented limits under a time scale) and the app on the local Functions host as a real process,
+// plus a ready connection to Contoso. Scenarios start one with `startBenchEnvironment`, and always `close()` it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAzurite, type RunningAzurite } from '../dev/azurite.js';
+import { DEV_TLS_DIR, REPO_ROOT } from '../dev/paths.js';
+import { startSimulatedTenant, type RunningSimulatedTenant } from '../dev/m365-sim/server.js';
+import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
+import type { RequestStats } from '../dev/m365-sim/request-log.js';
+import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
+import { spawnReady, type ReadyProcess } from '../test/support/spawn-ready.js';
+import { DEFAULT_SEED, simControls, type SimControls } from '../test/support/simulated-tenant.js';
+
+/** The SKU the bench seed adds to Contoso, with a seat for every bench user. */
+export const BENCH_SKU = 'BENCH_E3';
+
+interface SeedFile {
+  tenants: { id: string; sizeClass?: string; subscribedSkus: unknown[] }[];
+}
+
+/** The default seed, with Contoso as a large tenant (8,000 RU / 10 s) and a BENCH_E3 SKU with `seats` seats. */
+export function benchSeed(seats: number): SeedFile {
+  const seed = JSON.parse(readFileSync(join(REPO_ROOT, 'dev', 'm365-sim', 'default-seed.json'), 'utf8')) as SeedFile;
+  const tenant = seed.tenants.find((t) => t.id === DEFAULT_SEED.contoso.tenantId)!;
+  tenant.sizeClass = 'large';
+  tenant.subscribedSkus.push({ skuId: 'bbbbbbbb-0000-4000-8000-00000000be3c', skuPartNumber: BENCH_SKU, prepaidUnits: { enabled: seats }, servicePlans: [] });
+  return seed;
+}
+
+/** The host's last stdout line on a clean stop: storage requests it made, by service. */
+export interface HostStopped {
+  storageRequests: { table: number } & Record<string, number>;
+}
+
+export interface BenchEnvironment {
+  azurite: RunningAzurite;
+  sim: RunningSimulatedTenant;
+  controls: SimControls;
+  host: ReadyProcess<{ hostUrl: string; functionKey: string }>;
+  timeScale: number;
+  throttling: boolean;
+  /** A call to the app's HTTP API with the function key; throws on a non-2xx answer. */
+  api<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Creates a connection to Contoso with the full app's credentials and tests it; its id, once it is ready. */
+  createReadyConnection(name?: string): Promise<string>;
+  /** The simulated tenant's request totals since the last `controls.clearRequests()`. */
+  simStats(): Promise<RequestStats>;
+  /** The host process's peak resident set so far (MB, Linux only: 0 elsewhere). */
+  hostPeakRssMb(): number;
+  /** SIGTERM to the host, which finishes running invocations: its "stopped" line, or undefined if it had none. */
+  stopHost(): Promise<HostStopped | undefined>;
+  /** Stops the host (if still running), the simulated tenant and Azurite. */
+  close(): Promise<void>;
+}
+
+export async function startBenchEnvironment(options: { timeScale: number; throttling: boolean; seed: unknown }): Promise<BenchEnvironment> {
+  const { timeScale, throttling } = options;
+  const certs = await ensureDevCertificates(DEV_TLS_DIR);
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    const azurite = await startAzurite();
+    stops.push(() => azurite.stop());
+    const sim = await startSimulatedTenant({ tls: { cert: certs.serverCert, key: certs.serverKey }, seed: options.seed as never, timeScale, throttling });
+    stops.push(() => sim.close());
+    const host = await spawnReady<{ hostUrl: string; functionKey: string }>('dev/host/main.ts', {
+      PORT: '0',
+      AzureWebJobsStorage: azurite.connectionString,
+      SECRETS_ENCRYPTION_KEYS: generateEncryptionKeyEntry('bench'),
+      GRAPH_THROTTLE_TIME_SCALE: String(timeScale),
+      NODE_EXTRA_CA_CERTS: certs.caCertPath,
+    });
+    stops.push(() => host.stop());
+
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${host.ready.hostUrl}${path}`, { method, headers: { 'x-functions-key': host.ready.functionKey, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    const { contoso } = DEFAULT_SEED;
+    return {
+      azurite,
+      sim,
+      controls: simControls(sim.url),
+      host,
+      timeScale,
+      throttling,
+      api,
+      async createReadyConnection(name = 'bench') {
+        const { id } = await api<{ id: string }>('POST', '/api/connections', {
+          name, tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
+          authorityHost: sim.authorityHost, graphEndpoint: sim.graphBaseUrl,
+        });
+        if ((await api<{ status: string }>('POST', `/api/connections/${id}/test`)).status !== 'ready') throw new Error('connection not ready');
+        return id;
+      },
+      async simStats() {
+        return (await (await fetch(`${sim.url}/_sim/stats`)).json()) as RequestStats;
+      },
+      hostPeakRssMb() {
+        try {
+          const status = readFileSync(`/proc/${host.child.pid}/status`, 'utf8');
+          return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+        } catch {
+          return 0;
+        }
+      },
+      stopHost() {
+        if (host.child.exitCode !== null || host.child.signalCode !== null) return Promise.resolve(undefined);
+        const stopped = new Promise<HostStopped | undefined>((resolve) => {
+          host.child.stdout!.on('data', (chunk: Buffer) => {
+            const line = chunk.toString().split('\n').find((l) => l.includes('"stopped"'));
+            if (line) resolve(JSON.parse(line) as HostStopped);
+          });
+          host.child.once('exit', () => resolve(undefined));
+        });
+        host.child.kill('SIGTERM');
+        return stopped;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
