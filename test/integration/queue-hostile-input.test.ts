@@ -47,10 +47,12 @@ const approximateCount = async (name: string) => {
 };
 
 describe('queue messages of any content end as failure records', () => {
-  it('records every fuzzed message — not base64, not UTF-8, not JSON, not a change — and keeps serving', async () => {
+  it('records every fuzzed message on either queue — not base64, not UTF-8, not JSON, not a change — and keeps serving', async () => {
     const conn = await readyConnection();
     const provisioning = queue(PROVISIONING_QUEUE);
+    const runs = queue(RECONCILIATION_QUEUE);
     await provisioning.createIfNotExists();
+    await runs.createIfNotExists();
     const marker = (i: number) => `fz${i}x${Math.random().toString(36).slice(2, 8)}`;
     // Each message carries a marker its record can be found by. Seeded: the same cases every run.
     const cases = fc.sample(
@@ -89,7 +91,8 @@ describe('queue messages of any content end as failure records', () => {
         c.kind === 'raw' ? `${m}!${c.body}` // "!" is never base64
           : c.kind === 'json' ? Buffer.from(c.body.replace(/^\{/, `{"operationId":"${m}",`), 'utf8').toString('base64')
             : Buffer.from(`${m}${c.body}`, c.kind === 'bytes' ? 'latin1' : 'utf8').toString('base64');
-      await provisioning.sendMessage(text);
+      // Both queue triggers: every fourth case goes to the reconciliation queue.
+      await (i % 4 === 3 ? runs : provisioning).sendMessage(text);
     }
     // Each marker shows up in a record: its operation id, or the raw text kept.
     const found = await waitFor(async () => {
@@ -102,10 +105,12 @@ describe('queue messages of any content end as failure records', () => {
     expect(secretRow.rawMessage).toContain('"password": "[redacted]"');
     expect(JSON.stringify(ours)).not.toMatch(/Hunter2|abc~def/);
     expect(ours.every((r) => r.result === 'failed')).toBe(true);
-    expect(new Set(ours.map((r) => JSON.parse(String(r.error)).code))).toEqual(new Set(['unreadable-message', 'malformed-message']));
+    expect(new Set(ours.map((r) => JSON.parse(String(r.error)).code))).toEqual(new Set(['unreadable-message', 'malformed-message', 'unreadable-run-request']));
     // Nothing is left behind on a poison queue, and nothing ever reached a poison queue's poison queue.
-    await waitFor(async () => (await approximateCount(`${PROVISIONING_QUEUE}-poison`)) === 0, { what: 'an empty poison queue', timeoutMs: 15_000, intervalMs: 500 });
-    expect(await approximateCount(`${PROVISIONING_QUEUE}-poison-poison`)).toBe(0);
+    for (const name of [PROVISIONING_QUEUE, RECONCILIATION_QUEUE]) {
+      await waitFor(async () => (await approximateCount(`${name}-poison`)) === 0, { what: `an empty ${name}-poison`, timeoutMs: 15_000, intervalMs: 500 });
+      expect(await approximateCount(`${name}-poison-poison`)).toBe(0);
+    }
     // The host still serves, and a valid change afterwards is applied.
     expect((await ctx.app.api('GET', '/api/health')).status).toBe(200);
     const ext = uniqueName('after-fuzz');
