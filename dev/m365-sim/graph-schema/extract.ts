@@ -15,7 +15,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
-import type { GraphSchemaFile, SchemaAction, SchemaEnumType, SchemaProperty, SchemaStructuredType } from './validate-body.js';
+import type { GraphSchemaFile, SchemaAction, SchemaEnumType, SchemaProperty, SchemaStructuredType } from './types.js';
 
 const DEFAULT_CSDL = fileURLToPath(new URL('../../../../shared/reference/graph/v1.0.csdl', import.meta.url));
 const OUT = fileURLToPath(new URL('./graph-v1.0-schema.json', import.meta.url));

@@ -1,248 +1,36 @@
 /**
  * Request-body validation for the simulated Microsoft Graph tenant: shape, EDM types and
  * read-only rules, driven by graph-v1.0-schema.json (extracted from Graph's v1.0 CSDL by
- * extract.ts) plus the documented read-only lists below. "Required on create" is deliberately not
- * checked here: resource handlers own that, with Graph's own per-property message.
+ * extract.ts) plus the documented rule data in rules.ts; the types it answers with are in types.ts.
+ * "Required on create" is deliberately not checked here: resource handlers own that, with Graph's
+ * own per-property message.
  *
- * Pure and synchronous. The schema is read once, on first use, and every type is compiled into a
- * per-property checker map, so each body costs one pass over its own keys.
+ * Synchronous, and pure apart from reading graph-v1.0-schema.json once, on first use; every type is
+ * then compiled into a per-property checker map, so each body costs one pass over its own keys.
  */
 import { readFileSync } from 'node:fs';
-
-export type GraphBodyError = { code: 'Request_BadRequest'; message: string; target: string };
-export type WriteMode = 'create' | 'update';
-export type GraphActionName = 'microsoft.graph.assignLicense';
-
-/** What `propertyType` answers. `type` is the element type for collections. */
-export type PropertyTypeInfo = {
-  name: string;
-  type: string;
-  collection: boolean;
-  nullable: boolean;
-  kind: 'primitive' | 'enum' | 'complex';
-  /** Type that declares it (e.g. `microsoft.graph.entity` for `id`). */
-  declaredBy: string;
-  /** Can never be written by a client (docs, CSDL Computed, or service-maintained). */
-  readOnly: boolean;
-  /** Writable on POST only (CSDL Immutable or documented "only while creating"). */
-  createOnly: boolean;
-  /** Writable on PATCH only (documented "can't be set in the initial POST"). */
-  updateOnly: boolean;
-  enumMembers?: readonly string[];
-};
-
-// ---- JSON file shape (written by extract.ts) ----
-export type SchemaProperty = {
-  /** Fully qualified (`Edm.String`, `microsoft.graph.passwordProfile`); element type for collections. */
-  type: string;
-  collection: boolean;
-  nullable: boolean;
-  declaredBy?: string;
-  computed?: true;
-  immutable?: true;
-};
-export type SchemaStructuredType = {
-  kind: 'entity' | 'complex';
-  baseType?: string;
-  abstract?: true;
-  openType?: true;
-  properties: Record<string, SchemaProperty>;
-  navigationProperties?: Record<string, { type: string; collection: boolean }>;
-};
-export type SchemaEnumType = { isFlags?: true; members: string[] };
-export type SchemaAction = {
-  name: string;
-  bindingType: string;
-  parameters: Record<string, SchemaProperty>;
-  returnType?: { type: string; collection: boolean };
-};
-export type GraphSchemaFile = {
-  /** Provenance header: source file, upstream commit, licence. Sorted first on purpose. */
-  $source: { file: string; upstream: string; commit: string; license: string; copyright: string; generator: string };
-  types: Record<string, SchemaStructuredType>;
-  enumTypes: Record<string, SchemaEnumType>;
-  actions: SchemaAction[];
-};
-
-// ---------------------------------------------------------------------------------------------
-// Write rules that the CSDL does not carry. Graph's CSDL marks almost nothing on user/group as
-// Computed, so the read-only lists come from the docs. Where CSDL and docs disagree, docs win.
-// ---------------------------------------------------------------------------------------------
-
-type WriteRules = {
-  /** Never writable. */
-  readOnly: readonly string[];
-  /** Writable on create only. */
-  createOnly?: readonly string[];
-  /** Writable on update only. */
-  updateOnly?: readonly string[];
-  /** If set, only these structural properties are writable (update only; the type has no create). */
-  writableOnly?: readonly string[];
-  /** Navigation properties that accept `<nav>@odata.bind`, per mode. */
-  bind?: { create?: readonly string[]; update?: readonly string[] };
-  /** Directory extension (`extension_<appId>_<name>`) / schema extension properties allowed. */
-  extensions?: boolean;
-  /** Label Graph uses in "… of resource 'User'" messages. */
-  resource: string;
-};
-
-/** Inherited by every directoryObject. */
-const DIRECTORY_OBJECT_READ_ONLY = [
-  // entity.id: "Key. Not nullable. Read-only." (user/group resource pages).
-  'id',
-  // directoryObject.deletedDateTime: set by soft-delete and cleared by restore, never by a client
-  // (https://learn.microsoft.com/graph/api/resources/directoryobject). Not marked "Read-only" in
-  // the table; treated as service-maintained.
-  'deletedDateTime',
-] as const;
-
-const WRITE_RULES: Record<string, WriteRules> = {
-  'microsoft.graph.user': {
-    resource: 'User',
-    readOnly: [
-      ...DIRECTORY_OBJECT_READ_ONLY,
-      // Marked "Read-only" in the Properties table of "user resource type"
-      // (https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0).
-      'assignedPlans',
-      'createdDateTime',
-      'creationType',
-      'imAddresses',
-      'isManagementRestricted',
-      'legalAgeGroupClassification',
-      'licenseAssignmentStates',
-      'onPremisesDistinguishedName',
-      'onPremisesDomainName',
-      'onPremisesLastSyncDateTime',
-      'onPremisesSamAccountName',
-      'onPremisesSecurityIdentifier',
-      'onPremisesSyncEnabled',
-      'onPremisesUserPrincipalName',
-      'provisionedPlans',
-      'proxyAddresses', // "Read-only in Microsoft Graph; you can update this property only through the Microsoft 365 admin center"
-      'securityIdentifier',
-      'signInActivity',
-      'signInSessionsValidFromDateTime', // "Read-only. Use revokeSignInSessions to reset."
-      // Not marked on the page, but Graph answers PATCH with "Property 'assignedLicenses' is
-      // read-only and cannot be set." (msgraph-sdk-dotnet#189, microsoft-graph-docs-contrib#8197);
-      // licences change only through user: assignLicense
-      // (https://learn.microsoft.com/graph/api/user-assignlicense).
-      'assignedLicenses',
-      // Service-maintained, not in the Update user request body: set by the invitation API
-      // (externalUserState*), by password changes, or by sync engines (provisioning errors).
-      'externalUserState',
-      'externalUserStateChangeDateTime',
-      'lastPasswordChangeDateTime',
-      'onPremisesProvisioningErrors',
-      'serviceProvisioningErrors',
-    ],
-    // onPremisesImmutableId stays writable: "must be specified when creating a new user account …
-    // if you're using a federated domain" (user resource type, Create user).
-    // manager@odata.bind: not on the Create/Update user pages (they use PUT /users/{id}/manager/$ref)
-    // but accepted by the directory service in practice; allowed so clients that use it are not
-    // failed by the simulator for the wrong reason.
-    bind: { create: ['manager'], update: ['manager'] },
-    extensions: true,
-  },
-  'microsoft.graph.group': {
-    resource: 'Group',
-    readOnly: [
-      ...DIRECTORY_OBJECT_READ_ONLY,
-      // Marked "Read-only" in "group resource type"
-      // (https://learn.microsoft.com/graph/api/resources/group?view=graph-rest-1.0).
-      'assignedLicenses',
-      'createdDateTime',
-      'expirationDateTime',
-      'isManagementRestricted',
-      'licenseProcessingState',
-      'mail',
-      'onPremisesDomainName',
-      'onPremisesLastSyncDateTime',
-      'onPremisesNetBiosName',
-      'onPremisesSamAccountName',
-      'onPremisesSecurityIdentifier',
-      'onPremisesSyncEnabled',
-      'proxyAddresses',
-      'renewedDateTime', // "only updated via the renew service action"
-      'securityIdentifier',
-      'uniqueName', // "Immutable. Read-only."
-      // Not marked, but not client-writable per the same page: filter-only / changed via
-      // archiveTeam / written by sync engines.
-      'hasMembersWithLicenseErrors',
-      'isArchived',
-      'onPremisesProvisioningErrors',
-      'serviceProvisioningErrors',
-    ],
-    // "isAssignableToRole … can only be set while creating the group and is immutable";
-    // "resourceBehaviorOptions … can be set only as part of creation (POST)" (group resource type).
-    createOnly: ['isAssignableToRole', 'resourceBehaviorOptions'],
-    // Create group (https://learn.microsoft.com/graph/api/group-post-groups): "The following
-    // properties can't be set in the initial POST request and must be set in a subsequent PATCH
-    // request: accessType, allowExternalSenders, autoSubscribeNewMembers, hideFromAddressLists,
-    // hideFromOutlookClients, isFavorite, isSubscribedByMail, unseenConversationsCount, unseenCount,
-    // unseenMessagesCount."
-    updateOnly: [
-      'accessType',
-      'allowExternalSenders',
-      'autoSubscribeNewMembers',
-      'hideFromAddressLists',
-      'hideFromOutlookClients',
-      'isFavorite',
-      'isSubscribedByMail',
-      'unseenConversationsCount',
-      'unseenCount',
-      'unseenMessagesCount',
-    ],
-    // Create group shows members@odata.bind / owners@odata.bind; Update group documents
-    // "members@odata.bind" to add up to 20 members in one PATCH (group-post-members).
-    bind: { create: ['members', 'owners'], update: ['members', 'owners'] },
-    extensions: true,
-  },
-  'microsoft.graph.application': {
-    resource: 'Application',
-    // "application resource type": appId, createdDateTime, publisherDomain are "Read-only";
-    // createdByAppId is CSDL Core.Immutable and documented read-only; disabledByMicrosoftStatus is
-    // set by Microsoft.
-    readOnly: [
-      ...DIRECTORY_OBJECT_READ_ONLY,
-      'appId',
-      'createdByAppId',
-      'createdDateTime',
-      'disabledByMicrosoftStatus',
-      'publisherDomain',
-    ],
-    bind: { create: ['owners'] },
-    extensions: true,
-  },
-  'microsoft.graph.organization': {
-    resource: 'Organization',
-    readOnly: [...DIRECTORY_OBJECT_READ_ONLY],
-    // Update organization (https://learn.microsoft.com/graph/api/organization-update) lists the only
-    // writable properties; organizations cannot be created through Graph.
-    writableOnly: [
-      'marketingNotificationEmails',
-      'onPremisesSyncEnabled',
-      'privacyProfile',
-      'securityComplianceNotificationMails',
-      'securityComplianceNotificationPhones',
-      'technicalNotificationMails',
-    ],
-    extensions: true,
-  },
-  // No create/update API exists for these: every property is read-only.
-  'microsoft.graph.subscribedSku': { resource: 'SubscribedSku', readOnly: [], writableOnly: [] },
-  'microsoft.graph.licenseDetails': { resource: 'LicenseDetails', readOnly: [], writableOnly: [] },
-  'microsoft.graph.directoryObject': { resource: 'DirectoryObject', readOnly: [...DIRECTORY_OBJECT_READ_ONLY] },
-  'microsoft.graph.entity': { resource: 'Entity', readOnly: ['id'] },
-};
-
-/**
- * Directory extension properties are `extension_{appId without dashes}_{name}`
- * (https://learn.microsoft.com/graph/extensibility-overview#directory-microsoft-entra-id-extensions);
- * schema extensions use an `ext{8 chars}_{name}` id with an object value. Whether the extension
- * is registered in the tenant is the handler's business, not this validator's.
- */
-const DIRECTORY_EXTENSION = /^extension_[0-9a-f]{32}_[A-Za-z0-9_]+$/i;
-const SCHEMA_EXTENSION = /^ext[a-z0-9]{8}_[A-Za-z0-9_]+$/;
+import {
+  BASE64,
+  DATE,
+  DATE_TIME_OFFSET,
+  DIRECTORY_EXTENSION,
+  DURATION,
+  GUID,
+  INT_RANGES,
+  SCHEMA_EXTENSION,
+  TIME_OF_DAY,
+  WRITE_RULES,
+} from './rules.js';
+import type {
+  GraphActionName,
+  GraphBodyError,
+  GraphSchemaFile,
+  PropertyTypeInfo,
+  SchemaEnumType,
+  SchemaProperty,
+  WriteMode,
+  WriteRules,
+} from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Messages. Wording follows what Graph / its OData layer actually return, where known.
@@ -344,21 +132,6 @@ function getModel(): Model {
 export function graphSchema(): GraphSchemaFile {
   return getModel().file;
 }
-
-const INT_RANGES: Record<string, readonly [number, number]> = {
-  'Edm.Byte': [0, 255],
-  'Edm.SByte': [-128, 127],
-  'Edm.Int16': [-32768, 32767],
-  'Edm.Int32': [-2147483648, 2147483647],
-  'Edm.Int64': [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// OData JSON format §7.1: DateTimeOffset is ISO 8601 with a time and an explicit offset.
-const DATE_TIME_OFFSET = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,12})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
-const DATE = /^(-?\d{4,})-(\d{2})-(\d{2})$/;
-const TIME_OF_DAY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,12})?)?$/;
-const DURATION = /^-?P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;
-const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
 
 function validDate(y: string, m: string, d: string): boolean {
   const month = Number(m);

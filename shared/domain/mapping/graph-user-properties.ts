@@ -1,6 +1,6 @@
 /**
  * What a field mapping may write on a Microsoft Graph `user`: the writable properties with their EDM types.
- * The data is generated (graph-user-properties.json, by generate-graph-user-properties.ts from the simulator's CSDL
+ * The data is generated (graph-user-properties.json, by scripts/generate-graph-user-properties.ts from the simulator's CSDL
  * extract and the documented read-only lists); a unit test regenerates it and fails if the two drift.
  */
 import data from './graph-user-properties.json' with { type: 'json' };

@@ -7,7 +7,7 @@ import {
   validateEntityBody,
   writableProperties,
 } from '../../../dev/m365-sim/graph-schema/validate-body.js';
-import type { WriteMode } from '../../../dev/m365-sim/graph-schema/validate-body.js';
+import type { WriteMode } from '../../../dev/m365-sim/graph-schema/types.js';
 
 const USER = 'microsoft.graph.user';
 const GROUP = 'microsoft.graph.group';

@@ -5,7 +5,7 @@ import {
   buildGraphUserProperties,
   GRAPH_USER_PROPERTIES_JSON,
   serializeGraphUserProperties,
-} from '../../../shared/domain/mapping/generate-graph-user-properties.js';
+} from '../../../scripts/generate-graph-user-properties.js';
 import {
   complexUserPropertyFields,
   isNotMappableUserProperty,
@@ -15,7 +15,7 @@ import {
 } from '../../../shared/domain/mapping/graph-user-properties.js';
 
 describe('graph-user-properties.json', () => {
-  it('matches what the generator derives from the simulator schema today (run `npx tsx shared/domain/mapping/generate-graph-user-properties.ts`)', () => {
+  it('matches what the generator derives from the simulator schema today (run `npm run schemas`)', () => {
     const regenerated = serializeGraphUserProperties(buildGraphUserProperties(validateBody));
     expect(readFileSync(GRAPH_USER_PROPERTIES_JSON, 'utf8')).toBe(regenerated);
   });

@@ -1,16 +1,17 @@
 /**
- * Generates graph-user-properties.json: the properties of `microsoft.graph.user` a field mapping may target,
- * with their EDM types. Run after the simulator's schema extract changes:
+ * Generates shared/domain/mapping/graph-user-properties.json: the properties of `microsoft.graph.user` a field
+ * mapping may target, with their EDM types. Run after the simulator's schema extract or rules change:
  *
- *   npx tsx shared/domain/mapping/generate-graph-user-properties.ts
+ *   npm run schemas        (also regenerates the JSON Schemas, see generate-schemas.ts)
+ *   npx tsx scripts/generate-graph-user-properties.ts
  *
  * Source of truth: dev/m365-sim/graph-schema/graph-v1.0-schema.json (extracted from Graph's v1.0 CSDL) and the
- * documented read-only lists in dev/m365-sim/graph-schema/validate-body.ts, read through validate-body's
+ * documented read-only lists in dev/m365-sim/graph-schema/rules.ts, read through validate-body's
  * `writableProperties` / `propertyType` / `graphSchema` so the two can never disagree.
  *
- * Build-time only: nothing in shared/ imports this module at runtime. `buildGraphUserProperties` takes the schema
- * reader as a parameter so this file has no static import of dev/ (and tsc's build of shared/ doesn't pull the
- * simulator in); the CLI below loads it dynamically, and the sync test passes it in.
+ * Build-time only, and the only place that writes the file: shared/domain/mapping/graph-user-properties.ts imports
+ * the JSON and nothing here. test/unit/mapping/graph-user-properties.test.ts regenerates it in memory and fails if
+ * the checked-in file drifts.
  *
  * Rules:
  * - writable primitive (and enum) properties are targets as they are;
@@ -19,22 +20,12 @@
  * - other writable complex properties (collections of complex values, nested or open complex types, empty types)
  *   are listed as `notMappable`; read-only ones as `readOnly`, so validation can say why a target is refused.
  */
-// eslint-disable-next-line no-restricted-imports -- build-time generator run by tsx, never imported at runtime
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as validateBody from '../dev/m365-sim/graph-schema/validate-body.js';
 
-/** The part of dev/m365-sim/graph-schema/validate-body.ts this generator reads (structural, to avoid a static import). */
-export interface GraphSchemaReader {
-  writableProperties(typeName: string): string[];
-  propertyType(
-    typeName: string,
-    prop: string,
-  ): { type: string; collection: boolean; nullable: boolean; kind: 'primitive' | 'enum' | 'complex' } | undefined;
-  graphSchema(): {
-    $source: { upstream: string; commit: string };
-    types: Record<string, { openType?: true; properties: Record<string, { type: string; collection: boolean; nullable: boolean }> }>;
-  };
-}
+/** The part of the simulator's body validator this generator reads (a parameter, so a test can pass its own). */
+export type GraphSchemaReader = Pick<typeof validateBody, 'writableProperties' | 'propertyType' | 'graphSchema'>;
 
 export interface GraphUserPropertyType {
   /** EDM type of the value (element type for collections), e.g. `Edm.String`. */
@@ -56,7 +47,7 @@ export interface GraphUserPropertiesFile {
 const USER = 'microsoft.graph.user';
 const isPrimitiveType = (type: string): boolean => type.startsWith('Edm.');
 
-export function buildGraphUserProperties(reader: GraphSchemaReader): GraphUserPropertiesFile {
+export function buildGraphUserProperties(reader: GraphSchemaReader = validateBody): GraphUserPropertiesFile {
   const schema = reader.graphSchema();
   const user = schema.types[USER];
   if (!user) throw new Error(`${USER} is missing from the Graph schema extract`);
@@ -91,9 +82,9 @@ export function buildGraphUserProperties(reader: GraphSchemaReader): GraphUserPr
     .sort();
   return {
     $source: {
-      generator: 'shared/domain/mapping/generate-graph-user-properties.ts',
+      generator: 'scripts/generate-graph-user-properties.ts',
       schema: 'dev/m365-sim/graph-schema/graph-v1.0-schema.json',
-      readOnlyRules: 'dev/m365-sim/graph-schema/validate-body.ts',
+      readOnlyRules: 'dev/m365-sim/graph-schema/rules.ts',
       upstream: schema.$source.upstream,
       commit: schema.$source.commit,
     },
@@ -106,23 +97,23 @@ export function buildGraphUserProperties(reader: GraphSchemaReader): GraphUserPr
 /** The checked-in file's exact text (2-space JSON plus a trailing newline). */
 export const serializeGraphUserProperties = (file: GraphUserPropertiesFile): string => `${JSON.stringify(file, null, 2)}\n`;
 
-export const GRAPH_USER_PROPERTIES_JSON = new URL('./graph-user-properties.json', import.meta.url);
+export const GRAPH_USER_PROPERTIES_JSON = new URL('../shared/domain/mapping/graph-user-properties.json', import.meta.url);
 
-async function main(): Promise<void> {
-  // Computed specifier on purpose: keeps dev/ out of the program that tsc builds from shared/.
-  const validateBody = new URL('../../../dev/m365-sim/graph-schema/validate-body.ts', import.meta.url).href;
-  const reader = (await import(validateBody)) as GraphSchemaReader;
-  const file = buildGraphUserProperties(reader);
+/** Regenerates the checked-in file; returns a one-line summary. */
+export function writeGraphUserProperties(): string {
+  const file = buildGraphUserProperties();
   writeFileSync(GRAPH_USER_PROPERTIES_JSON, serializeGraphUserProperties(file));
-  process.stdout.write(
+  return (
     `wrote ${fileURLToPath(GRAPH_USER_PROPERTIES_JSON)}: ${Object.keys(file.properties).length} targets, ` +
-      `${file.readOnly.length} read-only, ${file.notMappable.length} not mappable\n`,
+    `${file.readOnly.length} read-only, ${file.notMappable.length} not mappable`
   );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e: unknown) => {
+  try {
+    console.log(writeGraphUserProperties());
+  } catch (e: unknown) {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;
-  });
+  }
 }
