@@ -1,9 +1,10 @@
 // Errors to HTTP callers as problem+json (RFC 9457) with a stable machine-readable `code`.
 import type { HttpResponseInit } from '@azure/functions';
+import type { ErrorCode } from '../shared/domain/errors.js';
 
 export interface Problem {
   status: number;
-  code: string;
+  code: ErrorCode;
   title: string;
   detail?: string;
   [extension: string]: unknown;

@@ -1,6 +1,6 @@
 // The one place that decides when a provisioning operation is tried again (ARCHITECTURE.md invariant 3).
 // Functions never sleep: a later attempt is a new queue message made visible after the delay.
-import { isAppError, type AppError } from '../../shared/domain/errors.js';
+import { isAppError, type AppError, type ErrorCode } from '../../shared/domain/errors.js';
 
 export const MAX_TRANSIENT_ATTEMPTS = 6;
 export const MAX_THROTTLED_ATTEMPTS = 50;
@@ -11,7 +11,7 @@ const THROTTLED_DEFAULT_MS = 30_000;
 
 export type RetryDecision =
   | { action: 'defer'; delayMs: number; reason: string }
-  | { action: 'fail'; failure: { code: string; kind: AppError['kind']; message: string } }
+  | { action: 'fail'; failure: { code: ErrorCode; kind: AppError['kind']; message: string } }
   /** Not an error we understand: let the host retry it and, finally, poison it. */
   | { action: 'rethrow' };
 

@@ -1,15 +1,19 @@
-// Drift (pure): what a user's Microsoft 365 account should look like given the desired state, the mapping and
-// the connection's policy, and how an account read from Graph differs from it. Reconciliation and import use
-// it to find work; the executor (provisioning/user-actions.ts) remains the one place that decides and writes.
-import { effectiveChange, type DesiredState } from './desired-state.js';
+// The decider (pure): what a user's Microsoft 365 account should look like given the desired state, the mapping and
+// the connection's policy, and what must change on an account read from Graph to get there — properties to write,
+// accountEnabled, licences, whether it should exist — and what policy holds back. The executor
+// (provisioning/user-actions.ts) writes exactly the plan it answers; reconciliation and import report the same plan
+// as drift. Nothing else compares desired state with Microsoft 365.
+import { effectiveChange, type DesiredState, type EffectiveChange } from './desired-state.js';
 import { LicensePlanError, resolveLicenses, type SkuInfo } from './licenses.js';
 import { applyMapping, type Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
 import type { LicenseRef } from './change.js';
 
 export interface ExpectedAccount {
-  /** Mapped properties (update mode) the account should have; empty when updates are not allowed. */
+  /** Mapped properties (update mode) the account should have, accountEnabled and values that do not fit left out. */
   values: Record<string, unknown>;
+  /** Whether policy lets profile properties be written (allowUpdate); otherwise differences are only blocked. */
+  updatable: boolean;
   /** accountEnabled the account should have; undefined when policy leaves it alone. */
   enabled?: boolean;
   /** skuIds the account should hold; undefined when no license is desired either way. */
@@ -41,24 +45,34 @@ export function desiredLicenseRefs(licenses: LicenseRef[] | undefined, settings:
   return licenses ?? (settings.defaultLicenses.length > 0 ? settings.defaultLicenses : settings.removeLicensesWhenEmpty ? [] : undefined);
 }
 
+/**
+ * The accountEnabled the lifecycle asks for, as policy lets it apply to an existing account: nothing when
+ * (de)activating is off, and nothing for "assigned, so active" when activateOnAssign is off.
+ */
+export function enabledFor(change: EffectiveChange, settings: Pick<SyncSettings, 'allowDeactivate' | 'activateOnAssign'>): boolean | undefined {
+  if (!settings.allowDeactivate) return undefined;
+  return change.enabled === true && change.explicit === false && !settings.activateOnAssign ? undefined : change.enabled;
+}
+
 export function expectedAccount(desired: DesiredState, ctx: DriftContext): ExpectedAccount {
-  const change = effectiveChange(desired);
+  return expectedAccountFor(effectiveChange(desired), ctx);
+}
+
+export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): ExpectedAccount {
   const s = ctx.settings;
+  const none = { values: {}, updatable: s.allowUpdate, absent: false, present: false };
   if (change.type === 'remove') {
-    if (!s.allowRemove) return { values: {}, absent: false, present: false };
-    return s.removeAction === 'delete' ? { values: {}, absent: true, present: false } : { values: {}, enabled: false, absent: false, present: false };
+    if (!s.allowRemove) return none;
+    return s.removeAction === 'delete' ? { ...none, absent: true } : { ...none, enabled: false };
   }
-  const enabled = !s.allowDeactivate ? undefined : change.enabled === true && change.explicit === false && !s.activateOnAssign ? undefined : change.enabled;
-  if (!change.hasProfile) return { values: {}, ...(enabled === undefined ? {} : { enabled }), absent: false, present: false };
-  let values: Record<string, unknown> = {};
-  if (s.allowUpdate) {
-    const mapped = applyMapping(ctx.mapping, change.attributes, { domain: ctx.domain }, 'update');
-    // A property whose value does not fit the mapping is reported by the executor; do not compare it. (A new
-    // object rather than `delete`: a full round holds one of these per linked user, and deleting properties
-    // turns an object into a much larger dictionary.)
-    const skip = new Set(['accountEnabled', ...mapped.errors.map((e) => e.field)]);
-    values = Object.fromEntries(Object.entries(withUsageLocation(mapped.values, change.attributes, s)).filter(([k]) => !skip.has(k)));
-  }
+  const enabled = enabledFor(change, s);
+  if (!change.hasProfile) return { ...none, ...(enabled === undefined ? {} : { enabled }) };
+  const mapped = applyMapping(ctx.mapping, change.attributes, { domain: ctx.domain }, 'update');
+  // A property whose value does not fit the mapping is reported by the executor; do not compare it. (A new
+  // object rather than `delete`: a full round holds one of these per linked user, and deleting properties
+  // turns an object into a much larger dictionary.)
+  const skip = new Set(['accountEnabled', ...mapped.errors.map((e) => e.field)]);
+  const values = Object.fromEntries(Object.entries(withUsageLocation(mapped.values, change.attributes, s)).filter(([k]) => !skip.has(k)));
   let licenses: string[] | undefined;
   const refs = desiredLicenseRefs(change.licenses, s);
   if (refs && ctx.skus) {
@@ -69,7 +83,7 @@ export function expectedAccount(desired: DesiredState, ctx: DriftContext): Expec
       if (!(error instanceof LicensePlanError)) throw error;
     }
   }
-  return { values, ...(enabled === undefined ? {} : { enabled }), ...(licenses ? { licenses } : {}), absent: false, present: s.allowCreate };
+  return { values, updatable: s.allowUpdate, ...(enabled === undefined ? {} : { enabled }), ...(licenses ? { licenses } : {}), absent: false, present: s.allowCreate };
 }
 
 export interface PropertyDifference {
@@ -79,6 +93,7 @@ export interface PropertyDifference {
 }
 
 export interface AccountDrift {
+  /** Properties to write (allowUpdate on). */
   profile: PropertyDifference[];
   /** The accountEnabled the account should have, when it has the other. */
   enabled?: boolean;
@@ -86,6 +101,8 @@ export interface AccountDrift {
   licenses?: { missing: string[]; extra: string[] };
   /** The account exists but should not (removed with remove action delete). */
   shouldBeAbsent: boolean;
+  /** Differences policy holds back (allowUpdate off): not written, not drift, but not in sync either. */
+  blocked: { setting: 'allowUpdate'; differences: PropertyDifference[] }[];
 }
 
 export interface ObservedAccount {
@@ -95,17 +112,19 @@ export interface ObservedAccount {
 }
 
 /**
- * How `account` differs from `expected`. With `complete` false (an incremental delta page) a property missing
- * from the account is unknown, not empty: Graph returns only what changed.
+ * How `account` differs from `expected`: the plan. With `complete` false (an incremental delta page) a property
+ * missing from the account is unknown, not empty: Graph returns only what changed.
  */
 export function compareAccount(expected: ExpectedAccount, account: ObservedAccount, options: { complete: boolean; owned: readonly string[] }): AccountDrift {
   const known = (p: string) => options.complete || p in account;
-  const profile: PropertyDifference[] = [];
+  const differences: PropertyDifference[] = [];
   for (const [property, value] of Object.entries(expected.values)) {
     if (!known(property)) continue;
-    if (!sameValue(account[property], value)) profile.push({ property, expected: value, actual: account[property] ?? null });
+    if (!sameValue(account[property], value)) differences.push({ property, expected: value, actual: account[property] ?? null });
   }
-  const drift: AccountDrift = { profile, shouldBeAbsent: expected.absent };
+  const drift: AccountDrift = expected.updatable
+    ? { profile: differences, shouldBeAbsent: expected.absent, blocked: [] }
+    : { profile: [], shouldBeAbsent: expected.absent, blocked: differences.length > 0 ? [{ setting: 'allowUpdate', differences }] : [] };
   if (expected.enabled !== undefined && known('accountEnabled') && account.accountEnabled !== expected.enabled) drift.enabled = expected.enabled;
   if (expected.licenses && known('assignedLicenses')) {
     const held = new Set((account.assignedLicenses ?? []).map((l) => l.skuId.toLowerCase()));
@@ -115,6 +134,13 @@ export function compareAccount(expected: ExpectedAccount, account: ObservedAccou
     if (missing.length > 0 || extra.length > 0) drift.licenses = { missing, extra };
   }
   return drift;
+}
+
+/** The Graph PATCH body a plan calls for: the profile properties to write and accountEnabled when it must change. */
+export function patchOf(drift: AccountDrift): Record<string, unknown> {
+  const patch: Record<string, unknown> = Object.fromEntries(drift.profile.map((d) => [d.property, d.expected]));
+  if (drift.enabled !== undefined) patch.accountEnabled = drift.enabled;
+  return patch;
 }
 
 export const hasDrift = (d: AccountDrift) => d.shouldBeAbsent || d.profile.length > 0 || d.enabled !== undefined || d.licenses !== undefined;

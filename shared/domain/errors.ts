@@ -2,11 +2,81 @@
 // a kind; HTTP maps kinds to statuses; the queue function maps kinds to retry decisions.
 export type ErrorKind = 'transient' | 'throttled' | 'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'dry-run';
 
+/**
+ * Every stable, machine-readable error code the app produces: in problem+json answers, failure records and log
+ * records. One list, so a code is written once and checked by the compiler wherever it is thrown or compared.
+ * Adapters map what they see onto these (Graph's own code stays in the error's details).
+ */
+export const errorCodes = [
+  // The request itself (HTTP edge, queue messages)
+  'validation-failed',
+  'payload-too-large',
+  'invalid-continuation',
+  'invalid-key',
+  'route-not-found',
+  'internal-error',
+  'malformed-message',
+  'unreadable-message',
+  'unreadable-run-request',
+  'retries-exhausted',
+  'claim-check-missing',
+  'claim-check-corrupt',
+  'dependency-unavailable',
+  // Connections, credentials and consent
+  'connection-not-found',
+  'connection-exists',
+  'connection-not-ready',
+  'concurrent-update',
+  'provisioned-users-choice-required',
+  'not-authorization-code',
+  'not-authorized',
+  'public-base-url-not-configured',
+  'no-token',
+  'no-refresh-token',
+  'oauth-code-exchange',
+  'credentials-refused',
+  'permission-denied',
+  // Users and their accounts
+  'user-not-found',
+  'user-busy',
+  'nothing-to-retry',
+  'account-not-found',
+  'account-conflict',
+  'ambiguous-match',
+  'linked-account-missing',
+  'mapping-failed',
+  'required-properties-missing',
+  'usage-location-required',
+  'unknown-sku',
+  'unknown-service-plan',
+  'no-free-seats',
+  // Reconciliation
+  'run-not-found',
+  'run-in-progress',
+  'run-lease-lost',
+  'no-such-decision',
+  'delta-token-expired',
+  // Microsoft Graph, by kind (Graph's own code is in details.code)
+  'graph-paced',
+  'graph-throttled',
+  'graph-unavailable',
+  'graph-not-found',
+  'graph-conflict',
+  'graph-invalid',
+  // Table and queue storage
+  'storage-not-found',
+  'storage-conflict',
+  'storage-busy',
+  'storage-rejected',
+  'storage-unavailable',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
 export class AppError extends Error {
   constructor(
     readonly kind: ErrorKind,
     /** Stable, machine-readable code (e.g. `connection-not-found`). */
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
     /** For throttled/transient: how long to wait before trying again. */

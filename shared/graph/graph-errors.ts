@@ -4,7 +4,7 @@
 import { AuthenticationError } from '@azure/identity';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { ResponseBodyError } from 'oauth4webapi';
-import { AppError, type ErrorKind } from '../domain/errors.js';
+import { AppError, type ErrorCode, type ErrorKind } from '../domain/errors.js';
 
 export interface GraphFailure {
   status?: number;
@@ -78,8 +78,30 @@ export function classifyGraphError(error: unknown, what: string): AppError {
   if (error instanceof AppError) return error;
   const failure = describeFailure(error);
   const kind = kindOf(failure);
-  const code = failure.code ? `${what}:${failure.code}` : what;
-  return new AppError(kind, code, `${what} failed${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.code ? `${failure.code}: ` : ''}${failure.message}`, { ...failure }, failure.retryAfterMs);
+  return new AppError(kind, codeOf(kind, failure, what), `${what} failed${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.code ? `${failure.code}: ` : ''}${failure.message}`, { ...failure, operation: what }, failure.retryAfterMs);
+}
+
+/** Steps that present the connection's own credentials: a refusal there is the credentials', not a user's. */
+const CREDENTIAL_STEPS = new Set(['acquire-token', 'oauth-refresh', 'oauth-code-exchange']);
+// Graph documents no code for an exhausted SKU; this message is what assignLicense answers (graph-behaviour.md).
+const NO_AVAILABLE_LICENSES = /does not have any available licenses/i;
+
+/** The app's stable code for a classified failure; Graph's or the identity platform's own code stays in details. */
+function codeOf(kind: ErrorKind, failure: GraphFailure, what: string): ErrorCode {
+  switch (kind) {
+    case 'unauthorized':
+      return failure.status === 403 && !CREDENTIAL_STEPS.has(what) ? 'permission-denied' : 'credentials-refused';
+    case 'throttled':
+      return 'graph-throttled';
+    case 'transient':
+      return 'graph-unavailable';
+    case 'not-found':
+      return 'graph-not-found';
+    case 'conflict':
+      return 'graph-conflict';
+    default:
+      return NO_AVAILABLE_LICENSES.test(failure.message) ? 'no-free-seats' : 'graph-invalid';
+  }
 }
 
 /** The Graph client keeps the `error` object's JSON in `body`. */

@@ -72,8 +72,7 @@ export async function applyOperation(deps: ApplyDeps, message: OperationMessage,
 }
 
 /** Connection-level refusals: the credentials, not this user, are the problem. */
-const connectionRefused = (e: AppError) =>
-  e.kind === 'unauthorized' && (e.code.startsWith('acquire-token') || e.code.startsWith('oauth-refresh') || e.code === 'not-authorized' || e.details.status === 401);
+const connectionRefused = (e: AppError) => e.code === 'credentials-refused' || e.code === 'not-authorized';
 
 async function attemptOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions): Promise<OperationOutcome> {
   const started = deps.clock.now();

@@ -97,7 +97,7 @@ async function* classify(deps: ApplyDeps, connection: Connection): AsyncIterable
   const select = [...new Set([...reconcileSelect(connection), 'displayName'])];
   let next: string | undefined;
   do {
-    const page = await gateway.usersPage(select, next);
+    const page = await gateway.users.usersPage(select, next);
     for (const account of page.users) {
       const summary = accountOf(account, settings.matchingAttribute);
       const key = normal(settings.matchingAttribute, account[settings.matchingAttribute]);

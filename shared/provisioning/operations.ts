@@ -2,7 +2,7 @@
 // steer single users (state, provision on demand, retry, log).
 import { z } from 'zod';
 import { changeBytes, changeSchema, MAX_CHANGE_BYTES, type OperationMessage } from '../domain/change.js';
-import { AppError, ValidationError, type FieldError } from '../domain/errors.js';
+import { AppError, ValidationError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { applyMapping, DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '../domain/sync-settings.js';
 import { isInSync, operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
@@ -95,7 +95,7 @@ function largestField(change: unknown): string | undefined {
  * user and in the log, and can be retried by an admin. Never fails on content: anything that is not a valid change
  * is logged as it came (`rawMessage`, secrets redacted) under its connection if it names one, else UNKNOWN_CONNECTION.
  */
-export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { code: string; kind: AppError['kind']; message: string }, rawText?: string): Promise<void> {
+export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { code: ErrorCode; kind: AppError['kind']; message: string }, rawText?: string): Promise<void> {
   const parsed = changeSchema.safeParse(item);
   const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
   const text = (v: unknown, max: number) => (typeof v === 'string' ? printable(v).slice(0, max) : undefined);

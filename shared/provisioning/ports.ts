@@ -103,12 +103,16 @@ export interface RequestRecorder {
   planned: PlannedRequest[];
 }
 
-/** One connection's tenant, as the use cases need it. Errors are AppErrors classified by the adapter. */
-export interface TenantGateway {
+/** What Test connection asks of a tenant. Errors are AppErrors classified by the adapter. */
+export interface ConnectionProbe {
   acquireToken(): Promise<TokenInfo>;
   verifiedDomains(): Promise<string[]>;
   readOneUser(): Promise<void>;
   applicationSecrets(appId: string): Promise<ApplicationSecret[]>;
+}
+
+/** A tenant's users. */
+export interface UsersClient {
   /** The user whose `attribute` equals `value`, if any (the matching rule for adopting accounts). */
   findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined>;
   /** undefined when Graph answers 404. */
@@ -116,9 +120,6 @@ export interface TenantGateway {
   createUser(body: Record<string, unknown>): Promise<GraphUser>;
   updateUser(id: string, patch: Record<string, unknown>): Promise<void>;
   deleteUser(id: string): Promise<void>;
-  assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void>;
-  /** Cached briefly per connection (seat counts change slowly relative to an operation); `fresh` reads them now. */
-  subscribedSkus(fresh?: boolean): Promise<SubscribedSku[]>;
   /**
    * Restores a soft-deleted user from deletedItems and reads it back with `select`; undefined when it is not
    * there (purged, or never deleted). A conflict (its UPN was taken meanwhile) is thrown.
@@ -132,6 +133,23 @@ export interface TenantGateway {
   usersDeltaPage(select: string[], link?: string): Promise<UserPage>;
   /** One page ($top 999) of all users: the first without a link, then the one `nextLink` points to. */
   usersPage(select: string[], nextLink?: string): Promise<UserPage>;
+}
+
+/** A tenant's licences. */
+export interface LicensesClient {
+  assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void>;
+  /** Cached briefly per connection (seat counts change slowly relative to an operation); `fresh` reads them now. */
+  subscribedSkus(fresh?: boolean): Promise<SubscribedSku[]>;
+}
+
+/**
+ * One connection's tenant, as the use cases need it: one small client per resource (groups next), each use case
+ * depending on the ones it calls.
+ */
+export interface TenantGateway {
+  probe: ConnectionProbe;
+  users: UsersClient;
+  licenses: LicensesClient;
 }
 
 /** One page of users; in a delta round removed users come as `{ id, '@removed': { reason } }`. */
@@ -223,8 +241,8 @@ export interface ReconciliationStore {
 }
 
 export interface RunQueue {
-  /** Puts a reconciliation run request on the reconciliation queue. */
-  enqueue(request: RunRequest): Promise<void>;
+  /** Puts a reconciliation run request on the reconciliation queue, visible after `delayMs` (a paused run's continuation). */
+  enqueue(request: RunRequest, delayMs?: number): Promise<void>;
 }
 
 /** A message as it sits on a queue: its raw text, whatever its bytes (poison queues hold anything). */

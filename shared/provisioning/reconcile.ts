@@ -184,7 +184,7 @@ async function reconcileConnection(deps: ReconcileDeps, connection: Connection, 
   const gateway = tenantGateway(deps, connection, { recorder });
   const work = new RunWork(deps, connection, run, request, lease);
   // License names resolve through the subscribed SKUs; without them licenses are not compared.
-  const skus = await withRetries(() => gateway.subscribedSkus()).catch((error: unknown) => {
+  const skus = await withRetries(() => gateway.licenses.subscribedSkus()).catch((error: unknown) => {
     if (isAppError(error) && error.kind === 'unauthorized' && error.details.status !== 403) throw error;
     run.errors.push(`Licenses not compared: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
@@ -248,7 +248,7 @@ async function fullRound(work: RunWork, gateway: TenantGateway, ctx: DriftContex
   let link: string | undefined;
   let deltaLink: string | undefined;
   do {
-    const page: UserPage = await withRetries(() => gateway.usersDeltaPage(reconcileSelect(connection), link));
+    const page: UserPage = await withRetries(() => gateway.users.usersDeltaPage(reconcileSelect(connection), link));
     for (const account of page.users) {
       if (account['@removed']) continue;
       work.run.examined.microsoft365++;
@@ -278,7 +278,7 @@ async function incrementalRound(work: RunWork, gateway: TenantGateway, ctx: Drif
   let link: string | undefined = from;
   let deltaLink: string | undefined;
   do {
-    const page: UserPage = await withRetries(() => gateway.usersDeltaPage(reconcileSelect(connection), link));
+    const page: UserPage = await withRetries(() => gateway.users.usersDeltaPage(reconcileSelect(connection), link));
     // The same user can appear twice in one round: the last appearance is the current one.
     const latest = new Map(page.users.map((u) => [u.id, u]));
     const accounts = [...latest.values()];

@@ -31,7 +31,7 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
   let tokenOk = false;
   let refreshTokenRevoked = false;
   try {
-    const token = await gateway.acquireToken();
+    const token = await gateway.probe.acquireToken();
     tokenOk = true;
     checks.push({ name: 'token', ok: true, detail: `Obtained an ${token.kind} token (expires ${token.expiresOn.toISOString()})` });
     const missing = REQUIRED_PERMISSIONS.filter((p) => !token.permissions.includes(p) && !(SATISFIED_BY[p] ?? []).some((q) => token.permissions.includes(q)));
@@ -43,11 +43,11 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
     );
   } catch (error) {
     failed('token', error);
-    refreshTokenRevoked = isAppError(error) && error.code === 'oauth-refresh:invalid_grant';
+    refreshTokenRevoked = isAppError(error) && error.code === 'credentials-refused' && error.details.operation === 'oauth-refresh' && error.details.code === 'invalid_grant';
   }
 
   if (tokenOk) {
-    await gateway.verifiedDomains().then(
+    await gateway.probe.verifiedDomains().then(
       (domains) =>
         checks.push(
           domains.includes(connection.domain)
@@ -56,11 +56,11 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
         ),
       (error) => failed('verifiedDomain', error),
     );
-    await gateway.readOneUser().then(
+    await gateway.probe.readOneUser().then(
       () => checks.push({ name: 'readUsers', ok: true, detail: 'Read /users' }),
       (error) => failed('readUsers', error),
     );
-    await gateway.applicationSecrets(connection.clientId).then(
+    await gateway.probe.applicationSecrets(connection.clientId).then(
       (all) => checks.push(secretExpiryCheck(all, secrets.clientSecret, deps.clock.now())),
       (error) => failed('clientSecretExpiry', error),
     );

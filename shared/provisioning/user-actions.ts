@@ -3,7 +3,7 @@
 // allowed. Errors are AppErrors; the caller records them.
 import type { EffectiveChange } from '../domain/desired-state.js';
 import type { Connection } from '../domain/connection.js';
-import { desiredLicenseRefs, sameValue, withUsageLocation } from '../domain/drift.js';
+import { compareAccount, desiredLicenseRefs, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
 import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
 import { applyMapping, mappedProperties, type Mapping } from '../domain/mapping/mapping.js';
@@ -27,7 +27,7 @@ export interface ActionContext {
   connection: Connection;
   settings: SyncSettings;
   mapping: Mapping;
-  gateway: TenantGateway;
+  gateway: Pick<TenantGateway, 'users' | 'licenses'>;
   user: UserState;
   /** The merged desired state to reconcile with (see domain/desired-state.ts). */
   change: EffectiveChange;
@@ -59,7 +59,7 @@ export async function performAction(ctx: ActionContext): Promise<ActionOutcome> 
 /** The linked account, or (not linked yet) the one the matching attribute finds, which is then adopted. */
 async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user: GraphUser; adopted: boolean; restored?: boolean } | undefined> {
   if (ctx.user.objectId) {
-    const linked = await ctx.gateway.getUser(ctx.user.objectId, select);
+    const linked = await ctx.gateway.users.getUser(ctx.user.objectId, select);
     if (linked) {
       ctx.trace('match', `Linked account ${linked.id} (${linked.userPrincipalName ?? '?'})`);
       return { user: linked, adopted: false };
@@ -68,7 +68,7 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
     if (ctx.change.type === 'upsert' && ctx.settings.restoreDeletedUsers) {
       // Deleted in Microsoft 365 (by hand, or by an earlier remove) but wanted again: bring the same account back
       // from deletedItems (30 days) instead of creating a new one; its id, mailbox and group memberships survive.
-      const restored = await ctx.gateway.restoreDeletedUser(ctx.user.objectId, select).catch((error: unknown) => {
+      const restored = await ctx.gateway.users.restoreDeletedUser(ctx.user.objectId, select).catch((error: unknown) => {
         // Its UPN (or mail) was taken meanwhile: it cannot come back; fall through to matching and creating.
         if (error instanceof AppError && error.kind === 'conflict') return undefined;
         throw error;
@@ -88,7 +88,7 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
     ctx.trace('match', `No ${ctx.settings.matchingAttribute} value to match on`);
     return undefined;
   }
-  const found = await ctx.gateway.findUser(ctx.settings.matchingAttribute, value, select);
+  const found = await ctx.gateway.users.findUser(ctx.settings.matchingAttribute, value, select);
   ctx.trace('match', found ? `Found existing account ${found.id} by ${ctx.settings.matchingAttribute} = ${value}` : `No account has ${ctx.settings.matchingAttribute} = ${value}`);
   return found ? { user: found, adopted: true } : undefined;
 }
@@ -122,12 +122,12 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
   ctx.trace('action', `Create ${String(values.userPrincipalName)}`);
   let created: GraphUser;
   try {
-    created = await ctx.gateway.createUser(values);
+    created = await ctx.gateway.users.createUser(values);
   } catch (error) {
     if (!(error instanceof AppError && error.kind === 'conflict')) throw error;
     // The account may have just been created for this very user (a lookup by filter can lag a fresh write;
     // a read by UPN does not): adopt it if it is the same person by the matching attribute.
-    const existing = await ctx.gateway.getUser(String(values.userPrincipalName), select(ctx));
+    const existing = await ctx.gateway.users.getUser(String(values.userPrincipalName), select(ctx));
     if (existing && existing[ctx.settings.matchingAttribute] === values[ctx.settings.matchingAttribute]) {
       ctx.trace('match', `The account ${existing.id} appeared meanwhile with the same ${ctx.settings.matchingAttribute}: adopted`);
       return updateAccount(ctx, existing, true);
@@ -141,22 +141,12 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
 
 async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: boolean, restored = false): Promise<ActionOutcome> {
   const desired = mapOrFail(ctx, 'update');
-  const patch: Record<string, unknown> = {};
-  if (ctx.settings.allowUpdate) {
-    for (const [property, value] of Object.entries(desired)) {
-      if (property === 'accountEnabled') continue;
-      if (!sameValue(current[property], value)) patch[property] = value;
-    }
-  }
-  // The lifecycle decides; when it only follows from being assigned, activateOnAssign says whether a disabled
-  // account comes back.
-  if (ctx.settings.allowDeactivate) {
-    const wantEnabled = ctx.change.enabled === true && ctx.change.explicit === false && !ctx.settings.activateOnAssign ? undefined : ctx.change.enabled;
-    if (wantEnabled !== undefined && current.accountEnabled !== wantEnabled) patch.accountEnabled = wantEnabled;
-  }
+  // The decider's plan for this account (the same one reconciliation reports as drift); licences follow below.
+  const expected = expectedAccountFor(ctx.change, { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain });
+  const patch = patchOf(compareAccount(expected, current, { complete: true, owned: ctx.user.ownedLicenses }));
   if (Object.keys(patch).length > 0) {
     ctx.trace('action', `Update ${Object.keys(patch).join(', ')}`);
-    await ctx.gateway.updateUser(current.id, patch);
+    await ctx.gateway.users.updateUser(current.id, patch);
   } else {
     ctx.trace('action', ctx.settings.allowUpdate ? 'Nothing to change' : 'Updates are not allowed (allowUpdate is off)');
   }
@@ -187,7 +177,7 @@ async function setEnabled(ctx: ActionContext, current: GraphUser | undefined, en
     return { result: 'skipped', action: 'none', reason: `Already ${enabled ? 'enabled' : 'disabled'}`, changedProperties: [], account: current, ownedLicenses: ctx.user.ownedLicenses };
   }
   ctx.trace('action', `Set accountEnabled = ${enabled}`);
-  await ctx.gateway.updateUser(current.id, { accountEnabled: enabled });
+  await ctx.gateway.users.updateUser(current.id, { accountEnabled: enabled });
   return { result: 'applied', action, changedProperties: ['accountEnabled'], account: { ...current, accountEnabled: enabled }, ownedLicenses: ctx.user.ownedLicenses };
 }
 
@@ -203,14 +193,14 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
   const changed: string[] = [];
   if (ctx.settings.removeLicensesOnRemove && owned.length > 0 && ctx.settings.removeAction === 'disable') {
     ctx.trace('licenses', `Remove this connection's licenses: ${owned.join(', ')}`);
-    await ctx.gateway.assignLicenses(current.id, [], owned);
+    await ctx.gateway.licenses.assignLicenses(current.id, [], owned);
     owned = [];
     changed.push('assignedLicenses');
   }
   if (ctx.settings.removeAction === 'delete') {
     ctx.trace('action', `Delete ${current.id} (soft delete: restorable for 30 days)`);
     try {
-      await ctx.gateway.deleteUser(current.id);
+      await ctx.gateway.users.deleteUser(current.id);
     } catch (error) {
       if (!(error instanceof AppError && error.kind === 'not-found')) throw error;
     }
@@ -221,7 +211,7 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
   }
   if (current.accountEnabled !== false) {
     ctx.trace('action', `Disable ${current.id}`);
-    await ctx.gateway.updateUser(current.id, { accountEnabled: false });
+    await ctx.gateway.users.updateUser(current.id, { accountEnabled: false });
     changed.push('accountEnabled');
   }
   return { result: 'applied', action: 'disable', changedProperties: changed, account: { ...current, accountEnabled: false }, ownedLicenses: owned };
@@ -233,7 +223,7 @@ async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: str
   if (refs === undefined) return { owned, changed: [] };
   const states = user.licenseAssignmentStates ?? (user.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId }));
   const planWith = (skus: SubscribedSku[]) => planLicenses(resolveLicenses(refs, skus), states, owned, skus);
-  let skus = await ctx.gateway.subscribedSkus();
+  let skus = await ctx.gateway.licenses.subscribedSkus();
   let plan;
   try {
     try {
@@ -241,7 +231,7 @@ async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: str
     } catch (error) {
       // Seat counts may be cached from before a seat was freed (by hand, or by another connection): look again.
       if (!(error instanceof LicensePlanError && error.code === 'no-free-seats')) throw error;
-      skus = await ctx.gateway.subscribedSkus(true);
+      skus = await ctx.gateway.licenses.subscribedSkus(true);
       plan = planWith(skus);
     }
   } catch (error) {
@@ -259,20 +249,16 @@ async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: str
       throw new AppError('invalid', 'usage-location-required', 'Licenses need a usage location: map usageLocation, send an ISO `country`, or set the connection\'s default usageLocation');
     }
     ctx.trace('licenses', `Set usageLocation = ${usageLocation} before licensing`);
-    await ctx.gateway.updateUser(user.id, { usageLocation });
+    await ctx.gateway.users.updateUser(user.id, { usageLocation });
     changed.push('usageLocation');
   }
   ctx.trace('licenses', `Add ${plan.add.map((a) => a.skuPartNumber).join(', ') || 'none'}; remove ${plan.remove.join(', ') || 'none'}`);
   try {
-    await ctx.gateway.assignLicenses(user.id, plan.add.map(({ skuId, disabledPlans }) => ({ skuId, disabledPlans })), plan.remove);
+    await ctx.gateway.licenses.assignLicenses(user.id, plan.add.map(({ skuId, disabledPlans }) => ({ skuId, disabledPlans })), plan.remove);
   } catch (error) {
-    // Graph documents no code for an exhausted SKU; this message is what it answers (graph-behaviour.md).
-    const exhausted = error instanceof AppError ? /SKU ([0-9a-f-]{36}) does not have any available licenses/i.exec(error.message) : null;
-    if (exhausted) {
-      const sku = skus.find((s) => s.skuId === exhausted[1]!.toLowerCase());
-      throw new AppError('invalid', 'no-free-seats', `No free seats for SKU ${sku?.skuPartNumber ?? exhausted[1]} (Microsoft 365 refused the assignment: no available licenses)`, (error as AppError).details);
-    }
-    throw error;
+    if (!(error instanceof AppError && error.code === 'no-free-seats')) throw error;
+    // The classifier knows the seats ran out; name the SKUs this assignment asked for.
+    throw new AppError('invalid', 'no-free-seats', `No free seats for SKU ${plan.add.map((a) => a.skuPartNumber).join(', ')} (Microsoft 365 refused the assignment: no available licenses)`, error.details);
   }
   changed.push('assignedLicenses');
   return { owned: plan.owned, changed };

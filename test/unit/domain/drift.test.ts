@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributesFromAccount, compareAccount, expectedAccount, hasDrift, type DriftContext } from '../../../shared/domain/drift.js';
+import { attributesFromAccount, compareAccount, expectedAccount, hasDrift, patchOf, type DriftContext } from '../../../shared/domain/drift.js';
 import type { DesiredState } from '../../../shared/domain/desired-state.js';
 import { DEFAULT_MAPPING } from '../../../shared/domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS } from '../../../shared/domain/sync-settings.js';
@@ -22,8 +22,8 @@ describe('expectedAccount', () => {
     expect(e).toMatchObject({ enabled: true, licenses: [E3.skuId], absent: false, present: true });
   });
 
-  it('follows the policy toggles: no values without allowUpdate, no enabled state without allowDeactivate or when only assignment implies it and activateOnAssign is off', () => {
-    expect(expectedAccount(assigned('active'), ctx({ allowUpdate: false })).values).toEqual({});
+  it('follows the policy toggles: values not updatable without allowUpdate, no enabled state without allowDeactivate or when only assignment implies it and activateOnAssign is off', () => {
+    expect(expectedAccount(assigned('active'), ctx({ allowUpdate: false }))).toMatchObject({ updatable: false, values: { jobTitle: 'Engineer' } });
     expect(expectedAccount(assigned('inactive'), ctx({ allowDeactivate: false }))).not.toHaveProperty('enabled');
     expect(expectedAccount(assigned('active', false), ctx({ activateOnAssign: false }))).not.toHaveProperty('enabled');
     expect(expectedAccount(assigned('active', false), ctx())).toMatchObject({ enabled: true });
@@ -32,7 +32,7 @@ describe('expectedAccount', () => {
   it('a removed user: disabled (remove action disable), absent (delete), or left alone (allowRemove off)', () => {
     expect(expectedAccount(assigned('removed'), ctx())).toMatchObject({ enabled: false, absent: false, present: false });
     expect(expectedAccount(assigned('removed'), ctx({ removeAction: 'delete' }))).toMatchObject({ absent: true, present: false });
-    expect(expectedAccount(assigned('removed'), ctx({ allowRemove: false }))).toEqual({ values: {}, absent: false, present: false });
+    expect(expectedAccount(assigned('removed'), ctx({ allowRemove: false }))).toEqual({ values: {}, updatable: true, absent: false, present: false });
   });
 
   it('an unknown SKU is not compared (the operation itself reports it)', () => {
@@ -61,8 +61,29 @@ describe('compareAccount', () => {
 
   it('in an incremental page a property Graph did not return is unknown, not empty', () => {
     const partial = { id: 'a1', jobTitle: 'Hacked' };
-    expect(compareAccount(expected, partial, { complete: false, owned: [] })).toEqual({ profile: [{ property: 'jobTitle', expected: 'Engineer', actual: 'Hacked' }], shouldBeAbsent: false });
+    expect(compareAccount(expected, partial, { complete: false, owned: [] })).toEqual({ profile: [{ property: 'jobTitle', expected: 'Engineer', actual: 'Hacked' }], shouldBeAbsent: false, blocked: [] });
     expect(compareAccount(expected, partial, { complete: true, owned: [] }).profile.length).toBeGreaterThan(1);
+  });
+});
+
+describe('the plan: what the executor writes and reconciliation reports, one decision', () => {
+  const hacked = { ...account, jobTitle: 'Hacked' };
+  const disabled = { ...account, accountEnabled: false };
+  it.each([
+    ['in sync: nothing to write', {}, assigned('active'), account, {}, [], false],
+    ['a hand edit is written back', {}, assigned('active'), hacked, { jobTitle: 'Engineer' }, [], true],
+    ['allowUpdate off: the edit is blocked, not written, not drift', { allowUpdate: false }, assigned('active'), hacked, {}, ['allowUpdate:jobTitle'], false],
+    ['inactive at the source: disabled', {}, assigned('inactive'), account, { accountEnabled: false }, [], true],
+    ['allowDeactivate off: the enabled state is left alone', { allowDeactivate: false }, assigned('inactive'), account, {}, [], false],
+    ['assigned (not explicitly active) and activateOnAssign off: a disabled account stays disabled', { activateOnAssign: false }, assigned('active', false), disabled, {}, [], false],
+    ['explicitly active: a disabled account is enabled even with activateOnAssign off', { activateOnAssign: false }, assigned('active', true), disabled, { accountEnabled: true }, [], true],
+    ['removed, remove action disable: disabled', {}, assigned('removed'), account, { accountEnabled: false }, [], true],
+    ['removed, allowRemove off: left alone', { allowRemove: false }, assigned('removed'), account, {}, [], false],
+  ] as const)('%s', (_name, settings, desired, observed, patch, blocked, drift) => {
+    const plan = compareAccount(expectedAccount(desired, ctx(settings)), observed, { complete: true, owned: [] });
+    expect(patchOf(plan)).toEqual(patch);
+    expect(plan.blocked.flatMap((b) => b.differences.map((d) => `${b.setting}:${d.property}`))).toEqual(blocked);
+    expect(hasDrift(plan)).toBe(drift);
   });
 });
 

@@ -1,0 +1,96 @@
+// Users: find by the matching attribute, read, create, update, delete, restore from deleted items, and page through
+// all users or a delta round.
+import { AppError } from '../domain/errors.js';
+import type { MatchingAttribute } from '../domain/sync-settings.js';
+import type { GraphUser, UserPage, UsersClient } from '../provisioning/ports.js';
+import type { GraphCall } from './graph-client.js';
+import { classifyGraphError } from './graph-errors.js';
+
+export class GraphUsersClient implements UsersClient {
+  constructor(private readonly core: GraphCall) {}
+
+  async findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined> {
+    // OData string literal: a single quote is written twice.
+    const filter = `${attribute} eq '${value.replaceAll("'", "''")}'`;
+    const page = (await this.core.send('find-user', 'read', 'GET', '/users', '$select=x&$top=2', () => this.core.graph.api('/users').filter(filter).select(select.join(',')).top(2).get())) as { value: GraphUser[] };
+    if (page.value.length > 1) {
+      throw new AppError('conflict', 'ambiguous-match', `More than one Microsoft 365 user has ${attribute} = ${value}; resolve the duplicate or match on another attribute`);
+    }
+    return page.value[0];
+  }
+
+  async getUser(id: string, select: string[]): Promise<GraphUser | undefined> {
+    try {
+      return (await this.core.send('get-user', 'read', 'GET', '/users/id', '$select=x', () => this.core.graph.api(`/users/${encodeURIComponent(id)}`).select(select.join(',')).get())) as GraphUser;
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+  }
+
+  async createUser(body: Record<string, unknown>): Promise<GraphUser> {
+    if (this.core.dryRun) {
+      this.core.plan('POST', '/users', body);
+      const { passwordProfile: _p, ...visible } = body;
+      return { ...visible, id: `planned-${crypto.randomUUID()}` } as GraphUser;
+    }
+    return (await this.core.send('create-user', 'write', 'POST', '/users', '', () => this.core.graph.api('/users').post(body))) as GraphUser;
+  }
+
+  async updateUser(id: string, patch: Record<string, unknown>): Promise<void> {
+    if (this.core.dryRun) return this.core.plan('PATCH', `/users/${id}`, patch);
+    await this.core.send('update-user', 'write', 'PATCH', '/users/id', '', () => this.core.graph.api(`/users/${encodeURIComponent(id)}`).patch(patch));
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    if (this.core.dryRun) return this.core.plan('DELETE', `/users/${id}`);
+    await this.core.send('delete-user', 'write', 'DELETE', '/users/id', '', () => this.core.graph.api(`/users/${encodeURIComponent(id)}`).delete());
+  }
+
+  async restoreDeletedUser(id: string, select: string[]): Promise<GraphUser | undefined> {
+    if (this.core.dryRun) {
+      this.core.plan('POST', `/directory/deletedItems/${id}/restore`);
+      return undefined;
+    }
+    let restored: GraphUser;
+    try {
+      restored = (await this.core.send('restore-user', 'write', 'POST', '/directory/deletedItems/id/restore', '', () =>
+        this.core.graph.api(`/directory/deletedItems/${encodeURIComponent(id)}/restore`).post({}),
+      )) as GraphUser;
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+    // Read it back with the properties the caller compares; right after the restore a read may still miss it
+    // (eventual consistency), and the restore's own answer then stands in.
+    return (await this.getUser(id, select)) ?? restored;
+  }
+
+  async usersDeltaPage(select: string[], link?: string): Promise<UserPage> {
+    const page = (await this.core.send('users-delta', 'read', 'GET', '/users/delta', '', async () => {
+      const request = link ? this.core.graph.api(link) : this.core.graph.api('/users/delta').select(select.join(','));
+      try {
+        return (await request.header('Prefer', 'odata.maxpagesize=999').get()) as GraphPage;
+      } catch (error) {
+        // An expired/unknown token (400 syncStateNotFound) or a synchronization reset (410 Gone): full round.
+        const failure = classifyGraphError(error, 'users-delta');
+        if (failure.details.status === 410 || failure.details.code === 'syncStateNotFound') {
+          throw new AppError('invalid', 'delta-token-expired', `The delta token is no longer valid (${failure.message}): a full round is needed`, failure.details);
+        }
+        throw failure;
+      }
+    }));
+    return pageOf(page);
+  }
+
+  async usersPage(select: string[], nextLink?: string): Promise<UserPage> {
+    const page = (await this.core.send('list-users', 'read', 'GET', '/users', '$select=x&$top=999', () =>
+      (nextLink ? this.core.graph.api(nextLink) : this.core.graph.api('/users').select(select.join(',')).top(999)).get(),
+    )) as GraphPage;
+    return pageOf(page);
+  }
+}
+
+type GraphPage = { value: UserPage['users']; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+const pageOf = (p: GraphPage): UserPage => ({ users: p.value, ...(p['@odata.nextLink'] ? { nextLink: p['@odata.nextLink'] } : {}), ...(p['@odata.deltaLink'] ? { deltaLink: p['@odata.deltaLink'] } : {}) });
+
