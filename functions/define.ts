@@ -1,8 +1,30 @@
 // One declaration per function feeds both the Azure Functions runtime (through @azure/functions'
 // app.http / app.storageQueue / app.timer) and the local host under dev/. Nothing else registers functions.
 import type { HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from '@azure/functions';
+import type { z } from 'zod';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
+
+/** One response of an operation: a JSON (or problem+json from 400 on) body schema, an HTML page or a redirect. */
+export interface OpenApiResponse {
+  description: string;
+  schema?: z.ZodType;
+  html?: true;
+  redirect?: true;
+}
+
+/**
+ * How an HTTP function is described in the OpenAPI document (functions/openapi-document.ts), declared beside the
+ * function so the schemas that validate requests and shape responses are the ones documented.
+ */
+export interface OpenApiOperation {
+  summary: string;
+  /** The JSON request body (documented for every method but GET). */
+  request?: z.ZodType;
+  /** Query parameters, from the schema that validates them. */
+  query?: z.ZodObject;
+  responses: Record<number, OpenApiResponse>;
+}
 
 export interface HttpFunctionDefinition {
   kind: 'http';
@@ -12,6 +34,8 @@ export interface HttpFunctionDefinition {
   methods: HttpMethod[];
   authLevel: AuthLevel;
   handler: HttpHandler;
+  /** Required: every route is described in the OpenAPI document the app serves. */
+  openapi: OpenApiOperation;
 }
 
 export interface StorageQueueFunctionDefinition {

@@ -1,6 +1,9 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { submitChanges } from '../../shared/provisioning/operations.js';
+import { z } from 'zod';
+import { postedChangeSchema } from '../../shared/domain/change.js';
+import { MAX_CHANGES_PER_REQUEST, submitChanges } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { readOptionalJson, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -9,4 +12,22 @@ export async function submitChangesHttp(request: HttpRequest): Promise<HttpRespo
   return { status: 202, jsonBody: await submitChanges(services(), request.params.id!, await readOptionalJson(request)) };
 }
 
-export const submitChangesFunction = httpFunction({ name: 'changes-submit', route: 'connections/{id}/changes', methods: ['POST'], authLevel: 'function', handler: withProblems(submitChangesHttp) });
+/** The documented body (submitChanges validates it, change by change, naming each invalid field). */
+const submitChangesBodySchema = z.union([postedChangeSchema, z.object({ changes: z.array(postedChangeSchema).min(1).max(MAX_CHANGES_PER_REQUEST) })]);
+
+export const submitChangesFunction = httpFunction({
+  name: 'changes-submit',
+  route: 'connections/{id}/changes',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(submitChangesHttp),
+  openapi: {
+    summary: 'Submit one change, or {changes:[…]} (up to 1,000); every change is validated before any is enqueued',
+    request: submitChangesBodySchema,
+    responses: {
+      202: { description: 'Enqueued', schema: z.object({ operations: z.array(z.object({ operationId: z.string(), externalId: z.string(), version: z.number() })) }) },
+      400: problem('Names each invalid change and field (changes.N.field); nothing was enqueued'),
+      404: common[404],
+    },
+  },
+});

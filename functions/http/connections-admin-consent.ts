@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAdminConsent } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
+import { common } from '../openapi-common.js';
 import { oauthRedirectUri, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -18,4 +19,8 @@ export const adminConsentFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(adminConsentHttp),
+  openapi: {
+    summary: 'Admin-consent link: redirects an administrator to grant the app registration\'s application permissions',
+    responses: { 302: { description: 'Redirect to the adminconsent endpoint', redirect: true }, 404: common[404] },
+  },
 });

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAuthorization } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { oauthRedirectUri, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -18,4 +19,8 @@ export const authorizeConnectionFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(authorizeConnectionHttp),
+  openapi: {
+    summary: 'Start OAuth consent (authorization code + PKCE): redirects the browser to the tenant',
+    responses: { 302: { description: 'Redirect to the authorize endpoint', redirect: true }, 404: common[404], 409: problem('The connection uses client credentials') },
+  },
 });

@@ -1,7 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { connectionCreateSchema } from '../../shared/domain/connection.js';
+import { connectionCreateSchema, connectionViewSchema } from '../../shared/domain/connection.js';
 import { createConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
+import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -17,4 +18,5 @@ export const createConnectionFunction = httpFunction({
   methods: ['POST'],
   authLevel: 'function',
   handler: withProblems(createConnectionHttp),
+  openapi: { summary: 'Create a connection to a Microsoft 365 tenant (status draft)', request: connectionCreateSchema, responses: { 201: { description: 'Created', schema: connectionViewSchema }, 400: common[400] } },
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { deleteConnection, provisionedUsersChoices } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -21,4 +22,9 @@ export const deleteConnectionFunction = httpFunction({
   methods: ['DELETE'],
   authLevel: 'function',
   handler: withProblems(deleteConnectionHttp),
+  openapi: {
+    summary: 'Delete a connection; once users were provisioned, choose ?provisionedUsers=keep (accounts stay) or deprovision (removed first)',
+    query,
+    responses: { 200: { description: 'Deleted' }, 202: { description: 'Deprovisioning: remove operations enqueued; delete again when they are applied' }, 404: common[404], 409: problem('Users were provisioned: a choice is required') },
+  },
 });

@@ -1,6 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { connectionViewSchema } from '../../shared/domain/connection.js';
 import { getConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
+import { common } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -15,4 +17,5 @@ export const getConnectionFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(getConnectionHttp),
+  openapi: { summary: 'Read a connection', responses: { 200: { description: 'The connection', schema: connectionViewSchema }, 404: common[404] } },
 });

@@ -1,4 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { connectionViewSchema } from '../../shared/domain/connection.js';
 import { listConnections } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
 import { withProblems } from '../http-support.js';
@@ -15,4 +17,5 @@ export const listConnectionsFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(listConnectionsHttp),
+  openapi: { summary: 'List connections', responses: { 200: { description: 'Connections', schema: z.object({ value: z.array(connectionViewSchema) }) } } },
 });

@@ -1,7 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { connectionUpdateSchema } from '../../shared/domain/connection.js';
+import { connectionUpdateSchema, connectionViewSchema } from '../../shared/domain/connection.js';
 import { updateConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -17,4 +18,9 @@ export const updateConnectionFunction = httpFunction({
   methods: ['PATCH'],
   authLevel: 'function',
   handler: withProblems(updateConnectionHttp),
+  openapi: {
+    summary: 'Change a connection; credential or endpoint changes send it back to draft',
+    request: connectionUpdateSchema,
+    responses: { 200: { description: 'Updated', schema: connectionViewSchema }, ...common, 409: problem('Changed concurrently') },
+  },
 });

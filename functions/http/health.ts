@@ -3,6 +3,7 @@ import { getConfig } from '../../shared/config.js';
 import { checkHealth } from '../../shared/provisioning/health.js';
 import { storageProbes } from '../../shared/storage/storage-probes.js';
 import { httpFunction } from '../define.js';
+import { healthSchema, problem } from '../openapi-common.js';
 import { problemResponse } from '../problem.js';
 
 /** GET /api/health: 200 when every dependency answers, 503 naming the ones that did not. */
@@ -27,4 +28,5 @@ export const healthFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'anonymous',
   handler: health,
+  openapi: { summary: 'Health of the app and its dependencies', responses: { 200: { description: 'Healthy', schema: healthSchema }, 503: problem('A dependency is unavailable (named)') } },
 });

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { applyImport, importQuerySchema, importSelectionSchema, previewImport } from '../../shared/provisioning/import.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -18,4 +19,16 @@ export async function importHttp(request: HttpRequest): Promise<HttpResponseInit
   return { jsonBody: await applyImport(services(), id, await readBody(request, importSelectionSchema)) };
 }
 
-export const importFunction = httpFunction({ name: 'connections-import', route: 'connections/{id}/import', methods: ['GET', 'POST'], authLevel: 'function', handler: withProblems(importHttp) });
+export const importFunction = httpFunction({
+  name: 'connections-import',
+  route: 'connections/{id}/import',
+  methods: ['GET', 'POST'],
+  authLevel: 'function',
+  handler: withProblems(importHttp),
+  openapi: {
+    summary: 'Import from Microsoft 365. GET: the new / update / activate / deactivate lists by the matching attribute (counts, paged). POST: apply a selection',
+    query: importQuerySchema,
+    request: importSelectionSchema,
+    responses: { 200: { description: 'GET: counts and lists; POST: summary and what was done per user' }, ...common, 409: problem('The connection is not ready') },
+  },
+});

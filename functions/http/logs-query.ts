@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { logQuerySchema, queryLogs } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { common } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -11,4 +12,15 @@ export async function queryLogsHttp(request: HttpRequest): Promise<HttpResponseI
   return { jsonBody: await queryLogs(services(), request.params.id!, query) };
 }
 
-export const queryLogsFunction = httpFunction({ name: 'logs-query', route: 'connections/{id}/logs', methods: ['GET'], authLevel: 'function', handler: withProblems(queryLogsHttp) });
+export const queryLogsFunction = httpFunction({
+  name: 'logs-query',
+  route: 'connections/{id}/logs',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(queryLogsHttp),
+  openapi: {
+    summary: 'Provisioning log, newest first (filters: externalId, status, action, since, until; limit, continuation)',
+    query: logQuerySchema,
+    responses: { 200: { description: 'Records and a continuation token' }, ...common },
+  },
+});

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { httpFunction } from '../define.js';
+import { problem } from '../openapi-common.js';
 import { problemResponse } from '../problem.js';
 
 /**
@@ -21,4 +22,5 @@ export const notFoundFunction = httpFunction({
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
   handler: notFound,
+  openapi: { summary: 'Any path or method not described here: 404 problem+json (code route-not-found)', responses: { 404: problem('No such operation') } },
 });

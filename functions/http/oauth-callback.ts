@@ -25,4 +25,20 @@ export async function oauthCallback(request: HttpRequest, context: InvocationCon
   return callbackPage(outcome);
 }
 
-export const oauthCallbackFunction = httpFunction({ name: 'oauth-callback', route: 'oauth/callback', methods: ['GET'], authLevel: 'anonymous', handler: oauthCallback });
+export const oauthCallbackFunction = httpFunction({
+  name: 'oauth-callback',
+  route: 'oauth/callback',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: oauthCallback,
+  openapi: {
+    summary: 'Where the identity platform sends the browser back after consent',
+    responses: {
+      200: { description: 'Authorised or permissions granted (HTML page)', html: true },
+      400: { description: 'Unknown, replayed or expired state (HTML page)', html: true },
+      403: { description: 'Consent declined (HTML page)', html: true },
+      502: { description: 'Code exchange failed (HTML page)', html: true },
+      503: { description: 'Could not record the outcome (HTML page)', html: true },
+    },
+  },
+});

@@ -12,4 +12,11 @@ export async function openApi(): Promise<HttpResponseInit> {
   return { jsonBody: document };
 }
 
-export const openApiFunction = httpFunction({ name: 'openapi', route: 'openapi.json', methods: ['GET'], authLevel: 'anonymous', handler: openApi });
+export const openApiFunction = httpFunction({
+  name: 'openapi',
+  route: 'openapi.json',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: openApi,
+  openapi: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document' } } },
+});

@@ -3,6 +3,8 @@ import { AppError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { decideStaged, getRun, listRuns, listStaged, pageQuerySchema, stagedDecisionSchema, startRun, startRunQuerySchema } from '../../shared/provisioning/reconcile-admin.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
+import { queuedRunSchema, runsPageSchema, runWithItemsSchema } from '../openapi-responses.js';
 import { readOptionalJson, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -41,8 +43,63 @@ export async function decideStagedHttp(request: HttpRequest): Promise<HttpRespon
   return { jsonBody: await decideStaged(services(), request.params.id!, decision, body) };
 }
 
-export const startReconcileFunction = httpFunction({ name: 'reconcile-start', route: 'connections/{id}/reconcile', methods: ['POST'], authLevel: 'function', handler: withProblems(startReconcileHttp) });
-export const listRunsFunction = httpFunction({ name: 'runs-list', route: 'connections/{id}/runs', methods: ['GET'], authLevel: 'function', handler: withProblems(listRunsHttp) });
-export const getRunFunction = httpFunction({ name: 'runs-get', route: 'connections/{id}/runs/{runId}', methods: ['GET'], authLevel: 'function', handler: withProblems(getRunHttp) });
-export const listStagedFunction = httpFunction({ name: 'staged-list', route: 'connections/{id}/staged', methods: ['GET'], authLevel: 'function', handler: withProblems(listStagedHttp) });
-export const decideStagedFunction = httpFunction({ name: 'staged-decide', route: 'connections/{id}/staged/{decision:alpha}', methods: ['POST'], authLevel: 'function', handler: withProblems(decideStagedHttp) });
+export const startReconcileFunction = httpFunction({
+  name: 'reconcile-start',
+  route: 'connections/{id}/reconcile',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(startReconcileHttp),
+  openapi: {
+    summary: 'Reconcile now: queue a run (?dryRun=true: plan only; ?full=true: full round). Follow Location for its record',
+    query: startRunQuerySchema,
+    responses: { 202: { description: 'Queued; the run record (status queued)', schema: queuedRunSchema }, 404: common[404], 409: problem('The connection is not ready, or a run is in progress') },
+  },
+});
+
+export const listRunsFunction = httpFunction({
+  name: 'runs-list',
+  route: 'connections/{id}/runs',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(listRunsHttp),
+  openapi: {
+    summary: 'Reconciliation runs, newest first: examined, drift by kind, enqueued, staged, unmatched, errors, delta round',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'Runs and a continuation token', schema: runsPageSchema }, ...common },
+  },
+});
+
+export const getRunFunction = httpFunction({
+  name: 'runs-get',
+  route: 'connections/{id}/runs/{runId}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(getRunHttp),
+  openapi: {
+    summary: 'One run with a page of its items (a dry run: the plan; a real run: corrections and unmatched accounts)',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'The run and itemsPage', schema: runWithItemsSchema }, 404: problem('No such connection or run') },
+  },
+});
+
+export const listStagedFunction = httpFunction({
+  name: 'staged-list',
+  route: 'connections/{id}/staged',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(listStagedHttp),
+  openapi: { summary: 'Disable/delete operations held back by the accidental-deletion threshold', responses: { 200: { description: 'Staged operations' }, 404: common[404] } },
+});
+
+export const decideStagedFunction = httpFunction({
+  name: 'staged-decide',
+  route: 'connections/{id}/staged/{decision:alpha}',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(decideStagedHttp),
+  openapi: {
+    summary: 'Approve (enqueue) or reject (drop) staged operations: all, or {externalIds:[…]}',
+    request: stagedDecisionSchema,
+    responses: { 200: { description: 'What was done per user' }, ...common },
+  },
+});

@@ -1,7 +1,9 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
+import { syncSettingsSchema } from '../../shared/domain/sync-settings.js';
 import { getSettings, putSettings } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -12,4 +14,15 @@ export async function settingsHttp(request: HttpRequest): Promise<HttpResponseIn
   return { jsonBody: await putSettings(services(), id, await readBody(request, z.unknown())) };
 }
 
-export const settingsFunction = httpFunction({ name: 'connections-settings', route: 'connections/{id}/settings', methods: ['GET', 'PUT'], authLevel: 'function', handler: withProblems(settingsHttp) });
+export const settingsFunction = httpFunction({
+  name: 'connections-settings',
+  route: 'connections/{id}/settings',
+  methods: ['GET', 'PUT'],
+  authLevel: 'function',
+  handler: withProblems(settingsHttp),
+  openapi: {
+    summary: 'Read (GET) or replace (PUT) the sync policy; settings left out take their defaults',
+    request: syncSettingsSchema,
+    responses: { 200: { description: 'The settings', schema: syncSettingsSchema }, ...common },
+  },
+});

@@ -1,6 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getUserState } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { problem } from '../openapi-common.js';
+import { userViewSchema } from '../openapi-responses.js';
 import { withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -9,4 +11,14 @@ export async function getUserHttp(request: HttpRequest): Promise<HttpResponseIni
   return { jsonBody: await getUserState(services(), request.params.id!, request.params.externalId!) };
 }
 
-export const getUserFunction = httpFunction({ name: 'users-get', route: 'connections/{id}/users/{externalId}', methods: ['GET'], authLevel: 'function', handler: withProblems(getUserHttp) });
+export const getUserFunction = httpFunction({
+  name: 'users-get',
+  route: 'connections/{id}/users/{externalId}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(getUserHttp),
+  openapi: {
+    summary: 'A user of the connection: desired state, link to the Microsoft 365 account, status, last error',
+    responses: { 200: { description: 'The user', schema: userViewSchema }, 404: problem('No change received for this user') },
+  },
+});

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { provisionOnDemand } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { readOptionalJson, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -10,4 +11,20 @@ export async function provisionUserHttp(request: HttpRequest): Promise<HttpRespo
   return { jsonBody: await provisionOnDemand(services(), request.params.id!, request.params.externalId!, change) };
 }
 
-export const provisionUserFunction = httpFunction({ name: 'users-provision', route: 'connections/{id}/users/{externalId}/provision', methods: ['POST'], authLevel: 'function', handler: withProblems(provisionUserHttp) });
+export const provisionUserFunction = httpFunction({
+  name: 'users-provision',
+  route: 'connections/{id}/users/{externalId}/provision',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(provisionUserHttp),
+  openapi: {
+    summary: 'Provision on demand: run the operation now (posted change, or the current desired state) and answer the step trace',
+    responses: {
+      200: { description: 'Outcome with trace' },
+      400: common[400],
+      404: problem('No change received for this user'),
+      429: problem('Throttled by Graph (Retry-After)'),
+      503: problem('Graph unavailable'),
+    },
+  },
+});

@@ -1,6 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
 import { retryUser } from '../../shared/provisioning/operations.js';
 import { httpFunction } from '../define.js';
+import { common, problem } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
@@ -9,4 +11,14 @@ export async function retryUserHttp(request: HttpRequest): Promise<HttpResponseI
   return { status: 202, jsonBody: await retryUser(services(), request.params.id!, request.params.externalId!) };
 }
 
-export const retryUserFunction = httpFunction({ name: 'users-retry', route: 'connections/{id}/users/{externalId}/retry', methods: ['POST'], authLevel: 'function', handler: withProblems(retryUserHttp) });
+export const retryUserFunction = httpFunction({
+  name: 'users-retry',
+  route: 'connections/{id}/users/{externalId}/retry',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(retryUserHttp),
+  openapi: {
+    summary: 'Put a failed or held operation back on the queue',
+    responses: { 202: { description: 'Enqueued', schema: z.object({ operationId: z.string(), version: z.number() }) }, 404: common[404], 409: problem('Nothing to retry') },
+  },
+});

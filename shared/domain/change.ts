@@ -31,6 +31,9 @@ export const changeSchema = z
   })
   .describe('One change of one user for one connection');
 export type Change = z.infer<typeof changeSchema>;
+
+/** A change as posted to a connection's `/changes`: the connection comes from the URL (a body value must agree). */
+export const postedChangeSchema = changeSchema.extend({ connectionId: changeSchema.shape.connectionId.optional() });
 export type ChangeInput = z.input<typeof changeSchema>;
 
 /** What travels on the queue: a change with its operation id, plus the executor's own retry bookkeeping. */

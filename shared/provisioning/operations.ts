@@ -1,7 +1,7 @@
 // Use cases around the executor: accepting changes, recording what could not run, and letting admins see and
 // steer single users (state, provision on demand, retry, log).
 import { z } from 'zod';
-import { changeBytes, changeSchema, MAX_CHANGE_BYTES, type OperationMessage } from '../domain/change.js';
+import { changeBytes, changeSchema, MAX_CHANGE_BYTES, postedChangeSchema, type OperationMessage } from '../domain/change.js';
 import { AppError, ValidationError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { applyMapping, DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '../domain/sync-settings.js';
@@ -16,13 +16,6 @@ import { loadConnection } from './connections.js';
 import type { LogQuery } from './ports.js';
 
 export const MAX_CHANGES_PER_REQUEST = 1000;
-
-/** A change as posted to a connection: the connection comes from the URL (a body value must agree). */
-const postedChangeSchema = changeSchema.extend({ connectionId: changeSchema.shape.connectionId.optional() });
-export const submitChangesSchema = z.union([
-  z.strictObject({ changes: z.array(z.unknown()).min(1, 'must list at least one change').max(MAX_CHANGES_PER_REQUEST, `at most ${MAX_CHANGES_PER_REQUEST} changes per request`) }),
-  z.record(z.string(), z.unknown()),
-]);
 
 /**
  * Validates every change first; only if all are valid are they enqueued (nothing from a rejected request).

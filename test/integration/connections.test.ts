@@ -2,9 +2,13 @@
 // client, against the simulated tenant. Nothing of ours is mocked.
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { connectionViewSchema, testResultSchema, type ConnectionView } from '../../shared/domain/connection.js';
 import { useAppWithTenant } from '../support/app-host.js';
+import { person, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
+import { uniqueName } from '../support/unique.js';
+import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
@@ -205,18 +209,64 @@ describe('secrets', () => {
   });
 });
 
+type OpenApiOperation = {
+  operationId: string;
+  requestBody?: { content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties?: boolean } } } };
+  responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
+};
+
 describe('OpenAPI', () => {
-  it('serves an OpenAPI 3.1 document with every HTTP route and the request schema generated from zod', async () => {
-    const res = await ctx.app.api<{ openapi: string; paths: Record<string, Record<string, { operationId: string; requestBody?: { content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties?: boolean } } } } }>> }>('GET', '/api/openapi.json', undefined, { key: false });
+  it('serves an OpenAPI 3.1 document with every HTTP route, a unique operationId each and the request schema generated from zod', async () => {
+    const res = await ctx.app.api<{ openapi: string; paths: Record<string, Record<string, OpenApiOperation>> }>('GET', '/api/openapi.json', undefined, { key: false });
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     const operations = Object.entries(res.body.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`));
-    const served = ctx.app.host.functions.flatMap((f) => (f.trigger === 'http' ? f.methods.map((m) => `${m} /api/${f.route.replace(/:[a-z]+\}/g, '}').replace('{*', '{')} ${f.name}`) : []));
+    // The function's name, with the method when one function serves several.
+    const served = ctx.app.host.functions.flatMap((f) =>
+      f.trigger === 'http' ? f.methods.map((m) => `${m} /api/${f.route.replace(/:[a-z]+\}/g, '}').replace('{*', '{')} ${f.methods.length === 1 ? f.name : `${f.name}-${m.toLowerCase()}`}`) : [],
+    );
     expect(operations.sort()).toEqual(served.sort());
+    const operationIds = operations.map((o) => o.split(' ')[2]);
+    expect(new Set(operationIds).size).toBe(operationIds.length);
     const createSchema = res.body.paths['/api/connections']!.post!.requestBody!.content['application/json'].schema;
     expect(Object.keys(createSchema.properties).sort()).toEqual(
       ['authMode', 'authorityHost', 'authorizationEndpoint', 'clientId', 'clientSecret', 'cloud', 'description', 'domain', 'graphEndpoint', 'name', 'tenantId', 'tokenEndpoint'].sort(),
     );
     expect(createSchema.additionalProperties).toBe(false);
+
+    // Real answers parse with the response schema the document declares for them (strict: no field undeclared).
+    const declared = (path: string, method: string, status: number) => {
+      const schema = res.body.paths[path]?.[method]?.responses[status]?.content?.['application/json']?.schema;
+      expect(schema, `${method.toUpperCase()} ${path} ${status} declares a JSON schema`).toBeDefined();
+      return z.fromJSONSchema(schema!);
+    };
+    const conforms = (path: string, method: string, answer: { status: number; body: unknown; text: string }) => {
+      const parsed = declared(path, method, answer.status).safeParse(answer.body);
+      expect(parsed.success, `${method.toUpperCase()} ${path} ${answer.status}: ${parsed.error?.message}\n${answer.text}`).toBe(true);
+    };
+    const api = provisioningApi(ctx, 'openapi');
+    const connectionId = await api.readyConnection();
+    const ext = uniqueName('oa');
+    const provisioned = await ctx.app.api<{ result: string }>('POST', `/api/connections/${connectionId}/users/${ext}/provision`, { type: 'upsert', version: 1, attributes: person(`oa.${ext.slice(3)}`) });
+    expect(provisioned.body.result, provisioned.text).toBe('applied');
+    const user = await ctx.app.api('GET', `/api/connections/${connectionId}/users/${ext}`);
+    expect(user.status, user.text).toBe(200);
+    conforms('/api/connections/{id}/users/{externalId}', 'get', user);
+
+    const started = await ctx.app.api<{ runId: string }>('POST', `/api/connections/${connectionId}/reconcile?dryRun=true`);
+    expect(started.status, started.text).toBe(202);
+    conforms('/api/connections/{id}/reconcile', 'post', started);
+    const queued = await ctx.app.api('GET', `/api/connections/${connectionId}/runs`);
+    expect(queued.status, queued.text).toBe(200);
+    conforms('/api/connections/{id}/runs', 'get', queued);
+    const run = await waitFor(async () => {
+      const r = await ctx.app.api<{ status: string }>('GET', `/api/connections/${connectionId}/runs/${started.body.runId}`);
+      return ['completed', 'failed', 'skipped'].includes(r.body.status) ? r : undefined;
+    }, { what: `run ${started.body.runId}`, timeoutMs: 30_000, intervalMs: 150 });
+    expect(run.body.status, run.text).toBe('completed');
+    conforms('/api/connections/{id}/runs/{runId}', 'get', run);
+    const ended = await ctx.app.api<{ value: { runId: string; status: string }[] }>('GET', `/api/connections/${connectionId}/runs`);
+    expect(ended.body.value[0]).toMatchObject({ runId: started.body.runId, status: 'completed' });
+    conforms('/api/connections/{id}/runs', 'get', ended);
   });
 });

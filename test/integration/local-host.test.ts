@@ -32,6 +32,9 @@ async function host(definitions: FunctionDefinition[], queues: Record<string, un
   return { ...h, logs };
 }
 
+/** These routes exercise the host, not the app: their OpenAPI description is a placeholder. */
+const openapi = { summary: 'host test route', responses: {} };
+
 const queue = (name: string) => new QueueClient(connectionString, name);
 /** Sends to a queue the listener may not have created yet (it creates it in the background). */
 async function send(name: string, text: string) {
@@ -47,6 +50,7 @@ describe('HTTP functions', () => {
     route: 'items/{id}/parts/{part:int?}',
     methods: ['GET', 'POST'],
     authLevel: 'function',
+    openapi,
     handler: async (request: HttpRequest, context: InvocationContext) => ({
       status: 201,
       headers: { 'x-echo': 'yes' },
@@ -62,8 +66,8 @@ describe('HTTP functions', () => {
       },
     }),
   });
-  const open = httpFunction({ name: 'open', route: 'items/special', methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'literal wins' }) });
-  const broken = httpFunction({ name: 'broken', route: 'broken', methods: ['GET'], authLevel: 'anonymous', handler: async () => { throw new Error('boom'); } });
+  const open = httpFunction({ name: 'open', route: 'items/special', methods: ['GET'], authLevel: 'anonymous', openapi, handler: async () => ({ body: 'literal wins' }) });
+  const broken = httpFunction({ name: 'broken', route: 'broken', methods: ['GET'], authLevel: 'anonymous', openapi, handler: async () => { throw new Error('boom'); } });
 
   it('passes route params, query, headers and body to the handler and maps status, headers, cookies and jsonBody back', async () => {
     const h = await host([echo]);
@@ -106,7 +110,7 @@ describe('HTTP functions', () => {
   });
 
   it('prefers a literal route over a parameter that would also match', async () => {
-    const h = await host([echo, open, httpFunction({ name: 'byId', route: 'items/{id}', methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'param' }) })]);
+    const h = await host([echo, open, httpFunction({ name: 'byId', route: 'items/{id}', methods: ['GET'], authLevel: 'anonymous', openapi, handler: async () => ({ body: 'param' }) })]);
     expect(await (await fetch(`${h.url}/api/items/special`)).text()).toBe('literal wins');
     expect(await (await fetch(`${h.url}/api/items/other`)).text()).toBe('param');
   });
@@ -129,7 +133,7 @@ describe('HTTP functions', () => {
   });
 
   it('routes context.log calls to the host log with the function name and invocation id', async () => {
-    const h = await host([httpFunction({ name: 'logs', route: 'logs', methods: ['GET'], authLevel: 'anonymous', handler: async (_r, ctx) => { ctx.warn('careful', 42); return { status: 204 }; } })]);
+    const h = await host([httpFunction({ name: 'logs', route: 'logs', methods: ['GET'], authLevel: 'anonymous', openapi, handler: async (_r, ctx) => { ctx.warn('careful', 42); return { status: 204 }; } })]);
     expect((await fetch(`${h.url}/api/logs`)).status).toBe(204);
     const record = h.logs.find((r) => r.category === 'logs');
     expect(record).toMatchObject({ level: 'warning', message: 'careful 42' });
@@ -281,7 +285,7 @@ describe('timer functions', () => {
 
 describe('shutdown', () => {
   it('lets an in-flight HTTP request finish when stopping', async () => {
-    const h = await host([httpFunction({ name: 'slow', route: 'slow', methods: ['GET'], authLevel: 'anonymous', handler: async () => {
+    const h = await host([httpFunction({ name: 'slow', route: 'slow', methods: ['GET'], authLevel: 'anonymous', openapi, handler: async () => {
       await new Promise((r) => setTimeout(r, 400));
       return { body: 'done' };
     } })]);

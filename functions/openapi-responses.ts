@@ -1,0 +1,104 @@
+// Zod schemas of response bodies whose use cases return plain TypeScript types (a user's view, reconciliation
+// runs), for the OpenAPI document. Each is checked at compile time to describe exactly the type its use case
+// returns — no field more or less, same types — so neither can change without the other.
+import { z } from 'zod';
+import { changeTypes, licenseRefSchema } from '../shared/domain/change.js';
+import type { ErrorKind } from '../shared/domain/errors.js';
+import { driftKinds } from '../shared/domain/reconciliation.js';
+import { userStatuses } from '../shared/domain/user-state.js';
+import type { getUserState } from '../shared/provisioning/operations.js';
+import type { getRun, listRuns, startRun } from '../shared/provisioning/reconcile-admin.js';
+
+/** True when A and B are the same type (not merely assignable either way: a field more on one side is a difference). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Object intersections written as one object type, all the way down (so `A & { b }` compares equal to `{ …A, b }`). */
+type Flat<T> = T extends (infer E)[] ? Flat<E>[] : T extends object ? { [K in keyof T]: Flat<T[K]> } : T;
+
+/**
+ * `describes<T>()(schema)` returns the schema, and does not compile unless what it parses to is exactly T
+ * (the error is "Expected 2 arguments": the schema and T have drifted apart).
+ */
+const describes =
+  <T>() =>
+  <S extends z.ZodType>(schema: S, ..._drifted: Same<Flat<z.output<S>>, Flat<T>> extends true ? [] : [`the schema does not describe the type`]): S =>
+    schema;
+
+/** What a use case answers. */
+type Answer<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
+
+const errorKinds = ['transient', 'throttled', 'not-found', 'conflict', 'invalid', 'unauthorized', 'dry-run'] as const satisfies readonly ErrorKind[];
+
+/** GET …/users/{externalId} (getUserState). */
+export const userViewSchema = describes<Answer<typeof getUserState>>()(
+  z.object({
+    externalId: z.string(),
+    status: z.enum(userStatuses),
+    statusReason: z.string().optional(),
+    desired: z
+      .object({
+        profile: z
+          .object({ version: z.number().int(), attributes: z.record(z.string(), z.unknown()).describe('Secret attributes (password, …) read "[set]"'), licenses: z.array(licenseRefSchema).optional() })
+          .optional(),
+        lifecycle: z.object({ version: z.number().int(), state: z.enum(['active', 'inactive', 'removed']), explicit: z.boolean().describe('False when it only follows from being assigned') }).optional(),
+      })
+      .nullable()
+      .describe('What the source wants, merged from every change received'),
+    appliedVersion: z.number().int(),
+    inSync: z.boolean().describe('Microsoft 365 reflects every change received so far'),
+    link: z.object({ objectId: z.string(), userPrincipalName: z.string().nullable() }).nullable().describe('The linked Microsoft 365 account'),
+    ownedLicenses: z.array(z.string()).describe('skuIds this connection assigned'),
+    lastChange: z.object({ operationId: z.string(), version: z.number().int(), type: z.enum(changeTypes) }).nullable(),
+    lastError: z.object({ code: z.string(), kind: z.enum(errorKinds), message: z.string(), at: z.string() }).nullable(),
+    lastOperationId: z.string().nullable(),
+    updatedAt: z.string(),
+    history: z.string().describe('The user\'s provisioning log'),
+  }),
+);
+
+/** A reconciliation run's record (ReconciliationRun). */
+const runSchema = z.object({
+  connectionId: z.string(),
+  runId: z.string(),
+  trigger: z.enum(['timer', 'manual']),
+  dryRun: z.boolean(),
+  status: z.enum(['queued', 'running', 'completed', 'failed', 'skipped']),
+  reason: z.string().optional().describe('Why it was skipped or failed'),
+  requestedAt: z.string(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  deltaRound: z.object({ kind: z.enum(['full', 'incremental']), why: z.string() }).optional(),
+  examined: z.object({ microsoft365: z.number().int(), directory: z.number().int() }),
+  drift: z.record(z.enum(driftKinds), z.number().int()).describe('Users found drifted, by kind'),
+  enqueued: z.number().int().describe('Corrective operations put on the provisioning queue (0 in a dry run)'),
+  staged: z.number().int().describe('Disable/delete operations held for an admin (accidental-deletion threshold)'),
+  unmatched: z.number().int().describe('Microsoft 365 accounts no directory user is linked to (reported, never touched)'),
+  failedUsers: z.number().int(),
+  errors: z.array(z.string()),
+  items: z.number().int(),
+  itemsTruncated: z.boolean(),
+  graphRequests: z.number().int(),
+});
+
+/** One finding of a run (RunItem). */
+const runItemSchema = z.object({
+  kind: z.enum([...driftKinds, 'unmatched']),
+  externalId: z.string().optional(),
+  objectId: z.string().optional(),
+  userPrincipalName: z.string().optional(),
+  detail: z.string(),
+  differences: z.array(z.object({ property: z.string(), expected: z.unknown(), actual: z.unknown() })).optional(),
+  disposition: z.enum(['enqueued', 'staged', 'planned', 'reported']),
+  operation: z.enum(['reconcile', 'disable', 'delete']).optional(),
+  operationId: z.string().optional(),
+});
+
+/** POST …/reconcile (202): the queued run and where to follow it. */
+export const queuedRunSchema = describes<Answer<typeof startRun> & { location: string }>()(runSchema.extend({ location: z.string() }));
+
+/** GET …/runs (listRuns). */
+export const runsPageSchema = describes<Answer<typeof listRuns>>()(z.object({ value: z.array(runSchema), continuation: z.string().nullable() }));
+
+/** GET …/runs/{runId} (getRun): the run and a page of its items. */
+export const runWithItemsSchema = describes<Answer<typeof getRun>>()(
+  runSchema.extend({ itemsPage: z.object({ value: z.array(runItemSchema), continuation: z.string().nullable() }) }),
+);
