@@ -6,7 +6,7 @@ import { changeTypes, licenseRefSchema } from '../shared/domain/change.js';
 import type { ErrorKind } from '../shared/domain/errors.js';
 import { driftKinds } from '../shared/domain/reconciliation.js';
 import { userStatuses } from '../shared/domain/user-state.js';
-import type { getUserState } from '../shared/provisioning/operations.js';
+import type { getUserState } from '../shared/provisioning/user-admin.js';
 import type { getRun, listRuns, startRun } from '../shared/provisioning/reconcile-admin.js';
 
 /** True when A and B are the same type (not merely assignable either way: a field more on one side is a difference). */

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { postedChangeSchema } from '../../shared/domain/change.js';
-import { MAX_CHANGES_PER_REQUEST, submitChanges } from '../../shared/provisioning/operations.js';
+import { MAX_CHANGES_PER_REQUEST, submitChanges } from '../../shared/provisioning/changes.js';
 import { httpFunction } from '../define.js';
 import { common, problem } from '../openapi-common.js';
 import { readOptionalJson, withProblems } from '../http-support.js';

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { deleteConnection, provisionedUsersChoices } from '../../shared/provisioning/operations.js';
+import { deleteConnection, provisionedUsersChoices } from '../../shared/provisioning/delete-connection.js';
 import { httpFunction } from '../define.js';
 import { common, problem } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';

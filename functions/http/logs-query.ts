@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { logQuerySchema, queryLogs } from '../../shared/provisioning/operations.js';
+import { logQuerySchema, queryLogs } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
 import { common } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { mappingSchema } from '../../shared/domain/mapping/mapping.js';
-import { getMapping, putMapping } from '../../shared/provisioning/operations.js';
+import { getMapping, putMapping } from '../../shared/provisioning/connection-config.js';
 import { httpFunction } from '../define.js';
 import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { syncSettingsSchema } from '../../shared/domain/sync-settings.js';
-import { getSettings, putSettings } from '../../shared/provisioning/operations.js';
+import { getSettings, putSettings } from '../../shared/provisioning/connection-config.js';
 import { httpFunction } from '../define.js';
 import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';

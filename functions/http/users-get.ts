@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { getUserState } from '../../shared/provisioning/operations.js';
+import { getUserState } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
 import { problem } from '../openapi-common.js';
 import { userViewSchema } from '../openapi-responses.js';

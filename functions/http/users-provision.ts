@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { provisionOnDemand } from '../../shared/provisioning/operations.js';
+import { provisionOnDemand } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
 import { common, problem } from '../openapi-common.js';
 import { readOptionalJson, withProblems } from '../http-support.js';

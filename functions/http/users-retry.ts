@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { retryUser } from '../../shared/provisioning/operations.js';
+import { retryUser } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
 import { common, problem } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';

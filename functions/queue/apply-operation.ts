@@ -3,7 +3,7 @@ import { claimCheckMessageSchema, isClaimCheck, operationMessageSchema, PROVISIO
 import { fieldErrors } from '../../shared/domain/validation.js';
 import { applyOperation } from '../../shared/provisioning/apply-operation.js';
 import { closeClaimCheck, openClaimCheck } from '../../shared/provisioning/claim-check.js';
-import { recordFailure } from '../../shared/provisioning/operations.js';
+import { recordFailure } from '../../shared/provisioning/failures.js';
 import { storageQueueFunction } from '../define.js';
 import { services } from '../services.js';
 import { decideRetry } from './retry-policy.js';

@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { RECONCILIATION_QUEUE, runRequestSchema } from '../../shared/domain/reconciliation.js';
 import { fieldErrors } from '../../shared/domain/validation.js';
-import { recordFailure } from '../../shared/provisioning/operations.js';
+import { recordFailure } from '../../shared/provisioning/failures.js';
 import { runReconciliation } from '../../shared/provisioning/reconcile.js';
 import { storageQueueFunction } from '../define.js';
 import { services } from '../services.js';

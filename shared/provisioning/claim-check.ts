@@ -2,7 +2,7 @@
 // stored change, which is read when the message is handled and deleted once it has been.
 import type { ClaimCheckMessage, OperationMessage } from '../domain/change.js';
 import type { ApplyDeps } from './apply-operation.js';
-import { recordFailure } from './operations.js';
+import { recordFailure } from './failures.js';
 import type { OperationBodies } from './ports.js';
 
 export type ClaimCheckDeps = ApplyDeps & { operationBodies: OperationBodies };

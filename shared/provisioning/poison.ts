@@ -7,7 +7,7 @@ import { claimCheckMessageSchema } from '../domain/change.js';
 import { decodeQueueText } from '../domain/queue-message.js';
 import { runRequestSchema } from '../domain/reconciliation.js';
 import type { ApplyDeps } from './apply-operation.js';
-import { recordFailure } from './operations.js';
+import { recordFailure } from './failures.js';
 import type { OperationBodies, PoisonQueue, RawQueueMessage, ReconciliationStore } from './ports.js';
 import { blankRun } from './reconcile.js';
 

@@ -6,7 +6,7 @@ import { isAppError } from '../domain/errors.js';
 import { connectionSecrets, loadConnection, rewrapSecrets, type ConnectionDeps } from './connections.js';
 import { tenantGateway } from './tenant.js';
 import type { ApplicationSecret, OperationQueue, TenantGatewayFactory, UserStateRepository } from './ports.js';
-import { releaseHeld } from './operations.js';
+import { releaseHeld } from './user-admin.js';
 
 export interface TestConnectionDeps extends ConnectionDeps {
   tenants: TenantGatewayFactory;
