@@ -1,5 +1,7 @@
-// applyOperation: the one use case every path that changes a user in Microsoft 365 ends in (queue, provision
-// on demand, retry; later reconciliation and import). Per ARCHITECTURE.md:
+// applyOperation: the operation pipeline, the one use case every path that changes Microsoft 365 ends in (queue,
+// provision on demand, retry, reconciliation corrections, import): load the object's row with its ETag → merge the
+// change → lease → hold while the connection is not ready → act (per object type: object-kind.ts) → save + log.
+// Per docs/architecture.md:
 // - at least once and idempotent: an account is looked up (linked id, else the matching attribute) before any
 //   create, so a redelivered message adopts instead of duplicating;
 // - ordered per user by version: the user row is read and written with its ETag; an older version is skipped
@@ -16,7 +18,8 @@ import { isInSync, type OperationAction, type OperationResult, type PlannedReque
 import type { TestConnectionDeps } from './test-connection.js';
 import { tenantGateway } from './tenant.js';
 import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
-import { performAction } from './user-actions.js';
+import type { ObjectKind } from './object-kind.js';
+import { userKind } from './user-actions.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
 import { effectiveChange, mergeChange, type EffectiveChange } from '../domain/desired-state.js';
 
@@ -59,12 +62,16 @@ export const USER_LEASE_MS = 60_000;
 /** How soon an operation that found its user busy is tried again. */
 const BUSY_RETRY_MS = 1_000;
 
+/** The object type a message is about. A change names none yet: every change is a user's (groups add `objectType`). */
+const kindOf = (_message: OperationMessage): ObjectKind => userKind;
+
 export async function applyOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions = {}): Promise<OperationOutcome> {
+  const kind = kindOf(message);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await attemptOperation(deps, message, options);
+      return await attemptOperation(deps, kind, message, options);
     } catch (error) {
-      // Someone wrote this user meanwhile: start again from a fresh read (the Graph side is idempotent).
+      // Someone wrote this object meanwhile: start again from a fresh read (the Graph side is idempotent).
       if (isAppError(error) && error.code === 'concurrent-update' && attempt < MAX_REDO) continue;
       throw error;
     }
@@ -74,7 +81,7 @@ export async function applyOperation(deps: ApplyDeps, message: OperationMessage,
 /** Connection-level refusals: the credentials, not this user, are the problem. */
 const connectionRefused = (e: AppError) => e.code === 'credentials-refused' || e.code === 'not-authorized';
 
-async function attemptOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions): Promise<OperationOutcome> {
+async function attemptOperation(deps: ApplyDeps, kind: ObjectKind, message: OperationMessage, options: ApplyOptions): Promise<OperationOutcome> {
   const started = deps.clock.now();
   const trace: TraceStep[] = [];
   const step = (s: string, detail: string) => trace.push({ step: s, detail });
@@ -121,8 +128,8 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
   }
   step('version', `Version ${message.version}: desired profile v${next.profile?.version ?? 0}, lifecycle v${next.lifecycle?.version ?? 0} (${next.lifecycle?.state ?? 'unknown'})`);
   if (user.lease && Date.parse(user.lease.until) > started.getTime()) {
-    // Another operation is acting on this user: try again shortly (the queue defers; nothing sleeps).
-    throw new AppError('transient', 'user-busy', `User ${message.externalId} is being provisioned by operation ${user.lease.operationId}`, {}, BUSY_RETRY_MS);
+    // Another operation is acting on this object: try again shortly (the queue defers; nothing sleeps).
+    throw new AppError('transient', 'user-busy', `The ${kind.name} ${message.externalId} is being provisioned by operation ${user.lease.operationId}`, {}, BUSY_RETRY_MS);
   }
   // Claim the user (ETag) before touching Microsoft 365: a concurrent operation on it now sees the lease, or
   // loses the claim and starts again from a fresh read.
@@ -136,7 +143,7 @@ async function attemptOperation(deps: ApplyDeps, message: OperationMessage, opti
     lease: { operationId: message.operationId, until: new Date(started.getTime() + (deps.userLeaseMs ?? USER_LEASE_MS)).toISOString() },
   });
   const reconciled = { profile: next.profile?.version ?? 0, lifecycle: next.lifecycle?.version ?? 0 };
-  return actOnClaimedUser(deps, message, claimed, connection, effectiveChange(next), reconciled, { now, step, recorder, finish });
+  return actOnClaimed(deps, kind, message, claimed, connection, effectiveChange(next), reconciled, { now, step, recorder, finish });
 }
 
 interface Attempt {
@@ -146,8 +153,9 @@ interface Attempt {
   finish: (user: UserState | undefined, outcome: Omit<OperationOutcome, 'operationId' | 'externalId' | 'version' | 'trace' | 'graphRequestIds'>) => Promise<OperationOutcome>;
 }
 
-async function actOnClaimedUser(
+async function actOnClaimed(
   deps: ApplyDeps,
+  kind: ObjectKind,
   message: OperationMessage,
   claimed: UserState,
   connection: Connection,
@@ -169,7 +177,7 @@ async function actOnClaimedUser(
   const gateway = tenantGateway(deps, connection, { dryRun: settings.dryRun, recorder });
 
   try {
-    const outcome = await performAction({ connection, settings, mapping: connection.mapping ?? DEFAULT_MAPPING, gateway, user, change, trace: step });
+    const outcome = await kind.act({ connection, settings, mapping: connection.mapping ?? DEFAULT_MAPPING, gateway, user, change, trace: step });
     if (settings.dryRun) {
       step('dry-run', `${recorder.planned.length} write(s) planned, none sent`);
       return finish({ ...user, status: 'planned', statusReason: 'Dry run: see the plan in the log' }, { result: 'planned', action: outcome.action, changedProperties: outcome.changedProperties, plan: recorder.planned });

@@ -1,42 +1,20 @@
 // What one change does to one Microsoft 365 account: find (linked id, else the matching attribute), then create,
 // adopt, update only what differs, (de)activate, remove, and reconcile licenses. Policy toggles decide what is
 // allowed. Errors are AppErrors; the caller records them.
-import type { EffectiveChange } from '../domain/desired-state.js';
-import type { Connection } from '../domain/connection.js';
 import { compareAccount, desiredLicenseRefs, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
 import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
-import { applyMapping, mappedProperties, type Mapping } from '../domain/mapping/mapping.js';
-import type { SyncSettings } from '../domain/sync-settings.js';
-import type { OperationAction, OperationResult, UserState } from '../domain/user-state.js';
-import type { GraphUser, SubscribedSku, TenantGateway } from './ports.js';
-
-export interface ActionOutcome {
-  result: Extract<OperationResult, 'applied' | 'skipped'>;
-  action: OperationAction;
-  reason?: string;
-  changedProperties: string[];
-  /** The account now linked (undefined when none). */
-  account?: GraphUser;
-  ownedLicenses: string[];
-  /** Values written or confirmed (mapped properties). */
-  applied?: Record<string, unknown>;
-}
-
-export interface ActionContext {
-  connection: Connection;
-  settings: SyncSettings;
-  mapping: Mapping;
-  gateway: Pick<TenantGateway, 'users' | 'licenses'>;
-  user: UserState;
-  /** The merged desired state to reconcile with (see domain/desired-state.ts). */
-  change: EffectiveChange;
-  trace: (step: string, detail: string) => void;
-}
+import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
+import type { OperationAction } from '../domain/user-state.js';
+import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
+import type { GraphUser, SubscribedSku } from './ports.js';
 
 const BASE_SELECT = ['id', 'userPrincipalName', 'accountEnabled', 'usageLocation', 'assignedLicenses', 'licenseAssignmentStates'];
 
 const select = (ctx: ActionContext) => [...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')])];
+
+/** Users as an object type of the operation pipeline (apply-operation.ts). */
+export const userKind: ObjectKind = { name: 'user', act: (ctx) => performAction(ctx) };
 
 export async function performAction(ctx: ActionContext): Promise<ActionOutcome> {
   const account = await findAccount(ctx, select(ctx));

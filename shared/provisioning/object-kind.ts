@@ -1,0 +1,40 @@
+// What the operation pipeline (apply-operation.ts) needs of an object type: how to act on Microsoft 365 for the
+// merged desired state of one claimed object. The pipeline does the rest for every type alike — load with its
+// ETag, merge the change, lease, hold while the connection is not ready, save and log. Users are the first type
+// (user-actions.ts); groups come beside them.
+import type { Connection } from '../domain/connection.js';
+import type { EffectiveChange } from '../domain/desired-state.js';
+import type { Mapping } from '../domain/mapping/mapping.js';
+import type { SyncSettings } from '../domain/sync-settings.js';
+import type { OperationAction, OperationResult, UserState } from '../domain/user-state.js';
+import type { GraphUser, TenantGateway } from './ports.js';
+
+export interface ActionOutcome {
+  result: Extract<OperationResult, 'applied' | 'skipped'>;
+  action: OperationAction;
+  reason?: string;
+  changedProperties: string[];
+  /** The account now linked (undefined when none). */
+  account?: GraphUser;
+  ownedLicenses: string[];
+  /** Values written or confirmed (mapped properties). */
+  applied?: Record<string, unknown>;
+}
+
+export interface ActionContext {
+  connection: Connection;
+  settings: SyncSettings;
+  mapping: Mapping;
+  gateway: Pick<TenantGateway, 'users' | 'licenses'>;
+  user: UserState;
+  /** The merged desired state to reconcile with (see domain/desired-state.ts). */
+  change: EffectiveChange;
+  trace: (step: string, detail: string) => void;
+}
+
+/** One object type of the pipeline. */
+export interface ObjectKind {
+  /** How the type is named in traces and errors ("user"). */
+  name: 'user';
+  act(ctx: ActionContext): Promise<ActionOutcome>;
+}
