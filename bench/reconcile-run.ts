@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { services } from '../functions/services.js';
 import { runRequestSchema } from '../shared/domain/reconciliation.js';
-import { runReconciliation, type ReconcileDeps } from '../shared/provisioning/reconcile.js';
+import { runReconciliation, type ReconcileDeps } from '../shared/provisioning/reconcile/run.js';
 import type { TenantGateway, TenantGatewayFactory, UserStateRepository } from '../shared/provisioning/ports.js';
 import { storageRequestCounts } from '../shared/storage/storage-clients.js';
 

@@ -104,7 +104,46 @@ export interface ReconciliationState {
   lastRunAt?: string;
   lastRunId?: string;
   lease?: { runId: string; until: string };
+  /** The run that holds the lease paused here (throttled): where its re-enqueued request continues. */
+  resume?: RunProgress;
   etag?: string;
+}
+
+/**
+ * A run paused because Graph throttled it (or failed transiently): what it needs to continue where it stopped
+ * when its own request, re-enqueued with the delay, comes back. Its counters are in its run record, its items
+ * are stored; this is the rest. Kept in the state row while the run holds the lease.
+ */
+export interface RunProgress {
+  runId: string;
+  /** When it continues, and why it paused. */
+  until: string;
+  why: string;
+  /** The delta round under way (absent: it paused before its round began). */
+  round?: 'full' | 'incremental';
+  /** The page it was reading, read again when it continues (absent with a round: a full round's first page). */
+  link?: string;
+  /** Failed attempts at that read so far (throttled or transient), for the give-up limits. */
+  attempts: number;
+  /** A full round: which linked accounts its pages returned so far (packed: provisioning/reconcile/seen.ts). */
+  seen?: string;
+  /** Disable/delete corrections held for the accidental-deletion threshold (decided when the run ends). */
+  held: HeldCorrection[];
+  /** Disable/delete corrections settled before a pause instead of held: staged (over the threshold), planned (dry run). */
+  settled: { staged: number; planned: number };
+  /** Users already corrected by this run (one correction per user per run); absent when too many to keep. */
+  found?: string[];
+}
+
+/** A disable or delete a run found, held until it knows whether the accidental-deletion threshold stages it. */
+export interface HeldCorrection {
+  externalId: string;
+  kind: DriftKind;
+  operation: 'disable' | 'delete';
+  detail: string;
+  objectId?: string;
+  userPrincipalName?: string;
+  differences?: PropertyDifference[];
 }
 
 export const emptyDriftCounts = (): Record<DriftKind, number> => Object.fromEntries(driftKinds.map((k) => [k, 0])) as Record<DriftKind, number>;

@@ -18,7 +18,7 @@ import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { loadConnection } from './connections.js';
 import type { GraphUser } from './ports.js';
-import { reconcileSelect } from './reconcile.js';
+import { reconcileSelect } from './reconcile/rounds.js';
 import { tenantGateway } from './tenant.js';
 
 export const importLists = ['new', 'update', 'activate', 'deactivate'] as const;

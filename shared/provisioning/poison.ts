@@ -9,7 +9,7 @@ import { runRequestSchema } from '../domain/reconciliation.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { recordFailure } from './failures.js';
 import type { OperationBodies, PoisonQueue, RawQueueMessage, ReconciliationStore } from './ports.js';
-import { blankRun } from './reconcile.js';
+import { blankRun } from './reconcile/run.js';
 
 export interface PoisonDeps extends ApplyDeps {
   operationBodies: OperationBodies;

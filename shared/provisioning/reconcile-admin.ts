@@ -7,7 +7,15 @@ import { newRunId, type ReconciliationRun, type RunItem, type RunRequest, type S
 import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
 import { loadConnection } from './connections.js';
 import { reapplyStoredState } from '../domain/change.js';
-import { blankRun, QUARANTINE_INTERVAL_MS, updateConnection, type ReconcileDeps } from './reconcile.js';
+import { updateConnectionFlags } from './reconcile/connection-flags.js';
+import type { ReconcileDeps } from './reconcile/deps.js';
+import { QUARANTINE_INTERVAL_MS } from './reconcile/quarantine.js';
+import { blankRun } from './reconcile/run.js';
+
+/** Queuing runs (an admin, the timer), reading their records, deciding on staged operations: what each reaches. */
+type QueueDeps = Pick<ReconcileDeps, 'connections' | 'reconciliation' | 'runs' | 'clock'>;
+type ReadDeps = Pick<ReconcileDeps, 'connections' | 'reconciliation'>;
+type DecideDeps = Pick<ReconcileDeps, 'connections' | 'reconciliation' | 'queue' | 'clock'>;
 
 export const startRunQuerySchema = z.strictObject({
   dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('Plan only: find drift, enqueue nothing'),
@@ -15,7 +23,7 @@ export const startRunQuerySchema = z.strictObject({
 });
 
 /** POST …/reconcile: queues a run now (answers at once; the run record shows its progress). */
-export async function startRun(deps: ReconcileDeps, connectionId: string, options: z.infer<typeof startRunQuerySchema>): Promise<ReconciliationRun> {
+export async function startRun(deps: QueueDeps, connectionId: string, options: z.infer<typeof startRunQuerySchema>): Promise<ReconciliationRun> {
   const connection = await loadConnection(deps, connectionId);
   if (connection.status !== 'ready') {
     throw new AppError('conflict', 'connection-not-ready', `The connection is ${connection.status}: test it successfully before reconciling`, { connectionStatus: connection.status });
@@ -27,7 +35,7 @@ export async function startRun(deps: ReconcileDeps, connectionId: string, option
   return queueRun(deps, connection, 'manual', options);
 }
 
-async function queueRun(deps: ReconcileDeps, connection: Connection, trigger: RunRequest['trigger'], options: { dryRun: boolean; full: boolean }): Promise<ReconciliationRun> {
+async function queueRun(deps: QueueDeps, connection: Connection, trigger: RunRequest['trigger'], options: { dryRun: boolean; full: boolean }): Promise<ReconciliationRun> {
   const now = deps.clock.now();
   const request: RunRequest = { connectionId: connection.id, runId: newRunId(now), trigger, dryRun: options.dryRun, full: options.full, requestedAt: now.toISOString() };
   const run = blankRun(request);
@@ -40,7 +48,7 @@ async function queueRun(deps: ReconcileDeps, connection: Connection, trigger: Ru
  * The timer: queues a run for every ready connection with reconciliation enabled, except those whose previous
  * run is still going, and quarantined ones reconciled within QUARANTINE_INTERVAL_MS.
  */
-export async function queueDueRuns(deps: ReconcileDeps): Promise<{ queued: string[]; notDue: { connectionId: string; why: string }[] }> {
+export async function queueDueRuns(deps: QueueDeps): Promise<{ queued: string[]; notDue: { connectionId: string; why: string }[] }> {
   const now = deps.clock.now().getTime();
   const queued: string[] = [];
   const notDue: { connectionId: string; why: string }[] = [];
@@ -75,14 +83,14 @@ export const pageQuerySchema = z.strictObject({
   continuation: z.string().max(2048).optional(),
 });
 
-export async function listRuns(deps: ReconcileDeps, connectionId: string, q: z.infer<typeof pageQuerySchema>): Promise<{ value: ReconciliationRun[]; continuation: string | null }> {
+export async function listRuns(deps: ReadDeps, connectionId: string, q: z.infer<typeof pageQuerySchema>): Promise<{ value: ReconciliationRun[]; continuation: string | null }> {
   await loadConnection(deps, connectionId);
   const { runs, continuation } = await deps.reconciliation.listRuns(connectionId, q.limit, q.continuation);
   return { value: runs, continuation: continuation ?? null };
 }
 
 /** One run with a page of its items: the plan of a dry run, the corrections of a real one, unmatched accounts. */
-export async function getRun(deps: ReconcileDeps, connectionId: string, runId: string, q: z.infer<typeof pageQuerySchema>): Promise<ReconciliationRun & { itemsPage: { value: RunItem[]; continuation: string | null } }> {
+export async function getRun(deps: ReadDeps, connectionId: string, runId: string, q: z.infer<typeof pageQuerySchema>): Promise<ReconciliationRun & { itemsPage: { value: RunItem[]; continuation: string | null } }> {
   await loadConnection(deps, connectionId);
   const run = await deps.reconciliation.getRun(connectionId, runId);
   if (!run) throw new AppError('not-found', 'run-not-found', `No reconciliation run ${runId} on this connection`);
@@ -90,7 +98,7 @@ export async function getRun(deps: ReconcileDeps, connectionId: string, runId: s
   return { ...run, itemsPage: { value: items, continuation: continuation ?? null } };
 }
 
-export async function listStaged(deps: ReconcileDeps, connectionId: string): Promise<{ count: number; value: StagedOperation[] }> {
+export async function listStaged(deps: ReadDeps, connectionId: string): Promise<{ count: number; value: StagedOperation[] }> {
   await loadConnection(deps, connectionId);
   const staged = await deps.reconciliation.listStaged(connectionId);
   return { count: staged.length, value: staged };
@@ -105,7 +113,7 @@ export const stagedDecisionSchema = z
  * they are; a later run finds the same drift again unless the directory changes). Either way the connection's
  * flag clears once nothing is staged.
  */
-export async function decideStaged(deps: ReconcileDeps, connectionId: string, decision: 'approve' | 'reject', body: z.infer<typeof stagedDecisionSchema>) {
+export async function decideStaged(deps: DecideDeps, connectionId: string, decision: 'approve' | 'reject', body: z.infer<typeof stagedDecisionSchema>) {
   await loadConnection(deps, connectionId);
   const staged = await deps.reconciliation.listStaged(connectionId);
   const wanted = body.externalIds ? new Set(body.externalIds) : undefined;
@@ -124,7 +132,7 @@ export async function decideStaged(deps: ReconcileDeps, connectionId: string, de
   }
   await deps.reconciliation.removeStaged(connectionId, chosen.map((s) => s.externalId));
   const remaining = staged.length - chosen.length;
-  await updateConnection(deps, connectionId, (c) => {
+  await updateConnectionFlags(deps, connectionId, (c) => {
     const { stagedOperations, ...rest } = c;
     if (!stagedOperations) return undefined;
     return remaining > 0 ? { ...rest, stagedOperations: { ...stagedOperations, count: remaining } } : rest;

@@ -67,8 +67,8 @@ export class StorageRunQueue implements RunQueue {
     this.queue = new JsonQueue(queue);
   }
 
-  enqueue(request: RunRequest): Promise<void> {
-    return this.queue.send(runRequestSchema.parse(request), 0, 'enqueue reconciliation run');
+  enqueue(request: RunRequest, delayMs = 0): Promise<void> {
+    return this.queue.send(runRequestSchema.parse(request), delayMs, 'enqueue reconciliation run');
   }
 }
 

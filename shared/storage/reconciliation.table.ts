@@ -1,5 +1,5 @@
 // Reconciliation in Table Storage, one table:
-//   PK connectionId, RK 'state'              – delta link, last full round, the run lease (ETag-guarded)
+//   PK connectionId, RK 'state'              – delta link, last full round, the run lease (ETag-guarded), a paused run's progress
 //   PK connectionId, RK 'run:<runId>'        – run records (run ids sort newest first)
 //   PK '<connectionId>~run~<runId>', RK seq  – a run's items (drift, plan, unmatched accounts)
 //   PK '<connectionId>~staged', RK externalId – disable/delete operations awaiting an admin
@@ -7,7 +7,7 @@ import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AppError, invalidContinuation } from '../domain/errors.js';
 import type { ReconciliationRun, ReconciliationState, RunItem, StagedOperation } from '../domain/reconciliation.js';
 import type { ReconciliationStore } from '../provisioning/ports.js';
-import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
+import { encodeKey, odataString, parseJsonColumn, readJsonColumn, writeJsonColumn } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
 const STATE = 'state';
@@ -29,14 +29,16 @@ export class TableReconciliationStore implements ReconciliationStore {
   constructor(private readonly table: TableClient) {}
 
   async getState(connectionId: string): Promise<ReconciliationState> {
-    const e = await this.read<{ data: string }>(encodeKey(connectionId), STATE, 'read reconciliation state');
-    return e ? { ...parseJsonColumn<ReconciliationState>(e.data)!, connectionId, etag: e.etag } : { connectionId };
+    const e = await this.read<Record<string, unknown>>(encodeKey(connectionId), STATE, 'read reconciliation state');
+    return e ? { ...readJsonColumn<ReconciliationState>(e, 'data')!, connectionId, etag: e.etag } : { connectionId };
   }
 
   async saveState(state: ReconciliationState): Promise<ReconciliationState> {
     await ensureTable(this.table);
     const { etag, ...data } = state;
-    const entity = { partitionKey: encodeKey(state.connectionId), rowKey: STATE, data: JSON.stringify(data) };
+    // A paused run's progress can make the state longer than one string column: written over data, data__1, ….
+    const entity: { partitionKey: string; rowKey: string } & Record<string, unknown> = { partitionKey: encodeKey(state.connectionId), rowKey: STATE };
+    writeJsonColumn(entity, 'data', data);
     try {
       const result = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
       return { ...state, etag: result.etag };

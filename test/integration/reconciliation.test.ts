@@ -5,9 +5,9 @@
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
 import type { ConnectionView } from '../../shared/domain/connection.js';
-import { newRunId, type ReconciliationRun, type RunItem } from '../../shared/domain/reconciliation.js';
+import { newRunId, type ReconciliationRun, type ReconciliationState, type RunItem } from '../../shared/domain/reconciliation.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
-import { encodeKey } from '../../shared/storage/table-keys.js';
+import { encodeKey, readJsonColumn } from '../../shared/storage/table-keys.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import { person as personOf, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
@@ -261,6 +261,108 @@ describe('accidental-deletion threshold', () => {
     expect([(await simUser(ids[1]!)).accountEnabled, (await simUser(ids[2]!)).accountEnabled]).toEqual([true, true]);
     expect((await ctx.app.api('POST', `/api/connections/${conn}/staged/maybe`)).status).toBe(404);
   }, 60_000);
+});
+
+describe('throttling', () => {
+  const fabrikam = DEFAULT_SEED.fabrikam;
+  const fabrikamGraph = () => ctx.sim.graphClientFor(ctx.sim.credentialFor(fabrikam.tenantId, fabrikam.fullApp.clientId, fabrikam.fullApp.secret));
+  /** The connection's reconciliation state row, as stored. */
+  const stateOf = async (connectionId: string) => readJsonColumn<ReconciliationState>(await table('reconciliation').getEntity<Record<string, unknown>>(connectionId, 'state'), 'data')!;
+  /** The simulated tenant's fault rules still armed. */
+  const simFaults = async () => ((await (await fetch(`${ctx.sim.url}/_sim/faults`)).json()) as { value: unknown[] }).value;
+  /** Every item of a run, page by page. */
+  async function allItems(connectionId: string, runId: string): Promise<RunItem[]> {
+    const items: RunItem[] = [];
+    let continuation: string | null = null;
+    do {
+      const page: RunView['itemsPage'] = (await ctx.app.api<RunView>('GET', `/api/connections/${connectionId}/runs/${runId}?limit=500${continuation ? `&continuation=${encodeURIComponent(continuation)}` : ''}`)).body.itemsPage;
+      items.push(...page.value);
+      continuation = page.continuation;
+    } while (continuation);
+    return items;
+  }
+
+  it('pauses a throttled run instead of waiting: progress saved, lease held, request re-enqueued, and the same run continues from the stored page link to the same result', async () => {
+    // Fabrikam, so that this test alone fills its tenant past one delta page (999 accounts).
+    const conn = await api.createConnection({ tenantId: fabrikam.tenantId, domain: fabrikam.domain, clientId: fabrikam.fullApp.clientId, clientSecret: fabrikam.fullApp.secret });
+    expect((await ctx.app.api('PUT', `/api/connections/${conn}/settings`, { usageLocation: 'US' })).status).toBe(200);
+    expect((await ctx.app.api<{ status: string }>('POST', `/api/connections/${conn}/test`)).body.status).toBe('ready');
+    const ext = { early: uniqueName('emp'), edited: uniqueName('emp'), deleted: uniqueName('emp') };
+    // Linked before 1,100 more accounts: on a full round's first page; the other two come on its second.
+    await provision(conn, ext.early, { type: 'upsert', version: 1, attributes: person(uniqueName('thr.early'), { jobTitle: 'Engineer' }) });
+    await ctx.sim.controls.generateUsers(fabrikam.tenantId, 1100, 'thr');
+    const edited = (await provision(conn, ext.edited, { type: 'upsert', version: 1, attributes: person(uniqueName('thr.edited'), { jobTitle: 'Engineer' }) }))!;
+    const deleted = (await provision(conn, ext.deleted, { type: 'upsert', version: 1, attributes: person(uniqueName('thr.deleted'), { jobTitle: 'Engineer' }) }))!;
+    expect((await reconcile(conn)).status).toBe('completed');
+    await fabrikamGraph().api(`/users/${edited}`).patch({ jobTitle: 'Edited by hand' });
+    await fabrikamGraph().api(`/users/${deleted}`).delete();
+
+    // Without faults (a dry run: a plan, nothing enqueued), what a full round finds.
+    const reference = await reconcile(conn, '?dryRun=true&full=true');
+    expect(reference).toMatchObject({ status: 'completed', drift: { profile: 1, deleted: 1, enabled: 0 } });
+
+    // Faults match the path only (not the query): the round's first page is answered slowly, and once it has been
+    // asked for, the next two delta requests (its second page) are throttled.
+    const since = await lastSeq();
+    const delta = { surface: 'graph', method: 'GET', path: '^/v1\\.0/users/delta$' } as const;
+    await ctx.sim.controls.addFault({ match: delta, fault: { kind: 'latency', ms: 2000 }, count: 1 });
+    try {
+      const started = await ctx.app.api<ReconciliationRun>('POST', `/api/connections/${conn}/reconcile?full=true`);
+      expect(started.status, started.text).toBe(202);
+      const runId = started.body.runId;
+      await waitFor(async () => ((await simFaults()).length === 0 ? true : undefined), { what: 'the first page asked for', timeoutMs: 10_000, intervalMs: 10 });
+      await ctx.sim.controls.addFault({ match: delta, fault: { kind: 'status', status: 429, retryAfterSeconds: 2 }, count: 2 });
+
+      // Paused: its progress in the state row, the lease held past the pause, the record still running.
+      const paused = await waitFor(async () => {
+        const state = await stateOf(conn);
+        return state.resume?.runId === runId ? state : undefined;
+      }, { what: 'the run paused', timeoutMs: 20_000, intervalMs: 50 });
+      expect(paused.resume).toMatchObject({ round: 'full', link: expect.stringMatching(/skiptoken=/), attempts: expect.any(Number), held: [], why: expect.stringMatching(/throttled/) });
+      expect(paused.lease).toMatchObject({ runId });
+      expect(Date.parse(paused.lease!.until)).toBeGreaterThan(Date.parse(paused.resume!.until));
+      expect((await ctx.app.api<RunView>('GET', `/api/connections/${conn}/runs/${runId}`)).body.status).toBe('running');
+      const refused = await ctx.app.api<{ code: string; runId: string }>('POST', `/api/connections/${conn}/reconcile`);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'run-in-progress', runId });
+
+      // One run, completed, with what the unthrottled round found (the account seen before the pause is not
+      // taken for deleted).
+      const run = await waitRun(conn, runId);
+      expect(run).toMatchObject({ status: 'completed', deltaRound: { kind: 'full', why: 'requested' }, errors: [] });
+      expect(run.drift).toEqual(reference.drift);
+      expect(run.examined).toEqual(reference.examined);
+      expect(run.unmatched).toBe(reference.unmatched);
+      expect(run.enqueued).toBe(2);
+      const items = await allItems(conn, runId);
+      expect(items).toHaveLength(reference.items);
+      expect(items.find((i) => i.externalId === ext.edited)).toMatchObject({ kind: 'profile', disposition: 'enqueued' });
+      expect(items.find((i) => i.externalId === ext.deleted)).toMatchObject({ kind: 'deleted', objectId: deleted, disposition: 'enqueued' });
+      expect(items.find((i) => i.externalId === ext.early)).toBeUndefined();
+      const runs = (await ctx.app.api<{ value: ReconciliationRun[] }>('GET', `/api/connections/${conn}/runs`)).body.value;
+      expect(runs.filter((r) => r.runId === runId)).toHaveLength(1);
+      expect(runs).toHaveLength(3);
+
+      // What the tenant received: one first page, then the same page link three times (429, 429, 200), each
+      // again only after Retry-After — a new queue message, not a fresh round.
+      const requested = (await graphRequestsSince(since)).filter((r) => r.path.startsWith('/v1.0/users/delta'));
+      expect(requested.filter((r) => !/skiptoken=/.test(r.path) && r.tenantId === fabrikam.tenantId)).toHaveLength(1);
+      const pages = requested.filter((r) => /skiptoken=/.test(r.path));
+      expect(pages.map((r) => r.status)).toEqual([429, 429, 200]);
+      expect(new Set(pages.map((r) => r.path)).size).toBe(1);
+      const skiptoken = (link: string) => /skiptoken=([^&]+)/.exec(link)?.[1];
+      expect(skiptoken(paused.resume!.link!)).toBe(skiptoken(pages[0]!.path));
+      expect(Date.parse(pages[1]!.at) - Date.parse(pages[0]!.at)).toBeGreaterThanOrEqual(1900);
+      expect(Date.parse(pages[2]!.at) - Date.parse(pages[1]!.at)).toBeGreaterThanOrEqual(1900);
+
+      // Ended: the lease and the progress are gone.
+      const after = await stateOf(conn);
+      expect(after.lease).toBeUndefined();
+      expect(after.resume).toBeUndefined();
+    } finally {
+      await ctx.sim.controls.clearFaults();
+    }
+  }, 90_000);
 });
 
 describe('quarantine and the timer', () => {

@@ -1,0 +1,16 @@
+// What a reconciliation run works with. Each part of a run takes only what it uses (a Pick of ReconcileDeps), so
+// its signature says which ports it can touch: the lease and the findings never call Graph, the rounds never write.
+import type { Connection } from '../../domain/connection.js';
+import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../../domain/sync-settings.js';
+import type { ApplyDeps } from '../apply-operation.js';
+import type { ReconciliationStore, RunQueue } from '../ports.js';
+
+export interface ReconcileDeps extends Pick<ApplyDeps, 'connections' | 'secrets' | 'clock' | 'tenants' | 'users' | 'log' | 'queue'> {
+  reconciliation: ReconciliationStore;
+  runs: RunQueue;
+  /** How long a run holds its connection before another may take over (renewed while it works). */
+  runLeaseMs?: number;
+}
+
+/** The connection's sync settings, defaults filled in. */
+export const settingsOf = (c: Connection): SyncSettings => ({ ...DEFAULT_SYNC_SETTINGS, ...c.settings });
