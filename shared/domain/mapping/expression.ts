@@ -1,5 +1,6 @@
 /**
- * The mapping expression language: small, strict, compiled once and evaluated many times.
+ * The mapping expression language: small, strict, compiled once and evaluated many times. One file on purpose
+ * (over our usual ~300 lines): tokenizer, parser, function table and evaluator are one language and change together.
  *
  * ## Values
  * An expression reads the change's attributes (a flat record; names are looked up verbatim, case-sensitive) and

@@ -18,6 +18,9 @@
  *   generated one when `generatePassword`, plus `forceChangePasswordNextSignIn` (its own rule, else the mapping's
  *   flag). Values may hold a password: never log `MappedUser.values`. Error messages never echo password values.
  * - Treat a Mapping as immutable once applied: compiled forms are cached per mapping object.
+ *
+ * Longer than our usual ~300 lines on purpose: schema, validation, compilation and application of one mapping share
+ * the compiled rule and its error wording; split apart they would need each other's internals.
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
