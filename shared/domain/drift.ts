@@ -4,7 +4,7 @@
 // (provisioning/user-actions.ts) writes exactly the plan it answers; reconciliation and import report the same plan
 // as drift. Nothing else compares desired state with Microsoft 365.
 import { effectiveChange, type DesiredState, type EffectiveChange } from './desired-state.js';
-import { LicensePlanError, resolveLicenses, type SkuInfo } from './licenses.js';
+import { assignmentStates, diffLicenses, LicensePlanError, resolveLicenses, type LicenseAssignmentState, type SkuInfo } from './licenses.js';
 import { applyMapping, type Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
 import type { LicenseRef } from './change.js';
@@ -108,6 +108,7 @@ export interface AccountDrift {
 export interface ObservedAccount {
   accountEnabled?: boolean;
   assignedLicenses?: { skuId: string }[];
+  licenseAssignmentStates?: LicenseAssignmentState[];
   [property: string]: unknown;
 }
 
@@ -127,11 +128,8 @@ export function compareAccount(expected: ExpectedAccount, account: ObservedAccou
     : { profile: [], shouldBeAbsent: expected.absent, blocked: differences.length > 0 ? [{ setting: 'allowUpdate', differences }] : [] };
   if (expected.enabled !== undefined && known('accountEnabled') && account.accountEnabled !== expected.enabled) drift.enabled = expected.enabled;
   if (expected.licenses && known('assignedLicenses')) {
-    const held = new Set((account.assignedLicenses ?? []).map((l) => l.skuId.toLowerCase()));
-    const want = new Set(expected.licenses);
-    const missing = expected.licenses.filter((id) => !held.has(id));
-    const extra = options.owned.filter((id) => held.has(id) && !want.has(id));
-    if (missing.length > 0 || extra.length > 0) drift.licenses = { missing, extra };
+    const { add, remove } = diffLicenses(expected.licenses.map((skuId) => ({ skuId })), assignmentStates(account), options.owned);
+    if (add.length > 0 || remove.length > 0) drift.licenses = { missing: add.map((a) => a.skuId), extra: remove };
   }
   return drift;
 }

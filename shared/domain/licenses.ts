@@ -51,6 +51,32 @@ export function resolveLicenses(refs: readonly LicenseRef[], skus: readonly SkuI
 }
 
 /**
+ * The licence part of the plan, shared by the executor and reconciliation (the decider, drift.ts): which desired
+ * SKUs the account lacks as a direct assignment, which of this connection's it holds but should not, and what this
+ * connection owns afterwards. Without assignment states (a delta page reads only assignedLicenses) every held
+ * licence counts as direct.
+ * @param desired desired SKUs, or undefined when the change expresses no wish (then nothing is removed)
+ */
+export function diffLicenses<T extends { skuId: string }>(
+  desired: readonly T[] | undefined,
+  states: readonly LicenseAssignmentState[],
+  owned: readonly string[],
+): { add: T[]; remove: string[]; owned: string[] } {
+  const direct = new Set(states.filter((s) => !s.assignedByGroup).map((s) => s.skuId.toLowerCase()));
+  if (desired === undefined) return { add: [], remove: [], owned: owned.filter((id) => direct.has(id)) };
+  const wanted = new Set(desired.map((d) => d.skuId));
+  const add = desired.filter((d) => !direct.has(d.skuId));
+  const remove = owned.filter((id) => !wanted.has(id) && direct.has(id));
+  const ownedAfter = [...new Set([...owned.filter((id) => !remove.includes(id) && direct.has(id)), ...add.map((a) => a.skuId)])];
+  return { add, remove, owned: ownedAfter };
+}
+
+/** The states of an account as Graph returned it: licenseAssignmentStates when read, else assignedLicenses as direct. */
+export const assignmentStates = (account: { licenseAssignmentStates?: LicenseAssignmentState[] | undefined; assignedLicenses?: { skuId: string }[] | undefined }): LicenseAssignmentState[] =>
+  account.licenseAssignmentStates ?? (account.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId }));
+
+/**
+ * The executor's licence plan: the diff above, refused when a SKU to add has no free seat.
  * @param desired resolved desired licenses, or undefined when the change expresses no wish (then nothing is removed)
  * @param states the user's licenseAssignmentStates (direct assignments have no assignedByGroup)
  */
@@ -60,17 +86,12 @@ export function planLicenses(
   owned: readonly string[],
   skus: readonly SkuInfo[],
 ): LicensePlan {
-  const direct = new Set(states.filter((s) => !s.assignedByGroup).map((s) => s.skuId.toLowerCase()));
-  if (desired === undefined) return { add: [], remove: [], owned: owned.filter((id) => direct.has(id)) };
-  const wanted = new Set(desired.map((d) => d.skuId));
-  const add = desired.filter((d) => !direct.has(d.skuId));
-  for (const a of add) {
+  const plan = diffLicenses(desired, states, owned);
+  for (const a of plan.add) {
     const sku = skus.find((s) => s.skuId.toLowerCase() === a.skuId)!;
     if (sku.enabled - sku.consumed <= 0) {
       throw new LicensePlanError('no-free-seats', `No free seats for SKU ${sku.skuPartNumber} (${sku.consumed} of ${sku.enabled} in use)`);
     }
   }
-  const remove = owned.filter((id) => !wanted.has(id) && direct.has(id));
-  const ownedAfter = [...new Set([...owned.filter((id) => !remove.includes(id) && direct.has(id)), ...add.map((a) => a.skuId)])];
-  return { add, remove, owned: ownedAfter };
+  return plan;
 }

@@ -3,7 +3,7 @@
 // allowed. Errors are AppErrors; the caller records them.
 import { compareAccount, desiredLicenseRefs, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
-import { LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
+import { assignmentStates, LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
 import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
 import type { OperationAction } from '../domain/user-state.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
@@ -199,7 +199,7 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
 async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: string[], mappedUsageLocation?: string): Promise<{ owned: string[]; changed: string[] }> {
   const refs = desiredLicenseRefs(ctx.change.licenses, ctx.settings);
   if (refs === undefined) return { owned, changed: [] };
-  const states = user.licenseAssignmentStates ?? (user.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId }));
+  const states = assignmentStates(user);
   const planWith = (skus: SubscribedSku[]) => planLicenses(resolveLicenses(refs, skus), states, owned, skus);
   let skus = await ctx.gateway.licenses.subscribedSkus();
   let plan;
