@@ -9,6 +9,13 @@ import type { OperationAction } from '../domain/user-state.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
 import type { GraphUser, SubscribedSku } from './ports.js';
 
+/**
+ * The decider's plan for this account (drift.ts: the same one reconciliation reports as drift). Every write below
+ * follows it; licences follow its diffLicenses.
+ */
+const planFor = (ctx: ActionContext, current: GraphUser) =>
+  compareAccount(expectedAccountFor(ctx.change, { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain }), current, { complete: true, owned: ctx.user.ownedLicenses });
+
 const BASE_SELECT = ['id', 'userPrincipalName', 'accountEnabled', 'usageLocation', 'assignedLicenses', 'licenseAssignmentStates'];
 
 const select = (ctx: ActionContext) => [...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')])];
@@ -119,9 +126,7 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
 
 async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: boolean, restored = false): Promise<ActionOutcome> {
   const desired = mapOrFail(ctx, 'update');
-  // The decider's plan for this account (the same one reconciliation reports as drift); licences follow below.
-  const expected = expectedAccountFor(ctx.change, { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain });
-  const patch = patchOf(compareAccount(expected, current, { complete: true, owned: ctx.user.ownedLicenses }));
+  const patch = patchOf(planFor(ctx, current));
   if (Object.keys(patch).length > 0) {
     ctx.trace('action', `Update ${Object.keys(patch).join(', ')}`);
     await ctx.gateway.users.updateUser(current.id, patch);
@@ -150,7 +155,7 @@ async function setEnabled(ctx: ActionContext, current: GraphUser | undefined, en
     return { result: 'skipped', action: 'none', reason: `Activating and deactivating accounts is not allowed (allowDeactivate is off)`, changedProperties: [], ownedLicenses: ctx.user.ownedLicenses, ...(current ? { account: current } : {}) };
   }
   if (!current) throw new AppError('not-found', 'account-not-found', `No Microsoft 365 account to ${action}: the user was never provisioned or was deleted`);
-  if (current.accountEnabled === enabled) {
+  if (planFor(ctx, current).enabled === undefined) {
     ctx.trace('action', `Already ${enabled ? 'enabled' : 'disabled'}`);
     return { result: 'skipped', action: 'none', reason: `Already ${enabled ? 'enabled' : 'disabled'}`, changedProperties: [], account: current, ownedLicenses: ctx.user.ownedLicenses };
   }
@@ -184,10 +189,11 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
     }
     return { result: 'applied', action: 'delete', changedProperties: ['deleted'], account: current, ownedLicenses: [] };
   }
-  if (current.accountEnabled === false && changed.length === 0) {
+  const disable = planFor(ctx, current).enabled === false;
+  if (!disable && changed.length === 0) {
     return { result: 'skipped', action: 'none', reason: 'Already disabled', changedProperties: [], account: current, ownedLicenses: owned };
   }
-  if (current.accountEnabled !== false) {
+  if (disable) {
     ctx.trace('action', `Disable ${current.id}`);
     await ctx.gateway.users.updateUser(current.id, { accountEnabled: false });
     changed.push('accountEnabled');
