@@ -10,7 +10,8 @@ const store = require('azurite/dist/src/table/persistence/LokiTableMetadataStore
 const original = store.prototype.insertTableEntity;
 // Only the version this was written against (azurite 3.35.0): its insert is the check, two properties, the
 // transaction bookkeeping and the insert.
-const expected = /findOne\(\{\s*PartitionKey: entity\.PartitionKey,\s*RowKey: entity\.RowKey\s*\}\)[\s\S]*transactionDeleteTheseEntities\.push\(entity\)[\s\S]*tableEntityCollection\.insert\(entity\)/;
+const expected =
+  /findOne\(\{\s*PartitionKey: entity\.PartitionKey,\s*RowKey: entity\.RowKey\s*\}\)[\s\S]*transactionDeleteTheseEntities\.push\(entity\)[\s\S]*tableEntityCollection\.insert\(entity\)/;
 if (expected.test(original.toString())) {
   let seeding = true;
   process.on('SIGUSR2', () => {

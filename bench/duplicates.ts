@@ -13,7 +13,8 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = (into: Record<string, number>, key: string, by = 1) => (into[key] = (into[key] ?? 0) + by);
@@ -40,17 +41,37 @@ export async function run(): Promise<Record<string, unknown>> {
     const connectionId = await env.createReadyConnection();
     const queue = new QueueClient(env.azurite.connectionString, PROVISIONING_QUEUE);
     await queue.createIfNotExists();
-    const logs = TableClient.fromConnectionString(env.azurite.connectionString, 'provisioninglogs', { allowInsecureConnection: true });
-    const person = (i: number) => ({ userName: `dup${i}`, givenName: 'Bench', familyName: `Duplicate${i}`, active: true, jobTitle: 'Analyst', usageLocation: 'US', password: 'Initial-Pa55word!' });
+    const logs = TableClient.fromConnectionString(env.azurite.connectionString, 'provisioninglogs', {
+      allowInsecureConnection: true,
+    });
+    const person = (i: number) => ({
+      userName: `dup${i}`,
+      givenName: 'Bench',
+      familyName: `Duplicate${i}`,
+      active: true,
+      jobTitle: 'Analyst',
+      usageLocation: 'US',
+      password: 'Initial-Pa55word!',
+    });
     const changes = Array.from({ length: people }, (_, i) => ({
-      type: 'upsert', connectionId, externalId: `dup-${i}`, version: 1, operationId: `bench-dup-${i}-v1`, attributes: person(i), licenses: [BENCH_SKU],
+      type: 'upsert',
+      connectionId,
+      externalId: `dup-${i}`,
+      version: 1,
+      operationId: `bench-dup-${i}-v1`,
+      attributes: person(i),
+      licenses: [BENCH_SKU],
     }));
     const personOf = new Map(changes.map((c) => [c.operationId, c.externalId]));
 
-    console.error(`\n${people} people × ${copies} copies of one upsert, straight onto the queue (time scale ${timeScale}×, Graph throttling ${throttling ? 'on' : 'off'})…`);
+    console.error(
+      `\n${people} people × ${copies} copies of one upsert, straight onto the queue (time scale ${timeScale}×, Graph throttling ${throttling ? 'on' : 'off'})…`,
+    );
     await env.controls.clearRequests();
     const sentAt = Date.now();
-    await Promise.all(changes.flatMap((c) => Array.from({ length: copies }, () => queue.sendMessage(encodeMessage(c)))));
+    await Promise.all(
+      changes.flatMap((c) => Array.from({ length: copies }, () => queue.sendMessage(encodeMessage(c)))),
+    );
     const sentS = (Date.now() - sentAt) / 1000;
 
     // One log record per delivered copy: wait until every operation has `copies` of them, or the timeout.
@@ -59,7 +80,9 @@ export async function run(): Promise<Record<string, unknown>> {
     for (;;) {
       records = [];
       try {
-        for await (const e of logs.listEntities<LogEntity>({ queryOptions: { filter: `PartitionKey eq '${connectionId}'` } })) {
+        for await (const e of logs.listEntities<LogEntity>({
+          queryOptions: { filter: `PartitionKey eq '${connectionId}'` },
+        })) {
           if (personOf.has(e.operationId)) records.push(e);
         }
       } catch (error) {
@@ -85,7 +108,7 @@ export async function run(): Promise<Record<string, unknown>> {
       const graph = r.graphRequestIds ? (JSON.parse(r.graphRequestIds) as string[]).length : 0;
       count(outcomes, r.result);
       // "Stale: …", "Already applied: …" and the like: the reason's kind, without its details.
-      count(reasons, `${r.result}: ${r.reason ? r.reason.split(/[:(]/)[0]!.trim() : r.action ?? '-'}`);
+      count(reasons, `${r.result}: ${r.reason ? r.reason.split(/[:(]/)[0]!.trim() : (r.action ?? '-')}`);
       count(recordsOf, who);
       count(graphOf, who, graph);
       count(graphByResult, r.result, graph);
@@ -115,7 +138,11 @@ export async function run(): Promise<Record<string, unknown>> {
       timedOut: timedOut ? `after ${timeoutS} s: ${people * copies - records.length} copies without a record` : false,
       peopleSettled: settledPeople.length,
       wallSeconds: round(((lastAt.size ? Math.max(...lastAt.values()) : Date.now()) - sentAt) / 1000, 2),
-      settleSecondsPerPerson: { p50: round(pct(settle, 50), 2), p95: round(pct(settle, 95), 2), max: round(settle.at(-1) ?? 0, 2) },
+      settleSecondsPerPerson: {
+        p50: round(pct(settle, 50), 2),
+        p95: round(pct(settle, 95), 2),
+        max: round(settle.at(-1) ?? 0, 2),
+      },
       outcomes,
       reasons,
       deferrals,
@@ -131,7 +158,9 @@ export async function run(): Promise<Record<string, unknown>> {
       hostPeakRssMb: peakRssMb,
       tableTransactionsPerMessage: stopped ? round(stopped.storageRequests.table / (people * copies), 2) : null,
     };
-    console.table(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])));
+    console.table(
+      Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])),
+    );
     return result;
   } finally {
     await env.close();

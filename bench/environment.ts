@@ -3,14 +3,14 @@
 // plus a ready connection to Contoso. Scenarios start one with `startBenchEnvironment`, and always `close()` it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAzurite, type RunningAzurite } from '../dev/azurite.js';
-import { DEV_TLS_DIR, REPO_ROOT } from '../dev/paths.js';
-import { startSimulatedTenant, type RunningSimulatedTenant } from '../dev/m365-sim/server.js';
-import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
+import { type RunningAzurite, startAzurite } from '../dev/azurite.js';
 import type { RequestStats } from '../dev/m365-sim/request-log.js';
+import { type RunningSimulatedTenant, startSimulatedTenant } from '../dev/m365-sim/server.js';
+import { DEV_TLS_DIR, REPO_ROOT } from '../dev/paths.js';
+import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
 import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
-import { spawnReady, type ReadyProcess } from '../test/support/spawn-ready.js';
-import { DEFAULT_SEED, simControls, type SimControls } from '../test/support/simulated-tenant.js';
+import { DEFAULT_SEED, type SimControls, simControls } from '../test/support/simulated-tenant.js';
+import { type ReadyProcess, spawnReady } from '../test/support/spawn-ready.js';
 
 /** The SKU the bench seed adds to Contoso, with a seat for every bench user. */
 export const BENCH_SKU = 'BENCH_E3';
@@ -24,7 +24,12 @@ export function benchSeed(seats: number): SeedFile {
   const seed = JSON.parse(readFileSync(join(REPO_ROOT, 'dev', 'm365-sim', 'default-seed.json'), 'utf8')) as SeedFile;
   const tenant = seed.tenants.find((t) => t.id === DEFAULT_SEED.contoso.tenantId)!;
   tenant.sizeClass = 'large';
-  tenant.subscribedSkus.push({ skuId: 'bbbbbbbb-0000-4000-8000-00000000be3c', skuPartNumber: BENCH_SKU, prepaidUnits: { enabled: seats }, servicePlans: [] });
+  tenant.subscribedSkus.push({
+    skuId: 'bbbbbbbb-0000-4000-8000-00000000be3c',
+    skuPartNumber: BENCH_SKU,
+    prepaidUnits: { enabled: seats },
+    servicePlans: [],
+  });
   return seed;
 }
 
@@ -54,7 +59,11 @@ export interface BenchEnvironment {
   close(): Promise<void>;
 }
 
-export async function startBenchEnvironment(options: { timeScale: number; throttling: boolean; seed: unknown }): Promise<BenchEnvironment> {
+export async function startBenchEnvironment(options: {
+  timeScale: number;
+  throttling: boolean;
+  seed: unknown;
+}): Promise<BenchEnvironment> {
   const { timeScale, throttling } = options;
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
   const stops: (() => Promise<void>)[] = [];
@@ -64,7 +73,12 @@ export async function startBenchEnvironment(options: { timeScale: number; thrott
   try {
     const azurite = await startAzurite();
     stops.push(() => azurite.stop());
-    const sim = await startSimulatedTenant({ tls: { cert: certs.serverCert, key: certs.serverKey }, seed: options.seed as never, timeScale, throttling });
+    const sim = await startSimulatedTenant({
+      tls: { cert: certs.serverCert, key: certs.serverKey },
+      seed: options.seed as never,
+      timeScale,
+      throttling,
+    });
     stops.push(() => sim.close());
     const host = await spawnReady<{ hostUrl: string; functionKey: string }>('dev/host/main.ts', {
       PORT: '0',
@@ -76,7 +90,11 @@ export async function startBenchEnvironment(options: { timeScale: number; thrott
     stops.push(() => host.stop());
 
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${host.ready.hostUrl}${path}`, { method, headers: { 'x-functions-key': host.ready.functionKey, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${host.ready.hostUrl}${path}`, {
+        method,
+        headers: { 'x-functions-key': host.ready.functionKey, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
       return (await res.json()) as T;
     };
@@ -91,10 +109,16 @@ export async function startBenchEnvironment(options: { timeScale: number; thrott
       api,
       async createReadyConnection(name = 'bench') {
         const { id } = await api<{ id: string }>('POST', '/api/connections', {
-          name, tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-          authorityHost: sim.authorityHost, graphEndpoint: sim.graphBaseUrl,
+          name,
+          tenantId: contoso.tenantId,
+          domain: contoso.domain,
+          clientId: contoso.fullApp.clientId,
+          clientSecret: contoso.fullApp.secret,
+          authorityHost: sim.authorityHost,
+          graphEndpoint: sim.graphBaseUrl,
         });
-        if ((await api<{ status: string }>('POST', `/api/connections/${id}/test`)).status !== 'ready') throw new Error('connection not ready');
+        if ((await api<{ status: string }>('POST', `/api/connections/${id}/test`)).status !== 'ready')
+          throw new Error('connection not ready');
         return id;
       },
       async simStats() {
@@ -112,7 +136,10 @@ export async function startBenchEnvironment(options: { timeScale: number; thrott
         if (host.child.exitCode !== null || host.child.signalCode !== null) return Promise.resolve(undefined);
         const stopped = new Promise<HostStopped | undefined>((resolve) => {
           host.child.stdout!.on('data', (chunk: Buffer) => {
-            const line = chunk.toString().split('\n').find((l) => l.includes('"stopped"'));
+            const line = chunk
+              .toString()
+              .split('\n')
+              .find((l) => l.includes('"stopped"'));
             if (line) resolve(JSON.parse(line) as HostStopped);
           });
           host.child.once('exit', () => resolve(undefined));

@@ -27,11 +27,15 @@ if (process.env.NODE_EXTRA_CA_CERTS !== certs.caCertPath) {
 
 // Scenario names; `--flag value` pairs belong to the scenarios.
 const BOOLEAN_FLAGS = new Set(['--profile']);
-const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1]?.startsWith('--') && !BOOLEAN_FLAGS.has(all[i - 1]!)));
+const wanted = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !(all[i - 1]?.startsWith('--') && !BOOLEAN_FLAGS.has(all[i - 1]!)));
 const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
-  console.error('Usage: npm run bench [-- <scenario> [flags]]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]');
+  console.error(
+    'Usage: npm run bench [-- <scenario> [flags]]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]',
+  );
   process.exit(2);
 }
 const resultsDir = join(REPO_ROOT, 'bench', 'results');
@@ -39,7 +43,13 @@ mkdirSync(resultsDir, { recursive: true });
 for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
   console.log(`\n== ${name}`);
   const result = await scenarios[name]!();
-  const record = { scenario: name, at: new Date().toISOString(), node: process.version, machine: { cpus: (await import('node:os')).cpus().length }, ...result };
+  const record = {
+    scenario: name,
+    at: new Date().toISOString(),
+    node: process.version,
+    machine: { cpus: (await import('node:os')).cpus().length },
+    ...result,
+  };
   writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
   console.log(`(written to bench/results/${name}.json)`);
 }

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { services } from '../functions/services.js';
 import { runRequestSchema } from '../shared/domain/reconciliation.js';
-import { runReconciliation, type ReconcileDeps } from '../shared/provisioning/reconcile/run.js';
 import type { TenantGateway, TenantGatewayFactory, UserStateRepository } from '../shared/provisioning/ports.js';
+import { type ReconcileDeps, runReconciliation } from '../shared/provisioning/reconcile/run.js';
 import { storageRequestCounts } from '../shared/storage/storage-clients.js';
 
 const timings: Record<string, { calls: number; ms: number }> = {};
@@ -32,7 +32,8 @@ function timeMethods<T extends object>(prefix: string, target: T, names: (keyof 
   const wrapped = Object.create(target) as T;
   for (const name of names) {
     const original = (target[name] as (...args: unknown[]) => Promise<unknown>).bind(target);
-    (wrapped as Record<string, unknown>)[name] = (...args: unknown[]) => timed(`${prefix}.${name}`, () => original(...args));
+    (wrapped as Record<string, unknown>)[name] = (...args: unknown[]) =>
+      timed(`${prefix}.${name}`, () => original(...args));
   }
   return wrapped;
 }
@@ -55,7 +56,11 @@ function timedUsers(users: UserStateRepository): UserStateRepository {
 const timedTenants = (tenants: TenantGatewayFactory): TenantGatewayFactory => ({
   forConnection: (...args) => {
     const inner = tenants.forConnection(...args);
-    const gateway: TenantGateway = { ...inner, users: timeMethods('graph', inner.users, ['usersDeltaPage']), licenses: timeMethods('graph', inner.licenses, ['subscribedSkus']) };
+    const gateway: TenantGateway = {
+      ...inner,
+      users: timeMethods('graph', inner.users, ['usersDeltaPage']),
+      licenses: timeMethods('graph', inner.licenses, ['subscribedSkus']),
+    };
     // BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot when the first delta page is asked for (a full round has just
     // read the whole directory then). For diagnosis only: it takes seconds and doubles the memory.
     const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT;
@@ -65,7 +70,9 @@ const timedTenants = (tenants: TenantGatewayFactory): TenantGatewayFactory => ({
       gateway.users.usersDeltaPage = (...a) => {
         if (!taken) {
           taken = true;
-          console.error(`heap snapshot: ${writeHeapSnapshot(join(snapshotDir, `reconcile-${Date.now()}.heapsnapshot`))}`);
+          console.error(
+            `heap snapshot: ${writeHeapSnapshot(join(snapshotDir, `reconcile-${Date.now()}.heapsnapshot`))}`,
+          );
         }
         return first(...a);
       };
@@ -117,13 +124,21 @@ const result = {
   event: 'done',
   run,
   wallMs: Math.round(wallMs),
-  cpuMs: { user: Math.round(used.user / 1000), system: Math.round(used.system / 1000), total: Math.round((used.user + used.system) / 1000) },
+  cpuMs: {
+    user: Math.round(used.user / 1000),
+    system: Math.round(used.system / 1000),
+    total: Math.round((used.user + used.system) / 1000),
+  },
   // maxRSS is the peak resident set of this process (KB on Linux), start-up included.
   peakRssKb: process.resourceUsage().maxRSS,
   rssBeforeKb,
   peakHeapUsedKb: Math.round(peakHeapUsed / 1024),
   tableRequests: storageRequestCounts.table - tableBefore,
-  threadCpuMs: Object.fromEntries(Object.entries(threadCpuMs()).map(([k, v]) => [k, Math.round(v - (threadsBefore[k] ?? 0))]).filter(([, v]) => Number(v) > 0)),
+  threadCpuMs: Object.fromEntries(
+    Object.entries(threadCpuMs())
+      .map(([k, v]): [string, number] => [k, Math.round(v - (threadsBefore[k] ?? 0))])
+      .filter(([, v]) => Number(v) > 0),
+  ),
   waits: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { calls: v.calls, ms: Math.round(v.ms) }])),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

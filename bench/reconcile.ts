@@ -20,17 +20,22 @@ import { pathToFileURL } from 'node:url';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite } from '../dev/azurite.js';
-import { LOCAL_STATE_DIR, REPO_ROOT } from '../dev/paths.js';
 import type { RequestStats } from '../dev/m365-sim/request-log.js';
-import { PROVISIONING_QUEUE, type OperationMessage } from '../shared/domain/change.js';
+import { LOCAL_STATE_DIR, REPO_ROOT } from '../dev/paths.js';
+import { type OperationMessage, PROVISIONING_QUEUE } from '../shared/domain/change.js';
 import type { DesiredState } from '../shared/domain/desired-state.js';
-import { DEFAULT_MAPPING, applyMapping } from '../shared/domain/mapping/mapping.js';
-import { newRunId, type DriftKind, type ReconciliationRun, type RunRequest } from '../shared/domain/reconciliation.js';
+import { applyMapping, DEFAULT_MAPPING } from '../shared/domain/mapping/mapping.js';
+import { type DriftKind, newRunId, type ReconciliationRun, type RunRequest } from '../shared/domain/reconciliation.js';
 import type { UserState } from '../shared/domain/user-state.js';
 import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
 import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
+import {
+  credentialForAuthority,
+  DEFAULT_SEED,
+  graphClientForBaseUrl,
+  simControls,
+} from '../test/support/simulated-tenant.js';
 import { spawnReady } from '../test/support/spawn-ready.js';
-import { credentialForAuthority, DEFAULT_SEED, graphClientForBaseUrl, simControls } from '../test/support/simulated-tenant.js';
 
 const TARGETS = { fullCpuS: 60, fullPeakRssMb: 512, incrementalS: 5 };
 const PREFIX = 'bench';
@@ -63,9 +68,11 @@ function shuffled(n: number, seed = 42): number[] {
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 // CPU and memory of the other processes, from /proc (Linux).
@@ -83,7 +90,10 @@ function cpuMsOf(pid: number): number {
 }
 function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  return {
+    rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
+    peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
+  };
 }
 /** Azurite's process: the child of this one whose command line runs azurite.js (dev/azurite.ts does not expose it). */
 function azuritePid(): number | undefined {
@@ -92,7 +102,8 @@ function azuritePid(): number | undefined {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('azurite')) return Number(entry);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('azurite'))
+        return Number(entry);
     } catch {
       // gone meanwhile
     }
@@ -140,7 +151,8 @@ export async function run(): Promise<Record<string, unknown>> {
 
   // Azurite with bench/azurite-seed-preload.mjs: fast inserts while seeding, stock Azurite once told (SIGUSR2).
   const nodeOptions = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import=${pathToFileURL(join(REPO_ROOT, 'bench', 'azurite-seed-preload.mjs')).href}`.trim();
+  process.env.NODE_OPTIONS =
+    `${nodeOptions ?? ''} --import=${pathToFileURL(join(REPO_ROOT, 'bench', 'azurite-seed-preload.mjs')).href}`.trim();
   const azurite = await startAzurite().finally(() => {
     if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = nodeOptions;
@@ -164,15 +176,31 @@ export async function run(): Promise<Record<string, unknown>> {
     await controls.settings({ throttling: false });
     await controls.generateUsers(contoso.tenantId, users, PREFIX);
     const conn = await createConnection(app, {
-      name: 'bench-reconcile', tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-      authMode: 'client_credentials', cloud: 'global', authorityHost: sim.ready.authorityHost, graphEndpoint: sim.ready.graphBaseUrl,
+      name: 'bench-reconcile',
+      tenantId: contoso.tenantId,
+      domain: contoso.domain,
+      clientId: contoso.fullApp.clientId,
+      clientSecret: contoso.fullApp.secret,
+      authMode: 'client_credentials',
+      cloud: 'global',
+      authorityHost: sim.ready.authorityHost,
+      graphEndpoint: sim.ready.graphBaseUrl,
     });
     const tested = await testConnection(app, conn.id);
     if (tested.status !== 'ready') throw new Error(`connection not ready: ${JSON.stringify(tested)}`);
-    const graph = graphClientForBaseUrl(simUrl, credentialForAuthority(sim.ready.authorityHost, contoso.tenantId, contoso.fullApp.clientId, contoso.fullApp.secret));
+    const graph = graphClientForBaseUrl(
+      simUrl,
+      credentialForAuthority(
+        sim.ready.authorityHost,
+        contoso.tenantId,
+        contoso.fullApp.clientId,
+        contoso.fullApp.secret,
+      ),
+    );
     const accounts: TenantUser[] = [];
     let otherAccounts = 0;
-    let next: string | undefined = '/users?$top=999&$select=id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,employeeId';
+    let next: string | undefined =
+      '/users?$top=999&$select=id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,employeeId';
     while (next) {
       const page = (await graph.api(next).get()) as { value: TenantUser[]; '@odata.nextLink'?: string };
       for (const u of page.value) {
@@ -197,7 +225,12 @@ export async function run(): Promise<Record<string, unknown>> {
       let at = 0;
       return (n: number) => order.slice(at, (at += n));
     })();
-    const sets = { profile: pick(planted.profile), enabled: pick(planted.enabled), deleted: pick(planted.deleted), neverLinked: pick(planted.neverLinked) };
+    const sets = {
+      profile: pick(planted.profile),
+      enabled: pick(planted.enabled),
+      deleted: pick(planted.deleted),
+      neverLinked: pick(planted.neverLinked),
+    };
     const changed = pick(changes);
     // A third round: as many changes to a property the mapping does not set (officeLocation): examined, no drift.
     const changedNoDrift = pick(changes);
@@ -212,9 +245,29 @@ export async function run(): Promise<Record<string, unknown>> {
     const stateOf = (i: number, linked: boolean): UserState => {
       const a = accounts[i]!;
       // Source attributes the default mapping turns into the generated account's values (jobTitle: none at the source).
-      const attributes = { userName: a.mailNickname, displayName: a.displayName, givenName: a.givenName, familyName: a.surname, email: a.mail, employeeId: a.employeeId, jobTitle: null, active: true };
-      const lastChange: OperationMessage = { type: 'upsert', connectionId: conn.id, externalId: externalId(i), version: 1, operationId: `seed-${i}`, occurredAt: longAgo, attributes };
-      const desired: DesiredState = { profile: { version: 1, attributes }, lifecycle: { version: 1, state: 'active', explicit: true } };
+      const attributes = {
+        userName: a.mailNickname,
+        displayName: a.displayName,
+        givenName: a.givenName,
+        familyName: a.surname,
+        email: a.mail,
+        employeeId: a.employeeId,
+        jobTitle: null,
+        active: true,
+      };
+      const lastChange: OperationMessage = {
+        type: 'upsert',
+        connectionId: conn.id,
+        externalId: externalId(i),
+        version: 1,
+        operationId: `seed-${i}`,
+        occurredAt: longAgo,
+        attributes,
+      };
+      const desired: DesiredState = {
+        profile: { version: 1, attributes },
+        lifecycle: { version: 1, state: 'active', explicit: true },
+      };
       return {
         connectionId: conn.id,
         externalId: externalId(i),
@@ -222,7 +275,13 @@ export async function run(): Promise<Record<string, unknown>> {
         lastChange,
         appliedVersion: 1,
         appliedDesired: { profile: 1, lifecycle: 1 },
-        ...(linked ? { objectId: a.id, userPrincipalName: a.userPrincipalName, lastApplied: applyMapping(DEFAULT_MAPPING, attributes, { domain: contoso.domain }, 'update').values } : {}),
+        ...(linked
+          ? {
+              objectId: a.id,
+              userPrincipalName: a.userPrincipalName,
+              lastApplied: applyMapping(DEFAULT_MAPPING, attributes, { domain: contoso.domain }, 'update').values,
+            }
+          : {}),
         status: linked ? 'applied' : 'skipped',
         ...(linked ? {} : { statusReason: 'Creating accounts is off for this connection' }),
         lastOperationId: `seed-${i}`,
@@ -231,18 +290,32 @@ export async function run(): Promise<Record<string, unknown>> {
         updatedAt: longAgo,
       };
     };
-    const usersTable = TableClient.fromConnectionString(azurite.connectionString, 'users', { allowInsecureConnection: true });
+    const usersTable = TableClient.fromConnectionString(azurite.connectionString, 'users', {
+      allowInsecureConnection: true,
+    });
     await usersTable.createTable();
     const writeRows = async (indexes: number[], linkedOf: (i: number) => boolean, kind: 'create' | 'upsert') => {
       const userBatches: TransactionAction[][] = [];
       const linkBatches: TransactionAction[][] = [];
       const linkedIndexes = indexes.filter(linkedOf);
       for (let b = 0; b < indexes.length; b += 100) {
-        userBatches.push(indexes.slice(b, b + 100).map((i): TransactionAction => (kind === 'create' ? ['create', userEntity(stateOf(i, linkedOf(i)))] : ['upsert', userEntity(stateOf(i, linkedOf(i))), 'Replace'])));
+        userBatches.push(
+          indexes
+            .slice(b, b + 100)
+            .map((i): TransactionAction =>
+              kind === 'create'
+                ? ['create', userEntity(stateOf(i, linkedOf(i)))]
+                : ['upsert', userEntity(stateOf(i, linkedOf(i))), 'Replace'],
+            ),
+        );
       }
       for (let b = 0; b < linkedIndexes.length; b += 100) {
         // Link rows are always new here ('create': Azurite's upsert inside a transaction is several times slower).
-        linkBatches.push(linkedIndexes.slice(b, b + 100).map((i): TransactionAction => ['create', linkEntity(conn.id, accounts[i]!.id, externalId(i))]));
+        linkBatches.push(
+          linkedIndexes
+            .slice(b, b + 100)
+            .map((i): TransactionAction => ['create', linkEntity(conn.id, accounts[i]!.id, externalId(i))]),
+        );
       }
       const all = [...linkBatches, ...userBatches];
       let written = 0;
@@ -250,19 +323,28 @@ export async function run(): Promise<Record<string, unknown>> {
       await inParallel(all, 4, async (batch) => {
         await usersTable.submitTransaction(batch);
         // Stock Azurite checks each insert against its whole partition (see bench/azurite-seed-preload.mjs).
-        if (++written % 100 === 0 || written === all.length) console.error(`  ${written}/${all.length} transactions, ${Math.round((performance.now() - startedAt) / 1000)} s`);
+        if (++written % 100 === 0 || written === all.length)
+          console.error(
+            `  ${written}/${all.length} transactions, ${Math.round((performance.now() - startedAt) / 1000)} s`,
+          );
       });
     };
     console.error(`seeding ${users} directory rows (${users - planted.neverLinked} linked) in Table Storage…`);
     let t = performance.now();
-    await writeRows(Array.from({ length: users }, (_, i) => i), (i) => !neverLinked.has(i), 'create');
+    await writeRows(
+      Array.from({ length: users }, (_, i) => i),
+      (i) => !neverLinked.has(i),
+      'create',
+    );
     const directorySeedS = (performance.now() - t) / 1000;
     if (azuritePidValue) process.kill(azuritePidValue, 'SIGUSR2'); // stock Azurite from here on
 
     // --- Plant the drift in Microsoft 365, with the real Graph client (an admin's hand edits).
     console.error(`planting drift: ${JSON.stringify(planted)}…`);
     t = performance.now();
-    await inParallel(sets.profile, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ jobTitle: 'Edited by hand' }));
+    await inParallel(sets.profile, 16, (i) =>
+      graph.api(`/users/${accounts[i]!.id}`).patch({ jobTitle: 'Edited by hand' }),
+    );
     await inParallel(sets.enabled, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ accountEnabled: false }));
     await inParallel(sets.deleted, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).delete());
     const plantS = (performance.now() - t) / 1000;
@@ -273,18 +355,33 @@ export async function run(): Promise<Record<string, unknown>> {
     if (profile) mkdirSync(profileDir, { recursive: true });
 
     /** One run in its own process, with the simulator's counters and the other processes' CPU around it. */
-    const measuredRun = async (label: string): Promise<Record<string, unknown> & { out: RunOutput }> => {
+    const measuredRun = async (label: string) => {
       await queue.clearMessages();
       await controls.settings({ throttling: true }); // Graph's documented limits, real time scale; also counts RU
       await controls.clearRequests();
-      const request: RunRequest = { connectionId: conn.id, runId: newRunId(new Date()), trigger: 'manual', dryRun: false, full: false, requestedAt: new Date().toISOString() };
+      const request: RunRequest = {
+        connectionId: conn.id,
+        runId: newRunId(new Date()),
+        trigger: 'manual',
+        dryRun: false,
+        full: false,
+        requestedAt: new Date().toISOString(),
+      };
       const before = { azurite: azuritePidValue ? cpuMsOf(azuritePidValue) : 0, sim: cpuMsOf(simPid) };
       console.error(`${label}: running reconciliation (own process)…`);
       const started = performance.now();
-      const out = await runChild(runScript, request, {
-        AzureWebJobsStorage: azurite.connectionString,
-        SECRETS_ENCRYPTION_KEYS: encryptionKeys,
-      }, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${label}-${Date.now()}`)}`] : []), ...(process.env.BENCH_RUN_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
+      const out = await runChild(
+        runScript,
+        request,
+        {
+          AzureWebJobsStorage: azurite.connectionString,
+          SECRETS_ENCRYPTION_KEYS: encryptionKeys,
+        },
+        [
+          ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${label}-${Date.now()}`)}`] : []),
+          ...(process.env.BENCH_RUN_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        ],
+      );
       const processWallS = (performance.now() - started) / 1000;
       const after = { azurite: azuritePidValue ? cpuMsOf(azuritePidValue) : 0, sim: cpuMsOf(simPid) };
       const stats = (await (await fetch(`${simUrl}/_sim/stats`)).json()) as RequestStats;
@@ -312,18 +409,24 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // --- Changes in Microsoft 365, then the incremental round.
     console.error(`changing ${changes} accounts in Microsoft 365 (jobTitle)…`);
-    await inParallel(changed, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ jobTitle: 'Changed in Microsoft 365' }));
+    await inParallel(changed, 16, (i) =>
+      graph.api(`/users/${accounts[i]!.id}`).patch({ jobTitle: 'Changed in Microsoft 365' }),
+    );
     const incremental = await measuredRun('incremental');
     const incrementalFound = incremental.out.run.drift;
     console.error(`changing ${changes} other accounts in Microsoft 365 (officeLocation, not mapped: no drift)…`);
-    await inParallel(changedNoDrift, 16, (i) => graph.api(`/users/${accounts[i]!.id}`).patch({ officeLocation: 'Moved in Microsoft 365' }));
+    await inParallel(changedNoDrift, 16, (i) =>
+      graph.api(`/users/${accounts[i]!.id}`).patch({ officeLocation: 'Moved in Microsoft 365' }),
+    );
     const quiet = await measuredRun('incremental-no-drift');
 
     // --- Checks: drift found = drift planted, per kind.
     const expectFull: Partial<Record<DriftKind, number>> = { ...planted };
     const expectIncremental: Partial<Record<DriftKind, number>> = { profile: changes };
     const mismatches = (found: Record<DriftKind, number>, expected: Partial<Record<DriftKind, number>>) =>
-      (Object.keys(found) as DriftKind[]).filter((k) => found[k] !== (expected[k] ?? 0)).map((k) => `${k}: found ${found[k]}, planted ${expected[k] ?? 0}`);
+      (Object.keys(found) as DriftKind[])
+        .filter((k) => found[k] !== (expected[k] ?? 0))
+        .map((k) => `${k}: found ${found[k]}, planted ${expected[k] ?? 0}`);
     const checks = {
       full: mismatches(fullFound, expectFull),
       incremental: mismatches(incrementalFound, expectIncremental),
@@ -371,31 +474,47 @@ export async function run(): Promise<Record<string, unknown>> {
         fullPeakRss: `${mb(full.out.peakRssKb)} MB of ≤ ${TARGETS.fullPeakRssMb} MB: ${mb(full.out.peakRssKb) <= TARGETS.fullPeakRssMb ? 'met' : 'MISSED'}`,
         incrementalWall: `${round(incremental.out.wallMs / 1000, 2)} s of ≤ ${TARGETS.incrementalS} s: ${incremental.out.wallMs / 1000 <= TARGETS.incrementalS ? 'met' : 'MISSED'}`,
       },
-      checks: Object.values(checks).every((c) => c.length === 0) ? 'drift found = drift planted (every kind, every round)' : checks,
+      checks: Object.values(checks).every((c) => c.length === 0)
+        ? 'drift found = drift planted (every kind, every round)'
+        : checks,
       azuriteMemoryMb: azuritePidValue ? mb(memoryKbOf(azuritePidValue).rssKb) : null,
       simulatorMemoryMb: mb(memoryKbOf(simPid).rssKb),
     };
 
     const row = (name: string, f: (m: ReturnType<typeof figures>) => unknown) =>
-      [name, { full: f(result.full), incremental: f(result.incremental), 'incremental, no drift': f(result.incrementalNoDrift) }] as const;
-    console.log(`\nReconciliation of ${users} users (${driftFraction * 100} % drift planted; then ${changes} changes in Microsoft 365 that drift; then ${changes} that do not):`);
-    console.table(Object.fromEntries([
-      row('delta round', (m) => m.round?.kind),
-      row('wall time (s)', (m) => m.wallS),
-      row('CPU time (s)', (m) => `${m.cpuS} (user ${m.cpuUserS}, sys ${m.cpuSystemS})`),
-      row('peak RSS (MB)', (m) => `${m.peakRssMb} (${m.rssBeforeRunMb} before the run; heap used ≤ ${m.peakHeapUsedMb})`),
-      row('Graph requests', (m) => `${m.graphRequests} (simulator saw ${m.simGraphRequests})`),
-      row('resource units', (m) => m.resourceUnits),
-      row('429 answers', (m) => m.throttled429),
-      row('Table requests', (m) => m.tableRequests),
-      row('examined M365 / directory', (m) => `${m.examined.microsoft365} / ${m.examined.directory}`),
-      row('drift planted', (m) => JSON.stringify(m.driftPlanted)),
-      row('drift found', (m) => JSON.stringify(m.driftFound)),
-      row('unmatched accounts', (m) => m.unmatched),
-      row('enqueued (queue messages)', (m) => `${m.enqueued} (${m.queuedMessages})`),
-      row('Azurite CPU (s)', (m) => m.azuriteCpuS),
-      row('simulator CPU (s)', (m) => m.simulatorCpuS),
-    ]));
+      [
+        name,
+        {
+          full: f(result.full),
+          incremental: f(result.incremental),
+          'incremental, no drift': f(result.incrementalNoDrift),
+        },
+      ] as const;
+    console.log(
+      `\nReconciliation of ${users} users (${driftFraction * 100} % drift planted; then ${changes} changes in Microsoft 365 that drift; then ${changes} that do not):`,
+    );
+    console.table(
+      Object.fromEntries([
+        row('delta round', (m) => m.round?.kind),
+        row('wall time (s)', (m) => m.wallS),
+        row('CPU time (s)', (m) => `${m.cpuS} (user ${m.cpuUserS}, sys ${m.cpuSystemS})`),
+        row(
+          'peak RSS (MB)',
+          (m) => `${m.peakRssMb} (${m.rssBeforeRunMb} before the run; heap used ≤ ${m.peakHeapUsedMb})`,
+        ),
+        row('Graph requests', (m) => `${m.graphRequests} (simulator saw ${m.simGraphRequests})`),
+        row('resource units', (m) => m.resourceUnits),
+        row('429 answers', (m) => m.throttled429),
+        row('Table requests', (m) => m.tableRequests),
+        row('examined M365 / directory', (m) => `${m.examined.microsoft365} / ${m.examined.directory}`),
+        row('drift planted', (m) => JSON.stringify(m.driftPlanted)),
+        row('drift found', (m) => JSON.stringify(m.driftFound)),
+        row('unmatched accounts', (m) => m.unmatched),
+        row('enqueued (queue messages)', (m) => `${m.enqueued} (${m.queuedMessages})`),
+        row('Azurite CPU (s)', (m) => m.azuriteCpuS),
+        row('simulator CPU (s)', (m) => m.simulatorCpuS),
+      ]),
+    );
     console.table(result.targets);
     console.log(typeof result.checks === 'string' ? result.checks : `DRIFT MISMATCH: ${JSON.stringify(result.checks)}`);
     console.log(JSON.stringify({ event: 'summary', scenario: 'reconcile', ...result }));
@@ -412,8 +531,18 @@ function codeState(sourceRoot: string): { source: string; head: string; uncommit
   const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT }).toString();
   const source = sourceRoot === REPO_ROOT ? 'working tree' : sourceRoot;
   try {
-    const uncommitted = sourceRoot === REPO_ROOT ? git('status', '--porcelain', '--', 'shared', 'functions').split('\n').filter(Boolean).map((l) => l.slice(3)) : [];
-    return { source, head: sourceRoot === REPO_ROOT ? git('rev-parse', '--short', 'HEAD').trim() : 'see source', uncommitted };
+    const uncommitted =
+      sourceRoot === REPO_ROOT
+        ? git('status', '--porcelain', '--', 'shared', 'functions')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.slice(3))
+        : [];
+    return {
+      source,
+      head: sourceRoot === REPO_ROOT ? git('rev-parse', '--short', 'HEAD').trim() : 'see source',
+      uncommitted,
+    };
   } catch {
     return { source, head: 'unknown', uncommitted: [] };
   }
@@ -425,20 +554,31 @@ function compileRunScript(sourceRoot: string): string {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   // The run script is always this bench's (its output must match what the bench reads).
-  if (sourceRoot !== REPO_ROOT) copyFileSync(join(REPO_ROOT, 'bench', 'reconcile-run.ts'), join(sourceRoot, 'bench', 'reconcile-run.ts'));
+  if (sourceRoot !== REPO_ROOT)
+    copyFileSync(join(REPO_ROOT, 'bench', 'reconcile-run.ts'), join(sourceRoot, 'bench', 'reconcile-run.ts'));
   const tsconfig = join(outDir, 'tsconfig.json');
-  writeFileSync(tsconfig, JSON.stringify({
-    extends: join(sourceRoot, 'tsconfig.json'),
-    compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: sourceRoot, outDir },
-    files: [join(sourceRoot, 'bench', 'reconcile-run.ts')],
-    include: [],
-  }));
-  execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', tsconfig], { stdio: 'inherit' });
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(sourceRoot, 'tsconfig.json'),
+      compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: sourceRoot, outDir },
+      files: [join(sourceRoot, 'bench', 'reconcile-run.ts')],
+      include: [],
+    }),
+  );
+  execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', tsconfig], {
+    stdio: 'inherit',
+  });
   return join(outDir, 'bench', 'reconcile-run.js');
 }
 
 /** Runs the compiled reconcile-run script in a new process and answers its result line. */
-function runChild(script: string, request: RunRequest, env: Record<string, string>, nodeArgs: string[]): Promise<RunOutput> {
+function runChild(
+  script: string,
+  request: RunRequest,
+  env: Record<string, string>,
+  nodeArgs: string[],
+): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, script], {
       cwd: REPO_ROOT,

@@ -1,9 +1,14 @@
 // The simulated tenant at 100,000 users: how long seeding takes, and how fast the real Graph client can page,
 // filter and read through it (the simulator must not be the bottleneck of any product benchmark).
+import { startSimulatedTenant } from '../dev/m365-sim/server.js';
 import { DEV_TLS_DIR } from '../dev/paths.js';
 import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
-import { startSimulatedTenant } from '../dev/m365-sim/server.js';
-import { credentialForAuthority, graphClientForBaseUrl, simControls, DEFAULT_SEED } from '../test/support/simulated-tenant.js';
+import {
+  credentialForAuthority,
+  DEFAULT_SEED,
+  graphClientForBaseUrl,
+  simControls,
+} from '../test/support/simulated-tenant.js';
 
 const USERS = Number(process.env.BENCH_SIM_USERS ?? 100_000);
 
@@ -22,7 +27,10 @@ export async function run(): Promise<Record<string, unknown>> {
     let t = performance.now();
     await controls.generateUsers(contoso.tenantId, USERS, 'bench');
     const seedMs = performance.now() - t;
-    const graph = graphClientForBaseUrl(sim.graphBaseUrl, credentialForAuthority(sim.authorityHost, contoso.tenantId, contoso.fullApp.clientId, contoso.fullApp.secret));
+    const graph = graphClientForBaseUrl(
+      sim.graphBaseUrl,
+      credentialForAuthority(sim.authorityHost, contoso.tenantId, contoso.fullApp.clientId, contoso.fullApp.secret),
+    );
     await graph.api('/users').top(1).get(); // token + connection warm-up
 
     const pageTimes: number[] = [];
@@ -50,9 +58,18 @@ export async function run(): Promise<Record<string, unknown>> {
       users: USERS,
       listed,
       seedMs: Math.round(seedMs),
-      page999: { pages: pageTimes.length, p50Ms: ms(percentile(pageTimes, 50)), p95Ms: ms(percentile(pageTimes, 95)), maxMs: ms(Math.max(...pageTimes)) },
+      page999: {
+        pages: pageTimes.length,
+        p50Ms: ms(percentile(pageTimes, 50)),
+        p95Ms: ms(percentile(pageTimes, 95)),
+        maxMs: ms(Math.max(...pageTimes)),
+      },
       fullListMs: Math.round(fullListMs),
-      filterEq: { requests: filterTimes.length, p50Ms: ms(percentile(filterTimes, 50)), p95Ms: ms(percentile(filterTimes, 95)) },
+      filterEq: {
+        requests: filterTimes.length,
+        p50Ms: ms(percentile(filterTimes, 50)),
+        p95Ms: ms(percentile(filterTimes, 95)),
+      },
       rssMb,
     };
     console.table({

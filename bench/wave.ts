@@ -12,7 +12,8 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -22,11 +23,37 @@ export async function run(): Promise<Record<string, unknown>> {
   const { azurite, controls } = env;
   try {
     const connectionId = await env.createReadyConnection();
-    const person = (i: number, jobTitle: string) => ({ userName: `bench${i}`, givenName: 'Bench', familyName: `User${i}`, active: true, jobTitle, usageLocation: 'US', password: 'Initial-Pa55word!' });
+    const person = (i: number, jobTitle: string) => ({
+      userName: `bench${i}`,
+      givenName: 'Bench',
+      familyName: `User${i}`,
+      active: true,
+      jobTitle,
+      usageLocation: 'US',
+      password: 'Initial-Pa55word!',
+    });
 
     const waves = [
-      { name: `create ${users} licensed users`, changes: Array.from({ length: users }, (_, i) => ({ type: 'upsert', externalId: `b-${i}`, version: 1, attributes: person(i, 'Analyst'), licenses: [BENCH_SKU] })) },
-      { name: `update ${users} users, 10 % really changed`, changes: Array.from({ length: users }, (_, i) => ({ type: 'upsert', externalId: `b-${i}`, version: 2, attributes: person(i, i % 10 === 0 ? 'Senior Analyst' : 'Analyst'), licenses: [BENCH_SKU] })) },
+      {
+        name: `create ${users} licensed users`,
+        changes: Array.from({ length: users }, (_, i) => ({
+          type: 'upsert',
+          externalId: `b-${i}`,
+          version: 1,
+          attributes: person(i, 'Analyst'),
+          licenses: [BENCH_SKU],
+        })),
+      },
+      {
+        name: `update ${users} users, 10 % really changed`,
+        changes: Array.from({ length: users }, (_, i) => ({
+          type: 'upsert',
+          externalId: `b-${i}`,
+          version: 2,
+          attributes: person(i, i % 10 === 0 ? 'Senior Analyst' : 'Analyst'),
+          licenses: [BENCH_SKU],
+        })),
+      },
     ];
     const results: Record<string, unknown>[] = [];
     for (const wave of waves) {
@@ -36,16 +63,24 @@ export async function run(): Promise<Record<string, unknown>> {
       const started = Date.now();
       for (let i = 0; i < wave.changes.length; i += 1000) {
         const sentAt = Date.now();
-        const { operations } = await env.api<{ operations: { operationId: string }[] }>('POST', `/api/connections/${connectionId}/changes`, { changes: wave.changes.slice(i, i + 1000) });
+        const { operations } = await env.api<{ operations: { operationId: string }[] }>(
+          'POST',
+          `/api/connections/${connectionId}/changes`,
+          { changes: wave.changes.slice(i, i + 1000) },
+        );
         for (const op of operations) submittedAt.set(op.operationId, sentAt);
       }
       const queue = new QueueClient(azurite.connectionString, 'provisioning-operations');
       while ((await queue.getProperties()).approximateMessagesCount! > 0) await new Promise((r) => setTimeout(r, 500));
-      const logs = TableClient.fromConnectionString(azurite.connectionString, 'provisioninglogs', { allowInsecureConnection: true });
+      const logs = TableClient.fromConnectionString(azurite.connectionString, 'provisioninglogs', {
+        allowInsecureConnection: true,
+      });
       const latencies: number[] = [];
       const results_: Record<string, number> = {};
       let lastAt = started;
-      for await (const e of logs.listEntities<{ operationId: string; time: string; result: string }>({ queryOptions: { filter: `PartitionKey eq '${connectionId}'` } })) {
+      for await (const e of logs.listEntities<{ operationId: string; time: string; result: string }>({
+        queryOptions: { filter: `PartitionKey eq '${connectionId}'` },
+      })) {
         const sent = submittedAt.get(e.operationId);
         if (sent === undefined) continue;
         results_[e.result] = (results_[e.result] ?? 0) + 1;
@@ -61,10 +96,16 @@ export async function run(): Promise<Record<string, unknown>> {
       const quotaPerS = (WRITE_QUOTA.writes / WRITE_QUOTA.windowS) * timeScale;
       const ruPerS = (RU_BUDGET_LARGE.units / RU_BUDGET_LARGE.windowS) * timeScale;
       // Busiest window of the quota's own length (150 s scaled): how close the pace came to the quota.
-      const seconds = Object.entries(stats.writesPerSecond).map(([s, n]) => [Number(s), n] as const).sort((a, b) => a[0] - b[0]);
+      const seconds = Object.entries(stats.writesPerSecond)
+        .map(([s, n]) => [Number(s), n] as const)
+        .sort((a, b) => a[0] - b[0]);
       const windowS = Math.max(1, Math.round(WRITE_QUOTA.windowS / timeScale));
       let peakWindow = 0;
-      for (const [start] of seconds) peakWindow = Math.max(peakWindow, seconds.filter(([s]) => s >= start && s < start + windowS).reduce((n, [, w]) => n + w, 0));
+      for (const [start] of seconds)
+        peakWindow = Math.max(
+          peakWindow,
+          seconds.filter(([s]) => s >= start && s < start + windowS).reduce((n, [, w]) => n + w, 0),
+        );
       const writesPerUser = stats.graphWrites / wave.changes.length;
       const result = {
         wave: wave.name,
@@ -84,17 +125,33 @@ export async function run(): Promise<Record<string, unknown>> {
         throttledPercentOfRequests: round((stats.throttled / Math.max(1, stats.graphRequests)) * 100, 2),
         latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99) },
         // At real time scale the rate is the lower of what this machine sustained and what the quota allows.
-        projection100kUsersRealTimeHours: writesPerUser > 0
-          ? round(100_000 / Math.min(wave.changes.length / wallS, (WRITE_QUOTA.writes / WRITE_QUOTA.windowS) * 0.98 / writesPerUser) / 3600, 2)
-          : null,
+        projection100kUsersRealTimeHours:
+          writesPerUser > 0
+            ? round(
+                100_000 /
+                  Math.min(
+                    wave.changes.length / wallS,
+                    ((WRITE_QUOTA.writes / WRITE_QUOTA.windowS) * 0.98) / writesPerUser,
+                  ) /
+                  3600,
+                2,
+              )
+            : null,
       };
-      console.table(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])));
+      console.table(
+        Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])),
+      );
       results.push(result);
     }
     const peakRssMb = env.hostPeakRssMb();
     const counts = await env.stopHost();
     const totalOps = waves.reduce((n, w) => n + w.changes.length, 0);
-    const summary = { timeScale, users, hostPeakRssMb: peakRssMb, tableTransactionsPerOperation: counts ? round(counts.storageRequests.table / totalOps, 2) : null };
+    const summary = {
+      timeScale,
+      users,
+      hostPeakRssMb: peakRssMb,
+      tableTransactionsPerOperation: counts ? round(counts.storageRequests.table / totalOps, 2) : null,
+    };
     console.table(summary);
     return { ...summary, waves: results };
   } finally {

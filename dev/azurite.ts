@@ -1,7 +1,7 @@
 // Starts Azurite from node_modules, in memory, and reports the ports it bound.
 // Port 0 lets the OS choose free ports (tests run beside a running `npm start`); Azurite prints the ports
 // it actually listens on, which we parse instead of guessing.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -49,9 +49,18 @@ export async function startAzurite(
     '--silent',
     '--skipApiVersionCheck',
     '--disableTelemetry',
-    '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob ?? 0),
-    '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue ?? 0),
-    '--tableHost', '127.0.0.1', '--tablePort', String(ports.table ?? 0),
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(ports.blob ?? 0),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(ports.queue ?? 0),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(ports.table ?? 0),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const bound: Partial<AzuritePorts> = {};
@@ -64,7 +73,9 @@ export async function startAzurite(
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g)) {
+      for (const m of output.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g,
+      )) {
         bound[m[1]!.toLowerCase() as keyof AzuritePorts] = Number(m[2]);
       }
       if (bound.blob && bound.queue && bound.table) {
@@ -72,8 +83,8 @@ export async function startAzurite(
         resolve(bound as AzuritePorts);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`Azurite exited with code ${code} before it was ready:\n${output}`));

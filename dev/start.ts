@@ -1,14 +1,14 @@
 // `npm start`: the whole product offline — Azurite (in memory), the simulated Microsoft 365 tenant and the
 // local Functions host. Prints where everything listens, then one JSON line {"event":"ready",...}.
 // Ctrl-C (SIGINT) or SIGTERM stops everything it started.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startAzurite, stopChild, type RunningAzurite } from './azurite.js';
+import { createInterface } from 'node:readline';
+import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
+import { type RunningAzurite, startAzurite, stopChild } from './azurite.js';
+import { buildReadyInfo, type RunningSimulatedTenant, startSimulatedTenant } from './m365-sim/server.js';
 import { DEV_TLS_DIR, REPO_ROOT } from './paths.js';
 import { ensureDevCertificates } from './tls/dev-certificates.js';
-import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
-import { buildReadyInfo, startSimulatedTenant, type RunningSimulatedTenant } from './m365-sim/server.js';
 
 const port = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -54,9 +54,14 @@ async function main() {
   }
   const storageConnectionString = started.azurite.connectionString;
   try {
-    started.tenant = await startSimulatedTenant({ port: ports.tenant, tls: { cert: certs.serverCert, key: certs.serverKey } });
+    started.tenant = await startSimulatedTenant({
+      port: ports.tenant,
+      tls: { cert: certs.serverCert, key: certs.serverKey },
+    });
   } catch (error) {
-    throw new Error(`The simulated tenant could not start (port ${ports.tenant} busy? set M365_SIM_PORT): ${(error as Error).message}`);
+    throw new Error(
+      `The simulated tenant could not start (port ${ports.tenant} busy? set M365_SIM_PORT): ${(error as Error).message}`,
+    );
   }
   const tenant = buildReadyInfo(started.tenant, certs.caCertPath);
   // Azurite keeps nothing after a restart, so a key made for this run is enough unless one is configured.
@@ -82,7 +87,7 @@ async function main() {
     }
   });
   const hostReady = await new Promise<{ hostUrl: string; functionKey: string }>((resolve) => {
-    createInterface({ input: host.stdout! }).on('line', (line) => {
+    createInterface({ input: host.stdout }).on('line', (line) => {
       try {
         const event = JSON.parse(line) as { event?: string; hostUrl: string; functionKey: string };
         if (event.event === 'ready') resolve(event);
@@ -99,7 +104,10 @@ async function main() {
       `  Functions host   ${hostReady.hostUrl}/api   (function key: ${hostReady.functionKey})`,
       `  Health           ${hostReady.hostUrl}/api/health`,
       `  Simulated M365   ${tenant.authorityHost} (login + Graph; controls under /_sim/)`,
-      ...tenant.tenants.map((t) => `    tenant ${t.tenantId} (${t.domains.join(', ')}): clientId ${t.clientId}, clientSecret ${t.clientSecret}`),
+      ...tenant.tenants.map(
+        (t) =>
+          `    tenant ${t.tenantId} (${t.domains.join(', ')}): clientId ${t.clientId}, clientSecret ${t.clientSecret}`,
+      ),
       `  Azurite          blob ${started.azurite.ports.blob}, queue ${started.azurite.ports.queue}, table ${started.azurite.ports.table} (in memory)`,
       `  Local CA         ${certs.caCertPath}`,
       'Press Ctrl-C to stop.',

@@ -59,15 +59,24 @@ export interface TimerFunctionDefinition {
 
 export type FunctionDefinition = HttpFunctionDefinition | StorageQueueFunctionDefinition | TimerFunctionDefinition;
 
-export const httpFunction = (d: Omit<HttpFunctionDefinition, 'kind'>): HttpFunctionDefinition => ({ kind: 'http', ...d });
+export const httpFunction = (d: Omit<HttpFunctionDefinition, 'kind'>): HttpFunctionDefinition => ({
+  kind: 'http',
+  ...d,
+});
 export const storageQueueFunction = (
   d: Omit<StorageQueueFunctionDefinition, 'kind' | 'connection'> & { connection?: string },
 ): StorageQueueFunctionDefinition => ({ kind: 'storageQueue', connection: 'AzureWebJobsStorage', ...d });
-export const timerFunction = (d: Omit<TimerFunctionDefinition, 'kind'>): TimerFunctionDefinition => ({ kind: 'timer', ...d });
+export const timerFunction = (d: Omit<TimerFunctionDefinition, 'kind'>): TimerFunctionDefinition => ({
+  kind: 'timer',
+  ...d,
+});
 
 /** The subset of @azure/functions' `app` that registration uses (the real `app` satisfies it). */
 export interface FunctionRegistrar {
-  http(name: string, options: { route: string; methods: HttpMethod[]; authLevel: AuthLevel; handler: HttpHandler }): void;
+  http(
+    name: string,
+    options: { route: string; methods: HttpMethod[]; authLevel: AuthLevel; handler: HttpHandler },
+  ): void;
   storageQueue(name: string, options: { queueName: string; connection: string; handler: StorageQueueHandler }): void;
   timer(name: string, options: { schedule: string; runOnStartup?: boolean; handler: TimerHandler }): void;
 }

@@ -1,6 +1,7 @@
 // Every function of the app, declared once. functions/index.ts registers these with Azure; the local host
 // (dev/host) serves the same list.
 import type { FunctionDefinition } from './define.js';
+import { submitChangesFunction } from './http/changes-submit.js';
 import { adminConsentFunction } from './http/connections-admin-consent.js';
 import { authorizeConnectionFunction } from './http/connections-authorize.js';
 import { createConnectionFunction } from './http/connections-create.js';
@@ -10,22 +11,27 @@ import { listConnectionsFunction } from './http/connections-list.js';
 import { testConnectionFunction } from './http/connections-test.js';
 import { updateConnectionFunction } from './http/connections-update.js';
 import { healthFunction } from './http/health.js';
-import { submitChangesFunction } from './http/changes-submit.js';
+import { importFunction } from './http/import.js';
 import { queryLogsFunction } from './http/logs-query.js';
 import { mappingFunction } from './http/mapping.js';
+import { notFoundFunction } from './http/not-found.js';
+import { oauthCallbackFunction } from './http/oauth-callback.js';
+import { openApiFunction } from './http/openapi.js';
+import {
+  decideStagedFunction,
+  getRunFunction,
+  listRunsFunction,
+  listStagedFunction,
+  startReconcileFunction,
+} from './http/reconcile.js';
 import { settingsFunction } from './http/settings.js';
 import { getUserFunction } from './http/users-get.js';
 import { provisionUserFunction } from './http/users-provision.js';
 import { retryUserFunction } from './http/users-retry.js';
 import { applyOperationFunction } from './queue/apply-operation.js';
-import { oauthCallbackFunction } from './http/oauth-callback.js';
-import { openApiFunction } from './http/openapi.js';
-import { notFoundFunction } from './http/not-found.js';
-import { decideStagedFunction, getRunFunction, listRunsFunction, listStagedFunction, startReconcileFunction } from './http/reconcile.js';
 import { reconcileRunFunction } from './queue/reconcile-run.js';
-import { importFunction } from './http/import.js';
-import { reconcileTimerFunction } from './timer/reconcile-timer.js';
 import { drainPoisonFunction } from './timer/drain-poison.js';
+import { reconcileTimerFunction } from './timer/reconcile-timer.js';
 
 export const functionDefinitions: readonly FunctionDefinition[] = [
   healthFunction,

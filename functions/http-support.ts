@@ -1,9 +1,9 @@
 // HTTP plumbing shared by the HTTP functions: JSON bodies in, problem+json out for every error.
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { type AppConfig, publicOrigin } from '../shared/config.js';
 import { MAX_REQUEST_BYTES } from '../shared/domain/change.js';
-import { publicOrigin, type AppConfig } from '../shared/config.js';
-import { AppError, isAppError, ValidationError, type ErrorKind } from '../shared/domain/errors.js';
+import { AppError, type ErrorKind, isAppError, ValidationError } from '../shared/domain/errors.js';
 import { externalIdSchema, isConnectionId, isRunId, requireSaneJson } from '../shared/domain/identifiers.js';
 import { parseOrThrow } from '../shared/domain/validation.js';
 import { problemResponse } from './problem.js';
@@ -22,7 +22,11 @@ const STATUS: Record<ErrorKind, number> = {
 /** The request body as JSON, validated by `schema`; bad JSON or fields become a 400 naming them. */
 export async function readBody<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.infer<S>> {
   const json = await readOptionalJson(request);
-  if (json === undefined) throw new ValidationError([{ field: '(body)', message: 'is required (a JSON object)' }], 'The request body is empty');
+  if (json === undefined)
+    throw new ValidationError(
+      [{ field: '(body)', message: 'is required (a JSON object)' }],
+      'The request body is empty',
+    );
   return parseOrThrow(schema, json);
 }
 
@@ -40,14 +44,21 @@ export async function readOptionalJson(request: HttpRequest): Promise<unknown> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ValidationError([{ field: '(body)', message: `is not valid JSON: ${(error as Error).message}` }], 'The request body is not valid JSON');
+    throw new ValidationError(
+      [{ field: '(body)', message: `is not valid JSON: ${(error as Error).message}` }],
+      'The request body is not valid JSON',
+    );
   }
   requireSaneJson(json);
   return json;
 }
 
 const tooLarge = (bytes: number) =>
-  new AppError('invalid', 'payload-too-large', `The request body is ${bytes} bytes; at most ${MAX_REQUEST_BYTES} are accepted (send large batches in several requests)`);
+  new AppError(
+    'invalid',
+    'payload-too-large',
+    `The request body is ${bytes} bytes; at most ${MAX_REQUEST_BYTES} are accepted (send large batches in several requests)`,
+  );
 
 /**
  * Route values are outside input too: checked before any handler runs, so a bad one is answered at once and never
@@ -57,8 +68,14 @@ function checkRouteParams(params: Record<string, string>): void {
   if (params.id !== undefined && !isConnectionId(params.id)) {
     throw new AppError('not-found', 'connection-not-found', 'No connection with that id (connection ids are GUIDs)');
   }
-  if (params.runId !== undefined && !isRunId(params.runId)) throw new AppError('not-found', 'run-not-found', 'No reconciliation run with that id');
-  if (params.externalId !== undefined) parseOrThrow(z.object({ externalId: externalIdSchema }), { externalId: params.externalId }, 'The user id in the URL is not valid');
+  if (params.runId !== undefined && !isRunId(params.runId))
+    throw new AppError('not-found', 'run-not-found', 'No reconciliation run with that id');
+  if (params.externalId !== undefined)
+    parseOrThrow(
+      z.object({ externalId: externalIdSchema }),
+      { externalId: params.externalId },
+      'The user id in the URL is not valid',
+    );
 }
 
 /** Wraps a handler so every failure answers problem+json; unexpected ones are logged and answered 500. */
@@ -77,17 +94,34 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
   if (isAppError(error)) {
     const status = error.code === 'payload-too-large' ? 413 : STATUS[error.kind];
     if (status >= 500) context.warn(`${error.code}: ${error.message}`);
-    const retryAfter: Record<string, string> = error.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : {};
+    const retryAfter: Record<string, string> =
+      error.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : {};
     const { code: _providerCode, ...details } = error.details;
     // Details add to the problem; they never replace its own members (a detail named `status`, say).
-    return problemResponse({ ...details, status, code: error.code, title: titleFor(status), detail: error.message }, retryAfter);
+    return problemResponse(
+      { ...details, status, code: error.code, title: titleFor(status), detail: error.message },
+      retryAfter,
+    );
   }
   context.error(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`);
-  return problemResponse({ status: 500, code: 'internal-error', title: 'Internal error', detail: `Something went wrong on our side (invocation ${context.invocationId}); it has been logged.` });
+  return problemResponse({
+    status: 500,
+    code: 'internal-error',
+    title: 'Internal error',
+    detail: `Something went wrong on our side (invocation ${context.invocationId}); it has been logged.`,
+  });
 }
 
 const titleFor = (status: number) =>
-  ({ 400: 'Invalid request', 404: 'Not found', 413: 'Payload too large', 409: 'Conflict', 429: 'Too many requests', 502: 'Upstream refused our credentials', 503: 'Temporarily unavailable' })[status] ?? 'Error';
+  ({
+    400: 'Invalid request',
+    404: 'Not found',
+    413: 'Payload too large',
+    409: 'Conflict',
+    429: 'Too many requests',
+    502: 'Upstream refused our credentials',
+    503: 'Temporarily unavailable',
+  })[status] ?? 'Error';
 
 /**
  * Where the identity platform sends the browser back: this app's configured public origin (PUBLIC_BASE_URL, else the
@@ -95,6 +129,11 @@ const titleFor = (status: number) =>
  */
 export function oauthRedirectUri(config: Pick<AppConfig, 'PUBLIC_BASE_URL' | 'WEBSITE_HOSTNAME'>): string {
   const origin = publicOrigin(config);
-  if (!origin) throw new AppError('conflict', 'public-base-url-not-configured', 'The app does not know its public address: set PUBLIC_BASE_URL (e.g. https://myapp.azurewebsites.net) so the OAuth redirect URI is not taken from the request');
+  if (!origin)
+    throw new AppError(
+      'conflict',
+      'public-base-url-not-configured',
+      'The app does not know its public address: set PUBLIC_BASE_URL (e.g. https://myapp.azurewebsites.net) so the OAuth redirect URI is not taken from the request',
+    );
   return `${origin}/api/oauth/callback`;
 }

@@ -9,22 +9,54 @@ function content(o: CallbackOutcome | { outcome: 'unavailable' }): { status: num
   const name = 'connectionName' in o && o.connectionName ? `“${escape(o.connectionName)}”` : 'the connection';
   switch (o.outcome) {
     case 'authorized':
-      return { status: 200, title: 'Connected to Microsoft 365', body: `Access for ${name} is authorised. Close this tab and run <b>Test connection</b> to finish the set-up.` };
+      return {
+        status: 200,
+        title: 'Connected to Microsoft 365',
+        body: `Access for ${name} is authorised. Close this tab and run <b>Test connection</b> to finish the set-up.`,
+      };
     case 'admin-consented':
-      return { status: 200, title: 'Permissions granted', body: `The application permissions for ${name} are granted for your organisation. Close this tab and run <b>Test connection</b>.` };
+      return {
+        status: 200,
+        title: 'Permissions granted',
+        body: `The application permissions for ${name} are granted for your organisation. Close this tab and run <b>Test connection</b>.`,
+      };
     case 'unknown-state':
-      return { status: 400, title: 'This consent link is not valid', body: 'The response did not come from a consent request we started (it may be forged or from another installation). Start again from the connection’s <b>Authorize</b> button.' };
+      return {
+        status: 400,
+        title: 'This consent link is not valid',
+        body: 'The response did not come from a consent request we started (it may be forged or from another installation). Start again from the connection’s <b>Authorize</b> button.',
+      };
     case 'replayed-state':
-      return { status: 400, title: 'This consent link was already used', body: `Each consent link works once. Start again from the <b>Authorize</b> button of ${name}.` };
+      return {
+        status: 400,
+        title: 'This consent link was already used',
+        body: `Each consent link works once. Start again from the <b>Authorize</b> button of ${name}.`,
+      };
     case 'expired-state':
-      return { status: 400, title: 'This consent link expired', body: `Consent must be completed within 10 minutes. Start again from the <b>Authorize</b> button of ${name}.` };
+      return {
+        status: 400,
+        title: 'This consent link expired',
+        body: `Consent must be completed within 10 minutes. Start again from the <b>Authorize</b> button of ${name}.`,
+      };
     case 'denied':
-      return { status: 403, title: 'Consent was declined', body: `Microsoft 365 access for ${name} was not granted (${escape(o.description)}). Ask a Microsoft 365 administrator to sign in and choose <b>Accept</b>.` };
+      return {
+        status: 403,
+        title: 'Consent was declined',
+        body: `Microsoft 365 access for ${name} was not granted (${escape(o.description)}). Ask a Microsoft 365 administrator to sign in and choose <b>Accept</b>.`,
+      };
     case 'unavailable':
-      return { status: 503, title: 'Something went wrong on our side', body: 'The authorisation could not be recorded. Wait a minute and start again from the <b>Authorize</b> button.' };
+      return {
+        status: 503,
+        title: 'Something went wrong on our side',
+        body: 'The authorisation could not be recorded. Wait a minute and start again from the <b>Authorize</b> button.',
+      };
     case 'provider-error':
     case 'exchange-failed':
-      return { status: 502, title: 'Microsoft 365 did not complete the authorisation', body: `For ${name}: <code>${escape(o.error)}</code> — ${escape(o.description)}. Check the client ID, secret and redirect URI of the app registration, then try <b>Authorize</b> again.` };
+      return {
+        status: 502,
+        title: 'Microsoft 365 did not complete the authorisation',
+        body: `For ${name}: <code>${escape(o.error)}</code> — ${escape(o.description)}. Check the client ID, secret and redirect URI of the app registration, then try <b>Authorize</b> again.`,
+      };
   }
 }
 
@@ -35,7 +67,12 @@ export function callbackPage(outcome: CallbackOutcome | { outcome: 'unavailable'
 <body><h1>${escape(title)}</h1><p>${body}</p></body></html>`;
   return {
     status,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'referrer-policy': 'no-referrer' },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      'referrer-policy': 'no-referrer',
+    },
     body: html,
   };
 }

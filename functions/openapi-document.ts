@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 export function buildOpenApiDocument(definitions: readonly FunctionDefinition[]) {
   const http = definitions.filter((d): d is HttpFunctionDefinition => d.kind === 'http');
@@ -13,7 +14,12 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
     const op = fn.openapi;
     if (!op) throw new Error(`HTTP function "${fn.name}" declares no \`openapi\` description`);
     const path = `/api/${fn.route.replace(/\{\*?([A-Za-z0-9_]+)(:[a-z]+)?\??\}/g, '{$1}')}`;
-    const parameters: Record<string, unknown>[] = [...fn.route.matchAll(/\{\*?([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: Record<string, unknown>[] = [...fn.route.matchAll(/\{\*?([A-Za-z0-9_]+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     for (const [name, schema] of Object.entries(op.query?.shape ?? {})) {
       parameters.push({ name, in: 'query', required: false, schema: jsonSchema(schema as z.ZodType, 'input') });
     }
@@ -24,13 +30,28 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
         summary: op.summary,
         ...(parameters.length ? { parameters } : {}),
         ...(fn.authLevel === 'anonymous' ? { security: [] } : {}),
-        ...(op.request && method !== 'GET' ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.request, 'input') } } } } : {}),
+        ...(op.request && method !== 'GET'
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: jsonSchema(op.request, 'input') } },
+              },
+            }
+          : {}),
         responses: Object.fromEntries(
           Object.entries(op.responses).map(([status, r]) => [
             status,
             {
               description: r.description,
-              ...(r.schema ? { content: { [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: { schema: jsonSchema(r.schema, 'output') } } } : {}),
+              ...(r.schema
+                ? {
+                    content: {
+                      [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: {
+                        schema: jsonSchema(r.schema, 'output'),
+                      },
+                    },
+                  }
+                : {}),
               ...(r.html ? { content: { 'text/html': { schema: { type: 'string' } } } } : {}),
               ...(r.redirect ? { headers: { Location: { schema: { type: 'string', format: 'uri' } } } } : {}),
             },
@@ -41,12 +62,21 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'm365-provisioner', version: '0.1.0', description: 'Provisioning connector for Microsoft 365 / Entra ID users' },
+    info: {
+      title: 'm365-provisioner',
+      version: '0.1.0',
+      description: 'Provisioning connector for Microsoft 365 / Entra ID users',
+    },
     servers: [{ url: '/' }],
     security: [{ functionKey: [] }],
     components: {
       securitySchemes: {
-        functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'Azure Functions function key (or ?code=)' },
+        functionKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-functions-key',
+          description: 'Azure Functions function key (or ?code=)',
+        },
       },
     },
     paths,

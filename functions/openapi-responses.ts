@@ -6,8 +6,8 @@ import { changeTypes, licenseRefSchema } from '../shared/domain/change.js';
 import type { ErrorKind } from '../shared/domain/errors.js';
 import { driftKinds } from '../shared/domain/reconciliation.js';
 import { userStatuses } from '../shared/domain/user-state.js';
-import type { getUserState } from '../shared/provisioning/user-admin.js';
 import type { getRun, listRuns, startRun } from '../shared/provisioning/reconcile-admin.js';
+import type { getUserState } from '../shared/provisioning/user-admin.js';
 
 /** True when A and B are the same type (not merely assignable either way: a field more on one side is a difference). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -20,13 +20,24 @@ type Flat<T> = T extends (infer E)[] ? Flat<E>[] : T extends object ? { [K in ke
  */
 const describes =
   <T>() =>
-  <S extends z.ZodType>(schema: S, ..._drifted: Same<Flat<z.output<S>>, Flat<T>> extends true ? [] : [`the schema does not describe the type`]): S =>
+  <S extends z.ZodType>(
+    schema: S,
+    ..._drifted: Same<Flat<z.output<S>>, Flat<T>> extends true ? [] : [`the schema does not describe the type`]
+  ): S =>
     schema;
 
 /** What a use case answers. */
 type Answer<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 
-const errorKinds = ['transient', 'throttled', 'not-found', 'conflict', 'invalid', 'unauthorized', 'dry-run'] as const satisfies readonly ErrorKind[];
+const errorKinds = [
+  'transient',
+  'throttled',
+  'not-found',
+  'conflict',
+  'invalid',
+  'unauthorized',
+  'dry-run',
+] as const satisfies readonly ErrorKind[];
 
 /** GET …/users/{externalId} (getUserState). */
 export const userViewSchema = describes<Answer<typeof getUserState>>()(
@@ -37,21 +48,34 @@ export const userViewSchema = describes<Answer<typeof getUserState>>()(
     desired: z
       .object({
         profile: z
-          .object({ version: z.number().int(), attributes: z.record(z.string(), z.unknown()).describe('Secret attributes (password, …) read "[set]"'), licenses: z.array(licenseRefSchema).optional() })
+          .object({
+            version: z.number().int(),
+            attributes: z.record(z.string(), z.unknown()).describe('Secret attributes (password, …) read "[set]"'),
+            licenses: z.array(licenseRefSchema).optional(),
+          })
           .optional(),
-        lifecycle: z.object({ version: z.number().int(), state: z.enum(['active', 'inactive', 'removed']), explicit: z.boolean().describe('False when it only follows from being assigned') }).optional(),
+        lifecycle: z
+          .object({
+            version: z.number().int(),
+            state: z.enum(['active', 'inactive', 'removed']),
+            explicit: z.boolean().describe('False when it only follows from being assigned'),
+          })
+          .optional(),
       })
       .nullable()
       .describe('What the source wants, merged from every change received'),
     appliedVersion: z.number().int(),
     inSync: z.boolean().describe('Microsoft 365 reflects every change received so far'),
-    link: z.object({ objectId: z.string(), userPrincipalName: z.string().nullable() }).nullable().describe('The linked Microsoft 365 account'),
+    link: z
+      .object({ objectId: z.string(), userPrincipalName: z.string().nullable() })
+      .nullable()
+      .describe('The linked Microsoft 365 account'),
     ownedLicenses: z.array(z.string()).describe('skuIds this connection assigned'),
     lastChange: z.object({ operationId: z.string(), version: z.number().int(), type: z.enum(changeTypes) }).nullable(),
     lastError: z.object({ code: z.string(), kind: z.enum(errorKinds), message: z.string(), at: z.string() }).nullable(),
     lastOperationId: z.string().nullable(),
     updatedAt: z.string(),
-    history: z.string().describe('The user\'s provisioning log'),
+    history: z.string().describe("The user's provisioning log"),
   }),
 );
 
@@ -71,7 +95,10 @@ const runSchema = z.object({
   drift: z.record(z.enum(driftKinds), z.number().int()).describe('Users found drifted, by kind'),
   enqueued: z.number().int().describe('Corrective operations put on the provisioning queue (0 in a dry run)'),
   staged: z.number().int().describe('Disable/delete operations held for an admin (accidental-deletion threshold)'),
-  unmatched: z.number().int().describe('Microsoft 365 accounts no directory user is linked to (reported, never touched)'),
+  unmatched: z
+    .number()
+    .int()
+    .describe('Microsoft 365 accounts no directory user is linked to (reported, never touched)'),
   failedUsers: z.number().int(),
   errors: z.array(z.string()),
   items: z.number().int(),
@@ -93,10 +120,14 @@ const runItemSchema = z.object({
 });
 
 /** POST …/reconcile (202): the queued run and where to follow it. */
-export const queuedRunSchema = describes<Answer<typeof startRun> & { location: string }>()(runSchema.extend({ location: z.string() }));
+export const queuedRunSchema = describes<Answer<typeof startRun> & { location: string }>()(
+  runSchema.extend({ location: z.string() }),
+);
 
 /** GET …/runs (listRuns). */
-export const runsPageSchema = describes<Answer<typeof listRuns>>()(z.object({ value: z.array(runSchema), continuation: z.string().nullable() }));
+export const runsPageSchema = describes<Answer<typeof listRuns>>()(
+  z.object({ value: z.array(runSchema), continuation: z.string().nullable() }),
+);
 
 /** GET …/runs/{runId} (getRun): the run and a page of its items. */
 export const runWithItemsSchema = describes<Answer<typeof getRun>>()(

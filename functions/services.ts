@@ -1,22 +1,29 @@
 // Composition root: the adapters the use cases run with, built once per process from configuration.
 import { getConfig } from '../shared/config.js';
+import { PROVISIONING_QUEUE } from '../shared/domain/change.js';
+import { RECONCILIATION_QUEUE } from '../shared/domain/reconciliation.js';
+import { oauthClient } from '../shared/graph/oauth-client.js';
 import { GraphTenantGatewayFactory } from '../shared/graph/tenant-gateway.graph.js';
 import { GovernorRegistry, scaledLimits } from '../shared/graph/throttle-governor.js';
-import { oauthClient } from '../shared/graph/oauth-client.js';
 import { systemClock } from '../shared/provisioning/ports.js';
 import { SecretCipher } from '../shared/security/secret-cipher.js';
 import { TableConnectionRepository } from '../shared/storage/connection-repository.table.js';
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
-import { PROVISIONING_QUEUE } from '../shared/domain/change.js';
-import { StorageOperationQueue, StoragePoisonQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
-import { RECONCILIATION_QUEUE } from '../shared/domain/reconciliation.js';
-import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
 import { TableOperationBodies } from '../shared/storage/operation-bodies.table.js';
+import { StorageOperationQueue, StoragePoisonQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
 import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
+import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
 import { queueClient, tableClient } from '../shared/storage/storage-clients.js';
 import { TableUserStateRepository } from '../shared/storage/user-state-repository.table.js';
 
-export const TABLES = { connections: 'connections', oauthStates: 'oauthstates', users: 'users', logs: 'provisioninglogs', reconciliation: 'reconciliation', operationBodies: 'operationbodies' } as const;
+export const TABLES = {
+  connections: 'connections',
+  oauthStates: 'oauthstates',
+  users: 'users',
+  logs: 'provisioninglogs',
+  reconciliation: 'reconciliation',
+  operationBodies: 'operationbodies',
+} as const;
 
 function build() {
   const config = getConfig();

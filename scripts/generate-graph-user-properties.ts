@@ -95,9 +95,13 @@ export function buildGraphUserProperties(reader: GraphSchemaReader = validateBod
 }
 
 /** The checked-in file's exact text (2-space JSON plus a trailing newline). */
-export const serializeGraphUserProperties = (file: GraphUserPropertiesFile): string => `${JSON.stringify(file, null, 2)}\n`;
+export const serializeGraphUserProperties = (file: GraphUserPropertiesFile): string =>
+  `${JSON.stringify(file, null, 2)}\n`;
 
-export const GRAPH_USER_PROPERTIES_JSON = new URL('../shared/domain/mapping/graph-user-properties.json', import.meta.url);
+export const GRAPH_USER_PROPERTIES_JSON = new URL(
+  '../shared/domain/mapping/graph-user-properties.json',
+  import.meta.url,
+);
 
 /** Regenerates the checked-in file; returns a one-line summary. */
 export function writeGraphUserProperties(): string {

@@ -2,7 +2,7 @@
 // a message naming it, instead of surfacing later as an obscure runtime error.
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { parseEncryptionKeys, type EncryptionKey } from './security/secret-cipher.js';
+import { type EncryptionKey, parseEncryptionKeys } from './security/secret-cipher.js';
 import { HOST_STORAGE, parseStorageSettings, type StorageSettings } from './storage/storage-settings.js';
 
 /**
@@ -12,7 +12,9 @@ import { HOST_STORAGE, parseStorageSettings, type StorageSettings } from './stor
 const storageSetting = (description: string) => z.string().optional().describe(description);
 
 const encryptionKeys = z
-  .string({ error: 'is required (comma-separated keyId:base64key entries of 32-byte keys; on Azure a Key Vault reference)' })
+  .string({
+    error: 'is required (comma-separated keyId:base64key entries of 32-byte keys; on Azure a Key Vault reference)',
+  })
   .transform((value, ctx): EncryptionKey[] => {
     try {
       return parseEncryptionKeys(value);
@@ -30,7 +32,10 @@ export const DEFAULT_POISON_DRAIN_SCHEDULE = '*/30 * * * * *';
 const ncrontab = z
   .string()
   .trim()
-  .refine((s) => s.split(/\s+/).length === 6, 'must be an NCRONTAB expression with six fields: {second} {minute} {hour} {day} {month} {day-of-week}')
+  .refine(
+    (s) => s.split(/\s+/).length === 6,
+    'must be an NCRONTAB expression with six fields: {second} {minute} {hour} {day} {month} {day-of-week}',
+  )
   .refine((s) => {
     try {
       new Cron(s, { mode: '6-part', paused: true }).stop();
@@ -44,13 +49,21 @@ export const configSchema = z.object({
   // Storage for queues and tables, exactly as the Functions host reads it: a connection string, or an
   // identity-based connection (on Azure the managed identity, locally the developer's). Parsed into `storage`.
   AzureWebJobsStorage: storageSetting('Connection string (Azurite, or an account key)'),
-  AzureWebJobsStorage__accountName: storageSetting('Identity-based: the account name; derives https://<name>.{queue,table,blob}.core.windows.net'),
+  AzureWebJobsStorage__accountName: storageSetting(
+    'Identity-based: the account name; derives https://<name>.{queue,table,blob}.core.windows.net',
+  ),
   AzureWebJobsStorage__queueServiceUri: storageSetting('Identity-based: queue service endpoint'),
   AzureWebJobsStorage__tableServiceUri: storageSetting('Identity-based: table service endpoint'),
-  AzureWebJobsStorage__blobServiceUri: storageSetting('Identity-based: blob service endpoint (used by the Functions host, not the app)'),
-  AzureWebJobsStorage__credential: storageSetting('Identity-based: "managedidentity" on Azure; unset locally (developer identity)'),
+  AzureWebJobsStorage__blobServiceUri: storageSetting(
+    'Identity-based: blob service endpoint (used by the Functions host, not the app)',
+  ),
+  AzureWebJobsStorage__credential: storageSetting(
+    'Identity-based: "managedidentity" on Azure; unset locally (developer identity)',
+  ),
   AzureWebJobsStorage__clientId: storageSetting('Identity-based: client id of a user-assigned managed identity'),
-  AzureWebJobsStorage__managedIdentityResourceId: storageSetting('Identity-based: resource id of a user-assigned managed identity'),
+  AzureWebJobsStorage__managedIdentityResourceId: storageSetting(
+    'Identity-based: resource id of a user-assigned managed identity',
+  ),
   /** Keys that encrypt secrets at rest; the first one encrypts. */
   SECRETS_ENCRYPTION_KEYS: encryptionKeys,
   /**
@@ -72,7 +85,12 @@ export const configSchema = z.object({
    */
   GRAPH_THROTTLE_TIME_SCALE: z.coerce.number({ error: 'must be a number' }).positive('must be positive').default(1),
   /** How long an operation may hold a user before another may take over (only matters when a host dies mid-operation). */
-  PROVISIONING_LEASE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(60),
+  PROVISIONING_LEASE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(1)
+    .max(600)
+    .default(60),
   /** When the reconciliation timer runs (NCRONTAB, UTC). Read when the functions are registered. */
   RECONCILIATION_SCHEDULE: ncrontab.default(DEFAULT_RECONCILIATION_SCHEDULE),
   /** When the poison queues are drained into failure records (NCRONTAB, UTC). Read when the functions are registered. */
@@ -96,7 +114,12 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   const storage = parseStorageSettings(env, HOST_STORAGE, ['queue', 'table']);
   const issues = [
     ...(storage.ok ? [] : storage.issues),
-    ...(result.success ? [] : result.error.issues.map((i) => ({ setting: i.path.map(String).join('.') || '(environment)', problem: i.message }))),
+    ...(result.success
+      ? []
+      : result.error.issues.map((i) => ({
+          setting: i.path.map(String).join('.') || '(environment)',
+          problem: i.message,
+        }))),
   ];
   if (issues.length > 0 || !result.success || !storage.ok) throw new ConfigError(issues);
   return { ...result.data, storage: storage.settings };
@@ -125,7 +148,10 @@ export function getConfig(): AppConfig {
  * A timer's schedule setting. Needed when the functions are registered, before (and without) the rest of the
  * configuration; a malformed value fails registration with the setting named.
  */
-export function timerSchedule(setting: 'RECONCILIATION_SCHEDULE' | 'POISON_DRAIN_SCHEDULE', env: Record<string, string | undefined> = process.env): string {
+export function timerSchedule(
+  setting: 'RECONCILIATION_SCHEDULE' | 'POISON_DRAIN_SCHEDULE',
+  env: Record<string, string | undefined> = process.env,
+): string {
   const result = configSchema.shape[setting].safeParse(env[setting]);
   if (!result.success) throw new ConfigError(result.error.issues.map((i) => ({ setting, problem: i.message })));
   return result.data;

@@ -70,7 +70,10 @@ export function readHostJson(path: string): HostSettings {
  * Copies local.settings.json `Values` into the environment the way `func start` does: a variable that is
  * already set wins over the file. Returns the names it set and the names it skipped.
  */
-export function applyLocalSettings(path: string, env: NodeJS.ProcessEnv = process.env): { applied: string[]; skipped: string[] } {
+export function applyLocalSettings(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { applied: string[]; skipped: string[] } {
   const result = { applied: [] as string[], skipped: [] as string[] };
   if (!existsSync(path)) return result;
   const parsed = z

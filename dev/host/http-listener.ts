@@ -3,10 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serialize as serializeCookie } from 'cookie';
-import { HttpRequest, HttpResponse, InvocationContext } from './azure-functions-classes.js';
 import type { HttpFunctionDefinition } from '../../functions/define.js';
+import { HttpRequest, HttpResponse, InvocationContext } from './azure-functions-classes.js';
 import type { HostLogger } from './host-logger.js';
-import { bySpecificity, compileRoute, type CompiledRoute } from './route-template.js';
+import { bySpecificity, type CompiledRoute, compileRoute } from './route-template.js';
 
 export interface HttpListenerOptions {
   functions: readonly HttpFunctionDefinition[];
@@ -76,7 +76,13 @@ export function createHttpListener(options: HttpListenerOptions): Server {
       functionName: match.fn.name,
       logHandler: (level, ...args) => options.logger.log(level, match.fn.name, invocationId, ...args),
       options: {
-        trigger: { type: 'httpTrigger', name: 'request', route: match.fn.route, methods: match.fn.methods, authLevel: match.fn.authLevel },
+        trigger: {
+          type: 'httpTrigger',
+          name: 'request',
+          route: match.fn.route,
+          methods: match.fn.methods,
+          authLevel: match.fn.authLevel,
+        },
         extraInputs: [],
         extraOutputs: [],
       },
@@ -97,7 +103,10 @@ export function createHttpListener(options: HttpListenerOptions): Server {
 async function writeResult(res: ServerResponse, result: unknown): Promise<void> {
   // The worker turns a missing result into an empty response; the host then answers 204.
   if (result === undefined || result === null) return void res.writeHead(204).end();
-  if (typeof result !== 'object') throw new Error('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
+  if (typeof result !== 'object')
+    throw new Error(
+      'The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".',
+    );
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of response.headers.entries()) headers[name] = value;

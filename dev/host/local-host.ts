@@ -1,11 +1,16 @@
 // The local stand-in for the Azure Functions host (Core Tools cannot be installed offline): serves the
 // declared HTTP functions, polls storage queues and fires timers, all with the real @azure/functions types.
 import type { AddressInfo } from 'node:net';
-import type { FunctionDefinition, HttpFunctionDefinition, StorageQueueFunctionDefinition, TimerFunctionDefinition } from '../../functions/define.js';
-import type { HostSettings } from './host-settings.js';
-import { resolveAppSettingRefs } from './host-settings.js';
+import type {
+  FunctionDefinition,
+  HttpFunctionDefinition,
+  StorageQueueFunctionDefinition,
+  TimerFunctionDefinition,
+} from '../../functions/define.js';
 import { parseStorageSettings } from '../../shared/storage/storage-settings.js';
 import { createHostLogger, type HostLogger, type LogRecord } from './host-logger.js';
+import type { HostSettings } from './host-settings.js';
+import { resolveAppSettingRefs } from './host-settings.js';
 import { createHttpListener } from './http-listener.js';
 import { QueueListener } from './queue-listener.js';
 import { TimerScheduler } from './timer-scheduler.js';
@@ -45,7 +50,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   const functionKey = options.functionKey ?? DEFAULT_FUNCTION_KEY;
   const logger = createHostLogger(options.log);
   const httpFunctions = options.definitions.filter((d): d is HttpFunctionDefinition => d.kind === 'http');
-  const queueFunctions = options.definitions.filter((d): d is StorageQueueFunctionDefinition => d.kind === 'storageQueue');
+  const queueFunctions = options.definitions.filter(
+    (d): d is StorageQueueFunctionDefinition => d.kind === 'storageQueue',
+  );
   const timerFunctions = options.definitions.filter((d): d is TimerFunctionDefinition => d.kind === 'timer');
 
   // Resolve every binding expression before anything starts, so a missing setting fails the start-up.
@@ -53,7 +60,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     // The connection is a setting name or a prefix of identity-based settings, as on Azure.
     const storage = parseStorageSettings(env, fn.connection, ['queue']);
     if (!storage.ok) {
-      throw new Error(`Function "${fn.name}": storage connection "${fn.connection}": ${storage.issues.map((i) => `${i.setting} ${i.problem}`).join('; ')}`);
+      throw new Error(
+        `Function "${fn.name}": storage connection "${fn.connection}": ${storage.issues.map((i) => `${i.setting} ${i.problem}`).join('; ')}`,
+      );
     }
     return new QueueListener({
       fn,
@@ -61,7 +70,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       storage: storage.settings,
       settings: options.settings.queues,
       logger,
-      ...(options.processingVisibilitySeconds ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
+      ...(options.processingVisibilitySeconds
+        ? { processingVisibilitySeconds: options.processingVisibilitySeconds }
+        : {}),
     });
   });
   const timers = timerFunctions.map((fn) => new TimerScheduler(fn, resolveAppSettingRefs(fn.schedule, env), logger));
@@ -93,9 +104,25 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     functions: [
-      ...httpFunctions.map((f) => ({ name: f.name, trigger: 'http' as const, route: f.route, methods: [...f.methods], authLevel: f.authLevel })),
-      ...queues.map((q) => ({ name: q.fn.name, trigger: 'storageQueue' as const, queueName: q.queueName, connection: q.fn.connection })),
-      ...timers.map((t) => ({ name: t.fn.name, trigger: 'timer' as const, schedule: t.schedule, runOnStartup: t.fn.runOnStartup ?? false })),
+      ...httpFunctions.map((f) => ({
+        name: f.name,
+        trigger: 'http' as const,
+        route: f.route,
+        methods: [...f.methods],
+        authLevel: f.authLevel,
+      })),
+      ...queues.map((q) => ({
+        name: q.fn.name,
+        trigger: 'storageQueue' as const,
+        queueName: q.queueName,
+        connection: q.fn.connection,
+      })),
+      ...timers.map((t) => ({
+        name: t.fn.name,
+        trigger: 'timer' as const,
+        schedule: t.schedule,
+        runOnStartup: t.fn.runOnStartup ?? false,
+      })),
     ],
     port,
     functionKey,

@@ -28,7 +28,9 @@ const host = await startLocalHost({
   port: Number(process.env.PORT ?? 7071),
   functionKey: process.env.LOCAL_FUNCTION_KEY || DEFAULT_FUNCTION_KEY,
   // Dev/test only: how long a message being processed stays invisible (a killed host's messages reappear then).
-  ...(process.env.LOCAL_HOST_MESSAGE_VISIBILITY_SECONDS ? { processingVisibilitySeconds: Number(process.env.LOCAL_HOST_MESSAGE_VISIBILITY_SECONDS) } : {}),
+  ...(process.env.LOCAL_HOST_MESSAGE_VISIBILITY_SECONDS
+    ? { processingVisibilitySeconds: Number(process.env.LOCAL_HOST_MESSAGE_VISIBILITY_SECONDS) }
+    : {}),
   log: (record) => console.error(formatLogRecord(record)),
 });
 console.error(`Local Functions host listening on ${host.url}/api (function key: ${host.functionKey})`);

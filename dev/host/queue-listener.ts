@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { StorageQueueFunctionDefinition } from '../../functions/define.js';
-import { InvocationContext } from './azure-functions-classes.js';
 import { queueClient, type StorageTarget } from '../../shared/storage/storage-clients.js';
-import type { QueueSettings } from './host-settings.js';
+import { InvocationContext } from './azure-functions-classes.js';
 import type { HostLogger } from './host-logger.js';
+import type { QueueSettings } from './host-settings.js';
 
 /** How long a received message stays invisible while its invocation runs (the host uses 10 minutes, renewed). */
 const DEFAULT_PROCESSING_VISIBILITY_S = 600;
@@ -72,7 +72,11 @@ export class QueueListener {
           await this.queue.createIfNotExists();
           queueReady = true;
         } catch (error) {
-          this.options.logger.warn('host', undefined, `queue ${this.options.queueName}: not reachable, retrying: ${(error as Error).message}`);
+          this.options.logger.warn(
+            'host',
+            undefined,
+            `queue ${this.options.queueName}: not reachable, retrying: ${(error as Error).message}`,
+          );
           await this.sleep(maxPollingInterval);
           continue;
         }
@@ -88,7 +92,11 @@ export class QueueListener {
           visibilityTimeout: this.processingVisibility,
         }));
       } catch (error) {
-        this.options.logger.warn('host', undefined, `queue ${this.options.queueName}: receive failed: ${(error as Error).message}`);
+        this.options.logger.warn(
+          'host',
+          undefined,
+          `queue ${this.options.queueName}: receive failed: ${(error as Error).message}`,
+        );
         messages = [];
       }
       if (messages.length === 0) {
@@ -135,41 +143,63 @@ export class QueueListener {
         nextVisibleTime: message.nextVisibleOn.toISOString(),
       },
       options: {
-        trigger: { type: 'queueTrigger', name: 'queueItem', queueName: this.options.queueName, connection: fn.connection },
+        trigger: {
+          type: 'queueTrigger',
+          name: 'queueItem',
+          queueName: this.options.queueName,
+          connection: fn.connection,
+        },
         extraInputs: [],
         extraOutputs: [],
       },
     });
 
     // Keep the message invisible while the invocation runs (the host renews its hold the same way).
-    const renewal = setInterval(() => {
-      void this.queue
-        .updateMessage(message.messageId, message.popReceipt, undefined, this.processingVisibility)
-        .then((r) => (message.popReceipt = r.popReceipt!))
-        .catch(() => undefined);
-    }, (this.processingVisibility * 1000) / 2);
+    const renewal = setInterval(
+      () => {
+        void this.queue
+          .updateMessage(message.messageId, message.popReceipt, undefined, this.processingVisibility)
+          .then((r) => (message.popReceipt = r.popReceipt!))
+          .catch(() => undefined);
+      },
+      (this.processingVisibility * 1000) / 2,
+    );
     try {
       const text = decodeMessage(message.messageText, settings.messageEncoding);
       context.triggerMetadata!.queueTrigger = text;
       await fn.handler(parseJsonOrString(text), context);
     } catch (error) {
       clearInterval(renewal);
-      context.error(`Executed '${fn.name}' (Failed, dequeueCount ${message.dequeueCount}): ${(error as Error)?.stack ?? String(error)}`);
+      context.error(
+        `Executed '${fn.name}' (Failed, dequeueCount ${message.dequeueCount}): ${(error as Error)?.stack ?? String(error)}`,
+      );
       if (message.dequeueCount >= settings.maxDequeueCount) return this.moveToPoison(message);
       await this.release(message);
       return;
     }
     clearInterval(renewal);
-    await this.queue.deleteMessage(message.messageId, message.popReceipt).catch((error: Error) =>
-      logger.warn('host', invocationId, `queue ${this.options.queueName}: delete of ${message.messageId} failed: ${error.message}`),
-    );
+    await this.queue
+      .deleteMessage(message.messageId, message.popReceipt)
+      .catch((error: Error) =>
+        logger.warn(
+          'host',
+          invocationId,
+          `queue ${this.options.queueName}: delete of ${message.messageId} failed: ${error.message}`,
+        ),
+      );
   }
 
   private async release(message: DequeuedMessageItem): Promise<void> {
     const seconds = Math.ceil(this.options.settings.visibilityTimeout / 1000);
-    await this.queue.updateMessage(message.messageId, message.popReceipt, undefined, seconds).catch((error: Error) =>
-      this.options.logger.warn('host', undefined, `queue ${this.options.queueName}: release of ${message.messageId} failed: ${error.message}`),
-    );
+    await this.queue
+      .updateMessage(message.messageId, message.popReceipt, undefined, seconds)
+      .catch((error: Error) =>
+        this.options.logger.warn(
+          'host',
+          undefined,
+          `queue ${this.options.queueName}: release of ${message.messageId} failed: ${error.message}`,
+        ),
+      );
   }
 
   private async moveToPoison(message: DequeuedMessageItem): Promise<void> {
@@ -177,7 +207,11 @@ export class QueueListener {
     await this.poison.createIfNotExists();
     await this.poison.sendMessage(message.messageText);
     await this.queue.deleteMessage(message.messageId, message.popReceipt);
-    logger.warn('host', undefined, `queue ${queueName}: message ${message.messageId} moved to ${queueName}-poison after ${message.dequeueCount} attempts`);
+    logger.warn(
+      'host',
+      undefined,
+      `queue ${queueName}: message ${message.messageId} moved to ${queueName}-poison after ${message.dequeueCount} attempts`,
+    );
   }
 }
 

@@ -47,7 +47,10 @@ const segmentRank = (s: Segment) =>
   s.kind === 'literal' ? 0 : s.kind === 'catchAll' ? 4 : s.optional ? 3 : s.constraint ? 1 : 2;
 
 export function compileRoute(template: string): CompiledRoute {
-  const segments = template.split('/').filter(Boolean).map((s) => parseSegment(s, template));
+  const segments = template
+    .split('/')
+    .filter(Boolean)
+    .map((s) => parseSegment(s, template));
   segments.forEach((s, i) => {
     const last = i === segments.length - 1;
     if ((s.kind === 'catchAll' || (s.kind === 'param' && s.optional)) && !last) {

@@ -15,7 +15,9 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export function parseNcrontab(schedule: string): Cron {
   if (schedule.trim().split(/\s+/).length !== 6) {
-    throw new Error(`"${schedule}" is not an NCRONTAB expression: expected six fields {second} {minute} {hour} {day} {month} {day-of-week}`);
+    throw new Error(
+      `"${schedule}" is not an NCRONTAB expression: expected six fields {second} {minute} {hour} {day} {month} {day-of-week}`,
+    );
   }
   // NCrontab (the .NET library the host uses) requires both day fields to match.
   return new Cron(schedule, { timezone: 'UTC', mode: '6-part', domAndDow: true, paused: true });
@@ -64,9 +66,12 @@ export class TimerScheduler {
     this.timeout =
       wait > MAX_TIMEOUT_MS
         ? setTimeout(() => this.wakeAt(due), MAX_TIMEOUT_MS)
-        : setTimeout(() => {
-            this.running = this.fire(due);
-          }, Math.max(0, wait));
+        : setTimeout(
+            () => {
+              this.running = this.fire(due);
+            },
+            Math.max(0, wait),
+          );
   }
 
   private async fire(due: Date): Promise<void> {
@@ -99,7 +104,12 @@ export class TimerScheduler {
       functionName: this.fn.name,
       logHandler: (level, ...args) => this.logger.log(level, this.fn.name, invocationId, ...args),
       options: {
-        trigger: { type: 'timerTrigger', name: 'timer', schedule: this.fn.schedule, runOnStartup: this.fn.runOnStartup ?? false },
+        trigger: {
+          type: 'timerTrigger',
+          name: 'timer',
+          schedule: this.fn.schedule,
+          runOnStartup: this.fn.runOnStartup ?? false,
+        },
         extraInputs: [],
         extraOutputs: [],
       },

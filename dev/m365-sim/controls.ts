@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './clock.js';
 import type { SimContext } from './context.js';
-import { jsonResponse, type SimResponse } from './http.js';
 import { findUser, userData } from './graph/user-view.js';
+import { jsonResponse, type SimResponse } from './http.js';
 import { parseSeed } from './seed.js';
 import { generateUsers, type UserRecord } from './state.js';
 
@@ -13,24 +13,56 @@ export interface ControlHooks {
   readyInfo(): unknown;
 }
 
-const advanceSchema = z.object({ ms: z.number().min(0).default(0), seconds: z.number().min(0).default(0), minutes: z.number().min(0).default(0), hours: z.number().min(0).default(0), days: z.number().min(0).default(0) });
-const settingsSchema = z.object({ throttling: z.boolean().optional(), timeScale: z.number().positive().optional(), replicationDelayMs: z.number().min(0).optional() });
+const advanceSchema = z.object({
+  ms: z.number().min(0).default(0),
+  seconds: z.number().min(0).default(0),
+  minutes: z.number().min(0).default(0),
+  hours: z.number().min(0).default(0),
+  days: z.number().min(0).default(0),
+});
+const settingsSchema = z.object({
+  throttling: z.boolean().optional(),
+  timeScale: z.number().positive().optional(),
+  replicationDelayMs: z.number().min(0).optional(),
+});
 const interactiveSchema = z.object({ decision: z.enum(['approve', 'deny']), userPrincipalName: z.string().optional() });
-const generateSchema = z.object({ count: z.number().int().min(1).max(1_000_000), prefix: z.string().regex(/^[a-z0-9.]+$/i).optional() });
+const generateSchema = z.object({
+  count: z.number().int().min(1).max(1_000_000),
+  prefix: z
+    .string()
+    .regex(/^[a-z0-9.]+$/i)
+    .optional(),
+});
 
 const notFound = (what: string) => jsonResponse(404, { error: { code: 'NotFound', message: what } });
 
-export function handleControl(ctx: SimContext, hooks: ControlHooks, method: string, path: string, query: URLSearchParams, body: unknown): SimResponse {
+export function handleControl(
+  ctx: SimContext,
+  hooks: ControlHooks,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: unknown,
+): SimResponse {
   try {
     return route(ctx, hooks, method, path, query, body) ?? notFound(`no control ${method} ${path}`);
   } catch (e) {
-    if (e instanceof z.ZodError) return jsonResponse(400, { error: { code: 'InvalidControlRequest', message: z.prettifyError(e) } });
-    if (e instanceof Error && e.name === 'SeedError') return jsonResponse(400, { error: { code: 'InvalidSeed', message: e.message } });
+    if (e instanceof z.ZodError)
+      return jsonResponse(400, { error: { code: 'InvalidControlRequest', message: z.prettifyError(e) } });
+    if (e instanceof Error && e.name === 'SeedError')
+      return jsonResponse(400, { error: { code: 'InvalidSeed', message: e.message } });
     throw e;
   }
 }
 
-function route(ctx: SimContext, hooks: ControlHooks, method: string, path: string, query: URLSearchParams, body: unknown): SimResponse | undefined {
+function route(
+  ctx: SimContext,
+  hooks: ControlHooks,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: unknown,
+): SimResponse | undefined {
   const key = `${method} ${path}`;
   switch (key) {
     case 'GET /_sim/health':
@@ -38,12 +70,18 @@ function route(ctx: SimContext, hooks: ControlHooks, method: string, path: strin
     case 'GET /_sim/info':
       return jsonResponse(200, hooks.readyInfo());
     case 'POST /_sim/reset':
-      if (body && typeof body === 'object' && 'seed' in body) parseSeed((body as { seed: unknown }).seed, 'seed in /_sim/reset');
-      hooks.reset(body && typeof body === 'object' && 'seed' in body ? (body as { seed: unknown }).seed : undefined);
+      if (body && typeof body === 'object' && 'seed' in body) parseSeed(body.seed, 'seed in /_sim/reset');
+      hooks.reset(body && typeof body === 'object' && 'seed' in body ? body.seed : undefined);
       return jsonResponse(200, { reset: true });
     case 'GET /_sim/requests': {
       const since = query.get('since');
-      return jsonResponse(200, { value: ctx.log.list({ sinceSeq: since ? Number(since) : undefined, tenantId: query.get('tenantId') ?? undefined, surface: query.get('surface') ?? undefined }) });
+      return jsonResponse(200, {
+        value: ctx.log.list({
+          sinceSeq: since ? Number(since) : undefined,
+          tenantId: query.get('tenantId') ?? undefined,
+          surface: query.get('surface') ?? undefined,
+        }),
+      });
     }
     case 'DELETE /_sim/requests':
       ctx.log.clear();
@@ -78,7 +116,14 @@ function route(ctx: SimContext, hooks: ControlHooks, method: string, path: strin
       return jsonResponse(200, ctx.interactive);
     case 'GET /_sim/tenants':
       return jsonResponse(200, {
-        value: [...ctx.directory.tenants.values()].map((t) => ({ id: t.id, displayName: t.displayName, sizeClass: t.sizeClass, users: t.users.size, groups: t.groups.size, deletedItems: t.deletedItems.size })),
+        value: [...ctx.directory.tenants.values()].map((t) => ({
+          id: t.id,
+          displayName: t.displayName,
+          sizeClass: t.sizeClass,
+          users: t.users.size,
+          groups: t.groups.size,
+          deletedItems: t.deletedItems.size,
+        })),
       });
   }
   const tenantMatch = /^\/_sim\/tenants\/([^/]+)(\/.*)$/.exec(path);
@@ -96,7 +141,15 @@ function route(ctx: SimContext, hooks: ControlHooks, method: string, path: strin
     return jsonResponse(200, { deltaResetAt: new Date(tenant.deltaResetAt).toISOString() });
   }
   if (method === 'GET' && rest === '/skus') {
-    return jsonResponse(200, { value: [...tenant.skus.values()].map((s) => ({ skuId: s.skuId, skuPartNumber: s.skuPartNumber, enabled: s.prepaidUnits.enabled, consumed: s.assigned + s.externalConsumed, free: tenant.freeSeats(s.skuId) })) });
+    return jsonResponse(200, {
+      value: [...tenant.skus.values()].map((s) => ({
+        skuId: s.skuId,
+        skuPartNumber: s.skuPartNumber,
+        enabled: s.prepaidUnits.enabled,
+        consumed: s.assigned + s.externalConsumed,
+        free: tenant.freeSeats(s.skuId),
+      })),
+    });
   }
   const userMatch = /^\/users\/([^/]+)$/.exec(rest);
   if (method === 'GET' && userMatch) {
@@ -106,7 +159,12 @@ function route(ctx: SimContext, hooks: ControlHooks, method: string, path: strin
     const deleted = live ? undefined : tenant.deletedItems.get(ref.toLowerCase());
     const user = live ?? (deleted?.kind === 'user' ? (deleted.record as UserRecord) : undefined);
     if (!user) return notFound(`user ${ref}`);
-    return jsonResponse(200, { ...userData(tenant, user), deleted: !live, memberOf: [...user.memberOf], isPrivileged: user.isPrivileged });
+    return jsonResponse(200, {
+      ...userData(tenant, user),
+      deleted: !live,
+      memberOf: [...user.memberOf],
+      isPrivileged: user.isPrivileged,
+    });
   }
   return undefined;
 }

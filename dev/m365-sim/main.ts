@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   const timeScale = Number(values['time-scale']);
   const replicationDelayMs = Number(values['replication-delay-ms']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0–65535, got ${values.port}`);
   if (!(timeScale > 0)) throw new Error(`--time-scale must be a positive number, got ${values['time-scale']}`);
   if (!(replicationDelayMs >= 0)) throw new Error(`--replication-delay-ms must be ≥ 0`);
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
@@ -32,7 +33,9 @@ async function main(): Promise<void> {
     replicationDelayMs,
   });
   process.stdout.write(`${JSON.stringify(buildReadyInfo(sim, certs.caCertPath))}\n`);
-  process.stderr.write(`[m365-sim] simulated tenant on ${sim.url} (controls: ${sim.url}/_sim/…). Clients must trust ${certs.caCertPath} (NODE_EXTRA_CA_CERTS).\n`);
+  process.stderr.write(
+    `[m365-sim] simulated tenant on ${sim.url} (controls: ${sim.url}/_sim/…). Clients must trust ${certs.caCertPath} (NODE_EXTRA_CA_CERTS).\n`,
+  );
   const stop = (signal: string) => {
     process.stderr.write(`[m365-sim] ${signal}: stopping\n`);
     sim.close().then(

@@ -41,7 +41,15 @@ export interface RequestStats {
   writesPerSecond: Record<string, number>;
 }
 
-const emptyStats = (): RequestStats => ({ graphRequests: 0, graphWrites: 0, throttled: 0, faults: 0, resourceUnits: 0, identityRequests: 0, writesPerSecond: {} });
+const emptyStats = (): RequestStats => ({
+  graphRequests: 0,
+  graphWrites: 0,
+  throttled: 0,
+  faults: 0,
+  resourceUnits: 0,
+  identityRequests: 0,
+  writesPerSecond: {},
+});
 
 export class RequestLog {
   private entries: LoggedRequest[] = [];

@@ -104,11 +104,16 @@ const tenantSchema = z.object({
 export const seedDocumentSchema = z.object({ tenants: z.array(tenantSchema).min(1) }).superRefine((doc, ctx) => {
   const ids = new Set<string>();
   doc.tenants.forEach((t, i) => {
-    if (ids.has(t.id.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: 'duplicate tenant id' });
+    if (ids.has(t.id.toLowerCase()))
+      ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: 'duplicate tenant id' });
     ids.add(t.id.toLowerCase());
     const upns = new Set(t.users.map((u) => u.userPrincipalName.toLowerCase()));
     if (!upns.has(t.adminUserPrincipalName.toLowerCase())) {
-      ctx.addIssue({ code: 'custom', path: ['tenants', i, 'adminUserPrincipalName'], message: 'must be one of the tenant users' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tenants', i, 'adminUserPrincipalName'],
+        message: 'must be one of the tenant users',
+      });
     }
   });
 });

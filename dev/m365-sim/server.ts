@@ -1,8 +1,8 @@
 // The simulated Microsoft 365 tenant: one HTTPS listener serving the identity platform
 // ({authorityHost}/{tenant}/…), Microsoft Graph ({graphBaseUrl}/v1.0/…) and the /_sim/ controls.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createClock, type SimClock } from './clock.js';
 import type { SimContext, SimSettings } from './context.js';
 import { handleControl } from './controls.js';
@@ -13,7 +13,7 @@ import { flattenHeaders, jsonResponse, readBody, type SimResponse } from './http
 import { handleIdentityRequest } from './identity/routes.js';
 import { createSigningKeys } from './identity/signing.js';
 import { RequestLog } from './request-log.js';
-import { loadDefaultSeed, parseSeed, type ParsedSeed, type SeedDocument } from './seed.js';
+import { loadDefaultSeed, type ParsedSeed, parseSeed, type SeedDocument } from './seed.js';
 import { DirectoryState } from './state.js';
 import { ThrottleModel } from './throttling.js';
 
@@ -54,12 +54,20 @@ export interface RunningSimulatedTenant {
 }
 
 /** The line `npm run tenant` prints (and `npm start` reuses): where to point a connection, and with what. */
-export function buildReadyInfo(sim: Pick<RunningSimulatedTenant, 'authorityHost' | 'graphBaseUrl' | 'tenants'>, caCertPath: string) {
+export function buildReadyInfo(
+  sim: Pick<RunningSimulatedTenant, 'authorityHost' | 'graphBaseUrl' | 'tenants'>,
+  caCertPath: string,
+) {
   return {
     event: 'ready' as const,
     authorityHost: sim.authorityHost,
     graphBaseUrl: sim.graphBaseUrl,
-    tenants: sim.tenants.map(({ tenantId, domains, clientId, clientSecret }) => ({ tenantId, domains, clientId, clientSecret })),
+    tenants: sim.tenants.map(({ tenantId, domains, clientId, clientSecret }) => ({
+      tenantId,
+      domains,
+      clientId,
+      clientSecret,
+    })),
     caCertPath,
   };
 }
@@ -68,14 +76,25 @@ export function buildReadyInfo(sim: Pick<RunningSimulatedTenant, 'authorityHost'
 function tenantsInfo(ctx: SimContext): TenantReadyInfo[] {
   const now = ctx.clock.now();
   return [...ctx.directory.tenants.values()].flatMap((t) => {
-    const app = [...t.apps.values()].sort((a, b) => b.applicationPermissions.length - a.applicationPermissions.length)[0];
+    const app = [...t.apps.values()].sort(
+      (a, b) => b.applicationPermissions.length - a.applicationPermissions.length,
+    )[0];
     const secret = app?.secrets.filter((s) => s.endDateTime > now).sort((a, b) => b.endDateTime - a.endDateTime)[0];
     if (!app || !secret) return [];
-    return [{ tenantId: t.id, displayName: t.displayName, domains: t.domains.map((d) => d.name), clientId: app.appId, clientSecret: secret.value }];
+    return [
+      {
+        tenantId: t.id,
+        displayName: t.displayName,
+        domains: t.domains.map((d) => d.name),
+        clientId: app.appId,
+        clientSecret: secret.value,
+      },
+    ];
   });
 }
 
-const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+const GRAPH_CONTENT_TYPE =
+  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 function send(res: ServerResponse, response: SimResponse, graph: boolean): void {
   if (response.drop) {
@@ -131,7 +150,10 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
   };
   reset();
 
-  const hooks = { reset, readyInfo: () => ({ authorityHost: ctx.baseUrl, graphBaseUrl: ctx.baseUrl, tenants: tenantsInfo(ctx) }) };
+  const hooks = {
+    reset,
+    readyInfo: () => ({ authorityHost: ctx.baseUrl, graphBaseUrl: ctx.baseUrl, tenants: tenantsInfo(ctx) }),
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', ctx.baseUrl);
@@ -144,7 +166,11 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
       try {
         body = rawBody ? JSON.parse(rawBody) : undefined;
       } catch {
-        return send(res, jsonResponse(400, { error: { code: 'InvalidJson', message: 'control body is not JSON' } }), false);
+        return send(
+          res,
+          jsonResponse(400, { error: { code: 'InvalidJson', message: 'control body is not JSON' } }),
+          false,
+        );
       }
       return send(res, handleControl(ctx, hooks, method, url.pathname, url.searchParams, body), false);
     }
@@ -160,20 +186,42 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
         }
       }
       if (first === 'beta') {
-        return send(res, jsonResponse(400, { error: { code: 'BadRequest', message: 'The simulated tenant serves Microsoft Graph v1.0 only.' } }), true);
+        return send(
+          res,
+          jsonResponse(400, {
+            error: { code: 'BadRequest', message: 'The simulated tenant serves Microsoft Graph v1.0 only.' },
+          }),
+          true,
+        );
       }
-      const graphReq = { method, rawPath, query: url.searchParams, headers, body, bodyError, surface: 'graph' as const };
-      const response = rawPath === '/$batch' && method === 'POST' ? await handleBatch(ctx, graphReq) : await handleGraphRequest(ctx, graphReq);
+      const graphReq = {
+        method,
+        rawPath,
+        query: url.searchParams,
+        headers,
+        body,
+        bodyError,
+        surface: 'graph' as const,
+      };
+      const response =
+        rawPath === '/$batch' && method === 'POST'
+          ? await handleBatch(ctx, graphReq)
+          : await handleGraphRequest(ctx, graphReq);
       return send(res, response, true);
     }
-    return send(res, await handleIdentityRequest(ctx, { method, path: url.pathname, query: url.searchParams, headers, rawBody }), false);
+    return send(
+      res,
+      await handleIdentityRequest(ctx, { method, path: url.pathname, query: url.searchParams, headers, rawBody }),
+      false,
+    );
   }
 
   const server: Server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       // A bug in the simulator must be loud, but must not kill the process other tests share.
       console.error('[m365-sim] internal error', e);
-      if (!res.headersSent) send(res, jsonResponse(500, { error: { code: 'SimulatorInternalError', message: String(e) } }), false);
+      if (!res.headersSent)
+        send(res, jsonResponse(500, { error: { code: 'SimulatorInternalError', message: String(e) } }), false);
       else res.end();
     });
   });

@@ -2,7 +2,7 @@
 // Pure data + invariants (indexes, seat counting, group-inherited licenses); HTTP lives elsewhere.
 import { createHash, randomUUID } from 'node:crypto';
 import { DAY_MS } from './clock.js';
-import { IndexedCollection, type DirectoryRecord } from './collection.js';
+import { type DirectoryRecord, IndexedCollection } from './collection.js';
 import type { ParsedSeed, SeedApplication, SeedTenant } from './seed.js';
 
 export type SizeClass = 'small' | 'medium' | 'large';
@@ -77,8 +77,23 @@ export type DirectoryKind = 'users' | 'groups';
 
 export type DeltaState =
   | { kind: 'link'; resource: DirectoryKind; changeIndex: number; select?: string[]; issuedAt: number }
-  | { kind: 'initial'; resource: DirectoryKind; afterSeq: number; endChange: number; select?: string[]; issuedAt: number }
-  | { kind: 'changes'; resource: DirectoryKind; ids: string[]; offset: number; endChange: number; select?: string[]; issuedAt: number };
+  | {
+      kind: 'initial';
+      resource: DirectoryKind;
+      afterSeq: number;
+      endChange: number;
+      select?: string[];
+      issuedAt: number;
+    }
+  | {
+      kind: 'changes';
+      resource: DirectoryKind;
+      ids: string[];
+      offset: number;
+      endChange: number;
+      select?: string[];
+      issuedAt: number;
+    };
 
 /** Soft-deleted users and Microsoft 365 groups stay restorable for 30 days (directory-deleteditems). */
 export const DELETED_ITEM_RETENTION_MS = 30 * DAY_MS;
@@ -164,7 +179,14 @@ export class TenantState {
   }
 
   newGroup(data: Record<string, unknown>, visibleAt: number, id: string = randomUUID()): GroupRecord {
-    const rec: GroupRecord = { seq: this.allocateSeq(), id: id.toLowerCase(), data: { ...data, id: id.toLowerCase() }, visibleAt, members: new Set(), licenses: [] };
+    const rec: GroupRecord = {
+      seq: this.allocateSeq(),
+      id: id.toLowerCase(),
+      data: { ...data, id: id.toLowerCase() },
+      visibleAt,
+      members: new Set(),
+      licenses: [],
+    };
     this.groups.insert(rec);
     this.recordChange('groups', rec.id);
     return rec;
@@ -213,7 +235,8 @@ export class TenantState {
 
   removeGroupLicenses(user: UserRecord, group: GroupRecord): void {
     this.withSeatAccounting(user, () => {
-      for (const key of [...user.groupLicenses.keys()]) if (key.startsWith(`${group.id}|`)) user.groupLicenses.delete(key);
+      for (const key of [...user.groupLicenses.keys()])
+        if (key.startsWith(`${group.id}|`)) user.groupLicenses.delete(key);
     });
   }
 
@@ -251,7 +274,7 @@ export class TenantState {
     this.users.insert(user);
     user.visibleAt = now;
     this.withSeatAccounting(user, () => {
-      user.directLicenses = user.suspendedLicenses ?? new Map();
+      user.directLicenses = user.suspendedLicenses ?? new Map<string, AssignedLicense>();
       delete user.suspendedLicenses;
     });
     const groups = [...user.memberOf];
@@ -324,8 +347,11 @@ export function buildTenant(seed: SeedTenant, now: number): TenantState {
     user.isPrivileged = isPrivileged ?? false;
     for (const lic of assignedLicenses ?? []) {
       const skuId = lic.skuId.toLowerCase();
-      if (!tenant.skus.has(skuId)) throw new Error(`seed: user ${u.userPrincipalName} has license ${skuId} which is not a subscribed SKU`);
-      tenant.withSeatAccounting(user, () => user.directLicenses.set(skuId, { skuId, disabledPlans: lic.disabledPlans }));
+      if (!tenant.skus.has(skuId))
+        throw new Error(`seed: user ${u.userPrincipalName} has license ${skuId} which is not a subscribed SKU`);
+      tenant.withSeatAccounting(user, () =>
+        user.directLicenses.set(skuId, { skuId, disabledPlans: lic.disabledPlans }),
+      );
     }
   }
   for (const g of seed.groups) {

@@ -54,7 +54,8 @@ export class ThrottleModel {
       u.used = Math.min(u.used + spec.amount, spec.capacity * 2);
       const ratio = u.used / spec.capacity;
       maxRatio = Math.max(maxRatio, ratio);
-      if (u.used > spec.capacity && (!worst || ratio > worst.used / worst.spec.capacity)) worst = { spec, used: u.used };
+      if (u.used > spec.capacity && (!worst || ratio > worst.used / worst.spec.capacity))
+        worst = { spec, used: u.used };
     }
     const headers: Record<string, string> = { 'x-ms-resource-unit': String(req.resourceUnits) };
     if (maxRatio > 0.8) headers['x-ms-throttle-limit-percentage'] = Math.min(maxRatio, 1.8).toFixed(1);
@@ -63,7 +64,13 @@ export class ThrottleModel {
     const rate = worst.spec.capacity / worst.spec.windowMs;
     const waitMs = (worst.used - worst.spec.capacity + worst.spec.amount) / rate;
     const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / SECOND));
-    return { throttled: true, headers, retryAfterSeconds, scope: worst.spec.scope, information: worst.spec.information };
+    return {
+      throttled: true,
+      headers,
+      retryAfterSeconds,
+      scope: worst.spec.scope,
+      information: worst.spec.information,
+    };
   }
 
   private limitsFor(req: ThrottleRequest): LimitSpec[] {
@@ -90,9 +97,30 @@ export class ThrottleModel {
     ];
     if (req.isWrite) {
       limits.push(
-        { key: `w|${appId}|${tenantId}`, capacity: 3000, windowMs: w(150 * SECOND), amount: 1, scope: `Tenant_Application/Write/${appId}/${tenantId}`, information: 'WriteLimitExceeded' },
-        { key: `w|${appId}`, capacity: 35_000, windowMs: w(300 * SECOND), amount: 1, scope: `Application/Write/${appId}/${tenantId}`, information: 'WriteLimitExceeded' },
-        { key: `w||${tenantId}`, capacity: 18_000, windowMs: w(300 * SECOND), amount: 1, scope: `Tenant/Write/${appId}/${tenantId}`, information: 'WriteLimitExceeded' },
+        {
+          key: `w|${appId}|${tenantId}`,
+          capacity: 3000,
+          windowMs: w(150 * SECOND),
+          amount: 1,
+          scope: `Tenant_Application/Write/${appId}/${tenantId}`,
+          information: 'WriteLimitExceeded',
+        },
+        {
+          key: `w|${appId}`,
+          capacity: 35_000,
+          windowMs: w(300 * SECOND),
+          amount: 1,
+          scope: `Application/Write/${appId}/${tenantId}`,
+          information: 'WriteLimitExceeded',
+        },
+        {
+          key: `w||${tenantId}`,
+          capacity: 18_000,
+          windowMs: w(300 * SECOND),
+          amount: 1,
+          scope: `Tenant/Write/${appId}/${tenantId}`,
+          information: 'WriteLimitExceeded',
+        },
       );
     }
     return limits;

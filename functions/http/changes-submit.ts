@@ -3,17 +3,23 @@ import { z } from 'zod';
 import { postedChangeSchema } from '../../shared/domain/change.js';
 import { MAX_CHANGES_PER_REQUEST, submitChanges } from '../../shared/provisioning/changes.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { readOptionalJson, withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** POST /api/connections/{id}/changes: one change or {changes:[…]} (≤ 1,000); 202 with an operation id each. */
 export async function submitChangesHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  return { status: 202, jsonBody: await submitChanges(services(), request.params.id!, await readOptionalJson(request)) };
+  return {
+    status: 202,
+    jsonBody: await submitChanges(services(), request.params.id!, await readOptionalJson(request)),
+  };
 }
 
 /** The documented body (submitChanges validates it, change by change, naming each invalid field). */
-const submitChangesBodySchema = z.union([postedChangeSchema, z.object({ changes: z.array(postedChangeSchema).min(1).max(MAX_CHANGES_PER_REQUEST) })]);
+const submitChangesBodySchema = z.union([
+  postedChangeSchema,
+  z.object({ changes: z.array(postedChangeSchema).min(1).max(MAX_CHANGES_PER_REQUEST) }),
+]);
 
 export const submitChangesFunction = httpFunction({
   name: 'changes-submit',
@@ -25,7 +31,12 @@ export const submitChangesFunction = httpFunction({
     summary: 'Submit one change, or {changes:[…]} (up to 1,000); every change is validated before any is enqueued',
     request: submitChangesBodySchema,
     responses: {
-      202: { description: 'Enqueued', schema: z.object({ operations: z.array(z.object({ operationId: z.string(), externalId: z.string(), version: z.number() })) }) },
+      202: {
+        description: 'Enqueued',
+        schema: z.object({
+          operations: z.array(z.object({ operationId: z.string(), externalId: z.string(), version: z.number() })),
+        }),
+      },
       400: problem('Names each invalid change and field (changes.N.field); nothing was enqueued'),
       404: common[404],
     },

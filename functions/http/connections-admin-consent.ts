@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAdminConsent } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
-import { common } from '../openapi-common.js';
 import { oauthRedirectUri, withProblems } from '../http-support.js';
+import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** GET /api/connections/{id}/admin-consent: 302 to the tenant's admin-consent page for the app's permissions. */
@@ -20,7 +20,7 @@ export const adminConsentFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(adminConsentHttp),
   openapi: {
-    summary: 'Admin-consent link: redirects an administrator to grant the app registration\'s application permissions',
+    summary: "Admin-consent link: redirects an administrator to grant the app registration's application permissions",
     responses: { 302: { description: 'Redirect to the adminconsent endpoint', redirect: true }, 404: common[404] },
   },
 });

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAuthorization } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { oauthRedirectUri, withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** GET /api/connections/{id}/authorize: 302 to the tenant's consent page (state + PKCE S256). */
@@ -21,6 +21,10 @@ export const authorizeConnectionFunction = httpFunction({
   handler: withProblems(authorizeConnectionHttp),
   openapi: {
     summary: 'Start OAuth consent (authorization code + PKCE): redirects the browser to the tenant',
-    responses: { 302: { description: 'Redirect to the authorize endpoint', redirect: true }, 404: common[404], 409: problem('The connection uses client credentials') },
+    responses: {
+      302: { description: 'Redirect to the authorize endpoint', redirect: true },
+      404: common[404],
+      409: problem('The connection uses client credentials'),
+    },
   },
 });

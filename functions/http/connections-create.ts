@@ -2,8 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { connectionCreateSchema, connectionViewSchema } from '../../shared/domain/connection.js';
 import { createConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
-import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
+import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** POST /api/connections: 201 with the new connection (status draft); secrets are never echoed. */
@@ -18,5 +18,9 @@ export const createConnectionFunction = httpFunction({
   methods: ['POST'],
   authLevel: 'function',
   handler: withProblems(createConnectionHttp),
-  openapi: { summary: 'Create a connection to a Microsoft 365 tenant (status draft)', request: connectionCreateSchema, responses: { 201: { description: 'Created', schema: connectionViewSchema }, 400: common[400] } },
+  openapi: {
+    summary: 'Create a connection to a Microsoft 365 tenant (status draft)',
+    request: connectionCreateSchema,
+    responses: { 201: { description: 'Created', schema: connectionViewSchema }, 400: common[400] },
+  },
 });

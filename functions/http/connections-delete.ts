@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { deleteConnection, provisionedUsersChoices } from '../../shared/provisioning/delete-connection.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 const query = z.object({ provisionedUsers: z.enum(provisionedUsersChoices).optional() });
@@ -23,8 +23,14 @@ export const deleteConnectionFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(deleteConnectionHttp),
   openapi: {
-    summary: 'Delete a connection; once users were provisioned, choose ?provisionedUsers=keep (accounts stay) or deprovision (removed first)',
+    summary:
+      'Delete a connection; once users were provisioned, choose ?provisionedUsers=keep (accounts stay) or deprovision (removed first)',
     query,
-    responses: { 200: { description: 'Deleted' }, 202: { description: 'Deprovisioning: remove operations enqueued; delete again when they are applied' }, 404: common[404], 409: problem('Users were provisioned: a choice is required') },
+    responses: {
+      200: { description: 'Deleted' },
+      202: { description: 'Deprovisioning: remove operations enqueued; delete again when they are applied' },
+      404: common[404],
+      409: problem('Users were provisioned: a choice is required'),
+    },
   },
 });

@@ -2,8 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { connectionViewSchema } from '../../shared/domain/connection.js';
 import { getConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
-import { common } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
+import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** GET /api/connections/{id} */
@@ -17,5 +17,8 @@ export const getConnectionFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(getConnectionHttp),
-  openapi: { summary: 'Read a connection', responses: { 200: { description: 'The connection', schema: connectionViewSchema }, 404: common[404] } },
+  openapi: {
+    summary: 'Read a connection',
+    responses: { 200: { description: 'The connection', schema: connectionViewSchema }, 404: common[404] },
+  },
 });

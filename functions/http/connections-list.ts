@@ -17,5 +17,8 @@ export const listConnectionsFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(listConnectionsHttp),
-  openapi: { summary: 'List connections', responses: { 200: { description: 'Connections', schema: z.object({ value: z.array(connectionViewSchema) }) } } },
+  openapi: {
+    summary: 'List connections',
+    responses: { 200: { description: 'Connections', schema: z.object({ value: z.array(connectionViewSchema) }) } },
+  },
 });

@@ -2,8 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { connectionUpdateSchema, connectionViewSchema } from '../../shared/domain/connection.js';
 import { updateConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** PATCH /api/connections/{id}: changed credentials or endpoints send the connection back to draft. */
@@ -21,6 +21,10 @@ export const updateConnectionFunction = httpFunction({
   openapi: {
     summary: 'Change a connection; credential or endpoint changes send it back to draft',
     request: connectionUpdateSchema,
-    responses: { 200: { description: 'Updated', schema: connectionViewSchema }, ...common, 409: problem('Changed concurrently') },
+    responses: {
+      200: { description: 'Updated', schema: connectionViewSchema },
+      ...common,
+      409: problem('Changed concurrently'),
+    },
   },
 });

@@ -28,5 +28,11 @@ export const healthFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'anonymous',
   handler: health,
-  openapi: { summary: 'Health of the app and its dependencies', responses: { 200: { description: 'Healthy', schema: healthSchema }, 503: problem('A dependency is unavailable (named)') } },
+  openapi: {
+    summary: 'Health of the app and its dependencies',
+    responses: {
+      200: { description: 'Healthy', schema: healthSchema },
+      503: problem('A dependency is unavailable (named)'),
+    },
+  },
 });

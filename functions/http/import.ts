@@ -1,9 +1,14 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { applyImport, importQuerySchema, importSelectionSchema, previewImport } from '../../shared/provisioning/import.js';
+import {
+  applyImport,
+  importQuerySchema,
+  importSelectionSchema,
+  previewImport,
+} from '../../shared/provisioning/import.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /**
@@ -26,9 +31,14 @@ export const importFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(importHttp),
   openapi: {
-    summary: 'Import from Microsoft 365. GET: the new / update / activate / deactivate lists by the matching attribute (counts, paged). POST: apply a selection',
+    summary:
+      'Import from Microsoft 365. GET: the new / update / activate / deactivate lists by the matching attribute (counts, paged). POST: apply a selection',
     query: importQuerySchema,
     request: importSelectionSchema,
-    responses: { 200: { description: 'GET: counts and lists; POST: summary and what was done per user' }, ...common, 409: problem('The connection is not ready') },
+    responses: {
+      200: { description: 'GET: counts and lists; POST: summary and what was done per user' },
+      ...common,
+      409: problem('The connection is not ready'),
+    },
   },
 });

@@ -2,8 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { logQuerySchema, queryLogs } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
-import { common } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
+import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** GET /api/connections/{id}/logs?externalId=&status=&action=&since=&until=&limit=&continuation= (newest first). */

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { mappingSchema } from '../../shared/domain/mapping/mapping.js';
 import { getMapping, putMapping } from '../../shared/provisioning/connection-config.js';
 import { httpFunction } from '../define.js';
-import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
+import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** GET|PUT /api/connections/{id}/mapping: the field mapping (default until one is saved); PUT validates it fully. */
@@ -23,6 +23,9 @@ export const mappingFunction = httpFunction({
   openapi: {
     summary: 'Read (GET) or replace (PUT) the field mapping; PUT is refused unless the mapping can create a valid user',
     request: mappingSchema,
-    responses: { 200: { description: 'The mapping', schema: z.object({ mapping: mappingSchema, isDefault: z.boolean() }) }, ...common },
+    responses: {
+      200: { description: 'The mapping', schema: z.object({ mapping: mappingSchema, isDefault: z.boolean() }) },
+      ...common,
+    },
   },
 });

@@ -22,5 +22,8 @@ export const notFoundFunction = httpFunction({
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
   handler: notFound,
-  openapi: { summary: 'Any path or method not described here: 404 problem+json (code route-not-found)', responses: { 404: problem('No such operation') } },
+  openapi: {
+    summary: 'Any path or method not described here: 404 problem+json (code route-not-found)',
+    responses: { 404: problem('No such operation') },
+  },
 });

@@ -21,7 +21,10 @@ export async function oauthCallback(request: HttpRequest, context: InvocationCon
     context.error(`OAuth callback failed: ${(error as Error)?.stack ?? String(error)}`);
     return callbackPage({ outcome: 'unavailable' });
   }
-  if (outcome.outcome !== 'authorized') context.warn(`OAuth callback refused: ${outcome.outcome}${'connectionId' in outcome ? ` (connection ${outcome.connectionId})` : ''}`);
+  if (outcome.outcome !== 'authorized')
+    context.warn(
+      `OAuth callback refused: ${outcome.outcome}${'connectionId' in outcome ? ` (connection ${outcome.connectionId})` : ''}`,
+    );
   return callbackPage(outcome);
 }
 

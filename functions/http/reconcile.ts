@@ -1,18 +1,31 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { AppError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { decideStaged, getRun, listRuns, listStaged, pageQuerySchema, stagedDecisionSchema, startRun, startRunQuerySchema } from '../../shared/provisioning/reconcile-admin.js';
+import {
+  decideStaged,
+  getRun,
+  listRuns,
+  listStaged,
+  pageQuerySchema,
+  stagedDecisionSchema,
+  startRun,
+  startRunQuerySchema,
+} from '../../shared/provisioning/reconcile-admin.js';
 import { httpFunction } from '../define.js';
+import { readOptionalJson, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';
 import { queuedRunSchema, runsPageSchema, runWithItemsSchema } from '../openapi-responses.js';
-import { readOptionalJson, withProblems } from '../http-support.js';
 import { services } from '../services.js';
 
 const runLocation = (connectionId: string, runId: string) => `/api/connections/${connectionId}/runs/${runId}`;
 
 /** POST /api/connections/{id}/reconcile[?dryRun=true][&full=true]: queues a run now; 202 with its record. */
 export async function startReconcileHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const options = parseOrThrow(startRunQuerySchema, Object.fromEntries(request.query), 'The reconcile options are not valid');
+  const options = parseOrThrow(
+    startRunQuerySchema,
+    Object.fromEntries(request.query),
+    'The reconcile options are not valid',
+  );
   const run = await startRun(services(), request.params.id!, options);
   const location = runLocation(run.connectionId, run.runId);
   return { status: 202, headers: { location }, jsonBody: { ...run, location } };
@@ -39,7 +52,8 @@ export async function listStagedHttp(request: HttpRequest): Promise<HttpResponse
 export async function decideStagedHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const body = parseOrThrow(stagedDecisionSchema, await readOptionalJson(request), 'The selection is not valid');
   const decision = request.params.decision!.toLowerCase();
-  if (decision !== 'approve' && decision !== 'reject') throw new AppError('not-found', 'no-such-decision', `POST …/staged/approve or …/staged/reject (not ${decision})`);
+  if (decision !== 'approve' && decision !== 'reject')
+    throw new AppError('not-found', 'no-such-decision', `POST …/staged/approve or …/staged/reject (not ${decision})`);
   return { jsonBody: await decideStaged(services(), request.params.id!, decision, body) };
 }
 
@@ -50,9 +64,14 @@ export const startReconcileFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(startReconcileHttp),
   openapi: {
-    summary: 'Reconcile now: queue a run (?dryRun=true: plan only; ?full=true: full round). Follow Location for its record',
+    summary:
+      'Reconcile now: queue a run (?dryRun=true: plan only; ?full=true: full round). Follow Location for its record',
     query: startRunQuerySchema,
-    responses: { 202: { description: 'Queued; the run record (status queued)', schema: queuedRunSchema }, 404: common[404], 409: problem('The connection is not ready, or a run is in progress') },
+    responses: {
+      202: { description: 'Queued; the run record (status queued)', schema: queuedRunSchema },
+      404: common[404],
+      409: problem('The connection is not ready, or a run is in progress'),
+    },
   },
 });
 
@@ -63,7 +82,8 @@ export const listRunsFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(listRunsHttp),
   openapi: {
-    summary: 'Reconciliation runs, newest first: examined, drift by kind, enqueued, staged, unmatched, errors, delta round',
+    summary:
+      'Reconciliation runs, newest first: examined, drift by kind, enqueued, staged, unmatched, errors, delta round',
     query: pageQuerySchema,
     responses: { 200: { description: 'Runs and a continuation token', schema: runsPageSchema }, ...common },
   },
@@ -78,7 +98,10 @@ export const getRunFunction = httpFunction({
   openapi: {
     summary: 'One run with a page of its items (a dry run: the plan; a real run: corrections and unmatched accounts)',
     query: pageQuerySchema,
-    responses: { 200: { description: 'The run and itemsPage', schema: runWithItemsSchema }, 404: problem('No such connection or run') },
+    responses: {
+      200: { description: 'The run and itemsPage', schema: runWithItemsSchema },
+      404: problem('No such connection or run'),
+    },
   },
 });
 
@@ -88,7 +111,10 @@ export const listStagedFunction = httpFunction({
   methods: ['GET'],
   authLevel: 'function',
   handler: withProblems(listStagedHttp),
-  openapi: { summary: 'Disable/delete operations held back by the accidental-deletion threshold', responses: { 200: { description: 'Staged operations' }, 404: common[404] } },
+  openapi: {
+    summary: 'Disable/delete operations held back by the accidental-deletion threshold',
+    responses: { 200: { description: 'Staged operations' }, 404: common[404] },
+  },
 });
 
 export const decideStagedFunction = httpFunction({

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { syncSettingsSchema } from '../../shared/domain/sync-settings.js';
 import { getSettings, putSettings } from '../../shared/provisioning/connection-config.js';
 import { httpFunction } from '../define.js';
-import { common } from '../openapi-common.js';
 import { readBody, withProblems } from '../http-support.js';
+import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** GET|PUT /api/connections/{id}/settings: sync policy; PUT replaces it (left-out settings take their defaults). */

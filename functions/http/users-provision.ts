@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { provisionOnDemand } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { readOptionalJson, withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** POST /api/connections/{id}/users/{externalId}/provision: runs the operation now; answers the step trace. */
@@ -18,7 +18,8 @@ export const provisionUserFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(provisionUserHttp),
   openapi: {
-    summary: 'Provision on demand: run the operation now (posted change, or the current desired state) and answer the step trace',
+    summary:
+      'Provision on demand: run the operation now (posted change, or the current desired state) and answer the step trace',
     responses: {
       200: { description: 'Outcome with trace' },
       400: common[400],

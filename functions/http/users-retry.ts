@@ -2,8 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { retryUser } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
-import { common, problem } from '../openapi-common.js';
 import { withProblems } from '../http-support.js';
+import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** POST /api/connections/{id}/users/{externalId}/retry: re-enqueues a failed or held operation. */
@@ -19,6 +19,10 @@ export const retryUserFunction = httpFunction({
   handler: withProblems(retryUserHttp),
   openapi: {
     summary: 'Put a failed or held operation back on the queue',
-    responses: { 202: { description: 'Enqueued', schema: z.object({ operationId: z.string(), version: z.number() }) }, 404: common[404], 409: problem('Nothing to retry') },
+    responses: {
+      202: { description: 'Enqueued', schema: z.object({ operationId: z.string(), version: z.number() }) },
+      404: common[404],
+      409: problem('Nothing to retry'),
+    },
   },
 });

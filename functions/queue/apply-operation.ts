@@ -1,5 +1,10 @@
 import type { InvocationContext } from '@azure/functions';
-import { claimCheckMessageSchema, isClaimCheck, operationMessageSchema, PROVISIONING_QUEUE } from '../../shared/domain/change.js';
+import {
+  claimCheckMessageSchema,
+  isClaimCheck,
+  operationMessageSchema,
+  PROVISIONING_QUEUE,
+} from '../../shared/domain/change.js';
 import { fieldErrors } from '../../shared/domain/validation.js';
 import { applyOperation } from '../../shared/provisioning/apply-operation.js';
 import { closeClaimCheck, openClaimCheck } from '../../shared/provisioning/claim-check.js';
@@ -26,12 +31,21 @@ export async function applyOperationQueued(item: unknown, context: InvocationCon
 async function handle(item: unknown, context: InvocationContext): Promise<void> {
   const s = services();
   // A producer may leave operationId out: the queue message id is stable across redeliveries.
-  const withId = typeof item === 'object' && item !== null && !('operationId' in item) ? { ...item, operationId: String(context.triggerMetadata?.id) } : item;
+  const withId =
+    typeof item === 'object' && item !== null && !('operationId' in item)
+      ? { ...item, operationId: String(context.triggerMetadata?.id) }
+      : item;
   const parsed = operationMessageSchema.safeParse(withId);
   if (!parsed.success) {
-    const reason = fieldErrors(parsed.error).map((e) => `${e.field} ${e.message}`).join('; ');
+    const reason = fieldErrors(parsed.error)
+      .map((e) => `${e.field} ${e.message}`)
+      .join('; ');
     context.warn(`Malformed provisioning message recorded as failed: ${reason}`);
-    return recordFailure(s, item, { code: 'malformed-message', kind: 'invalid', message: `The message is not a valid change: ${reason}` });
+    return recordFailure(s, item, {
+      code: 'malformed-message',
+      kind: 'invalid',
+      message: `The message is not a valid change: ${reason}`,
+    });
   }
   try {
     await applyOperation(s, parsed.data);
@@ -41,8 +55,15 @@ async function handle(item: unknown, context: InvocationContext): Promise<void> 
     if (decision.action === 'rethrow') throw error;
     if (decision.action === 'fail') return recordFailure(s, parsed.data, decision.failure);
     context.info(`Operation ${parsed.data.operationId} deferred ${decision.delayMs} ms: ${decision.reason}`);
-    await s.queue.enqueue({ ...parsed.data, retry: { attempt: attempt + 1, reason: decision.reason } }, decision.delayMs);
+    await s.queue.enqueue(
+      { ...parsed.data, retry: { attempt: attempt + 1, reason: decision.reason } },
+      decision.delayMs,
+    );
   }
 }
 
-export const applyOperationFunction = storageQueueFunction({ name: 'apply-operation', queueName: PROVISIONING_QUEUE, handler: applyOperationQueued });
+export const applyOperationFunction = storageQueueFunction({
+  name: 'apply-operation',
+  queueName: PROVISIONING_QUEUE,
+  handler: applyOperationQueued,
+});

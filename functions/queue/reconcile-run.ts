@@ -13,17 +13,35 @@ import { services } from '../services.js';
 export async function reconcileRunQueued(item: unknown, context: InvocationContext): Promise<void> {
   const parsed = runRequestSchema.safeParse(item);
   if (!parsed.success) {
-    const reason = fieldErrors(parsed.error).map((e) => `${e.field} ${e.message}`).join('; ');
+    const reason = fieldErrors(parsed.error)
+      .map((e) => `${e.field} ${e.message}`)
+      .join('; ');
     context.warn(`Malformed reconciliation request recorded as failed: ${reason}`);
-    return recordFailure(services(), item, { code: 'unreadable-run-request', kind: 'invalid', message: `The reconciliation request is not valid: ${reason}` });
+    return recordFailure(services(), item, {
+      code: 'unreadable-run-request',
+      kind: 'invalid',
+      message: `The reconciliation request is not valid: ${reason}`,
+    });
   }
   const run = await runReconciliation(services(), parsed.data);
   if (run.paused) {
-    context.info(`Reconciliation ${run.runId} of ${run.connectionId}: paused (${run.paused.why}); re-enqueued, continues from where it stopped at ${run.paused.until}`);
+    context.info(
+      `Reconciliation ${run.runId} of ${run.connectionId}: paused (${run.paused.why}); re-enqueued, continues from where it stopped at ${run.paused.until}`,
+    );
     return;
   }
-  const found = Object.entries(run.drift).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'no drift';
-  context.info(`Reconciliation ${run.runId} of ${run.connectionId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}; ${found}; enqueued ${run.enqueued}, staged ${run.staged}, unmatched ${run.unmatched}`);
+  const found =
+    Object.entries(run.drift)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'no drift';
+  context.info(
+    `Reconciliation ${run.runId} of ${run.connectionId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}; ${found}; enqueued ${run.enqueued}, staged ${run.staged}, unmatched ${run.unmatched}`,
+  );
 }
 
-export const reconcileRunFunction = storageQueueFunction({ name: 'reconcile-run', queueName: RECONCILIATION_QUEUE, handler: reconcileRunQueued });
+export const reconcileRunFunction = storageQueueFunction({
+  name: 'reconcile-run',
+  queueName: RECONCILIATION_QUEUE,
+  handler: reconcileRunQueued,
+});

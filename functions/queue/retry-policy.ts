@@ -1,6 +1,6 @@
 // The one place that decides when a provisioning operation is tried again (ARCHITECTURE.md invariant 3).
 // Functions never sleep: a later attempt is a new queue message made visible after the delay.
-import { isAppError, type AppError, type ErrorCode } from '../../shared/domain/errors.js';
+import { type AppError, type ErrorCode, isAppError } from '../../shared/domain/errors.js';
 
 export const MAX_TRANSIENT_ATTEMPTS = 6;
 export const MAX_THROTTLED_ATTEMPTS = 50;
@@ -22,20 +22,35 @@ export function decideRetry(error: unknown, attempt: number, random: () => numbe
   if (error.kind === 'throttled') {
     if (attempt >= MAX_THROTTLED_ATTEMPTS) return fail(error, `still throttled after ${attempt} attempts`);
     // Retry-After exactly, plus jitter so deferred messages do not return in one burst.
-    return { action: 'defer', delayMs: jitter(error.retryAfterMs ?? THROTTLED_DEFAULT_MS), reason: `throttled (${error.code})` };
+    return {
+      action: 'defer',
+      delayMs: jitter(error.retryAfterMs ?? THROTTLED_DEFAULT_MS),
+      reason: `throttled (${error.code})`,
+    };
   }
   if (error.code === 'user-busy') {
     // Another operation holds this user (at most a lease's length): come back soon, a little later each time.
     if (attempt >= MAX_THROTTLED_ATTEMPTS) return fail(error, `user still busy after ${attempt} attempts`);
-    return { action: 'defer', delayMs: jitter(Math.min(30_000, (error.retryAfterMs ?? 1000) * attempt)), reason: 'user busy with another operation' };
+    return {
+      action: 'defer',
+      delayMs: jitter(Math.min(30_000, (error.retryAfterMs ?? 1000) * attempt)),
+      reason: 'user busy with another operation',
+    };
   }
   if (error.kind === 'transient') {
     if (attempt >= MAX_TRANSIENT_ATTEMPTS) return fail(error, `gave up after ${attempt} attempts`);
-    return { action: 'defer', delayMs: jitter(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1))), reason: `transient failure (${error.code})` };
+    return {
+      action: 'defer',
+      delayMs: jitter(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1))),
+      reason: `transient failure (${error.code})`,
+    };
   }
   // Bad input (a value storage refuses, say) fails the same way every time: record it now, don't retry it.
   if (error.kind === 'invalid') return fail(error, 'it cannot succeed on a retry');
   return { action: 'rethrow' };
 }
 
-const fail = (error: AppError, why: string): RetryDecision => ({ action: 'fail', failure: { code: error.code, kind: error.kind, message: `${error.message} (${why})` } });
+const fail = (error: AppError, why: string): RetryDecision => ({
+  action: 'fail',
+  failure: { code: error.code, kind: error.kind, message: `${error.message} (${why})` },
+});

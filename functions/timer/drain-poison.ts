@@ -9,8 +9,16 @@ export async function drainPoison(_timer: Timer, context: InvocationContext): Pr
   const s = services();
   const operations = await drainPoisonQueue(s.poison.operations, (m) => recordPoisonedOperation(s, m));
   const runs = await drainPoisonQueue(s.poison.runs, (m) => recordPoisonedRun(s, m));
-  if (operations.recorded + runs.recorded > 0) context.warn(`Recorded ${operations.recorded} poisoned provisioning message(s) and ${runs.recorded} poisoned reconciliation request(s) as failed`);
-  for (const failure of [...operations.failed, ...runs.failed]) context.error(`A poisoned message could not be recorded yet (it stays on its poison queue): ${failure}`);
+  if (operations.recorded + runs.recorded > 0)
+    context.warn(
+      `Recorded ${operations.recorded} poisoned provisioning message(s) and ${runs.recorded} poisoned reconciliation request(s) as failed`,
+    );
+  for (const failure of [...operations.failed, ...runs.failed])
+    context.error(`A poisoned message could not be recorded yet (it stays on its poison queue): ${failure}`);
 }
 
-export const drainPoisonFunction = timerFunction({ name: 'drain-poison', schedule: timerSchedule('POISON_DRAIN_SCHEDULE'), handler: drainPoison });
+export const drainPoisonFunction = timerFunction({
+  name: 'drain-poison',
+  schedule: timerSchedule('POISON_DRAIN_SCHEDULE'),
+  handler: drainPoison,
+});

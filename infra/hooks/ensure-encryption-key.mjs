@@ -19,7 +19,10 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 /** The problem with a SECRETS_ENCRYPTION_KEYS value, or undefined when it is well formed. */
 export function problemWith(value) {
   const ids = new Set();
-  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) return 'must list at least one key as keyId:base64key';
   for (const entry of entries) {
     const colon = entry.indexOf(':');
@@ -44,7 +47,9 @@ function main() {
   if (current) {
     const problem = problemWith(current);
     if (problem) {
-      console.error(`${NAME} in this azd environment is malformed: ${problem}. Fix it with: azd env set ${NAME} "<keyId>:<base64 of 32 random bytes>"`);
+      console.error(
+        `${NAME} in this azd environment is malformed: ${problem}. Fix it with: azd env set ${NAME} "<keyId>:<base64 of 32 random bytes>"`,
+      );
       process.exit(1);
     }
     console.log(`${NAME}: using the key(s) of this azd environment.`);
@@ -57,12 +62,19 @@ function main() {
     );
     return;
   }
-  const result = spawnSync('azd', ['env', 'set', NAME, newKeyEntry()], { stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+  const result = spawnSync('azd', ['env', 'set', NAME, newKeyEntry()], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    shell: process.platform === 'win32',
+  });
   if (result.status !== 0) {
-    console.error(`Could not save a new ${NAME} with \`azd env set\` (${result.error?.message ?? `exit code ${result.status}`}).`);
+    console.error(
+      `Could not save a new ${NAME} with \`azd env set\` (${result.error?.message ?? `exit code ${result.status}`}).`,
+    );
     process.exit(1);
   }
-  console.log(`${NAME}: made a new 256-bit key and saved it in this azd environment (.azure/${process.env.AZURE_ENV_NAME ?? '<env>'}/.env); provisioning stores it in Key Vault.`);
+  console.log(
+    `${NAME}: made a new 256-bit key and saved it in this azd environment (.azure/${process.env.AZURE_ENV_NAME ?? '<env>'}/.env); provisioning stores it in Key Vault.`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -13,21 +13,39 @@ export const licenseRefSchema = z.union([
   wellFormedText().min(1).max(128).describe('skuPartNumber (e.g. ENTERPRISEPACK) or skuId'),
   z.strictObject({
     sku: wellFormedText().min(1).max(128).describe('skuPartNumber or skuId'),
-    disabledPlans: z.array(wellFormedText().max(128)).max(100).optional().describe('servicePlanIds (or names) to leave off'),
+    disabledPlans: z
+      .array(wellFormedText().max(128))
+      .max(100)
+      .optional()
+      .describe('servicePlanIds (or names) to leave off'),
   }),
 ]);
 export type LicenseRef = z.infer<typeof licenseRefSchema>;
 
 export const changeSchema = z
   .strictObject({
-    type: z.enum(changeTypes).describe('upsert: assigned (create or update); activate / deactivate; remove: unassigned or deprovisioned'),
+    type: z
+      .enum(changeTypes)
+      .describe('upsert: assigned (create or update); activate / deactivate; remove: unassigned or deprovisioned'),
     connectionId: connectionIdSchema,
-    externalId: externalIdSchema.describe('The person\'s stable id at the source'),
-    version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Grows with every change of this user at the source'),
+    externalId: externalIdSchema.describe("The person's stable id at the source"),
+    version: z
+      .number()
+      .int()
+      .positive()
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe('Grows with every change of this user at the source'),
     operationId: wellFormedText().min(1).max(128).optional().describe('Idempotency key; assigned when missing'),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
-    attributes: z.record(wellFormedText().min(1).max(128), attributeValue).optional().describe('SCIM-like attributes (userName, givenName, familyName, email, active, …); any name can be mapped'),
-    licenses: z.array(licenseRefSchema).max(50).optional().describe('Desired licenses; [] removes the ones this connection assigned'),
+    attributes: z
+      .record(wellFormedText().min(1).max(128), attributeValue)
+      .optional()
+      .describe('SCIM-like attributes (userName, givenName, familyName, email, active, …); any name can be mapped'),
+    licenses: z
+      .array(licenseRefSchema)
+      .max(50)
+      .optional()
+      .describe('Desired licenses; [] removes the ones this connection assigned'),
   })
   .describe('One change of one user for one connection');
 export type Change = z.infer<typeof changeSchema>;
@@ -66,7 +84,8 @@ export const claimCheckMessageSchema = z.strictObject({
   operationId: wellFormedText().min(1).max(128),
 });
 export type ClaimCheckMessage = z.infer<typeof claimCheckMessageSchema>;
-export const isClaimCheck = (item: unknown): boolean => typeof item === 'object' && item !== null && 'claimCheck' in item;
+export const isClaimCheck = (item: unknown): boolean =>
+  typeof item === 'object' && item !== null && 'claimCheck' in item;
 
 /** The JSON Schema producers validate against (also checked in as schemas/provisioning-change.schema.json). */
 export function changeJsonSchema() {
@@ -83,5 +102,12 @@ export function changeJsonSchema() {
  * changes no desired state and is never skipped as stale.
  */
 export function reapplyStoredState(connectionId: string, externalId: string, reason: string): OperationMessage {
-  return { type: 'upsert', connectionId, externalId, version: 0, operationId: crypto.randomUUID(), retry: { attempt: 1, reason: reason.slice(0, 500) } };
+  return {
+    type: 'upsert',
+    connectionId,
+    externalId,
+    version: 0,
+    operationId: crypto.randomUUID(),
+    retry: { attempt: 1, reason: reason.slice(0, 500) },
+  };
 }

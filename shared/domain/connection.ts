@@ -1,9 +1,9 @@
 // A connection is one target Microsoft 365 tenant (Zoho's "application", PingOne's "provisioning connection").
 // The schemas here are the API contract (they also generate the OpenAPI document).
 import { z } from 'zod';
+import { guidSchema } from './identifiers.js';
 import type { Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
-import { guidSchema } from './identifiers.js';
 
 export const CLOUDS = {
   global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
@@ -30,20 +30,31 @@ const domainName = z
   .trim()
   .toLowerCase()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, 'must be a domain name such as contoso.com');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/,
+    'must be a domain name such as contoso.com',
+  );
 
 /** An https origin (scheme, host, optional port), e.g. an authority host or Graph endpoint override. */
 const httpsOrigin = z
   .url({ protocol: /^https$/, error: 'must be an https URL' })
-  .refine((u) => !URL.canParse(u) || (new URL(u).pathname === '/' && !new URL(u).search), 'must be an origin only, e.g. https://login.microsoftonline.com')
+  .refine(
+    (u) => !URL.canParse(u) || (new URL(u).pathname === '/' && !new URL(u).search),
+    'must be an origin only, e.g. https://login.microsoftonline.com',
+  )
   .transform((u) => new URL(u).origin);
 
 /** Zoho's format: https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/authorize (or /token). */
 const endpoint = (kind: 'authorize' | 'token') =>
   z
-    .url({ protocol: /^https$/, error: `must be an https URL like https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/${kind}` })
+    .url({
+      protocol: /^https$/,
+      error: `must be an https URL like https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/${kind}`,
+    })
     .refine(
-      (u) => !URL.canParse(u) || (new RegExp(`^/[^/]+/oauth2/v2\\.0/${kind}$`).test(new URL(u).pathname) && !new URL(u).search),
+      (u) =>
+        !URL.canParse(u) ||
+        (new RegExp(`^/[^/]+/oauth2/v2\\.0/${kind}$`).test(new URL(u).pathname) && !new URL(u).search),
       `must have the form https://<login host>/<tenant ID>/oauth2/v2.0/${kind}`,
     );
 
@@ -58,19 +69,24 @@ const connectionFields = {
   clientSecret: z.string().min(1, 'is required').max(1024).describe('Write-only: never returned'),
   authMode: z.enum(authModes).default('client_credentials'),
   cloud: z.enum(Object.keys(CLOUDS) as [Cloud, ...Cloud[]]).default('global'),
-  authorityHost: httpsOrigin.optional().describe('Overrides the cloud\'s login host'),
-  graphEndpoint: httpsOrigin.optional().describe('Overrides the cloud\'s Graph endpoint'),
+  authorityHost: httpsOrigin.optional().describe("Overrides the cloud's login host"),
+  graphEndpoint: httpsOrigin.optional().describe("Overrides the cloud's Graph endpoint"),
   authorizationEndpoint: endpoint('authorize').optional(),
   tokenEndpoint: endpoint('token').optional(),
 };
 
 // Only compared when both are URLs: an invalid one is already reported on its own field.
 const endpointsAgree = (c: { authorizationEndpoint?: string | undefined; tokenEndpoint?: string | undefined }) =>
-  !c.authorizationEndpoint || !c.tokenEndpoint || !URL.canParse(c.authorizationEndpoint) || !URL.canParse(c.tokenEndpoint) || authorityOf(c.authorizationEndpoint) === authorityOf(c.tokenEndpoint);
+  !c.authorizationEndpoint ||
+  !c.tokenEndpoint ||
+  !URL.canParse(c.authorizationEndpoint) ||
+  !URL.canParse(c.tokenEndpoint) ||
+  authorityOf(c.authorizationEndpoint) === authorityOf(c.tokenEndpoint);
 
-export const connectionCreateSchema = z
-  .strictObject(connectionFields)
-  .refine(endpointsAgree, { path: ['tokenEndpoint'], message: 'must be on the same host and tenant as authorizationEndpoint' });
+export const connectionCreateSchema = z.strictObject(connectionFields).refine(endpointsAgree, {
+  path: ['tokenEndpoint'],
+  message: 'must be on the same host and tenant as authorizationEndpoint',
+});
 export type ConnectionCreate = z.infer<typeof connectionCreateSchema>;
 
 export const connectionUpdateSchema = z
@@ -168,10 +184,17 @@ export interface ResolvedEndpoints {
   graphEndpoint: string;
 }
 
-export function resolveEndpoints(c: Pick<Connection, 'cloud' | 'tenantId' | 'authorityHost' | 'graphEndpoint' | 'authorizationEndpoint' | 'tokenEndpoint'>): ResolvedEndpoints {
+export function resolveEndpoints(
+  c: Pick<
+    Connection,
+    'cloud' | 'tenantId' | 'authorityHost' | 'graphEndpoint' | 'authorizationEndpoint' | 'tokenEndpoint'
+  >,
+): ResolvedEndpoints {
   const cloud = CLOUDS[c.cloud];
   const fromEndpoint = c.tokenEndpoint ?? c.authorizationEndpoint;
-  const authority = fromEndpoint ? authorityOf(fromEndpoint) : `${c.authorityHost ?? cloud.authorityHost}/${c.tenantId}`;
+  const authority = fromEndpoint
+    ? authorityOf(fromEndpoint)
+    : `${c.authorityHost ?? cloud.authorityHost}/${c.tenantId}`;
   return {
     authorityHost: new URL(authority).origin,
     authority,
@@ -181,7 +204,12 @@ export function resolveEndpoints(c: Pick<Connection, 'cloud' | 'tenantId' | 'aut
   };
 }
 
-const testCheckSchema = z.object({ name: z.string(), ok: z.boolean(), detail: z.string(), warning: z.boolean().optional() });
+const testCheckSchema = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  detail: z.string(),
+  warning: z.boolean().optional(),
+});
 const authorizationSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('not-required') }),
   z.object({ status: z.literal('not-authorized') }),
@@ -199,20 +227,38 @@ export const connectionViewSchema = z.strictObject({
   clientId: z.string(),
   authMode: z.enum(authModes),
   cloud: z.enum(Object.keys(CLOUDS) as [Cloud, ...Cloud[]]),
-  endpoints: z.strictObject({ authorityHost: z.string(), authority: z.string(), authorizationEndpoint: z.string(), tokenEndpoint: z.string(), graphEndpoint: z.string() }),
-  overrides: z.strictObject({ authorityHost: z.string().nullable(), graphEndpoint: z.string().nullable(), authorizationEndpoint: z.string().nullable(), tokenEndpoint: z.string().nullable() }),
+  endpoints: z.strictObject({
+    authorityHost: z.string(),
+    authority: z.string(),
+    authorizationEndpoint: z.string(),
+    tokenEndpoint: z.string(),
+    graphEndpoint: z.string(),
+  }),
+  overrides: z.strictObject({
+    authorityHost: z.string().nullable(),
+    graphEndpoint: z.string().nullable(),
+    authorizationEndpoint: z.string().nullable(),
+    tokenEndpoint: z.string().nullable(),
+  }),
   status: z.enum(connectionStatuses),
   statusReason: z.string().optional(),
-  clientSecret: z.strictObject({ set: z.literal(true), updatedAt: z.string() }).describe('The secret itself is write-only'),
+  clientSecret: z
+    .strictObject({ set: z.literal(true), updatedAt: z.string() })
+    .describe('The secret itself is write-only'),
   authorization: authorizationSchema,
   adminConsent: z.object({ at: z.string() }).nullable(),
   lastAuthorizationError: z.object({ at: z.string(), error: z.string(), description: z.string() }).nullable(),
   lastTest: z.object({ ok: z.boolean(), testedAt: z.string(), checks: z.array(testCheckSchema) }).nullable(),
-  quarantine: z.object({ since: z.string(), reason: z.string() }).nullable().describe('Reconciled less often until a successful test lifts it'),
+  quarantine: z
+    .object({ since: z.string(), reason: z.string() })
+    .nullable()
+    .describe('Reconciled less often until a successful test lifts it'),
   stagedOperations: z
     .object({ count: z.number(), runId: z.string(), since: z.string() })
     .nullable()
-    .describe('Disable/delete operations awaiting approval: GET …/staged, then POST …/staged/approve or …/staged/reject'),
+    .describe(
+      'Disable/delete operations awaiting approval: GET …/staged, then POST …/staged/approve or …/staged/reject',
+    ),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -254,6 +300,13 @@ export const testResultSchema = z.object({
   testedAt: z.string(),
   checks: z.array(testCheckSchema),
   status: z.enum(connectionStatuses),
-  releasedOperations: z.number().int().optional().describe('Held operations put back on the queue now that the connection is ready'),
-  quarantineLifted: z.literal(true).optional().describe('The connection was quarantined; this successful test lifted it'),
+  releasedOperations: z
+    .number()
+    .int()
+    .optional()
+    .describe('Held operations put back on the queue now that the connection is ready'),
+  quarantineLifted: z
+    .literal(true)
+    .optional()
+    .describe('The connection was quarantined; this successful test lifted it'),
 });

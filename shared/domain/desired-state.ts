@@ -35,18 +35,27 @@ export function mergeChange(state: DesiredState, m: OperationMessage): { next: D
   const next: DesiredState = { ...state };
   let changed = false;
   if (m.type === 'upsert' && m.version > (state.profile?.version ?? 0)) {
-    next.profile = { version: m.version, attributes: m.attributes ?? {}, ...(m.licenses ? { licenses: m.licenses } : {}) };
+    next.profile = {
+      version: m.version,
+      attributes: m.attributes ?? {},
+      ...(m.licenses ? { licenses: m.licenses } : {}),
+    };
     changed = true;
   }
   if (m.version > (state.lifecycle?.version ?? 0)) {
-    next.lifecycle = { version: m.version, state: lifecycleOf(m), explicit: m.type !== 'upsert' || m.attributes?.active !== undefined };
+    next.lifecycle = {
+      version: m.version,
+      state: lifecycleOf(m),
+      explicit: m.type !== 'upsert' || m.attributes?.active !== undefined,
+    };
     changed = true;
   }
   return { next, changed };
 }
 
 /** Highest version either part has seen. */
-export const desiredVersion = (s: DesiredState | undefined) => Math.max(s?.profile?.version ?? 0, s?.lifecycle?.version ?? 0);
+export const desiredVersion = (s: DesiredState | undefined) =>
+  Math.max(s?.profile?.version ?? 0, s?.lifecycle?.version ?? 0);
 
 export interface EffectiveChange {
   /** What to do: remove; make the account match the profile; or, with no profile yet, only (de)activate. */
@@ -63,9 +72,23 @@ export interface EffectiveChange {
 export function effectiveChange(s: DesiredState): EffectiveChange {
   const enabled = s.lifecycle ? s.lifecycle.state === 'active' : undefined;
   const explicit = s.lifecycle ? { explicit: s.lifecycle.explicit } : {};
-  if (s.lifecycle?.state === 'removed') return { type: 'remove', attributes: s.profile?.attributes ?? {}, hasProfile: Boolean(s.profile) };
+  if (s.lifecycle?.state === 'removed')
+    return { type: 'remove', attributes: s.profile?.attributes ?? {}, hasProfile: Boolean(s.profile) };
   if (s.profile) {
-    return { type: 'upsert', attributes: s.profile.attributes, ...(s.profile.licenses ? { licenses: s.profile.licenses } : {}), ...(enabled === undefined ? {} : { enabled }), ...explicit, hasProfile: true };
+    return {
+      type: 'upsert',
+      attributes: s.profile.attributes,
+      ...(s.profile.licenses ? { licenses: s.profile.licenses } : {}),
+      ...(enabled === undefined ? {} : { enabled }),
+      ...explicit,
+      hasProfile: true,
+    };
   }
-  return { type: enabled === false ? 'deactivate' : 'activate', attributes: {}, ...(enabled === undefined ? {} : { enabled }), ...explicit, hasProfile: false };
+  return {
+    type: enabled === false ? 'deactivate' : 'activate',
+    attributes: {},
+    ...(enabled === undefined ? {} : { enabled }),
+    ...explicit,
+    hasProfile: false,
+  };
 }

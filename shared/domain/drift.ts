@@ -3,11 +3,18 @@
 // accountEnabled, licences, whether it should exist — and what policy holds back. The executor
 // (provisioning/user-actions.ts) writes exactly the plan it answers; reconciliation and import report the same plan
 // as drift. Nothing else compares desired state with Microsoft 365.
-import { effectiveChange, type DesiredState, type EffectiveChange } from './desired-state.js';
-import { assignmentStates, diffLicenses, LicensePlanError, resolveLicenses, type LicenseAssignmentState, type SkuInfo } from './licenses.js';
+import type { LicenseRef } from './change.js';
+import { type DesiredState, type EffectiveChange, effectiveChange } from './desired-state.js';
+import {
+  assignmentStates,
+  diffLicenses,
+  type LicenseAssignmentState,
+  LicensePlanError,
+  resolveLicenses,
+  type SkuInfo,
+} from './licenses.js';
 import { applyMapping, type Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
-import type { LicenseRef } from './change.js';
 
 export interface ExpectedAccount {
   /** Mapped properties (update mode) the account should have, accountEnabled and values that do not fit left out. */
@@ -33,25 +40,41 @@ export interface DriftContext {
 }
 
 /** usageLocation: mapped, else an ISO alpha-2 `country` attribute, else the connection's default. */
-export function withUsageLocation(values: Record<string, unknown>, attributes: Record<string, unknown>, settings: Pick<SyncSettings, 'usageLocation'>): Record<string, unknown> {
+export function withUsageLocation(
+  values: Record<string, unknown>,
+  attributes: Record<string, unknown>,
+  settings: Pick<SyncSettings, 'usageLocation'>,
+): Record<string, unknown> {
   if (values.usageLocation !== undefined && values.usageLocation !== null) return values;
   const country = attributes.country;
-  const derived = typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? country.toUpperCase() : settings.usageLocation;
+  const derived =
+    typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? country.toUpperCase() : settings.usageLocation;
   return derived ? { ...values, usageLocation: derived } : values;
 }
 
 /** The licenses a change asks for, after the connection's defaults; undefined = no wish (remove nothing). */
-export function desiredLicenseRefs(licenses: LicenseRef[] | undefined, settings: Pick<SyncSettings, 'defaultLicenses' | 'removeLicensesWhenEmpty'>): LicenseRef[] | undefined {
-  return licenses ?? (settings.defaultLicenses.length > 0 ? settings.defaultLicenses : settings.removeLicensesWhenEmpty ? [] : undefined);
+export function desiredLicenseRefs(
+  licenses: LicenseRef[] | undefined,
+  settings: Pick<SyncSettings, 'defaultLicenses' | 'removeLicensesWhenEmpty'>,
+): LicenseRef[] | undefined {
+  return (
+    licenses ??
+    (settings.defaultLicenses.length > 0 ? settings.defaultLicenses : settings.removeLicensesWhenEmpty ? [] : undefined)
+  );
 }
 
 /**
  * The accountEnabled the lifecycle asks for, as policy lets it apply to an existing account: nothing when
  * (de)activating is off, and nothing for "assigned, so active" when activateOnAssign is off.
  */
-export function enabledFor(change: EffectiveChange, settings: Pick<SyncSettings, 'allowDeactivate' | 'activateOnAssign'>): boolean | undefined {
+export function enabledFor(
+  change: EffectiveChange,
+  settings: Pick<SyncSettings, 'allowDeactivate' | 'activateOnAssign'>,
+): boolean | undefined {
   if (!settings.allowDeactivate) return undefined;
-  return change.enabled === true && change.explicit === false && !settings.activateOnAssign ? undefined : change.enabled;
+  return change.enabled === true && change.explicit === false && !settings.activateOnAssign
+    ? undefined
+    : change.enabled;
 }
 
 export function expectedAccount(desired: DesiredState, ctx: DriftContext): ExpectedAccount {
@@ -72,7 +95,9 @@ export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): 
   // object rather than `delete`: a full round holds one of these per linked user, and deleting properties
   // turns an object into a much larger dictionary.)
   const skip = new Set(['accountEnabled', ...mapped.errors.map((e) => e.field)]);
-  const values = Object.fromEntries(Object.entries(withUsageLocation(mapped.values, change.attributes, s)).filter(([k]) => !skip.has(k)));
+  const values = Object.fromEntries(
+    Object.entries(withUsageLocation(mapped.values, change.attributes, s)).filter(([k]) => !skip.has(k)),
+  );
   let licenses: string[] | undefined;
   const refs = desiredLicenseRefs(change.licenses, s);
   if (refs && ctx.skus) {
@@ -83,7 +108,14 @@ export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): 
       if (!(error instanceof LicensePlanError)) throw error;
     }
   }
-  return { values, updatable: s.allowUpdate, ...(enabled === undefined ? {} : { enabled }), ...(licenses ? { licenses } : {}), absent: false, present: s.allowCreate };
+  return {
+    values,
+    updatable: s.allowUpdate,
+    ...(enabled === undefined ? {} : { enabled }),
+    ...(licenses ? { licenses } : {}),
+    absent: false,
+    present: s.allowCreate,
+  };
 }
 
 export interface PropertyDifference {
@@ -116,19 +148,33 @@ export interface ObservedAccount {
  * How `account` differs from `expected`: the plan. With `complete` false (an incremental delta page) a property
  * missing from the account is unknown, not empty: Graph returns only what changed.
  */
-export function compareAccount(expected: ExpectedAccount, account: ObservedAccount, options: { complete: boolean; owned: readonly string[] }): AccountDrift {
+export function compareAccount(
+  expected: ExpectedAccount,
+  account: ObservedAccount,
+  options: { complete: boolean; owned: readonly string[] },
+): AccountDrift {
   const known = (p: string) => options.complete || p in account;
   const differences: PropertyDifference[] = [];
   for (const [property, value] of Object.entries(expected.values)) {
     if (!known(property)) continue;
-    if (!sameValue(account[property], value)) differences.push({ property, expected: value, actual: account[property] ?? null });
+    if (!sameValue(account[property], value))
+      differences.push({ property, expected: value, actual: account[property] ?? null });
   }
   const drift: AccountDrift = expected.updatable
     ? { profile: differences, shouldBeAbsent: expected.absent, blocked: [] }
-    : { profile: [], shouldBeAbsent: expected.absent, blocked: differences.length > 0 ? [{ setting: 'allowUpdate', differences }] : [] };
-  if (expected.enabled !== undefined && known('accountEnabled') && account.accountEnabled !== expected.enabled) drift.enabled = expected.enabled;
+    : {
+        profile: [],
+        shouldBeAbsent: expected.absent,
+        blocked: differences.length > 0 ? [{ setting: 'allowUpdate', differences }] : [],
+      };
+  if (expected.enabled !== undefined && known('accountEnabled') && account.accountEnabled !== expected.enabled)
+    drift.enabled = expected.enabled;
   if (expected.licenses && known('assignedLicenses')) {
-    const { add, remove } = diffLicenses(expected.licenses.map((skuId) => ({ skuId })), assignmentStates(account), options.owned);
+    const { add, remove } = diffLicenses(
+      expected.licenses.map((skuId) => ({ skuId })),
+      assignmentStates(account),
+      options.owned,
+    );
     if (add.length > 0 || remove.length > 0) drift.licenses = { missing: add.map((a) => a.skuId), extra: remove };
   }
   return drift;
@@ -141,7 +187,8 @@ export function patchOf(drift: AccountDrift): Record<string, unknown> {
   return patch;
 }
 
-export const hasDrift = (d: AccountDrift) => d.shouldBeAbsent || d.profile.length > 0 || d.enabled !== undefined || d.licenses !== undefined;
+export const hasDrift = (d: AccountDrift) =>
+  d.shouldBeAbsent || d.profile.length > 0 || d.enabled !== undefined || d.licenses !== undefined;
 
 /** Graph's and the mapping's value are the same (null, absent and an empty collection all mean "no value"). */
 export function sameValue(a: unknown, b: unknown): boolean {
@@ -165,6 +212,7 @@ export function attributesFromAccount(mapping: Mapping, account: ObservedAccount
     if ('source' in rule) attributes[rule.source] = Array.isArray(value) && value.length === 1 ? value[0] : value;
     else if ('expression' in rule && attributes[target] === undefined) attributes[target] = value;
   }
-  if (attributes.userName === undefined && typeof account.userPrincipalName === 'string') attributes.userName = account.userPrincipalName;
+  if (attributes.userName === undefined && typeof account.userPrincipalName === 'string')
+    attributes.userName = account.userPrincipalName;
   return attributes;
 }

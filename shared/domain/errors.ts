@@ -97,7 +97,10 @@ export interface FieldError {
 
 /** Invalid input: names every offending field. */
 export class ValidationError extends AppError {
-  constructor(readonly errors: FieldError[], message = 'The request is not valid') {
+  constructor(
+    readonly errors: FieldError[],
+    message = 'The request is not valid',
+  ) {
     super('invalid', 'validation-failed', message, { errors });
     this.name = 'ValidationError';
   }
@@ -105,6 +108,11 @@ export class ValidationError extends AppError {
 
 /** A paging token that this API did not give out (or that belongs to another list): a 400, never a storage error. */
 export const invalidContinuation = () =>
-  new AppError('invalid', 'invalid-continuation', 'The continuation token is not valid: start again from the first page', {
-    errors: [{ field: 'continuation', message: 'is not a continuation token from a previous page of this list' }],
-  });
+  new AppError(
+    'invalid',
+    'invalid-continuation',
+    'The continuation token is not valid: start again from the first page',
+    {
+      errors: [{ field: 'continuation', message: 'is not a continuation token from a previous page of this list' }],
+    },
+  );

@@ -13,7 +13,11 @@ export const isRunId = (value: string) => RUN_ID.test(value);
 export const runIdSchema = z.string().regex(RUN_ID, 'must be a run id (as POST …/reconcile answers it)');
 
 /** A GUID, lower-cased. `what` names it in the error (e.g. "the Directory (tenant) ID"). */
-export const guidSchema = (what: string) => z.string().regex(GUID, `must be a GUID (${what})`).transform((s) => s.toLowerCase());
+export const guidSchema = (what: string) =>
+  z
+    .string()
+    .regex(GUID, `must be a GUID (${what})`)
+    .transform((s) => s.toLowerCase());
 export const connectionIdSchema = guidSchema('a connection id');
 
 /**
@@ -51,7 +55,11 @@ export function jsonBodyProblem(value: unknown): { field: string; message: strin
       continue;
     }
     if (typeof next.value !== 'object' || next.value === null) continue;
-    if (next.depth >= MAX_JSON_DEPTH) return { field: printable(next.path).slice(0, 200) || '(body)', message: `is nested more than ${MAX_JSON_DEPTH} levels deep` };
+    if (next.depth >= MAX_JSON_DEPTH)
+      return {
+        field: printable(next.path).slice(0, 200) || '(body)',
+        message: `is nested more than ${MAX_JSON_DEPTH} levels deep`,
+      };
     const prefix = next.path ? `${next.path}.` : '';
     for (const [key, child] of Object.entries(next.value).reverse()) {
       if (!isWellFormed(key)) return { field: `${printable(prefix)}${printable(key)}`, message: ILL_FORMED };

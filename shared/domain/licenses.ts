@@ -24,26 +24,47 @@ export interface LicensePlan {
 }
 
 export class LicensePlanError extends Error {
-  constructor(readonly code: 'unknown-sku' | 'unknown-service-plan' | 'no-free-seats', message: string) {
+  constructor(
+    readonly code: 'unknown-sku' | 'unknown-service-plan' | 'no-free-seats',
+    message: string,
+  ) {
     super(message);
     this.name = 'LicensePlanError';
   }
 }
 
-const ref = (r: LicenseRef) => (typeof r === 'string' ? { sku: r, disabledPlans: [] as string[] } : { sku: r.sku, disabledPlans: r.disabledPlans ?? [] });
+const ref = (r: LicenseRef) =>
+  typeof r === 'string'
+    ? { sku: r, disabledPlans: [] as string[] }
+    : { sku: r.sku, disabledPlans: r.disabledPlans ?? [] };
 
-export function resolveLicenses(refs: readonly LicenseRef[], skus: readonly SkuInfo[]): { skuId: string; disabledPlans: string[]; skuPartNumber: string }[] {
+export function resolveLicenses(
+  refs: readonly LicenseRef[],
+  skus: readonly SkuInfo[],
+): { skuId: string; disabledPlans: string[]; skuPartNumber: string }[] {
   return refs.map(ref).map(({ sku, disabledPlans }) => {
-    const found = skus.find((s) => s.skuId.toLowerCase() === sku.toLowerCase() || s.skuPartNumber.toLowerCase() === sku.toLowerCase());
+    const found = skus.find(
+      (s) => s.skuId.toLowerCase() === sku.toLowerCase() || s.skuPartNumber.toLowerCase() === sku.toLowerCase(),
+    );
     if (!found) {
-      throw new LicensePlanError('unknown-sku', `SKU "${sku}" is not subscribed in this tenant (subscribed: ${skus.map((s) => s.skuPartNumber).join(', ') || 'none'})`);
+      throw new LicensePlanError(
+        'unknown-sku',
+        `SKU "${sku}" is not subscribed in this tenant (subscribed: ${skus.map((s) => s.skuPartNumber).join(', ') || 'none'})`,
+      );
     }
     return {
       skuId: found.skuId.toLowerCase(),
       skuPartNumber: found.skuPartNumber,
       disabledPlans: disabledPlans.map((p) => {
-        const plan = found.servicePlans.find((sp) => sp.servicePlanId.toLowerCase() === p.toLowerCase() || sp.servicePlanName.toLowerCase() === p.toLowerCase());
-        if (!plan) throw new LicensePlanError('unknown-service-plan', `Service plan "${p}" is not part of ${found.skuPartNumber}`);
+        const plan = found.servicePlans.find(
+          (sp) =>
+            sp.servicePlanId.toLowerCase() === p.toLowerCase() || sp.servicePlanName.toLowerCase() === p.toLowerCase(),
+        );
+        if (!plan)
+          throw new LicensePlanError(
+            'unknown-service-plan',
+            `Service plan "${p}" is not part of ${found.skuPartNumber}`,
+          );
         return plan.servicePlanId.toLowerCase();
       }),
     };
@@ -67,12 +88,17 @@ export function diffLicenses<T extends { skuId: string }>(
   const wanted = new Set(desired.map((d) => d.skuId));
   const add = desired.filter((d) => !direct.has(d.skuId));
   const remove = owned.filter((id) => !wanted.has(id) && direct.has(id));
-  const ownedAfter = [...new Set([...owned.filter((id) => !remove.includes(id) && direct.has(id)), ...add.map((a) => a.skuId)])];
+  const ownedAfter = [
+    ...new Set([...owned.filter((id) => !remove.includes(id) && direct.has(id)), ...add.map((a) => a.skuId)]),
+  ];
   return { add, remove, owned: ownedAfter };
 }
 
 /** The states of an account as Graph returned it: licenseAssignmentStates when read, else assignedLicenses as direct. */
-export const assignmentStates = (account: { licenseAssignmentStates?: LicenseAssignmentState[] | undefined; assignedLicenses?: { skuId: string }[] | undefined }): LicenseAssignmentState[] =>
+export const assignmentStates = (account: {
+  licenseAssignmentStates?: LicenseAssignmentState[] | undefined;
+  assignedLicenses?: { skuId: string }[] | undefined;
+}): LicenseAssignmentState[] =>
   account.licenseAssignmentStates ?? (account.assignedLicenses ?? []).map((l) => ({ skuId: l.skuId }));
 
 /**
@@ -90,7 +116,10 @@ export function planLicenses(
   for (const a of plan.add) {
     const sku = skus.find((s) => s.skuId.toLowerCase() === a.skuId)!;
     if (sku.enabled - sku.consumed <= 0) {
-      throw new LicensePlanError('no-free-seats', `No free seats for SKU ${sku.skuPartNumber} (${sku.consumed} of ${sku.enabled} in use)`);
+      throw new LicensePlanError(
+        'no-free-seats',
+        `No free seats for SKU ${sku.skuPartNumber} (${sku.consumed} of ${sku.enabled} in use)`,
+      );
     }
   }
   return plan;

@@ -1,8 +1,8 @@
 // Reconciliation runs: one comparison of a connection's desired state with its Microsoft 365 tenant, and what
 // it found and did. Also the request that starts one (queue message) and the per-connection state between runs.
 import { z } from 'zod';
-import { connectionIdSchema, runIdSchema } from './identifiers.js';
 import type { PropertyDifference } from './drift.js';
+import { connectionIdSchema, runIdSchema } from './identifiers.js';
 
 /** The queue reconciliation runs are executed from (the timer and POST …/reconcile put requests on it). */
 export const RECONCILIATION_QUEUE = 'reconciliation-runs';
@@ -146,7 +146,8 @@ export interface HeldCorrection {
   differences?: PropertyDifference[];
 }
 
-export const emptyDriftCounts = (): Record<DriftKind, number> => Object.fromEntries(driftKinds.map((k) => [k, 0])) as Record<DriftKind, number>;
+export const emptyDriftCounts = (): Record<DriftKind, number> =>
+  Object.fromEntries(driftKinds.map((k) => [k, 0])) as Record<DriftKind, number>;
 
 /** Run ids sort newest first (inverted time), so listing a connection's runs needs no sort. */
 export function newRunId(now: Date): string {

@@ -47,7 +47,18 @@ export interface UserState {
 }
 
 export type OperationResult = 'applied' | 'skipped' | 'failed' | 'held' | 'planned';
-export const operationActions = ['create', 'adopt', 'restore', 'update', 'activate', 'deactivate', 'delete', 'disable', 'license', 'none'] as const;
+export const operationActions = [
+  'create',
+  'adopt',
+  'restore',
+  'update',
+  'activate',
+  'deactivate',
+  'delete',
+  'disable',
+  'license',
+  'none',
+] as const;
 export type OperationAction = (typeof operationActions)[number];
 
 export interface PlannedRequest {
@@ -78,10 +89,12 @@ export interface ProvisioningLogRecord {
 
 /** The last successful operation reconciled every change received so far (the desired versions). */
 export const reconciledAllChanges = (u: Pick<UserState, 'appliedDesired' | 'desired'>): boolean =>
-  u.appliedDesired?.profile === (u.desired?.profile?.version ?? 0) && u.appliedDesired?.lifecycle === (u.desired?.lifecycle?.version ?? 0);
+  u.appliedDesired?.profile === (u.desired?.profile?.version ?? 0) &&
+  u.appliedDesired?.lifecycle === (u.desired?.lifecycle?.version ?? 0);
 
 /**
  * Microsoft 365 is taken to reflect what the source wants: every change reconciled, and the user neither failed
  * nor held since (a failed correction leaves the versions equal but the account unlike the desired state).
  */
-export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status'>): boolean => reconciledAllChanges(u) && u.status !== 'failed' && u.status !== 'held';
+export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status'>): boolean =>
+  reconciledAllChanges(u) && u.status !== 'failed' && u.status !== 'held';

@@ -1,6 +1,6 @@
 // zod results → ValidationError naming each field, with messages an admin can act on.
 import type { z } from 'zod';
-import { ValidationError, type FieldError } from './errors.js';
+import { type FieldError, ValidationError } from './errors.js';
 
 export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
@@ -11,7 +11,9 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
     if (issue.code === 'invalid_type') {
       // zod 4 leaves the input out of issues (no reportInput); its message says what it received.
       const missing = / received undefined$/.test(issue.message);
-      return [{ field: path || '(body)', message: missing ? 'is required' : issue.message.replace(/^Invalid input: /, '') }];
+      return [
+        { field: path || '(body)', message: missing ? 'is required' : issue.message.replace(/^Invalid input: /, '') },
+      ];
     }
     return [{ field: path || '(body)', message: issue.message }];
   });

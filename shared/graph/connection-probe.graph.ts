@@ -19,32 +19,48 @@ export class GraphConnectionProbe implements ConnectionProbe {
       const failure = classifyGraphError(error, 'acquire-token');
       if (failure.kind !== 'transient') throw failure;
       // Say where we tried: a wrong cloud or authority override is the usual cause.
-      throw new AppError(failure.kind, failure.code, `${failure.message} (authority ${resolveEndpoints(this.core.connection).authority})`, failure.details);
+      throw new AppError(
+        failure.kind,
+        failure.code,
+        `${failure.message} (authority ${resolveEndpoints(this.core.connection).authority})`,
+        failure.details,
+      );
     }
     if (!token) throw new AppError('unauthorized', 'no-token', 'The identity platform returned no access token');
     const claims = decodeJwt(token.token) as { roles?: unknown; scp?: unknown };
     const delegated = typeof claims.scp === 'string';
     return {
       kind: delegated ? 'delegated' : 'app-only',
-      permissions: delegated ? String(claims.scp).split(' ').filter(Boolean) : Array.isArray(claims.roles) ? claims.roles.map(String) : [],
+      permissions: delegated
+        ? String(claims.scp).split(' ').filter(Boolean)
+        : Array.isArray(claims.roles)
+          ? claims.roles.map(String)
+          : [],
       expiresOn: new Date(token.expiresOnTimestamp),
     };
   }
 
   async verifiedDomains(): Promise<string[]> {
-    const org = (await this.core.send('read-organization', 'read', 'GET', '/organization', '$select=x', () => this.core.graph.api('/organization').select('verifiedDomains').get())) as {
+    const org = (await this.core.send('read-organization', 'read', 'GET', '/organization', '$select=x', () =>
+      this.core.graph.api('/organization').select('verifiedDomains').get(),
+    )) as {
       value: { verifiedDomains?: { name: string }[] }[];
     };
     return org.value.flatMap((o) => o.verifiedDomains ?? []).map((d) => d.name.toLowerCase());
   }
 
   async readOneUser(): Promise<void> {
-    await this.core.send('read-users', 'read', 'GET', '/users', '$select=id&$top=1', () => this.core.graph.api('/users').select('id').top(1).get());
+    await this.core.send('read-users', 'read', 'GET', '/users', '$select=id&$top=1', () =>
+      this.core.graph.api('/users').select('id').top(1).get(),
+    );
   }
 
   async applicationSecrets(appId: string): Promise<ApplicationSecret[]> {
     const app = (await this.core.send('read-application', 'read', 'GET', '/applications', '$select=x', () =>
-      this.core.graph.api(`/applications(appId='${encodeURIComponent(appId)}')`).select('passwordCredentials').get(),
+      this.core.graph
+        .api(`/applications(appId='${encodeURIComponent(appId)}')`)
+        .select('passwordCredentials')
+        .get(),
     )) as { passwordCredentials?: ApplicationSecret[] };
     return app.passwordCredentials ?? [];
   }

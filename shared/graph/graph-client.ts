@@ -3,14 +3,20 @@
 // pacing by the throttle governor, error classification, request ids for the log, and dry run (writes planned,
 // not sent). Resource clients (users, licences, the connection probe; groups next) only say which request to send.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { CLOUDS, graphScope, resolveEndpoints, type Connection, type ResolvedEndpoints } from '../domain/connection.js';
+import { type AccessToken, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import {
+  AuthenticationHandler,
+  Client,
+  type Context,
+  HTTPMessageHandler,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
+import { CLOUDS, type Connection, graphScope, type ResolvedEndpoints, resolveEndpoints } from '../domain/connection.js';
 import { AppError } from '../domain/errors.js';
 import type { ConnectionSecrets, GatewayOptions, RequestRecorder } from '../provisioning/ports.js';
 import { classifyGraphError, retryAfterMs } from './graph-errors.js';
 import { oauthClient } from './oauth-client.js';
-import { resourceUnitCost, type RequestKind, type ThrottleGovernor } from './throttle-governor.js';
+import { type RequestKind, resourceUnitCost, type ThrottleGovernor } from './throttle-governor.js';
 
 const KNOWN_AUTHORITY_HOSTS = new Set<string>(Object.values(CLOUDS).map((c) => c.authorityHost));
 /** Refresh an access token this long before it expires. */
@@ -31,12 +37,23 @@ class ResponseObserver implements Middleware {
     if (!call || !context.response) return;
     const headers = context.response.headers;
     const percentage = Number(headers.get('x-ms-throttle-limit-percentage'));
-    call.governor.observe(context.response.status, retryAfterMs(headers.get('retry-after')), Number.isFinite(percentage) && percentage > 0 ? percentage : undefined);
+    call.governor.observe(
+      context.response.status,
+      retryAfterMs(headers.get('retry-after')),
+      Number.isFinite(percentage) && percentage > 0 ? percentage : undefined,
+    );
     const recorder = call.recorder;
     const id = context.response.headers.get('request-id') ?? undefined;
     if (id) recorder.requestIds.push(id);
-    const url = typeof context.request === 'string' ? context.request : context.request.url;
-    recorder.requests?.push({ method: context.options?.method ?? 'GET', url, status: context.response.status, ...(id ? { requestId: id } : {}) });
+    // The SDK types the request as the DOM's RequestInfo, which this lib (no DOM) lacks: a URL string or a Request.
+    const request = context.request as string | { url: string };
+    const url = typeof request === 'string' ? request : request.url;
+    recorder.requests?.push({
+      method: context.options?.method ?? 'GET',
+      url,
+      status: context.response.status,
+      ...(id ? { requestId: id } : {}),
+    });
   }
   setNext(next: Middleware): void {
     this.next = next;
@@ -47,9 +64,13 @@ class ResponseObserver implements Middleware {
 export function redactPasswords(body: unknown): unknown {
   if (Array.isArray(body)) return body.map(redactPasswords);
   if (body === null || typeof body !== 'object') return body;
-  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, /password/i.test(k) && typeof v === 'string' ? '[redacted]' : redactPasswords(v)]));
+  return Object.fromEntries(
+    Object.entries(body).map(([k, v]) => [
+      k,
+      /password/i.test(k) && typeof v === 'string' ? '[redacted]' : redactPasswords(v),
+    ]),
+  );
 }
-
 
 /** Access tokens from a stored refresh token (authorization-code connections); rotated tokens are persisted. */
 class RefreshTokenCredential implements TokenCredential {
@@ -88,14 +109,22 @@ class RefreshTokenCredential implements TokenCredential {
   }
 }
 
-export function createCredential(c: Connection, secrets: ConnectionSecrets, onRotated: (rt: string) => Promise<void>): TokenCredential {
+export function createCredential(
+  c: Connection,
+  secrets: ConnectionSecrets,
+  onRotated: (rt: string) => Promise<void>,
+): TokenCredential {
   const endpoints = resolveEndpoints(c);
   if (c.authMode === 'authorization_code') {
     if (!secrets.refreshToken) {
       return {
         getToken: () =>
           Promise.reject(
-            new AppError('unauthorized', 'not-authorized', `Not authorised yet: open GET /api/connections/${c.id}/authorize in a browser and consent`),
+            new AppError(
+              'unauthorized',
+              'not-authorized',
+              `Not authorised yet: open GET /api/connections/${c.id}/authorize in a browser and consent`,
+            ),
           ),
       };
     }
@@ -151,11 +180,22 @@ export class GraphCall {
 
   /** In a dry run a write is recorded here instead of sent (passwords redacted). */
   plan(method: string, path: string, body?: unknown): void {
-    this.recorder.planned.push({ method, url: `${resolveEndpoints(this.connection).graphEndpoint}/v1.0${path}`, ...(body === undefined ? {} : { body: redactPasswords(body) }) });
+    this.recorder.planned.push({
+      method,
+      url: `${resolveEndpoints(this.connection).graphEndpoint}/v1.0${path}`,
+      ...(body === undefined ? {} : { body: redactPasswords(body) }),
+    });
   }
 
   /** Every Graph call: paced by the governor first (which may refuse with a delay), then classified. */
-  async send<T>(what: string, kind: RequestKind, method: string, path: string, query: string, request: () => Promise<T>): Promise<T> {
+  async send<T>(
+    what: string,
+    kind: RequestKind,
+    method: string,
+    path: string,
+    query: string,
+    request: () => Promise<T>,
+  ): Promise<T> {
     await this.governor.acquire(kind, resourceUnitCost(method, path, new URLSearchParams(query)));
     try {
       return await currentCall.run({ recorder: this.recorder, governor: this.governor }, request);

@@ -22,7 +22,14 @@ export function kindOf(f: Pick<GraphFailure, 'status' | 'code' | 'detailCodes'>)
   const { status, code } = f;
   // A duplicate (userPrincipalName, mail, proxy address) is a 400 whose details say ObjectConflict.
   if (f.detailCodes?.includes('ObjectConflict')) return 'conflict';
-  if (code === 'invalid_client' || code === 'unauthorized_client' || code === 'invalid_grant' || code === 'interaction_required' || code === 'consent_required') return 'unauthorized';
+  if (
+    code === 'invalid_client' ||
+    code === 'unauthorized_client' ||
+    code === 'invalid_grant' ||
+    code === 'interaction_required' ||
+    code === 'consent_required'
+  )
+    return 'unauthorized';
   if (code === 'invalid_scope' || code === 'invalid_request') return 'invalid';
   if (code === 'network_error' || code === 'endpoints_resolution_error') return 'transient';
   if (status === undefined) return 'transient';
@@ -48,7 +55,7 @@ export const retryAfterMs = (value: string | null | undefined): number | undefin
 /** Extracts status, code and message from whatever a Graph or identity call threw. */
 export function describeFailure(error: unknown): GraphFailure {
   if (error instanceof GraphError) {
-    const headers = error.headers as Headers | undefined;
+    const headers = error.headers;
     const detailCodes = detailCodesOf(error.body);
     return {
       status: error.statusCode > 0 ? error.statusCode : undefined,
@@ -57,10 +64,14 @@ export function describeFailure(error: unknown): GraphFailure {
       message: error.message,
       retryAfterMs: retryAfterMs(headers?.get?.('retry-after')),
       requestId: error.requestId ?? headers?.get?.('request-id') ?? undefined,
-    } as GraphFailure;
+    };
   }
   if (error instanceof AuthenticationError) {
-    return { status: error.statusCode, code: error.errorResponse.error, message: firstLine(error.errorResponse.errorDescription) };
+    return {
+      status: error.statusCode,
+      code: error.errorResponse.error,
+      message: firstLine(error.errorResponse.errorDescription),
+    };
   }
   if (error instanceof ResponseBodyError) {
     return { status: error.status, code: error.error, message: firstLine(error.error_description ?? error.message) };
@@ -68,7 +79,11 @@ export function describeFailure(error: unknown): GraphFailure {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   // MSAL reports an unreachable or unresolvable authority only as a code plus a link.
   const msal = /^(network_error|endpoints_resolution_error)\b/.exec(e?.message ?? '');
-  if (msal) return { code: msal[1], message: 'the identity platform could not be reached or did not answer with its OpenID configuration' };
+  if (msal)
+    return {
+      code: msal[1],
+      message: 'the identity platform could not be reached or did not answer with its OpenID configuration',
+    };
   // Network-level failure (refused, reset, TLS, timeout): no HTTP status.
   const cause = e?.cause?.code ?? e?.cause?.message;
   return { message: firstLine(`${e?.message ?? String(error)}${cause ? ` (${cause})` : ''}`) };
@@ -78,7 +93,13 @@ export function classifyGraphError(error: unknown, what: string): AppError {
   if (error instanceof AppError) return error;
   const failure = describeFailure(error);
   const kind = kindOf(failure);
-  return new AppError(kind, codeOf(kind, failure, what), `${what} failed${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.code ? `${failure.code}: ` : ''}${failure.message}`, { ...failure, operation: what }, failure.retryAfterMs);
+  return new AppError(
+    kind,
+    codeOf(kind, failure, what),
+    `${what} failed${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.code ? `${failure.code}: ` : ''}${failure.message}`,
+    { ...failure, operation: what },
+    failure.retryAfterMs,
+  );
 }
 
 /** Steps that present the connection's own credentials: a refusal there is the credentials', not a user's. */
@@ -107,7 +128,8 @@ function codeOf(kind: ErrorKind, failure: GraphFailure, what: string): ErrorCode
 /** The Graph client keeps the `error` object's JSON in `body`. */
 function detailCodesOf(body: unknown): string[] {
   try {
-    const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { details?: { code?: string }[] } | undefined;
+    const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as
+      { details?: { code?: string }[] } | undefined;
     return (parsed?.details ?? []).flatMap((d) => (typeof d.code === 'string' ? [d.code] : []));
   } catch {
     return [];

@@ -17,7 +17,9 @@ export class GraphLicensesClient implements LicensesClient {
     const body = { addLicenses: add, removeLicenses: remove };
     if (this.core.dryRun) return this.core.plan('POST', `/users/${id}/assignLicense`, body);
     try {
-      await this.core.send('assign-license', 'write', 'POST', '/users/id/assignLicense', '', () => this.core.graph.api(`/users/${encodeURIComponent(id)}/assignLicense`).post(body));
+      await this.core.send('assign-license', 'write', 'POST', '/users/id/assignLicense', '', () =>
+        this.core.graph.api(`/users/${encodeURIComponent(id)}/assignLicense`).post(body),
+      );
     } finally {
       // Seat counts just changed (or were wrong): read them again next time.
       this.skuCache.delete(this.core.connection.id);
@@ -28,15 +30,29 @@ export class GraphLicensesClient implements LicensesClient {
     const key = this.core.connection.id;
     const cached = this.skuCache.get(key);
     if (!fresh && cached && Date.now() - cached.at < SKU_CACHE_MS) return cached.skus;
-    const skus = this.core.send('read-subscribed-skus', 'read', 'GET', '/subscribedSkus', '', () => this.core.graph.api('/subscribedSkus').get()).then((r) =>
-      (r as { value: { skuId: string; skuPartNumber: string; prepaidUnits?: { enabled?: number }; consumedUnits?: number; servicePlans?: SubscribedSku['servicePlans'] }[] }).value.map((x) => ({
-        skuId: x.skuId.toLowerCase(),
-        skuPartNumber: x.skuPartNumber,
-        enabled: x.prepaidUnits?.enabled ?? 0,
-        consumed: x.consumedUnits ?? 0,
-        servicePlans: x.servicePlans ?? [],
-      })),
-    );
+    const skus = this.core
+      .send('read-subscribed-skus', 'read', 'GET', '/subscribedSkus', '', () =>
+        this.core.graph.api('/subscribedSkus').get(),
+      )
+      .then((r) =>
+        (
+          r as {
+            value: {
+              skuId: string;
+              skuPartNumber: string;
+              prepaidUnits?: { enabled?: number };
+              consumedUnits?: number;
+              servicePlans?: SubscribedSku['servicePlans'];
+            }[];
+          }
+        ).value.map((x) => ({
+          skuId: x.skuId.toLowerCase(),
+          skuPartNumber: x.skuPartNumber,
+          enabled: x.prepaidUnits?.enabled ?? 0,
+          consumed: x.consumedUnits ?? 0,
+          servicePlans: x.servicePlans ?? [],
+        })),
+      );
     this.skuCache.set(key, { at: Date.now(), skus });
     skus.catch(() => this.skuCache.delete(key));
     return skus;

@@ -21,7 +21,13 @@ export interface TokenSet {
 }
 
 export const oauthClient: OAuthClient & {
-  refresh(p: { endpoints: ResolvedEndpoints; clientId: string; clientSecret: string; refreshToken: string; scope: string }): Promise<TokenSet>;
+  refresh(p: {
+    endpoints: ResolvedEndpoints;
+    clientId: string;
+    clientSecret: string;
+    refreshToken: string;
+    scope: string;
+  }): Promise<TokenSet>;
 } = {
   async newPkce() {
     const verifier = oauth.generateRandomCodeVerifier();
@@ -49,9 +55,17 @@ export const oauthClient: OAuthClient & {
     try {
       // State was checked (single use, bound to the connection) before this call.
       const params = oauth.validateAuthResponse(as, client, new URLSearchParams({ code }), oauth.skipStateCheck);
-      const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(clientSecret), params, redirectUri, codeVerifier, {
-        additionalParameters: { scope },
-      });
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        oauth.ClientSecretPost(clientSecret),
+        params,
+        redirectUri,
+        codeVerifier,
+        {
+          additionalParameters: { scope },
+        },
+      );
       const result = await oauth.processAuthorizationCodeResponse(as, client, response, { requireIdToken: false });
       return result.refresh_token ? { refreshToken: result.refresh_token } : {};
     } catch (error) {
@@ -63,9 +77,15 @@ export const oauthClient: OAuthClient & {
     const as = authorizationServer(endpoints);
     const client: oauth.Client = { client_id: clientId };
     try {
-      const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretPost(clientSecret), refreshToken, {
-        additionalParameters: { scope },
-      });
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        oauth.ClientSecretPost(clientSecret),
+        refreshToken,
+        {
+          additionalParameters: { scope },
+        },
+      );
       const result = await oauth.processRefreshTokenResponse(as, client, response);
       return {
         accessToken: result.access_token,

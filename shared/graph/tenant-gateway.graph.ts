@@ -18,14 +18,29 @@ export class GraphTenantGatewayFactory implements TenantGatewayFactory {
   /** `governors` paces Graph calls per app + tenant; share one registry per process. */
   constructor(private readonly governors: GovernorRegistry = new GovernorRegistry()) {}
 
-  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>, options: GatewayOptions = {}): TenantGateway {
+  forConnection(
+    connection: Connection,
+    secrets: ConnectionSecrets,
+    onRefreshTokenRotated: (refreshToken: string) => Promise<void>,
+    options: GatewayOptions = {},
+  ): TenantGateway {
     let entry = this.cache.get(connection.id);
     if (!entry || entry.version !== connection.credentialVersion) {
       const credential = createCredential(connection, secrets, onRefreshTokenRotated);
       entry = { version: connection.credentialVersion, credential, graph: createGraphClient(credential, connection) };
       this.cache.set(connection.id, entry);
     }
-    const core = new GraphCall(connection, entry.credential, entry.graph, this.governors.for(connection.clientId, connection.tenantId), options);
-    return { probe: new GraphConnectionProbe(core), users: new GraphUsersClient(core), licenses: new GraphLicensesClient(core, this.skuCache) };
+    const core = new GraphCall(
+      connection,
+      entry.credential,
+      entry.graph,
+      this.governors.for(connection.clientId, connection.tenantId),
+      options,
+    );
+    return {
+      probe: new GraphConnectionProbe(core),
+      users: new GraphUsersClient(core),
+      licenses: new GraphLicensesClient(core, this.skuCache),
+    };
   }
 }

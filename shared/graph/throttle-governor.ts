@@ -37,13 +37,20 @@ export const DOCUMENTED_LIMITS: GovernorLimits = {
 
 /** Speeds every rate up (and shrinks every window) by `timeScale`, to match a simulated tenant run with --time-scale. */
 export function scaledLimits(timeScale: number, base: GovernorLimits = DOCUMENTED_LIMITS): GovernorLimits {
-  return { ...base, writesPerSecond: base.writesPerSecond * timeScale, resourceUnitsPerSecond: base.resourceUnitsPerSecond * timeScale };
+  return {
+    ...base,
+    writesPerSecond: base.writesPerSecond * timeScale,
+    resourceUnitsPerSecond: base.resourceUnitsPerSecond * timeScale,
+  };
 }
 
 /** GCRA: `tat` is the theoretical arrival time of the next unit at the target rate. */
 class Pace {
   private tat = 0;
-  constructor(private readonly intervalMs: () => number, private readonly burst: number) {}
+  constructor(
+    private readonly intervalMs: () => number,
+    private readonly burst: number,
+  ) {}
 
   /** Milliseconds to wait before `cost` units may go at `now` (0 = now). Reserves them unless `dryRun`. */
   reserve(cost: number, now: number, dryRun = false): number {
@@ -87,7 +94,13 @@ export class ThrottleGovernor {
     const wait = Math.max(gate, probeWrite, probeUnits);
     if (wait > this.limits.maxWaitMs) {
       this.stats.deferred++;
-      throw new AppError('throttled', 'graph-paced', `Paced to stay under Graph's limits for this app and tenant: try again in ${Math.ceil(wait / 1000)} s`, {}, wait);
+      throw new AppError(
+        'throttled',
+        'graph-paced',
+        `Paced to stay under Graph's limits for this app and tenant: try again in ${Math.ceil(wait / 1000)} s`,
+        {},
+        wait,
+      );
     }
     if (kind === 'write') this.writes.reserve(1, now);
     this.units.reserve(resourceUnits, now);

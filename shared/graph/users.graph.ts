@@ -12,16 +12,27 @@ export class GraphUsersClient implements UsersClient {
   async findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined> {
     // OData string literal: a single quote is written twice.
     const filter = `${attribute} eq '${value.replaceAll("'", "''")}'`;
-    const page = (await this.core.send('find-user', 'read', 'GET', '/users', '$select=x&$top=2', () => this.core.graph.api('/users').filter(filter).select(select.join(',')).top(2).get())) as { value: GraphUser[] };
+    const page = (await this.core.send('find-user', 'read', 'GET', '/users', '$select=x&$top=2', () =>
+      this.core.graph.api('/users').filter(filter).select(select.join(',')).top(2).get(),
+    )) as { value: GraphUser[] };
     if (page.value.length > 1) {
-      throw new AppError('conflict', 'ambiguous-match', `More than one Microsoft 365 user has ${attribute} = ${value}; resolve the duplicate or match on another attribute`);
+      throw new AppError(
+        'conflict',
+        'ambiguous-match',
+        `More than one Microsoft 365 user has ${attribute} = ${value}; resolve the duplicate or match on another attribute`,
+      );
     }
     return page.value[0];
   }
 
   async getUser(id: string, select: string[]): Promise<GraphUser | undefined> {
     try {
-      return (await this.core.send('get-user', 'read', 'GET', '/users/id', '$select=x', () => this.core.graph.api(`/users/${encodeURIComponent(id)}`).select(select.join(',')).get())) as GraphUser;
+      return (await this.core.send('get-user', 'read', 'GET', '/users/id', '$select=x', () =>
+        this.core.graph
+          .api(`/users/${encodeURIComponent(id)}`)
+          .select(select.join(','))
+          .get(),
+      )) as GraphUser;
     } catch (error) {
       if (error instanceof AppError && error.kind === 'not-found') return undefined;
       throw error;
@@ -32,19 +43,25 @@ export class GraphUsersClient implements UsersClient {
     if (this.core.dryRun) {
       this.core.plan('POST', '/users', body);
       const { passwordProfile: _p, ...visible } = body;
-      return { ...visible, id: `planned-${crypto.randomUUID()}` } as GraphUser;
+      return { ...visible, id: `planned-${crypto.randomUUID()}` };
     }
-    return (await this.core.send('create-user', 'write', 'POST', '/users', '', () => this.core.graph.api('/users').post(body))) as GraphUser;
+    return (await this.core.send('create-user', 'write', 'POST', '/users', '', () =>
+      this.core.graph.api('/users').post(body),
+    )) as GraphUser;
   }
 
   async updateUser(id: string, patch: Record<string, unknown>): Promise<void> {
     if (this.core.dryRun) return this.core.plan('PATCH', `/users/${id}`, patch);
-    await this.core.send('update-user', 'write', 'PATCH', '/users/id', '', () => this.core.graph.api(`/users/${encodeURIComponent(id)}`).patch(patch));
+    await this.core.send('update-user', 'write', 'PATCH', '/users/id', '', () =>
+      this.core.graph.api(`/users/${encodeURIComponent(id)}`).patch(patch),
+    );
   }
 
   async deleteUser(id: string): Promise<void> {
     if (this.core.dryRun) return this.core.plan('DELETE', `/users/${id}`);
-    await this.core.send('delete-user', 'write', 'DELETE', '/users/id', '', () => this.core.graph.api(`/users/${encodeURIComponent(id)}`).delete());
+    await this.core.send('delete-user', 'write', 'DELETE', '/users/id', '', () =>
+      this.core.graph.api(`/users/${encodeURIComponent(id)}`).delete(),
+    );
   }
 
   async restoreDeletedUser(id: string, select: string[]): Promise<GraphUser | undefined> {
@@ -67,7 +84,7 @@ export class GraphUsersClient implements UsersClient {
   }
 
   async usersDeltaPage(select: string[], link?: string): Promise<UserPage> {
-    const page = (await this.core.send('users-delta', 'read', 'GET', '/users/delta', '', async () => {
+    const page = await this.core.send('users-delta', 'read', 'GET', '/users/delta', '', async () => {
       const request = link ? this.core.graph.api(link) : this.core.graph.api('/users/delta').select(select.join(','));
       try {
         return (await request.header('Prefer', 'odata.maxpagesize=999').get()) as GraphPage;
@@ -75,22 +92,33 @@ export class GraphUsersClient implements UsersClient {
         // An expired/unknown token (400 syncStateNotFound) or a synchronization reset (410 Gone): full round.
         const failure = classifyGraphError(error, 'users-delta');
         if (failure.details.status === 410 || failure.details.code === 'syncStateNotFound') {
-          throw new AppError('invalid', 'delta-token-expired', `The delta token is no longer valid (${failure.message}): a full round is needed`, failure.details);
+          throw new AppError(
+            'invalid',
+            'delta-token-expired',
+            `The delta token is no longer valid (${failure.message}): a full round is needed`,
+            failure.details,
+          );
         }
         throw failure;
       }
-    }));
+    });
     return pageOf(page);
   }
 
   async usersPage(select: string[], nextLink?: string): Promise<UserPage> {
     const page = (await this.core.send('list-users', 'read', 'GET', '/users', '$select=x&$top=999', () =>
-      (nextLink ? this.core.graph.api(nextLink) : this.core.graph.api('/users').select(select.join(',')).top(999)).get(),
+      (nextLink
+        ? this.core.graph.api(nextLink)
+        : this.core.graph.api('/users').select(select.join(',')).top(999)
+      ).get(),
     )) as GraphPage;
     return pageOf(page);
   }
 }
 
 type GraphPage = { value: UserPage['users']; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
-const pageOf = (p: GraphPage): UserPage => ({ users: p.value, ...(p['@odata.nextLink'] ? { nextLink: p['@odata.nextLink'] } : {}), ...(p['@odata.deltaLink'] ? { deltaLink: p['@odata.deltaLink'] } : {}) });
-
+const pageOf = (p: GraphPage): UserPage => ({
+  users: p.value,
+  ...(p['@odata.nextLink'] ? { nextLink: p['@odata.nextLink'] } : {}),
+  ...(p['@odata.deltaLink'] ? { deltaLink: p['@odata.deltaLink'] } : {}),
+});

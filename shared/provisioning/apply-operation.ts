@@ -10,18 +10,25 @@
 //   not ready) or planned (dry run), and writes one log record.
 // Throttled and transient errors are thrown to the caller, which decides when to try again.
 import type { OperationMessage } from '../domain/change.js';
-import { AppError, isAppError } from '../domain/errors.js';
 import type { Connection } from '../domain/connection.js';
+import { type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
-import { isInSync, type OperationAction, type OperationResult, type PlannedRequest, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
-import type { TestConnectionDeps } from './test-connection.js';
-import { tenantGateway } from './tenant.js';
-import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
-import type { ObjectKind } from './object-kind.js';
-import { userKind } from './user-actions.js';
+import {
+  isInSync,
+  type OperationAction,
+  type OperationResult,
+  type PlannedRequest,
+  type ProvisioningLogRecord,
+  type UserState,
+} from '../domain/user-state.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
-import { effectiveChange, mergeChange, type EffectiveChange } from '../domain/desired-state.js';
+import type { ObjectKind } from './object-kind.js';
+import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
+import { tenantGateway } from './tenant.js';
+import type { TestConnectionDeps } from './test-connection.js';
+import { userKind } from './user-actions.js';
 
 export interface ApplyDeps extends TestConnectionDeps {
   users: UserStateRepository;
@@ -65,7 +72,11 @@ const BUSY_RETRY_MS = 1_000;
 /** The object type a message is about. A change names none yet: every change is a user's (groups add `objectType`). */
 const kindOf = (_message: OperationMessage): ObjectKind => userKind;
 
-export async function applyOperation(deps: ApplyDeps, message: OperationMessage, options: ApplyOptions = {}): Promise<OperationOutcome> {
+export async function applyOperation(
+  deps: ApplyDeps,
+  message: OperationMessage,
+  options: ApplyOptions = {},
+): Promise<OperationOutcome> {
   const kind = kindOf(message);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -81,14 +92,22 @@ export async function applyOperation(deps: ApplyDeps, message: OperationMessage,
 /** Connection-level refusals: the credentials, not this user, are the problem. */
 const connectionRefused = (e: AppError) => e.code === 'credentials-refused' || e.code === 'not-authorized';
 
-async function attemptOperation(deps: ApplyDeps, kind: ObjectKind, message: OperationMessage, options: ApplyOptions): Promise<OperationOutcome> {
+async function attemptOperation(
+  deps: ApplyDeps,
+  kind: ObjectKind,
+  message: OperationMessage,
+  options: ApplyOptions,
+): Promise<OperationOutcome> {
   const started = deps.clock.now();
   const trace: TraceStep[] = [];
   const step = (s: string, detail: string) => trace.push({ step: s, detail });
   const recorder: RequestRecorder = { requestIds: [], planned: [] };
   const base = { operationId: message.operationId, externalId: message.externalId, version: message.version };
 
-  const finish = async (user: UserState | undefined, outcome: Omit<OperationOutcome, keyof typeof base | 'trace' | 'graphRequestIds'>) => {
+  const finish = async (
+    user: UserState | undefined,
+    outcome: Omit<OperationOutcome, keyof typeof base | 'trace' | 'graphRequestIds'>,
+  ) => {
     const full: OperationOutcome = { ...base, ...outcome, graphRequestIds: recorder.requestIds, trace };
     if (user) await deps.users.save(user);
     await deps.log.append(logRecord(message, full, started, deps.clock.now()));
@@ -98,7 +117,16 @@ async function attemptOperation(deps: ApplyDeps, kind: ObjectKind, message: Oper
   const connection = await deps.connections.get(message.connectionId);
   if (!connection) {
     step('connection', 'No such connection');
-    return finish(undefined, { result: 'failed', action: 'none', changedProperties: [], error: { code: 'connection-not-found', kind: 'not-found', message: `No connection with id ${message.connectionId}` } });
+    return finish(undefined, {
+      result: 'failed',
+      action: 'none',
+      changedProperties: [],
+      error: {
+        code: 'connection-not-found',
+        kind: 'not-found',
+        message: `No connection with id ${message.connectionId}`,
+      },
+    });
   }
   const now = started.toISOString();
   const user: UserState = (await deps.users.get(message.connectionId, message.externalId)) ?? {
@@ -122,14 +150,25 @@ async function attemptOperation(deps: ApplyDeps, kind: ObjectKind, message: Oper
   // re-apply requests) and provision on demand always act: they exist to fix what Microsoft 365 holds.
   if (!changed && isInSync(user) && !options.reapply && message.version > 0) {
     const known = `profile v${desired.profile?.version ?? 0}, lifecycle v${desired.lifecycle?.version ?? 0}`;
-    const why = message.retry ? `Already applied: version ${message.version} was applied while this copy waited (${known})` : `Stale: version ${message.version} is not newer than what was already received (${known})`;
+    const why = message.retry
+      ? `Already applied: version ${message.version} was applied while this copy waited (${known})`
+      : `Stale: version ${message.version} is not newer than what was already received (${known})`;
     step('version', `Version ${message.version} adds nothing (${known}): skipped`);
     return finish(undefined, { result: 'skipped', action: 'none', reason: why, changedProperties: [] });
   }
-  step('version', `Version ${message.version}: desired profile v${next.profile?.version ?? 0}, lifecycle v${next.lifecycle?.version ?? 0} (${next.lifecycle?.state ?? 'unknown'})`);
+  step(
+    'version',
+    `Version ${message.version}: desired profile v${next.profile?.version ?? 0}, lifecycle v${next.lifecycle?.version ?? 0} (${next.lifecycle?.state ?? 'unknown'})`,
+  );
   if (user.lease && Date.parse(user.lease.until) > started.getTime()) {
     // Another operation is acting on this object: try again shortly (the queue defers; nothing sleeps).
-    throw new AppError('transient', 'user-busy', `The ${kind.name} ${message.externalId} is being provisioned by operation ${user.lease.operationId}`, {}, BUSY_RETRY_MS);
+    throw new AppError(
+      'transient',
+      'user-busy',
+      `The ${kind.name} ${message.externalId} is being provisioned by operation ${user.lease.operationId}`,
+      {},
+      BUSY_RETRY_MS,
+    );
   }
   // Claim the user (ETag) before touching Microsoft 365: a concurrent operation on it now sees the lease, or
   // loses the claim and starts again from a fresh read.
@@ -140,17 +179,28 @@ async function attemptOperation(deps: ApplyDeps, kind: ObjectKind, message: Oper
     ...(message.version > 0 ? { lastChange: sealChange(deps.secrets, { ...message, retry: undefined }) } : {}),
     lastOperationId: message.operationId,
     updatedAt: now,
-    lease: { operationId: message.operationId, until: new Date(started.getTime() + (deps.userLeaseMs ?? USER_LEASE_MS)).toISOString() },
+    lease: {
+      operationId: message.operationId,
+      until: new Date(started.getTime() + (deps.userLeaseMs ?? USER_LEASE_MS)).toISOString(),
+    },
   });
   const reconciled = { profile: next.profile?.version ?? 0, lifecycle: next.lifecycle?.version ?? 0 };
-  return actOnClaimed(deps, kind, message, claimed, connection, effectiveChange(next), reconciled, { now, step, recorder, finish });
+  return actOnClaimed(deps, kind, message, claimed, connection, effectiveChange(next), reconciled, {
+    now,
+    step,
+    recorder,
+    finish,
+  });
 }
 
 interface Attempt {
   now: string;
   step: (s: string, detail: string) => void;
   recorder: RequestRecorder;
-  finish: (user: UserState | undefined, outcome: Omit<OperationOutcome, 'operationId' | 'externalId' | 'version' | 'trace' | 'graphRequestIds'>) => Promise<OperationOutcome>;
+  finish: (
+    user: UserState | undefined,
+    outcome: Omit<OperationOutcome, 'operationId' | 'externalId' | 'version' | 'trace' | 'graphRequestIds'>,
+  ) => Promise<OperationOutcome>;
 }
 
 async function actOnClaimed(
@@ -170,17 +220,36 @@ async function actOnClaimed(
   if (connection.status !== 'ready') {
     step('connection', `Connection is ${connection.status}: operation held until it is ready`);
     const reason = `Held: the connection is ${connection.status}${connection.statusReason ? ` (${connection.statusReason})` : ''}`;
-    return finish({ ...user, status: 'held', statusReason: reason }, { result: 'held', action: 'none', reason, changedProperties: [] });
+    return finish(
+      { ...user, status: 'held', statusReason: reason },
+      { result: 'held', action: 'none', reason, changedProperties: [] },
+    );
   }
   step('connection', 'Connection is ready');
   const settings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
   const gateway = tenantGateway(deps, connection, { dryRun: settings.dryRun, recorder });
 
   try {
-    const outcome = await kind.act({ connection, settings, mapping: connection.mapping ?? DEFAULT_MAPPING, gateway, user, change, trace: step });
+    const outcome = await kind.act({
+      connection,
+      settings,
+      mapping: connection.mapping ?? DEFAULT_MAPPING,
+      gateway,
+      user,
+      change,
+      trace: step,
+    });
     if (settings.dryRun) {
       step('dry-run', `${recorder.planned.length} write(s) planned, none sent`);
-      return finish({ ...user, status: 'planned', statusReason: 'Dry run: see the plan in the log' }, { result: 'planned', action: outcome.action, changedProperties: outcome.changedProperties, plan: recorder.planned });
+      return finish(
+        { ...user, status: 'planned', statusReason: 'Dry run: see the plan in the log' },
+        {
+          result: 'planned',
+          action: outcome.action,
+          changedProperties: outcome.changedProperties,
+          plan: recorder.planned,
+        },
+      );
     }
     const deleted = outcome.action === 'delete';
     const account = outcome.account;
@@ -192,7 +261,9 @@ async function actOnClaimed(
       ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
       lastError: undefined,
       ownedLicenses: outcome.ownedLicenses,
-      ...(account && !deleted ? { objectId: account.id, userPrincipalName: account.userPrincipalName ?? user.userPrincipalName } : {}),
+      ...(account && !deleted
+        ? { objectId: account.id, userPrincipalName: account.userPrincipalName ?? user.userPrincipalName }
+        : {}),
       ...(outcome.applied ? { lastApplied: outcome.applied } : {}),
     };
     return finish(saved, {
@@ -213,10 +284,16 @@ async function actOnClaimed(
       step('connection', `Credentials refused: ${error.message}`);
       await markNeedsAttention(deps, connection.id, error.message);
       const reason = `Held: the connection's credentials were refused (${error.message})`;
-      return finish({ ...user, status: 'held', statusReason: reason, lastError: { ...failure, at: now } }, { result: 'held', action: 'none', reason, error: failure, changedProperties: [] });
+      return finish(
+        { ...user, status: 'held', statusReason: reason, lastError: { ...failure, at: now } },
+        { result: 'held', action: 'none', reason, error: failure, changedProperties: [] },
+      );
     }
     step('failed', error.message);
-    return finish({ ...user, status: 'failed', statusReason: error.message, lastError: { ...failure, at: now } }, { result: 'failed', action: 'none', error: failure, changedProperties: [] });
+    return finish(
+      { ...user, status: 'failed', statusReason: error.message, lastError: { ...failure, at: now } },
+      { result: 'failed', action: 'none', error: failure, changedProperties: [] },
+    );
   }
 }
 
@@ -224,7 +301,12 @@ async function markNeedsAttention(deps: ApplyDeps, connectionId: string, why: st
   const latest = await deps.connections.get(connectionId);
   if (!latest || latest.status === 'needs-attention') return;
   await deps.connections
-    .replace({ ...latest, status: 'needs-attention', statusReason: `Provisioning was refused by the identity platform: ${why}. Fix the credentials, then test the connection.`, updatedAt: deps.clock.now().toISOString() })
+    .replace({
+      ...latest,
+      status: 'needs-attention',
+      statusReason: `Provisioning was refused by the identity platform: ${why}. Fix the credentials, then test the connection.`,
+      updatedAt: deps.clock.now().toISOString(),
+    })
     .catch((error: unknown) => {
       // Another writer won; the next refused operation tries again.
       if (!(isAppError(error) && error.code === 'concurrent-update')) throw error;
@@ -242,7 +324,9 @@ function logRecord(message: OperationMessage, o: OperationOutcome, started: Date
     action: o.action,
     result: o.result,
     ...(o.reason ? { reason: o.reason } : {}),
-    ...(o.error ? { error: { code: o.error.code, kind: o.error.kind as AppError['kind'], message: o.error.message } } : {}),
+    ...(o.error
+      ? { error: { code: o.error.code, kind: o.error.kind as AppError['kind'], message: o.error.message } }
+      : {}),
     graphRequestIds: o.graphRequestIds,
     durationMs: ended.getTime() - started.getTime(),
     changedProperties: o.changedProperties,

@@ -13,18 +13,32 @@ type Who = { connectionId: string; externalId: string };
 const aad = (who: Who, name: string) => `user:${who.connectionId}:${who.externalId}:attribute:${name}`;
 
 function mapSecrets(attributes: Attributes, fn: (name: string, value: string) => string): Attributes {
-  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, isSecretAttribute(name) && typeof value === 'string' ? fn(name, value) : value]));
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      isSecretAttribute(name) && typeof value === 'string' ? fn(name, value) : value,
+    ]),
+  );
 }
 
 const seal = (secrets: SecretProtector, who: Who) => (attributes: Attributes) =>
-  mapSecrets(attributes, (name, value) => (value.startsWith(SEALED_PREFIX) ? value : `${SEALED_PREFIX}${secrets.encrypt(value, aad(who, name))}`));
+  mapSecrets(attributes, (name, value) =>
+    value.startsWith(SEALED_PREFIX) ? value : `${SEALED_PREFIX}${secrets.encrypt(value, aad(who, name))}`,
+  );
 const open = (secrets: SecretProtector, who: Who) => (attributes: Attributes) =>
-  mapSecrets(attributes, (name, value) => (value.startsWith(SEALED_PREFIX) ? secrets.decrypt(value.slice(SEALED_PREFIX.length), aad(who, name)) : value));
+  mapSecrets(attributes, (name, value) =>
+    value.startsWith(SEALED_PREFIX) ? secrets.decrypt(value.slice(SEALED_PREFIX.length), aad(who, name)) : value,
+  );
 const hide = (attributes: Attributes) => mapSecrets(attributes, () => '[set]');
 
-const onMessage = (fn: (a: Attributes) => Attributes) => (m: OperationMessage): OperationMessage =>
-  m.attributes ? { ...m, attributes: fn(m.attributes) as OperationMessage['attributes'] } : m;
-const onDesired = (fn: (a: Attributes) => Attributes) => (d: DesiredState): DesiredState => (d.profile ? { ...d, profile: { ...d.profile, attributes: fn(d.profile.attributes) } } : d);
+const onMessage =
+  (fn: (a: Attributes) => Attributes) =>
+  (m: OperationMessage): OperationMessage =>
+    m.attributes ? { ...m, attributes: fn(m.attributes) as OperationMessage['attributes'] } : m;
+const onDesired =
+  (fn: (a: Attributes) => Attributes) =>
+  (d: DesiredState): DesiredState =>
+    d.profile ? { ...d, profile: { ...d.profile, attributes: fn(d.profile.attributes) } } : d;
 
 export const sealChange = (secrets: SecretProtector, m: OperationMessage) => onMessage(seal(secrets, m))(m);
 export const openChange = (secrets: SecretProtector, m: OperationMessage) => onMessage(open(secrets, m))(m);

@@ -1,18 +1,25 @@
 // A connection's configuration: its field mapping and its sync settings.
 import { ValidationError } from '../domain/errors.js';
-import { DEFAULT_MAPPING, mappingSchema, validateMapping, type Mapping } from '../domain/mapping/mapping.js';
-import { DEFAULT_SYNC_SETTINGS, syncSettingsSchema, type SyncSettings } from '../domain/sync-settings.js';
+import { DEFAULT_MAPPING, type Mapping, mappingSchema, validateMapping } from '../domain/mapping/mapping.js';
+import { DEFAULT_SYNC_SETTINGS, type SyncSettings, syncSettingsSchema } from '../domain/sync-settings.js';
 import { fieldErrors } from '../domain/validation.js';
 import { type ApplyDeps } from './apply-operation.js';
 import { loadConnection } from './connections.js';
 
-export async function getMapping(deps: ApplyDeps, connectionId: string): Promise<{ mapping: Mapping; isDefault: boolean }> {
+export async function getMapping(
+  deps: ApplyDeps,
+  connectionId: string,
+): Promise<{ mapping: Mapping; isDefault: boolean }> {
   const c = await loadConnection(deps, connectionId);
   return { mapping: c.mapping ?? DEFAULT_MAPPING, isDefault: !c.mapping };
 }
 
 /** Saves a mapping only if it can produce a valid user (targets writable, expressions parse, password covered). */
-export async function putMapping(deps: ApplyDeps, connectionId: string, input: unknown): Promise<{ mapping: Mapping; isDefault: false }> {
+export async function putMapping(
+  deps: ApplyDeps,
+  connectionId: string,
+  input: unknown,
+): Promise<{ mapping: Mapping; isDefault: false }> {
   const parsed = mappingSchema.safeParse(input);
   if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error), 'The mapping is not valid');
   const issues = validateMapping(parsed.data);

@@ -1,13 +1,13 @@
 // Use cases: create, read, change and delete connections. Secrets are encrypted before they reach a port and
 // never leave as anything but "set".
-import { AppError } from '../domain/errors.js';
 import {
-  connectionView,
   type Connection,
   type ConnectionCreate,
   type ConnectionUpdate,
   type ConnectionView,
+  connectionView,
 } from '../domain/connection.js';
+import { AppError } from '../domain/errors.js';
 import type { Clock, ConnectionRepository, ConnectionSecrets, SecretProtector } from './ports.js';
 
 export interface ConnectionDeps {
@@ -16,7 +16,8 @@ export interface ConnectionDeps {
   clock: Clock;
 }
 
-export const secretAad = (connectionId: string, field: 'clientSecret' | 'refreshToken') => `connection:${connectionId}:${field}`;
+export const secretAad = (connectionId: string, field: 'clientSecret' | 'refreshToken') =>
+  `connection:${connectionId}:${field}`;
 
 export async function createConnection(deps: ConnectionDeps, input: ConnectionCreate): Promise<ConnectionView> {
   const id = crypto.randomUUID();
@@ -44,17 +45,40 @@ export async function listConnections(deps: Pick<ConnectionDeps, 'connections'>)
 
 export async function loadConnection(deps: Pick<ConnectionDeps, 'connections'>, id: string): Promise<Connection> {
   const connection = await deps.connections.get(id);
-  if (!connection) throw new AppError('not-found', 'connection-not-found', `No connection with id ${id}`, { connectionId: id });
+  if (!connection)
+    throw new AppError('not-found', 'connection-not-found', `No connection with id ${id}`, { connectionId: id });
   return connection;
 }
 
-export const getConnection = async (deps: Pick<ConnectionDeps, 'connections'>, id: string) => connectionView(await loadConnection(deps, id));
+export const getConnection = async (deps: Pick<ConnectionDeps, 'connections'>, id: string) =>
+  connectionView(await loadConnection(deps, id));
 
 /** Fields whose change makes earlier tests and consents meaningless. */
-const CREDENTIAL_FIELDS = ['tenantId', 'clientId', 'clientSecret', 'authMode', 'cloud', 'authorityHost', 'authorizationEndpoint', 'tokenEndpoint'] as const;
-const AUTHORIZATION_FIELDS = ['tenantId', 'clientId', 'authMode', 'cloud', 'authorityHost', 'authorizationEndpoint', 'tokenEndpoint'] as const;
+const CREDENTIAL_FIELDS = [
+  'tenantId',
+  'clientId',
+  'clientSecret',
+  'authMode',
+  'cloud',
+  'authorityHost',
+  'authorizationEndpoint',
+  'tokenEndpoint',
+] as const;
+const AUTHORIZATION_FIELDS = [
+  'tenantId',
+  'clientId',
+  'authMode',
+  'cloud',
+  'authorityHost',
+  'authorizationEndpoint',
+  'tokenEndpoint',
+] as const;
 
-export async function updateConnection(deps: ConnectionDeps, id: string, update: ConnectionUpdate): Promise<ConnectionView> {
+export async function updateConnection(
+  deps: ConnectionDeps,
+  id: string,
+  update: ConnectionUpdate,
+): Promise<ConnectionView> {
   const current = await loadConnection(deps, id);
   const now = deps.clock.now().toISOString();
   const { clientSecret, ...fields } = update;
@@ -67,7 +91,8 @@ export async function updateConnection(deps: ConnectionDeps, id: string, update:
   const changed = (key: string) =>
     key === 'clientSecret'
       ? clientSecret !== undefined
-      : key in fields && (fields as Record<string, unknown>)[key] !== (current as unknown as Record<string, unknown>)[key];
+      : key in fields &&
+        (fields as Record<string, unknown>)[key] !== (current as unknown as Record<string, unknown>)[key];
 
   if (clientSecret !== undefined) {
     next.clientSecretCipher = deps.secrets.encrypt(clientSecret, secretAad(id, 'clientSecret'));
@@ -80,7 +105,8 @@ export async function updateConnection(deps: ConnectionDeps, id: string, update:
   }
   if (AUTHORIZATION_FIELDS.some(changed)) {
     delete next.refreshTokenCipher;
-    next.authorization = next.authMode === 'authorization_code' ? { status: 'not-authorized' } : { status: 'not-required' };
+    next.authorization =
+      next.authMode === 'authorization_code' ? { status: 'not-authorized' } : { status: 'not-required' };
   }
   return connectionView(await deps.connections.replace(next));
 }
@@ -88,7 +114,9 @@ export async function updateConnection(deps: ConnectionDeps, id: string, update:
 /** The connection with every secret re-encrypted under the active key (after a key rotation). */
 export function rewrapSecrets(deps: Pick<ConnectionDeps, 'secrets'>, c: Connection): Connection {
   const rewrap = (cipher: string, field: 'clientSecret' | 'refreshToken') =>
-    deps.secrets.needsRewrap(cipher) ? deps.secrets.encrypt(deps.secrets.decrypt(cipher, secretAad(c.id, field)), secretAad(c.id, field)) : cipher;
+    deps.secrets.needsRewrap(cipher)
+      ? deps.secrets.encrypt(deps.secrets.decrypt(cipher, secretAad(c.id, field)), secretAad(c.id, field))
+      : cipher;
   return {
     ...c,
     clientSecretCipher: rewrap(c.clientSecretCipher, 'clientSecret'),
@@ -100,6 +128,8 @@ export function rewrapSecrets(deps: Pick<ConnectionDeps, 'secrets'>, c: Connecti
 export function connectionSecrets(deps: Pick<ConnectionDeps, 'secrets'>, c: Connection): ConnectionSecrets {
   return {
     clientSecret: deps.secrets.decrypt(c.clientSecretCipher, secretAad(c.id, 'clientSecret')),
-    ...(c.refreshTokenCipher ? { refreshToken: deps.secrets.decrypt(c.refreshTokenCipher, secretAad(c.id, 'refreshToken')) } : {}),
+    ...(c.refreshTokenCipher
+      ? { refreshToken: deps.secrets.decrypt(c.refreshTokenCipher, secretAad(c.id, 'refreshToken')) }
+      : {}),
   };
 }

@@ -1,29 +1,40 @@
 // Recording what could not run (a malformed or poisoned message, retries exhausted): failed on the user when it
 // is a change, and in the log whatever it is, so nothing is lost and an admin can retry it.
 import { changeSchema, type OperationMessage } from '../domain/change.js';
-import type { AppError} from '../domain/errors.js';
+import { mergeChange } from '../domain/desired-state.js';
+import type { AppError } from '../domain/errors.js';
 import { type ErrorCode } from '../domain/errors.js';
-import { type UserState } from '../domain/user-state.js';
 import { isConnectionId, printable } from '../domain/identifiers.js';
 import { rawForRecord } from '../domain/queue-message.js';
 import { type ApplyDeps } from './apply-operation.js';
 import { sealChange, sealDesired } from './change-secrets.js';
-import { mergeChange } from '../domain/desired-state.js';
 
 /**
  * Records an operation that cannot run (malformed message, retries exhausted, poisoned) so it is visible on the
  * user and in the log, and can be retried by an admin. Never fails on content: anything that is not a valid change
  * is logged as it came (`rawMessage`, secrets redacted) under its connection if it names one, else UNKNOWN_CONNECTION.
  */
-export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { code: ErrorCode; kind: AppError['kind']; message: string }, rawText?: string): Promise<void> {
+export async function recordFailure(
+  deps: ApplyDeps,
+  item: unknown,
+  failure: { code: ErrorCode; kind: AppError['kind']; message: string },
+  rawText?: string,
+): Promise<void> {
   const parsed = changeSchema.safeParse(item);
   const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
   const text = (v: unknown, max: number) => (typeof v === 'string' ? printable(v).slice(0, max) : undefined);
   const rawConnection = text(raw.connectionId, 36);
-  const connectionId = parsed.success ? parsed.data.connectionId : rawConnection && isConnectionId(rawConnection) ? rawConnection.toLowerCase() : UNKNOWN_CONNECTION;
+  const connectionId = parsed.success
+    ? parsed.data.connectionId
+    : rawConnection && isConnectionId(rawConnection)
+      ? rawConnection.toLowerCase()
+      : UNKNOWN_CONNECTION;
   const externalId = parsed.success ? parsed.data.externalId : (text(raw.externalId, 256) ?? '');
   const now = deps.clock.now().toISOString();
-  const operationId = parsed.success && parsed.data.operationId ? parsed.data.operationId : (text(raw.operationId, 128) ?? crypto.randomUUID());
+  const operationId =
+    parsed.success && parsed.data.operationId
+      ? parsed.data.operationId
+      : (text(raw.operationId, 128) ?? crypto.randomUUID());
   if (parsed.success && externalId) {
     const user = await deps.users.get(connectionId, externalId);
     const message: OperationMessage = { ...parsed.data, operationId };
@@ -39,7 +50,7 @@ export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { c
       desired: sealDesired(deps.secrets, who, next),
       lastChange: sealChange(deps.secrets, message),
       updatedAt: now,
-    } as UserState);
+    });
   }
   const kept = parsed.success ? undefined : (rawText ?? serialised(item));
   await deps.log.append({
@@ -47,7 +58,11 @@ export async function recordFailure(deps: ApplyDeps, item: unknown, failure: { c
     time: now,
     operationId,
     externalId,
-    version: parsed.success ? parsed.data.version : typeof raw.version === 'number' && Number.isFinite(raw.version) ? raw.version : 0,
+    version: parsed.success
+      ? parsed.data.version
+      : typeof raw.version === 'number' && Number.isFinite(raw.version)
+        ? raw.version
+        : 0,
     type: parsed.success ? parsed.data.type : 'malformed',
     action: 'none',
     result: 'failed',

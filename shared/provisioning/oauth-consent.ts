@@ -3,9 +3,9 @@
 // Every outcome of the callback is reported for the person's browser and, where a connection is known,
 // recorded on it.
 import { createHash, randomBytes } from 'node:crypto';
-import { graphScope, resolveEndpoints, type AuthorizationState, type Connection } from '../domain/connection.js';
+import { type AuthorizationState, type Connection, graphScope, resolveEndpoints } from '../domain/connection.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { connectionSecrets, loadConnection, secretAad, type ConnectionDeps } from './connections.js';
+import { type ConnectionDeps, connectionSecrets, loadConnection, secretAad } from './connections.js';
 import type { OAuthClient, OAuthStateRecord, OAuthStateRepository } from './ports.js';
 
 export const STATE_TTL_MS = 10 * 60_000;
@@ -21,7 +21,12 @@ const verifierAad = (stateHash: string) => `oauth-state:${stateHash}:codeVerifie
 const consentScope = (c: Pick<Connection, 'cloud'>) => `${graphScope(c)} offline_access`;
 
 /** A new state for `purpose`, stored (hashed) with the PKCE verifier; returns the state and the verifier's challenge. */
-async function issueState(deps: ConsentDeps, connectionId: string, redirectUri: string, purpose: OAuthStateRecord['purpose']) {
+async function issueState(
+  deps: ConsentDeps,
+  connectionId: string,
+  redirectUri: string,
+  purpose: OAuthStateRecord['purpose'],
+) {
   const state = randomBytes(32).toString('base64url');
   const stateHash = hashState(state);
   const pkce = await deps.oauth.newPkce();
@@ -40,10 +45,19 @@ async function issueState(deps: ConsentDeps, connectionId: string, redirectUri: 
 }
 
 /** Where to send the admin's browser to consent. */
-export async function startAuthorization(deps: ConsentDeps, connectionId: string, redirectUri: string): Promise<{ authorizeUrl: string; expiresAt: string }> {
+export async function startAuthorization(
+  deps: ConsentDeps,
+  connectionId: string,
+  redirectUri: string,
+): Promise<{ authorizeUrl: string; expiresAt: string }> {
   const connection = await loadConnection(deps, connectionId);
   if (connection.authMode !== 'authorization_code') {
-    throw new AppError('conflict', 'not-authorization-code', `This connection uses client credentials; it needs no browser sign-in. To grant its application permissions use GET /api/connections/${connectionId}/admin-consent`, { connectionId });
+    throw new AppError(
+      'conflict',
+      'not-authorization-code',
+      `This connection uses client credentials; it needs no browser sign-in. To grant its application permissions use GET /api/connections/${connectionId}/admin-consent`,
+      { connectionId },
+    );
   }
   const { state, codeChallenge, expiresAt } = await issueState(deps, connectionId, redirectUri, 'authorize');
   const authorizeUrl = deps.oauth.authorizationUrl({
@@ -61,11 +75,20 @@ export async function startAuthorization(deps: ConsentDeps, connectionId: string
  * The admin-consent link (identity platform `/{tenant}/v2.0/adminconsent`): an administrator grants the
  * application permissions the app registration lists, for this tenant.
  */
-export async function startAdminConsent(deps: ConsentDeps, connectionId: string, redirectUri: string): Promise<{ adminConsentUrl: string; expiresAt: string }> {
+export async function startAdminConsent(
+  deps: ConsentDeps,
+  connectionId: string,
+  redirectUri: string,
+): Promise<{ adminConsentUrl: string; expiresAt: string }> {
   const connection = await loadConnection(deps, connectionId);
   const { state, expiresAt } = await issueState(deps, connectionId, redirectUri, 'admin-consent');
   const url = new URL(`${resolveEndpoints(connection).authority}/v2.0/adminconsent`);
-  url.search = new URLSearchParams({ client_id: connection.clientId, scope: graphScope(connection), redirect_uri: redirectUri, state }).toString();
+  url.search = new URLSearchParams({
+    client_id: connection.clientId,
+    scope: graphScope(connection),
+    redirect_uri: redirectUri,
+    state,
+  }).toString();
   return { adminConsentUrl: url.toString(), expiresAt };
 }
 
@@ -73,7 +96,13 @@ export type CallbackOutcome =
   | { outcome: 'authorized' | 'admin-consented'; connectionId: string; connectionName: string }
   | { outcome: 'unknown-state' }
   | { outcome: 'replayed-state' | 'expired-state'; connectionId: string; connectionName?: string }
-  | { outcome: 'denied' | 'provider-error' | 'exchange-failed'; connectionId: string; connectionName: string; error: string; description: string };
+  | {
+      outcome: 'denied' | 'provider-error' | 'exchange-failed';
+      connectionId: string;
+      connectionName: string;
+      error: string;
+      description: string;
+    };
 
 export interface CallbackParams {
   state?: string | undefined;
@@ -95,11 +124,21 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
   const now = deps.clock.now();
 
   if (record.usedAt || !(await deps.oauthStates.markUsed(record, now.toISOString()))) {
-    await recordFailure(deps, connectionId, 'replayed_state', 'The consent link was used twice; start again from GET /authorize');
+    await recordFailure(
+      deps,
+      connectionId,
+      'replayed_state',
+      'The consent link was used twice; start again from GET /authorize',
+    );
     return { outcome: 'replayed-state', connectionId, ...(connection ? { connectionName: connection.name } : {}) };
   }
   if (Date.parse(record.expiresAt) <= now.getTime()) {
-    await recordFailure(deps, connectionId, 'expired_state', 'The consent took longer than 10 minutes; start again from GET /authorize');
+    await recordFailure(
+      deps,
+      connectionId,
+      'expired_state',
+      'The consent took longer than 10 minutes; start again from GET /authorize',
+    );
     return { outcome: 'expired-state', connectionId, ...(connection ? { connectionName: connection.name } : {}) };
   }
   if (!connection) return { outcome: 'unknown-state' };
@@ -134,7 +173,11 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
       scope: consentScope(connection),
     });
     if (!refreshToken) {
-      throw new AppError('unauthorized', 'no-refresh-token', 'The token endpoint issued no refresh token (was offline_access consented?)');
+      throw new AppError(
+        'unauthorized',
+        'no-refresh-token',
+        'The token endpoint issued no refresh token (was offline_access consented?)',
+      );
     }
     const latest = await loadConnection(deps, connectionId);
     await deps.connections.replace({
@@ -155,7 +198,12 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
   }
 }
 
-async function recordFailure(deps: ConsentDeps, connectionId: string, error: string, description: string): Promise<void> {
+async function recordFailure(
+  deps: ConsentDeps,
+  connectionId: string,
+  error: string,
+  description: string,
+): Promise<void> {
   const connection = await deps.connections.get(connectionId);
   if (!connection) return;
   const at = deps.clock.now().toISOString();

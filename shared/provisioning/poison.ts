@@ -23,7 +23,10 @@ const MAX_PER_DRAIN = 500;
  * Records and deletes the messages on `queue` (up to MAX_PER_DRAIN). A message whose record cannot be written now
  * (storage down) stays on the queue and comes back on a later drain; it never holds up the others.
  */
-export async function drainPoisonQueue(queue: PoisonQueue, record: (message: RawQueueMessage) => Promise<void>): Promise<{ recorded: number; failed: string[] }> {
+export async function drainPoisonQueue(
+  queue: PoisonQueue,
+  record: (message: RawQueueMessage) => Promise<void>,
+): Promise<{ recorded: number; failed: string[] }> {
   const result = { recorded: 0, failed: [] as string[] };
   while (result.recorded + result.failed.length < MAX_PER_DRAIN) {
     const batch = await queue.receive(32);
@@ -41,19 +44,36 @@ export async function drainPoisonQueue(queue: PoisonQueue, record: (message: Raw
   return result;
 }
 
-const EXHAUSTED = 'The operation failed on every attempt the Functions host made (see the function logs); retry it when the cause is fixed';
+const EXHAUSTED =
+  'The operation failed on every attempt the Functions host made (see the function logs); retry it when the cause is fixed';
 
 /** A poisoned provisioning message: failed on the user (when it is a change) and in the log, raw text kept otherwise. */
 export async function recordPoisonedOperation(deps: PoisonDeps, message: RawQueueMessage): Promise<void> {
   const decoded = decodeQueueText(message.text);
-  if (!decoded.ok) return recordFailure(deps, undefined, { code: 'unreadable-message', kind: 'invalid', message: decoded.reason }, message.text);
+  if (!decoded.ok)
+    return recordFailure(
+      deps,
+      undefined,
+      { code: 'unreadable-message', kind: 'invalid', message: decoded.reason },
+      message.text,
+    );
   const claim = claimCheckMessageSchema.safeParse(decoded.item);
-  if (!claim.success) return recordFailure(deps, decoded.item, { code: 'retries-exhausted', kind: 'transient', message: EXHAUSTED }, decoded.text);
+  if (!claim.success)
+    return recordFailure(
+      deps,
+      decoded.item,
+      { code: 'retries-exhausted', kind: 'transient', message: EXHAUSTED },
+      decoded.text,
+    );
   // A large change: its body is in storage (gone only if it was handled after all).
   // (Without its body the reference is logged as it is: it must not merge into the user as an empty change.)
   const { connectionId, claimCheck } = claim.data;
   const body = await deps.operationBodies.get(connectionId, claimCheck);
-  await recordFailure(deps, body ?? claim.data, { code: 'retries-exhausted', kind: 'transient', message: body ? EXHAUSTED : `${EXHAUSTED}. The change itself is no longer stored.` });
+  await recordFailure(deps, body ?? claim.data, {
+    code: 'retries-exhausted',
+    kind: 'transient',
+    message: body ? EXHAUSTED : `${EXHAUSTED}. The change itself is no longer stored.`,
+  });
   await deps.operationBodies.delete(connectionId, claimCheck);
 }
 
@@ -63,14 +83,21 @@ export async function recordPoisonedRun(deps: PoisonDeps, message: RawQueueMessa
   const request = decoded.ok ? runRequestSchema.safeParse(decoded.item) : undefined;
   if (!request?.success) {
     const why = decoded.ok ? 'The reconciliation request is not valid' : decoded.reason;
-    return recordFailure(deps, decoded.ok ? decoded.item : undefined, { code: 'unreadable-run-request', kind: 'invalid', message: why }, decoded.ok ? decoded.text : message.text);
+    return recordFailure(
+      deps,
+      decoded.ok ? decoded.item : undefined,
+      { code: 'unreadable-run-request', kind: 'invalid', message: why },
+      decoded.ok ? decoded.text : message.text,
+    );
   }
-  const run = (await deps.reconciliation.getRun(request.data.connectionId, request.data.runId)) ?? blankRun(request.data);
+  const run =
+    (await deps.reconciliation.getRun(request.data.connectionId, request.data.runId)) ?? blankRun(request.data);
   if (run.status === 'completed' || run.status === 'skipped' || run.status === 'failed') return;
   await deps.reconciliation.saveRun({
     ...run,
     status: 'failed',
-    reason: 'The run failed on every attempt the Functions host made (see the function logs); start a new one when the cause is fixed',
+    reason:
+      'The run failed on every attempt the Functions host made (see the function logs); start a new one when the cause is fixed',
     endedAt: deps.clock.now().toISOString(),
   });
 }

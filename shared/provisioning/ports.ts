@@ -1,9 +1,15 @@
 // Ports the use cases declare; shared/storage, shared/graph and shared/security implement them.
 import type { OperationMessage } from '../domain/change.js';
 import type { Connection, ResolvedEndpoints } from '../domain/connection.js';
+import type {
+  ReconciliationRun,
+  ReconciliationState,
+  RunItem,
+  RunRequest,
+  StagedOperation,
+} from '../domain/reconciliation.js';
 import type { MatchingAttribute } from '../domain/sync-settings.js';
 import type { PlannedRequest, ProvisioningLogRecord, UserState, UserStatus } from '../domain/user-state.js';
-import type { ReconciliationRun, ReconciliationState, RunItem, RunRequest, StagedOperation } from '../domain/reconciliation.js';
 
 export interface Clock {
   now(): Date;
@@ -53,9 +59,24 @@ export interface OAuthStateRepository {
 /** The identity platform's OAuth endpoints (authorization code + PKCE). */
 export interface OAuthClient {
   newPkce(): Promise<{ verifier: string; challenge: string }>;
-  authorizationUrl(p: { endpoints: ResolvedEndpoints; clientId: string; redirectUri: string; scope: string; state: string; codeChallenge: string }): string;
+  authorizationUrl(p: {
+    endpoints: ResolvedEndpoints;
+    clientId: string;
+    redirectUri: string;
+    scope: string;
+    state: string;
+    codeChallenge: string;
+  }): string;
   /** Throws AppError `oauth-grant-failed` (kind unauthorized) carrying the server's error and description. */
-  exchangeCode(p: { endpoints: ResolvedEndpoints; clientId: string; clientSecret: string; code: string; redirectUri: string; codeVerifier: string; scope: string }): Promise<{ refreshToken?: string }>;
+  exchangeCode(p: {
+    endpoints: ResolvedEndpoints;
+    clientId: string;
+    clientSecret: string;
+    code: string;
+    redirectUri: string;
+    codeVerifier: string;
+    scope: string;
+  }): Promise<{ refreshToken?: string }>;
 }
 
 export interface ConnectionSecrets {
@@ -171,7 +192,12 @@ export interface TenantGatewayFactory {
    * A gateway for the connection's tenant. Implementations cache credentials per connection and
    * `credentialVersion`. `onRefreshTokenRotated` persists a new refresh token the token endpoint issued.
    */
-  forConnection(connection: Connection, secrets: ConnectionSecrets, onRefreshTokenRotated: (refreshToken: string) => Promise<void>, options?: GatewayOptions): TenantGateway;
+  forConnection(
+    connection: Connection,
+    secrets: ConnectionSecrets,
+    onRefreshTokenRotated: (refreshToken: string) => Promise<void>,
+    options?: GatewayOptions,
+  ): TenantGateway;
 }
 
 export interface UserStateRepository {
@@ -231,9 +257,18 @@ export interface ReconciliationStore {
   saveRun(run: ReconciliationRun): Promise<void>;
   getRun(connectionId: string, runId: string): Promise<ReconciliationRun | undefined>;
   /** Newest first. */
-  listRuns(connectionId: string, limit: number, continuation?: string): Promise<{ runs: ReconciliationRun[]; continuation?: string }>;
+  listRuns(
+    connectionId: string,
+    limit: number,
+    continuation?: string,
+  ): Promise<{ runs: ReconciliationRun[]; continuation?: string }>;
   appendItems(connectionId: string, runId: string, firstSeq: number, items: RunItem[]): Promise<void>;
-  listItems(connectionId: string, runId: string, limit: number, continuation?: string): Promise<{ items: RunItem[]; continuation?: string }>;
+  listItems(
+    connectionId: string,
+    runId: string,
+    limit: number,
+    continuation?: string,
+  ): Promise<{ items: RunItem[]; continuation?: string }>;
   /** One staged operation per user (a later run's replaces an earlier one's). */
   stage(operations: StagedOperation[]): Promise<void>;
   listStaged(connectionId: string): Promise<StagedOperation[]>;

@@ -1,11 +1,11 @@
 // "Test connection" (PingOne's button, Entra's "Test Connection"): can we get a token, does it carry the
 // permissions provisioning needs, is the domain verified, can we read users, when does the secret expire.
 // The result is stored on the connection and sets its status: ready, or invalid with the reason.
-import { REQUIRED_PERMISSIONS, type Connection, type TestCheck, type TestResult } from '../domain/connection.js';
+import { type Connection, REQUIRED_PERMISSIONS, type TestCheck, type TestResult } from '../domain/connection.js';
 import { isAppError } from '../domain/errors.js';
-import { connectionSecrets, loadConnection, rewrapSecrets, type ConnectionDeps } from './connections.js';
-import { tenantGateway } from './tenant.js';
+import { type ConnectionDeps, connectionSecrets, loadConnection, rewrapSecrets } from './connections.js';
 import type { ApplicationSecret, OperationQueue, TenantGatewayFactory, UserStateRepository } from './ports.js';
+import { tenantGateway } from './tenant.js';
 import { releaseHeld } from './user-admin.js';
 
 export interface TestConnectionDeps extends ConnectionDeps {
@@ -21,7 +21,10 @@ const DAY_MS = 86_400_000;
 /** Permissions that also satisfy a required one (a broader grant of the same resource). */
 const SATISFIED_BY: Record<string, string[]> = { 'Organization.Read.All': ['Organization.ReadWrite.All'] };
 
-export async function testConnection(deps: TestConnectionDeps, id: string): Promise<TestResult & { status: Connection['status']; releasedOperations?: number }> {
+export async function testConnection(
+  deps: TestConnectionDeps,
+  id: string,
+): Promise<TestResult & { status: Connection['status']; releasedOperations?: number }> {
   const connection = await loadConnection(deps, id);
   const secrets = connectionSecrets(deps, connection);
   const gateway = tenantGateway(deps, connection);
@@ -33,17 +36,31 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
   try {
     const token = await gateway.probe.acquireToken();
     tokenOk = true;
-    checks.push({ name: 'token', ok: true, detail: `Obtained an ${token.kind} token (expires ${token.expiresOn.toISOString()})` });
-    const missing = REQUIRED_PERMISSIONS.filter((p) => !token.permissions.includes(p) && !(SATISFIED_BY[p] ?? []).some((q) => token.permissions.includes(q)));
+    checks.push({
+      name: 'token',
+      ok: true,
+      detail: `Obtained an ${token.kind} token (expires ${token.expiresOn.toISOString()})`,
+    });
+    const missing = REQUIRED_PERMISSIONS.filter(
+      (p) => !token.permissions.includes(p) && !(SATISFIED_BY[p] ?? []).some((q) => token.permissions.includes(q)),
+    );
     const claim = token.kind === 'app-only' ? 'application permissions (roles)' : 'delegated permissions (scp)';
     checks.push(
       missing.length === 0
         ? { name: 'permissions', ok: true, detail: `Granted ${claim}: ${REQUIRED_PERMISSIONS.join(', ')}` }
-        : { name: 'permissions', ok: false, detail: `Missing ${claim}: ${missing.join(', ')}. Add them to the app registration and grant admin consent.` },
+        : {
+            name: 'permissions',
+            ok: false,
+            detail: `Missing ${claim}: ${missing.join(', ')}. Add them to the app registration and grant admin consent.`,
+          },
     );
   } catch (error) {
     failed('token', error);
-    refreshTokenRevoked = isAppError(error) && error.code === 'credentials-refused' && error.details.operation === 'oauth-refresh' && error.details.code === 'invalid_grant';
+    refreshTokenRevoked =
+      isAppError(error) &&
+      error.code === 'credentials-refused' &&
+      error.details.operation === 'oauth-refresh' &&
+      error.details.code === 'invalid_grant';
   }
 
   if (tokenOk) {
@@ -52,7 +69,11 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
         checks.push(
           domains.includes(connection.domain)
             ? { name: 'verifiedDomain', ok: true, detail: `${connection.domain} is a verified domain of the tenant` }
-            : { name: 'verifiedDomain', ok: false, detail: `${connection.domain} is not a verified domain of the tenant (verified: ${domains.join(', ') || 'none'})` },
+            : {
+                name: 'verifiedDomain',
+                ok: false,
+                detail: `${connection.domain} is not a verified domain of the tenant (verified: ${domains.join(', ') || 'none'})`,
+              },
         ),
       (error) => failed('verifiedDomain', error),
     );
@@ -85,8 +106,16 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
         : `Test failed: ${firstFailure!.name}: ${firstFailure!.detail}`,
     updatedAt: now,
   });
-  const released = saved.status === 'ready' && deps.users && deps.queue ? await releaseHeld({ users: deps.users, queue: deps.queue, secrets: deps.secrets }, id) : 0;
-  return { ...result, status: saved.status, ...(released > 0 ? { releasedOperations: released } : {}), ...(result.ok && current.quarantine ? { quarantineLifted: true } : {}) };
+  const released =
+    saved.status === 'ready' && deps.users && deps.queue
+      ? await releaseHeld({ users: deps.users, queue: deps.queue, secrets: deps.secrets }, id)
+      : 0;
+  return {
+    ...result,
+    status: saved.status,
+    ...(released > 0 ? { releasedOperations: released } : {}),
+    ...(result.ok && current.quarantine ? { quarantineLifted: true } : {}),
+  };
 }
 
 /**
@@ -97,23 +126,45 @@ export async function testConnection(deps: TestConnectionDeps, id: string): Prom
 function secretExpiryCheck(all: ApplicationSecret[], secret: string, now: Date): TestCheck {
   const dated = all.filter((s) => s.endDateTime);
   const ours = dated.filter((s) => s.hint && secret.startsWith(s.hint));
-  if (dated.length === 0) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: 'The app registration lists no client secret with an expiry date' };
+  if (dated.length === 0)
+    return {
+      name: 'clientSecretExpiry',
+      ok: true,
+      warning: true,
+      detail: 'The app registration lists no client secret with an expiry date',
+    };
   const candidates = ours.length > 0 ? ours : dated;
   const chosen = candidates.reduce((a, b) => (Date.parse(a.endDateTime!) <= Date.parse(b.endDateTime!) ? a : b));
   const expires = new Date(chosen.endDateTime!);
   const days = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
   const name = chosen.displayName ? ` "${chosen.displayName}"` : '';
   const which =
-    ours.length === 1 ? `The client secret${name}`
-    : ours.length > 1 ? `Of ${ours.length} client secrets sharing the configured one's first characters, the earliest-expiring${name}`
-    : `No client secret matches the configured one; the earliest-expiring${name}`;
-  if (days < 0) return { name: 'clientSecretExpiry', ok: false, detail: `${which} expired on ${expires.toISOString()}: create a new secret and update the connection` };
-  if (days < SECRET_WARNING_DAYS) return { name: 'clientSecretExpiry', ok: true, warning: true, detail: `${which} expires in ${days} days (${expires.toISOString()}): rotate it soon` };
-  return { name: 'clientSecretExpiry', ok: true, detail: `${which} expires in ${days} days (${expires.toISOString()})` };
+    ours.length === 1
+      ? `The client secret${name}`
+      : ours.length > 1
+        ? `Of ${ours.length} client secrets sharing the configured one's first characters, the earliest-expiring${name}`
+        : `No client secret matches the configured one; the earliest-expiring${name}`;
+  if (days < 0)
+    return {
+      name: 'clientSecretExpiry',
+      ok: false,
+      detail: `${which} expired on ${expires.toISOString()}: create a new secret and update the connection`,
+    };
+  if (days < SECRET_WARNING_DAYS)
+    return {
+      name: 'clientSecretExpiry',
+      ok: true,
+      warning: true,
+      detail: `${which} expires in ${days} days (${expires.toISOString()}): rotate it soon`,
+    };
+  return {
+    name: 'clientSecretExpiry',
+    ok: true,
+    detail: `${which} expires in ${days} days (${expires.toISOString()})`,
+  };
 }
 
 function describe(error: unknown): string {
   if (isAppError(error)) return error.message;
   return error instanceof Error ? error.message : String(error);
 }
-

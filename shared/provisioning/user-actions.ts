@@ -14,11 +14,24 @@ import type { GraphUser, SubscribedSku } from './ports.js';
  * follows it; licences follow its diffLicenses.
  */
 const planFor = (ctx: ActionContext, current: GraphUser) =>
-  compareAccount(expectedAccountFor(ctx.change, { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain }), current, { complete: true, owned: ctx.user.ownedLicenses });
+  compareAccount(
+    expectedAccountFor(ctx.change, { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain }),
+    current,
+    { complete: true, owned: ctx.user.ownedLicenses },
+  );
 
-const BASE_SELECT = ['id', 'userPrincipalName', 'accountEnabled', 'usageLocation', 'assignedLicenses', 'licenseAssignmentStates'];
+const BASE_SELECT = [
+  'id',
+  'userPrincipalName',
+  'accountEnabled',
+  'usageLocation',
+  'assignedLicenses',
+  'licenseAssignmentStates',
+];
 
-const select = (ctx: ActionContext) => [...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')])];
+const select = (ctx: ActionContext) => [
+  ...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')]),
+];
 
 /** Users as an object type of the operation pipeline (apply-operation.ts). */
 export const userKind: ObjectKind = { name: 'user', act: (ctx) => performAction(ctx) };
@@ -33,7 +46,13 @@ export async function performAction(ctx: ActionContext): Promise<ActionOutcome> 
       if (!account && !ctx.change.hasProfile) {
         // The change that assigns this user has not arrived yet (out of order): the account will be created
         // with this state when it does.
-        return { result: 'skipped', action: 'none', reason: `No account yet: it will be ${ctx.change.type === 'activate' ? 'enabled' : 'disabled'} when the user's attributes arrive`, changedProperties: [], ownedLicenses: ctx.user.ownedLicenses };
+        return {
+          result: 'skipped',
+          action: 'none',
+          reason: `No account yet: it will be ${ctx.change.type === 'activate' ? 'enabled' : 'disabled'} when the user's attributes arrive`,
+          changedProperties: [],
+          ownedLicenses: ctx.user.ownedLicenses,
+        };
       }
       return setEnabled(ctx, account?.user, ctx.change.type === 'activate');
     case 'remove':
@@ -42,7 +61,10 @@ export async function performAction(ctx: ActionContext): Promise<ActionOutcome> 
 }
 
 /** The linked account, or (not linked yet) the one the matching attribute finds, which is then adopted. */
-async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user: GraphUser; adopted: boolean; restored?: boolean } | undefined> {
+async function findAccount(
+  ctx: ActionContext,
+  select: string[],
+): Promise<{ user: GraphUser; adopted: boolean; restored?: boolean } | undefined> {
   if (ctx.user.objectId) {
     const linked = await ctx.gateway.users.getUser(ctx.user.objectId, select);
     if (linked) {
@@ -65,7 +87,11 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
       ctx.trace('match', `${ctx.user.objectId} is not in deleted items (purged or never soft-deleted)`);
     }
     if (ctx.change.type === 'upsert' && !ctx.settings.allowCreate) {
-      throw new AppError('not-found', 'linked-account-missing', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365 and creating accounts is not allowed`);
+      throw new AppError(
+        'not-found',
+        'linked-account-missing',
+        `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365 and creating accounts is not allowed`,
+      );
     }
   }
   const value = matchingValue(ctx);
@@ -74,19 +100,30 @@ async function findAccount(ctx: ActionContext, select: string[]): Promise<{ user
     return undefined;
   }
   const found = await ctx.gateway.users.findUser(ctx.settings.matchingAttribute, value, select);
-  ctx.trace('match', found ? `Found existing account ${found.id} by ${ctx.settings.matchingAttribute} = ${value}` : `No account has ${ctx.settings.matchingAttribute} = ${value}`);
+  ctx.trace(
+    'match',
+    found
+      ? `Found existing account ${found.id} by ${ctx.settings.matchingAttribute} = ${value}`
+      : `No account has ${ctx.settings.matchingAttribute} = ${value}`,
+  );
   return found ? { user: found, adopted: true } : undefined;
 }
 
 function matchingValue(ctx: ActionContext): string | undefined {
-  const mapped = applyMapping(ctx.mapping, ctx.change.attributes, { domain: ctx.connection.domain }, 'create').values[ctx.settings.matchingAttribute];
+  const mapped = applyMapping(ctx.mapping, ctx.change.attributes, { domain: ctx.connection.domain }, 'create').values[
+    ctx.settings.matchingAttribute
+  ];
   return typeof mapped === 'string' && mapped !== '' ? mapped : undefined;
 }
 
 function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string, unknown> {
   const mapped = applyMapping(ctx.mapping, ctx.change.attributes, { domain: ctx.connection.domain }, mode);
   if (mapped.errors.length > 0) {
-    throw new AppError('invalid', 'mapping-failed', `Attributes do not fit the mapping: ${mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+    throw new AppError(
+      'invalid',
+      'mapping-failed',
+      `Attributes do not fit the mapping: ${mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    );
   }
   return withUsageLocation({ ...mapped.values }, ctx.change.attributes, ctx.settings);
 }
@@ -95,14 +132,24 @@ const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'us
 
 async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
   if (!ctx.settings.allowCreate) {
-    return { result: 'skipped', action: 'none', reason: 'Creating accounts is not allowed (allowCreate is off)', changedProperties: [], ownedLicenses: ctx.user.ownedLicenses };
+    return {
+      result: 'skipped',
+      action: 'none',
+      reason: 'Creating accounts is not allowed (allowCreate is off)',
+      changedProperties: [],
+      ownedLicenses: ctx.user.ownedLicenses,
+    };
   }
   const values = mapOrFail(ctx, 'create');
   // The lifecycle (newest of upsert/activate/deactivate) decides; being assigned means enabled.
   values.accountEnabled = ctx.change.enabled ?? values.accountEnabled ?? true;
   const missing = REQUIRED_ON_CREATE.filter((p) => values[p] === undefined || values[p] === null || values[p] === '');
   if (missing.length > 0) {
-    throw new AppError('invalid', 'required-properties-missing', `Cannot create the account: no value for ${missing.join(', ')} (check the mapping and the user's attributes)`);
+    throw new AppError(
+      'invalid',
+      'required-properties-missing',
+      `Cannot create the account: no value for ${missing.join(', ')} (check the mapping and the user's attributes)`,
+    );
   }
   ctx.trace('action', `Create ${String(values.userPrincipalName)}`);
   let created: GraphUser;
@@ -114,30 +161,72 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
     // a read by UPN does not): adopt it if it is the same person by the matching attribute.
     const existing = await ctx.gateway.users.getUser(String(values.userPrincipalName), select(ctx));
     if (existing && existing[ctx.settings.matchingAttribute] === values[ctx.settings.matchingAttribute]) {
-      ctx.trace('match', `The account ${existing.id} appeared meanwhile with the same ${ctx.settings.matchingAttribute}: adopted`);
+      ctx.trace(
+        'match',
+        `The account ${existing.id} appeared meanwhile with the same ${ctx.settings.matchingAttribute}: adopted`,
+      );
       return updateAccount(ctx, existing, true);
     }
-    throw new AppError('conflict', 'account-conflict', `Another Microsoft 365 account already uses ${String(values.userPrincipalName)} (or its mail/proxy address) and does not match this user by ${ctx.settings.matchingAttribute}: resolve the duplicate or change the mapping`, error.details);
+    throw new AppError(
+      'conflict',
+      'account-conflict',
+      `Another Microsoft 365 account already uses ${String(values.userPrincipalName)} (or its mail/proxy address) and does not match this user by ${ctx.settings.matchingAttribute}: resolve the duplicate or change the mapping`,
+      error.details,
+    );
   }
-  const licenses = await reconcileLicenses(ctx, { ...created, usageLocation: (values.usageLocation as string | undefined) ?? null, licenseAssignmentStates: [] }, []);
+  const licenses = await reconcileLicenses(
+    ctx,
+    { ...created, usageLocation: (values.usageLocation as string | undefined) ?? null, licenseAssignmentStates: [] },
+    [],
+  );
   const { passwordProfile: _secret, ...applied } = values;
-  return { result: 'applied', action: 'create', changedProperties: Object.keys(applied).concat(licenses.changed), account: created, ownedLicenses: licenses.owned, applied };
+  return {
+    result: 'applied',
+    action: 'create',
+    changedProperties: Object.keys(applied).concat(licenses.changed),
+    account: created,
+    ownedLicenses: licenses.owned,
+    applied,
+  };
 }
 
-async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: boolean, restored = false): Promise<ActionOutcome> {
+async function updateAccount(
+  ctx: ActionContext,
+  current: GraphUser,
+  adopted: boolean,
+  restored = false,
+): Promise<ActionOutcome> {
   const desired = mapOrFail(ctx, 'update');
   const patch = patchOf(planFor(ctx, current));
   if (Object.keys(patch).length > 0) {
     ctx.trace('action', `Update ${Object.keys(patch).join(', ')}`);
     await ctx.gateway.users.updateUser(current.id, patch);
   } else {
-    ctx.trace('action', ctx.settings.allowUpdate ? 'Nothing to change' : 'Updates are not allowed (allowUpdate is off)');
+    ctx.trace(
+      'action',
+      ctx.settings.allowUpdate ? 'Nothing to change' : 'Updates are not allowed (allowUpdate is off)',
+    );
   }
-  const licenses = await reconcileLicenses(ctx, { ...current, ...('usageLocation' in patch ? { usageLocation: patch.usageLocation as string } : {}) }, ctx.user.ownedLicenses, desired.usageLocation as string | undefined);
+  const licenses = await reconcileLicenses(
+    ctx,
+    { ...current, ...('usageLocation' in patch ? { usageLocation: patch.usageLocation as string } : {}) },
+    ctx.user.ownedLicenses,
+    desired.usageLocation as string | undefined,
+  );
   const changed = [...Object.keys(patch), ...licenses.changed];
   const onlyEnabled = changed.length === 1 && changed[0] === 'accountEnabled';
   if (restored) changed.unshift('restored');
-  const action: OperationAction = restored ? 'restore' : adopted ? 'adopt' : changed.length === 0 ? 'none' : onlyEnabled ? (patch.accountEnabled ? 'activate' : 'deactivate') : 'update';
+  const action: OperationAction = restored
+    ? 'restore'
+    : adopted
+      ? 'adopt'
+      : changed.length === 0
+        ? 'none'
+        : onlyEnabled
+          ? patch.accountEnabled
+            ? 'activate'
+            : 'deactivate'
+          : 'update';
   return {
     result: changed.length === 0 && !adopted ? 'skipped' : 'applied',
     action,
@@ -149,28 +238,70 @@ async function updateAccount(ctx: ActionContext, current: GraphUser, adopted: bo
   };
 }
 
-async function setEnabled(ctx: ActionContext, current: GraphUser | undefined, enabled: boolean): Promise<ActionOutcome> {
+async function setEnabled(
+  ctx: ActionContext,
+  current: GraphUser | undefined,
+  enabled: boolean,
+): Promise<ActionOutcome> {
   const action = enabled ? 'activate' : 'deactivate';
   if (!ctx.settings.allowDeactivate) {
-    return { result: 'skipped', action: 'none', reason: `Activating and deactivating accounts is not allowed (allowDeactivate is off)`, changedProperties: [], ownedLicenses: ctx.user.ownedLicenses, ...(current ? { account: current } : {}) };
+    return {
+      result: 'skipped',
+      action: 'none',
+      reason: `Activating and deactivating accounts is not allowed (allowDeactivate is off)`,
+      changedProperties: [],
+      ownedLicenses: ctx.user.ownedLicenses,
+      ...(current ? { account: current } : {}),
+    };
   }
-  if (!current) throw new AppError('not-found', 'account-not-found', `No Microsoft 365 account to ${action}: the user was never provisioned or was deleted`);
+  if (!current)
+    throw new AppError(
+      'not-found',
+      'account-not-found',
+      `No Microsoft 365 account to ${action}: the user was never provisioned or was deleted`,
+    );
   if (planFor(ctx, current).enabled === undefined) {
     ctx.trace('action', `Already ${enabled ? 'enabled' : 'disabled'}`);
-    return { result: 'skipped', action: 'none', reason: `Already ${enabled ? 'enabled' : 'disabled'}`, changedProperties: [], account: current, ownedLicenses: ctx.user.ownedLicenses };
+    return {
+      result: 'skipped',
+      action: 'none',
+      reason: `Already ${enabled ? 'enabled' : 'disabled'}`,
+      changedProperties: [],
+      account: current,
+      ownedLicenses: ctx.user.ownedLicenses,
+    };
   }
   ctx.trace('action', `Set accountEnabled = ${enabled}`);
   await ctx.gateway.users.updateUser(current.id, { accountEnabled: enabled });
-  return { result: 'applied', action, changedProperties: ['accountEnabled'], account: { ...current, accountEnabled: enabled }, ownedLicenses: ctx.user.ownedLicenses };
+  return {
+    result: 'applied',
+    action,
+    changedProperties: ['accountEnabled'],
+    account: { ...current, accountEnabled: enabled },
+    ownedLicenses: ctx.user.ownedLicenses,
+  };
 }
 
 async function removeAccount(ctx: ActionContext, current: GraphUser | undefined): Promise<ActionOutcome> {
   if (!ctx.settings.allowRemove) {
-    return { result: 'skipped', action: 'none', reason: 'Removing accounts is not allowed (allowRemove is off)', changedProperties: [], ownedLicenses: ctx.user.ownedLicenses, ...(current ? { account: current } : {}) };
+    return {
+      result: 'skipped',
+      action: 'none',
+      reason: 'Removing accounts is not allowed (allowRemove is off)',
+      changedProperties: [],
+      ownedLicenses: ctx.user.ownedLicenses,
+      ...(current ? { account: current } : {}),
+    };
   }
   if (!current) {
     ctx.trace('action', 'Nothing to remove');
-    return { result: 'skipped', action: 'none', reason: 'No Microsoft 365 account to remove (already deleted or never provisioned)', changedProperties: [], ownedLicenses: [] };
+    return {
+      result: 'skipped',
+      action: 'none',
+      reason: 'No Microsoft 365 account to remove (already deleted or never provisioned)',
+      changedProperties: [],
+      ownedLicenses: [],
+    };
   }
   let owned = ctx.user.ownedLicenses;
   const changed: string[] = [];
@@ -191,18 +322,36 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
   }
   const disable = planFor(ctx, current).enabled === false;
   if (!disable && changed.length === 0) {
-    return { result: 'skipped', action: 'none', reason: 'Already disabled', changedProperties: [], account: current, ownedLicenses: owned };
+    return {
+      result: 'skipped',
+      action: 'none',
+      reason: 'Already disabled',
+      changedProperties: [],
+      account: current,
+      ownedLicenses: owned,
+    };
   }
   if (disable) {
     ctx.trace('action', `Disable ${current.id}`);
     await ctx.gateway.users.updateUser(current.id, { accountEnabled: false });
     changed.push('accountEnabled');
   }
-  return { result: 'applied', action: 'disable', changedProperties: changed, account: { ...current, accountEnabled: false }, ownedLicenses: owned };
+  return {
+    result: 'applied',
+    action: 'disable',
+    changedProperties: changed,
+    account: { ...current, accountEnabled: false },
+    ownedLicenses: owned,
+  };
 }
 
 /** Adds and removes licenses so the user has the desired ones; usageLocation is set first when missing. */
-async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: string[], mappedUsageLocation?: string): Promise<{ owned: string[]; changed: string[] }> {
+async function reconcileLicenses(
+  ctx: ActionContext,
+  user: GraphUser,
+  owned: string[],
+  mappedUsageLocation?: string,
+): Promise<{ owned: string[]; changed: string[] }> {
   const refs = desiredLicenseRefs(ctx.change.licenses, ctx.settings);
   if (refs === undefined) return { owned, changed: [] };
   const states = assignmentStates(user);
@@ -230,22 +379,39 @@ async function reconcileLicenses(ctx: ActionContext, user: GraphUser, owned: str
   if (plan.add.length > 0 && !user.usageLocation) {
     const usageLocation = mappedUsageLocation ?? ctx.settings.usageLocation;
     if (!usageLocation) {
-      throw new AppError('invalid', 'usage-location-required', 'Licenses need a usage location: map usageLocation, send an ISO `country`, or set the connection\'s default usageLocation');
+      throw new AppError(
+        'invalid',
+        'usage-location-required',
+        "Licenses need a usage location: map usageLocation, send an ISO `country`, or set the connection's default usageLocation",
+      );
     }
     ctx.trace('licenses', `Set usageLocation = ${usageLocation} before licensing`);
     await ctx.gateway.users.updateUser(user.id, { usageLocation });
     changed.push('usageLocation');
   }
-  ctx.trace('licenses', `Add ${plan.add.map((a) => a.skuPartNumber).join(', ') || 'none'}; remove ${plan.remove.join(', ') || 'none'}`);
+  ctx.trace(
+    'licenses',
+    `Add ${plan.add.map((a) => a.skuPartNumber).join(', ') || 'none'}; remove ${plan.remove.join(', ') || 'none'}`,
+  );
   try {
-    await ctx.gateway.licenses.assignLicenses(user.id, plan.add.map(({ skuId, disabledPlans }) => ({ skuId, disabledPlans })), plan.remove);
+    await ctx.gateway.licenses.assignLicenses(
+      user.id,
+      plan.add.map(({ skuId, disabledPlans }) => ({ skuId, disabledPlans })),
+      plan.remove,
+    );
   } catch (error) {
     if (!(error instanceof AppError && error.code === 'no-free-seats')) throw error;
     // The classifier knows the seats ran out; name the SKUs this assignment asked for.
-    throw new AppError('invalid', 'no-free-seats', `No free seats for SKU ${plan.add.map((a) => a.skuPartNumber).join(', ')} (Microsoft 365 refused the assignment: no available licenses)`, error.details);
+    throw new AppError(
+      'invalid',
+      'no-free-seats',
+      `No free seats for SKU ${plan.add.map((a) => a.skuPartNumber).join(', ')} (Microsoft 365 refused the assignment: no available licenses)`,
+      error.details,
+    );
   }
   changed.push('assignedLicenses');
   return { owned: plan.owned, changed };
 }
 
-const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o && k !== 'passwordProfile').map((k) => [k, o[k]]));
+const pick = (o: Record<string, unknown>, keys: string[]) =>
+  Object.fromEntries(keys.filter((k) => k in o && k !== 'passwordProfile').map((k) => [k, o[k]]));

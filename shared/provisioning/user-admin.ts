@@ -1,11 +1,11 @@
 // What an admin sees and does for one user: its state, provision on demand, retry, releasing held changes, and
 // the provisioning log.
 import { z } from 'zod';
-import { changeSchema, postedChangeSchema, type OperationMessage } from '../domain/change.js';
+import { changeSchema, type OperationMessage, postedChangeSchema } from '../domain/change.js';
 import { AppError, ValidationError } from '../domain/errors.js';
 import { isInSync, operationActions, type ProvisioningLogRecord } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
-import { applyOperation, type ApplyDeps, type OperationOutcome } from './apply-operation.js';
+import { type ApplyDeps, applyOperation, type OperationOutcome } from './apply-operation.js';
 import { hideDesired, openChange } from './change-secrets.js';
 import { loadConnection } from './connections.js';
 import type { LogQuery } from './ports.js';
@@ -13,7 +13,13 @@ import type { LogQuery } from './ports.js';
 export async function getUserState(deps: ApplyDeps, connectionId: string, externalId: string) {
   await loadConnection(deps, connectionId);
   const user = await deps.users.get(connectionId, externalId);
-  if (!user) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId} on this connection`, { externalId });
+  if (!user)
+    throw new AppError(
+      'not-found',
+      'user-not-found',
+      `No change has been received for user ${externalId} on this connection`,
+      { externalId },
+    );
   return {
     externalId: user.externalId,
     status: user.status,
@@ -24,7 +30,9 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
     inSync: isInSync(user),
     link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
     ownedLicenses: user.ownedLicenses,
-    lastChange: user.lastChange ? { operationId: user.lastChange.operationId, version: user.lastChange.version, type: user.lastChange.type } : null,
+    lastChange: user.lastChange
+      ? { operationId: user.lastChange.operationId, version: user.lastChange.version, type: user.lastChange.type }
+      : null,
     lastError: user.lastError ?? null,
     lastOperationId: user.lastOperationId ?? null,
     updatedAt: user.updatedAt,
@@ -36,37 +44,81 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
  * Provision on demand (Entra's "Provision on demand"): runs the executor now, for the posted change or, without
  * one, the user's current desired state, and answers the step trace.
  */
-export async function provisionOnDemand(deps: ApplyDeps, connectionId: string, externalId: string, change: unknown): Promise<OperationOutcome> {
+export async function provisionOnDemand(
+  deps: ApplyDeps,
+  connectionId: string,
+  externalId: string,
+  change: unknown,
+): Promise<OperationOutcome> {
   await loadConnection(deps, connectionId);
   if (change !== undefined) {
-    const parsed = postedChangeSchema.extend({ externalId: changeSchema.shape.externalId.optional() }).safeParse(change);
+    const parsed = postedChangeSchema
+      .extend({ externalId: changeSchema.shape.externalId.optional() })
+      .safeParse(change);
     if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
-    if (parsed.data.externalId !== undefined && parsed.data.externalId !== externalId) throw new ValidationError([{ field: 'externalId', message: `must be ${externalId} (the user in the URL) or left out` }]);
-    return applyOperation(deps, { ...parsed.data, connectionId, externalId, operationId: parsed.data.operationId ?? crypto.randomUUID() });
+    if (parsed.data.externalId !== undefined && parsed.data.externalId !== externalId)
+      throw new ValidationError([
+        { field: 'externalId', message: `must be ${externalId} (the user in the URL) or left out` },
+      ]);
+    return applyOperation(deps, {
+      ...parsed.data,
+      connectionId,
+      externalId,
+      operationId: parsed.data.operationId ?? crypto.randomUUID(),
+    });
   }
   const user = await deps.users.get(connectionId, externalId);
-  if (!user?.lastChange) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId}: post one in the request body`, { externalId });
-  return applyOperation(deps, { ...openChange(deps.secrets, user.lastChange), operationId: crypto.randomUUID() }, { reapply: true });
+  if (!user?.lastChange)
+    throw new AppError(
+      'not-found',
+      'user-not-found',
+      `No change has been received for user ${externalId}: post one in the request body`,
+      { externalId },
+    );
+  return applyOperation(
+    deps,
+    { ...openChange(deps.secrets, user.lastChange), operationId: crypto.randomUUID() },
+    { reapply: true },
+  );
 }
 
 /** Puts a failed or held user's change back on the queue (same operation id: the log shows the retry). */
-export async function retryUser(deps: ApplyDeps, connectionId: string, externalId: string): Promise<{ operationId: string; version: number }> {
+export async function retryUser(
+  deps: ApplyDeps,
+  connectionId: string,
+  externalId: string,
+): Promise<{ operationId: string; version: number }> {
   await loadConnection(deps, connectionId);
   const user = await deps.users.get(connectionId, externalId);
-  if (!user) throw new AppError('not-found', 'user-not-found', `No change has been received for user ${externalId} on this connection`, { externalId });
+  if (!user)
+    throw new AppError(
+      'not-found',
+      'user-not-found',
+      `No change has been received for user ${externalId} on this connection`,
+      { externalId },
+    );
   const change = user.lastChange;
   if (!change || (user.status !== 'failed' && user.status !== 'held')) {
-    throw new AppError('conflict', 'nothing-to-retry', `User ${externalId} is ${user.status}: only failed or held operations can be retried`, { status: user.status });
+    throw new AppError(
+      'conflict',
+      'nothing-to-retry',
+      `User ${externalId} is ${user.status}: only failed or held operations can be retried`,
+      { status: user.status },
+    );
   }
   await deps.queue.enqueue(reapplyMessage(deps, change, 'retry requested by an admin'));
   return { operationId: change.operationId, version: change.version };
 }
 
 /** Held changes of a connection that has become ready go back on the queue. */
-export async function releaseHeld(deps: Pick<ApplyDeps, 'users' | 'queue' | 'secrets'>, connectionId: string): Promise<number> {
+export async function releaseHeld(
+  deps: Pick<ApplyDeps, 'users' | 'queue' | 'secrets'>,
+  connectionId: string,
+): Promise<number> {
   const held = await deps.users.listByStatus(connectionId, 'held');
   const changes = held.flatMap((u) => (u.lastChange ? [u.lastChange] : []));
-  for (const change of changes) await deps.queue.enqueue(reapplyMessage(deps, change, 'released: the connection is ready'));
+  for (const change of changes)
+    await deps.queue.enqueue(reapplyMessage(deps, change, 'released: the connection is ready'));
   return changes.length;
 }
 
@@ -85,7 +137,11 @@ export const logQuerySchema = z.strictObject({
   continuation: z.string().max(2048).optional(),
 });
 
-export async function queryLogs(deps: ApplyDeps, connectionId: string, q: z.infer<typeof logQuerySchema>): Promise<{ value: ProvisioningLogRecord[]; continuation: string | null }> {
+export async function queryLogs(
+  deps: ApplyDeps,
+  connectionId: string,
+  q: z.infer<typeof logQuerySchema>,
+): Promise<{ value: ProvisioningLogRecord[]; continuation: string | null }> {
   await loadConnection(deps, connectionId);
   const query: LogQuery = { limit: q.limit };
   if (q.externalId) query.externalId = q.externalId;

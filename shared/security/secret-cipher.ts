@@ -31,21 +31,33 @@ export class SecretCipher {
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+    return [
+      VERSION,
+      id,
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      body.toString('base64url'),
+    ].join('.');
   }
 
   decrypt(ciphertext: string, associatedData: string): string {
     const [version, keyId, iv, tag, body] = ciphertext.split('.');
-    if (version !== VERSION || !keyId || !iv || !tag || body === undefined) throw new SecretDecryptionError('unrecognised ciphertext format');
+    if (version !== VERSION || !keyId || !iv || !tag || body === undefined)
+      throw new SecretDecryptionError('unrecognised ciphertext format');
     const key = this.byId.get(keyId);
-    if (!key) throw new SecretDecryptionError(`encryption key "${keyId}" is not configured (was it removed from SECRETS_ENCRYPTION_KEYS?)`);
+    if (!key)
+      throw new SecretDecryptionError(
+        `encryption key "${keyId}" is not configured (was it removed from SECRETS_ENCRYPTION_KEYS?)`,
+      );
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretDecryptionError('ciphertext failed authentication (wrong key, or not the value stored for this field)');
+      throw new SecretDecryptionError(
+        'ciphertext failed authentication (wrong key, or not the value stored for this field)',
+      );
     }
   }
 
@@ -67,14 +79,21 @@ export class SecretDecryptionError extends Error {
  * entry is the active key. Rotate by putting a new key first and keeping the old ones until re-encrypted.
  */
 export function parseEncryptionKeys(value: string): EncryptionKey[] {
-  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('must list at least one key as keyId:base64key');
   const keys = entries.map((entry) => {
     const colon = entry.indexOf(':');
     const id = entry.slice(0, colon);
-    if (colon < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error('each entry must be keyId:base64key, keyId of letters, digits, - or _');
+    if (colon < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id))
+      throw new Error('each entry must be keyId:base64key, keyId of letters, digits, - or _');
     const key = Buffer.from(entry.slice(colon + 1), 'base64');
-    if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes of base64 (got ${key.length}); generate one with: openssl rand -base64 32`);
+    if (key.length !== 32)
+      throw new Error(
+        `key "${id}" must be 32 bytes of base64 (got ${key.length}); generate one with: openssl rand -base64 32`,
+      );
     return { id, key };
   });
   const ids = keys.map((k) => k.id);
@@ -83,6 +102,8 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
 }
 
 /** A fresh `keyId:base64key` entry (used by `npm start` and tests to create a local key). */
-export function generateEncryptionKeyEntry(id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`): string {
+export function generateEncryptionKeyEntry(
+  id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`,
+): string {
   return `${id}:${randomBytes(32).toString('base64')}`;
 }

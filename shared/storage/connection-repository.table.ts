@@ -8,7 +8,16 @@ import { decodeKey, encodeKey } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
 const PARTITION = 'connections';
-const JSON_FIELDS = ['authorization', 'adminConsent', 'lastTest', 'lastAuthorizationError', 'mapping', 'settings', 'quarantine', 'stagedOperations'] as const;
+const JSON_FIELDS = [
+  'authorization',
+  'adminConsent',
+  'lastTest',
+  'lastAuthorizationError',
+  'mapping',
+  'settings',
+  'quarantine',
+  'stagedOperations',
+] as const;
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 
@@ -41,7 +50,8 @@ export class TableConnectionRepository implements ConnectionRepository {
       const { etag } = await this.table.createEntity(toEntity(connection));
       return { ...connection, etag };
     } catch (error) {
-      if (statusOf(error) === 409) throw new AppError('conflict', 'connection-exists', `A connection with id ${connection.id} already exists`);
+      if (statusOf(error) === 409)
+        throw new AppError('conflict', 'connection-exists', `A connection with id ${connection.id} already exists`);
       throw classifyStorageError(error, 'create connection');
     }
   }
@@ -60,7 +70,8 @@ export class TableConnectionRepository implements ConnectionRepository {
     await ensureTable(this.table);
     const out: Connection[] = [];
     try {
-      for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) out.push(fromEntity(e));
+      for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } }))
+        out.push(fromEntity(e));
     } catch (error) {
       throw classifyStorageError(error, 'list connections');
     }
@@ -74,9 +85,15 @@ export class TableConnectionRepository implements ConnectionRepository {
       return { ...connection, etag };
     } catch (error) {
       if (statusOf(error) === 412) {
-        throw new AppError('conflict', 'concurrent-update', 'The connection was changed by someone else meanwhile; read it again and retry', { connectionId: connection.id });
+        throw new AppError(
+          'conflict',
+          'concurrent-update',
+          'The connection was changed by someone else meanwhile; read it again and retry',
+          { connectionId: connection.id },
+        );
       }
-      if (statusOf(error) === 404) throw new AppError('not-found', 'connection-not-found', `No connection with id ${connection.id}`);
+      if (statusOf(error) === 404)
+        throw new AppError('not-found', 'connection-not-found', `No connection with id ${connection.id}`);
       throw classifyStorageError(error, 'update connection');
     }
   }

@@ -42,7 +42,9 @@ export class TableOAuthStateRepository implements OAuthStateRepository {
 
   async markUsed(record: OAuthStateRecord, usedAt: string): Promise<boolean> {
     try {
-      await this.table.updateEntity({ partitionKey: PARTITION, rowKey: record.stateHash, usedAt }, 'Merge', { etag: record.etag ?? '*' });
+      await this.table.updateEntity({ partitionKey: PARTITION, rowKey: record.stateHash, usedAt }, 'Merge', {
+        etag: record.etag ?? '*',
+      });
       return true;
     } catch (error) {
       if (statusOf(error) === 412 || statusOf(error) === 404) return false;

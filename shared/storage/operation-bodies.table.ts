@@ -3,7 +3,7 @@
 // (it may hold a password), bound to its row, and split over string columns (a Table string holds 32 Ki UTF-16
 // code units; an entity at most 1 MiB, which MAX_CHANGE_BYTES keeps well under).
 import type { TableClient } from '@azure/data-tables';
-import { operationMessageSchema, type OperationMessage } from '../domain/change.js';
+import { type OperationMessage, operationMessageSchema } from '../domain/change.js';
 import { AppError } from '../domain/errors.js';
 import type { OperationBodies, SecretProtector } from '../provisioning/ports.js';
 import { encodeKey } from './table-keys.js';
@@ -22,7 +22,10 @@ export class TableOperationBodies implements OperationBodies {
     await ensureTable(this.table);
     const ref = crypto.randomUUID();
     const sealed = this.secrets.encrypt(JSON.stringify(message), aad(message.connectionId, ref));
-    const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: encodeKey(message.connectionId), rowKey: ref };
+    const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+      partitionKey: encodeKey(message.connectionId),
+      rowKey: ref,
+    };
     const parts = Math.ceil(sealed.length / PART_CHARS);
     entity.parts = parts;
     for (let i = 0; i < parts; i++) entity[`p${i}`] = sealed.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
@@ -46,7 +49,8 @@ export class TableOperationBodies implements OperationBodies {
     const parts = Number(entity.parts);
     const sealed = Array.from({ length: parts }, (_, i) => String(entity[`p${i}`] ?? '')).join('');
     const parsed = operationMessageSchema.safeParse(JSON.parse(this.secrets.decrypt(sealed, aad(connectionId, ref))));
-    if (!parsed.success) throw new AppError('invalid', 'claim-check-corrupt', `The stored change ${ref} is not a valid change`);
+    if (!parsed.success)
+      throw new AppError('invalid', 'claim-check-corrupt', `The stored change ${ref} is not a valid change`);
     return parsed.data;
   }
 

@@ -1,9 +1,17 @@
 // The provisioning queue producer. Messages are base64-encoded JSON, as the Functions queue trigger expects
 // (host.json messageEncoding "base64"). Also the typed helper for other producers: see `sendChange`.
 import type { QueueClient } from '@azure/storage-queue';
-import { changeBytes, changeSchema, MAX_CHANGE_BYTES, operationMessageSchema, type ChangeInput, type ClaimCheckMessage, type OperationMessage } from '../domain/change.js';
+import {
+  changeBytes,
+  type ChangeInput,
+  changeSchema,
+  type ClaimCheckMessage,
+  MAX_CHANGE_BYTES,
+  type OperationMessage,
+  operationMessageSchema,
+} from '../domain/change.js';
 import { AppError } from '../domain/errors.js';
-import { runRequestSchema, type RunRequest } from '../domain/reconciliation.js';
+import { type RunRequest, runRequestSchema } from '../domain/reconciliation.js';
 import type { OperationBodies, OperationQueue, PoisonQueue, RawQueueMessage, RunQueue } from '../provisioning/ports.js';
 import { queueClient, type StorageTarget } from './storage-clients.js';
 import { classifyStorageError } from './table-support.js';
@@ -49,13 +57,25 @@ export class StorageOperationQueue implements OperationQueue {
   async enqueue(message: OperationMessage, delayMs = 0): Promise<void> {
     const parsed = operationMessageSchema.parse(message);
     const encoded = encodeMessage(parsed);
-    if (encoded.length <= MAX_QUEUE_MESSAGE_CHARS) return this.queue.send(parsed, delayMs, 'enqueue operation', encoded);
+    if (encoded.length <= MAX_QUEUE_MESSAGE_CHARS)
+      return this.queue.send(parsed, delayMs, 'enqueue operation', encoded);
     const bytes = changeBytes(parsed);
     if (!this.bodies || bytes > MAX_CHANGE_BYTES) {
-      throw new AppError('invalid', 'payload-too-large', `The change for ${parsed.externalId} is ${bytes} bytes: ${this.bodies ? `at most ${MAX_CHANGE_BYTES} are accepted` : 'too large for one queue message; submit it with POST /api/connections/{id}/changes'}`);
+      throw new AppError(
+        'invalid',
+        'payload-too-large',
+        `The change for ${parsed.externalId} is ${bytes} bytes: ${this.bodies ? `at most ${MAX_CHANGE_BYTES} are accepted` : 'too large for one queue message; submit it with POST /api/connections/{id}/changes'}`,
+      );
     }
     const ref = await this.bodies.put(parsed);
-    const claim: ClaimCheckMessage = { claimCheck: ref, type: parsed.type, connectionId: parsed.connectionId, externalId: parsed.externalId, version: parsed.version, operationId: parsed.operationId };
+    const claim: ClaimCheckMessage = {
+      claimCheck: ref,
+      type: parsed.type,
+      connectionId: parsed.connectionId,
+      externalId: parsed.externalId,
+      version: parsed.version,
+      operationId: parsed.operationId,
+    };
     return this.queue.send(claim, delayMs, 'enqueue operation (claim check)');
   }
 }
@@ -81,8 +101,16 @@ export class StoragePoisonQueue implements PoisonQueue {
 
   async receive(max: number): Promise<RawQueueMessage[]> {
     try {
-      const { receivedMessageItems } = await this.queue.receiveMessages({ numberOfMessages: Math.min(32, max), visibilityTimeout: 120 });
-      return receivedMessageItems.map((m) => ({ id: m.messageId, popReceipt: m.popReceipt, text: m.messageText, insertedOn: m.insertedOn.toISOString() }));
+      const { receivedMessageItems } = await this.queue.receiveMessages({
+        numberOfMessages: Math.min(32, max),
+        visibilityTimeout: 120,
+      });
+      return receivedMessageItems.map((m) => ({
+        id: m.messageId,
+        popReceipt: m.popReceipt,
+        text: m.messageText,
+        insertedOn: m.insertedOn.toISOString(),
+      }));
     } catch (error) {
       // Nothing ever failed on this queue yet: the host creates a poison queue on the first poisoned message.
       if ((error as { statusCode?: number }).statusCode === 404) return [];
@@ -105,7 +133,11 @@ export class StoragePoisonQueue implements PoisonQueue {
  * it on the provisioning queue of the given storage account (a connection string, or parsed settings such as
  * `storageSettingsOrThrow(process.env)` for an identity-based connection). Returns the operation id.
  */
-export async function sendChange(storage: StorageTarget, change: ChangeInput, queueName = 'provisioning-operations'): Promise<string> {
+export async function sendChange(
+  storage: StorageTarget,
+  change: ChangeInput,
+  queueName = 'provisioning-operations',
+): Promise<string> {
   const parsed = changeSchema.parse(change);
   const operationId = parsed.operationId ?? crypto.randomUUID();
   await new StorageOperationQueue(queueClient(storage, queueName)).enqueue({ ...parsed, operationId });

@@ -6,8 +6,8 @@ import { invalidContinuation } from '../domain/errors.js';
 import { printable } from '../domain/identifiers.js';
 import type { ProvisioningLogRecord } from '../domain/user-state.js';
 import type { LogQuery, ProvisioningLog } from '../provisioning/ports.js';
-import { classifyStorageError, ensureTable } from './table-support.js';
 import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
+import { classifyStorageError, ensureTable } from './table-support.js';
 
 const MAX_MS = 9_999_999_999_999;
 const JSON_FIELDS = ['error', 'graphRequestIds', 'changedProperties', 'plan'] as const;
@@ -25,7 +25,11 @@ export class TableProvisioningLog implements ProvisioningLog {
     for (const [key, value] of Object.entries(record)) {
       if (value === undefined || key === 'connectionId') continue;
       // A log record is written whatever it holds: text is made well-formed and kept within a Table string.
-      entity[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : typeof value === 'string' ? printable(value).slice(0, 30_000) : value;
+      entity[key] = (JSON_FIELDS as readonly string[]).includes(key)
+        ? JSON.stringify(value)
+        : typeof value === 'string'
+          ? printable(value).slice(0, 30_000)
+          : value;
     }
     try {
       await this.table.createEntity(entity);
@@ -46,9 +50,14 @@ export class TableProvisioningLog implements ProvisioningLog {
     try {
       const page = await this.table
         .listEntities({ queryOptions: { filter: clauses.join(' and ') } })
-        .byPage({ maxPageSize: q.limit, ...(q.continuation ? { continuationToken: checkedToken(q.continuation) } : {}) })
+        .byPage({
+          maxPageSize: q.limit,
+          ...(q.continuation ? { continuationToken: checkedToken(q.continuation) } : {}),
+        })
         .next();
-      const entities = (page.value ?? []) as TableEntityResult<Record<string, unknown>>[] & { continuationToken?: string };
+      const entities = (page.value ?? []) as TableEntityResult<Record<string, unknown>>[] & {
+        continuationToken?: string;
+      };
       return {
         records: entities.map((e) => fromEntity(connectionId, e)),
         ...(entities.continuationToken ? { continuation: entities.continuationToken } : {}),
@@ -68,13 +77,21 @@ export class TableProvisioningLog implements ProvisioningLog {
 function checkedToken(token: string): string {
   let parsed: unknown;
   try {
-    parsed = /^[A-Za-z0-9+/=]{1,2048}$/.test(token) ? JSON.parse(Buffer.from(token, 'base64').toString('utf8')) : undefined;
+    parsed = /^[A-Za-z0-9+/=]{1,2048}$/.test(token)
+      ? JSON.parse(Buffer.from(token, 'base64').toString('utf8'))
+      : undefined;
   } catch {
     parsed = undefined;
   }
   const t = parsed as { nextPartitionKey?: unknown; nextRowKey?: unknown } | undefined;
   const opaque = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/=!_.-]{1,1024}$/.test(v);
-  if (typeof t !== 'object' || t === null || !opaque(t.nextPartitionKey) || (t.nextRowKey !== undefined && !opaque(t.nextRowKey))) throw invalidContinuation();
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    !opaque(t.nextPartitionKey) ||
+    (t.nextRowKey !== undefined && !opaque(t.nextRowKey))
+  )
+    throw invalidContinuation();
   return token;
 }
 

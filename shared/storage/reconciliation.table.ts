@@ -37,31 +37,55 @@ export class TableReconciliationStore implements ReconciliationStore {
     await ensureTable(this.table);
     const { etag, ...data } = state;
     // A paused run's progress can make the state longer than one string column: written over data, data__1, ….
-    const entity: { partitionKey: string; rowKey: string } & Record<string, unknown> = { partitionKey: encodeKey(state.connectionId), rowKey: STATE };
+    const entity: { partitionKey: string; rowKey: string } & Record<string, unknown> = {
+      partitionKey: encodeKey(state.connectionId),
+      rowKey: STATE,
+    };
     writeJsonColumn(entity, 'data', data);
     try {
-      const result = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
+      const result = etag
+        ? await this.table.updateEntity(entity, 'Replace', { etag })
+        : await this.table.createEntity(entity);
       return { ...state, etag: result.etag };
     } catch (error) {
-      if (statusOf(error) === 412 || statusOf(error) === 409) throw new AppError('conflict', 'concurrent-update', `Reconciliation state of ${state.connectionId} changed concurrently`);
+      if (statusOf(error) === 412 || statusOf(error) === 409)
+        throw new AppError(
+          'conflict',
+          'concurrent-update',
+          `Reconciliation state of ${state.connectionId} changed concurrently`,
+        );
       throw classifyStorageError(error, 'save reconciliation state');
     }
   }
 
   async saveRun(run: ReconciliationRun): Promise<void> {
-    await this.upsert({ partitionKey: encodeKey(run.connectionId), rowKey: RUN + encodeKey(run.runId), data: JSON.stringify(run) }, 'save reconciliation run');
+    await this.upsert(
+      { partitionKey: encodeKey(run.connectionId), rowKey: RUN + encodeKey(run.runId), data: JSON.stringify(run) },
+      'save reconciliation run',
+    );
   }
 
   async getRun(connectionId: string, runId: string): Promise<ReconciliationRun | undefined> {
-    const e = await this.read<{ data: string }>(encodeKey(connectionId), RUN + encodeKey(runId), 'read reconciliation run');
+    const e = await this.read<{ data: string }>(
+      encodeKey(connectionId),
+      RUN + encodeKey(runId),
+      'read reconciliation run',
+    );
     return e ? parseJsonColumn<ReconciliationRun>(e.data) : undefined;
   }
 
-  async listRuns(connectionId: string, limit: number, continuation?: string): Promise<{ runs: ReconciliationRun[]; continuation?: string }> {
+  async listRuns(
+    connectionId: string,
+    limit: number,
+    continuation?: string,
+  ): Promise<{ runs: ReconciliationRun[]; continuation?: string }> {
     const from = continuation ? decodeToken(continuation, RUN_TOKEN) : RUN;
     const filter = `PartitionKey eq ${odataString(encodeKey(connectionId))} and RowKey ge ${odataString(from)} and RowKey lt ${odataString('run;')}`;
     const { rows, next } = await this.page<{ data: string }>(filter, limit, 'list reconciliation runs');
-    return { runs: rows.map((r) => parseJsonColumn<ReconciliationRun>(r.data)!), ...(next ? { continuation: next } : {}) };
+    return {
+      runs: rows.map((r) => parseJsonColumn<ReconciliationRun>(r.data)!),
+      ...(next ? { continuation: next } : {}),
+    };
   }
 
   async appendItems(connectionId: string, runId: string, firstSeq: number, items: RunItem[]): Promise<void> {
@@ -71,7 +95,16 @@ export class TableReconciliationStore implements ReconciliationStore {
       // Entity group transactions: up to 100 entities of one partition per request.
       for (let i = 0; i < items.length; i += 100) {
         await this.table.submitTransaction(
-          items.slice(i, i + 100).map((item, j) => ['upsert', { partitionKey, rowKey: String(firstSeq + i + j).padStart(9, '0'), data: JSON.stringify(item) }, 'Replace'] as const),
+          items
+            .slice(i, i + 100)
+            .map(
+              (item, j) =>
+                [
+                  'upsert',
+                  { partitionKey, rowKey: String(firstSeq + i + j).padStart(9, '0'), data: JSON.stringify(item) },
+                  'Replace',
+                ] as const,
+            ),
         );
       }
     } catch (error) {
@@ -79,7 +112,12 @@ export class TableReconciliationStore implements ReconciliationStore {
     }
   }
 
-  async listItems(connectionId: string, runId: string, limit: number, continuation?: string): Promise<{ items: RunItem[]; continuation?: string }> {
+  async listItems(
+    connectionId: string,
+    runId: string,
+    limit: number,
+    continuation?: string,
+  ): Promise<{ items: RunItem[]; continuation?: string }> {
     const from = continuation ? decodeToken(continuation, ITEM_TOKEN) : '';
     const filter = `PartitionKey eq ${odataString(itemsPartition(connectionId, runId))}${from ? ` and RowKey ge ${odataString(from)}` : ''}`;
     const { rows, next } = await this.page<{ data: string }>(filter, limit, 'list reconciliation items');
@@ -92,7 +130,18 @@ export class TableReconciliationStore implements ReconciliationStore {
       for (let i = 0; i < operations.length; i += 100) {
         const slice = operations.slice(i, i + 100);
         await this.table.submitTransaction(
-          slice.map((op) => ['upsert', { partitionKey: stagedPartition(op.connectionId), rowKey: encodeKey(op.externalId), data: JSON.stringify(op) }, 'Replace'] as const),
+          slice.map(
+            (op) =>
+              [
+                'upsert',
+                {
+                  partitionKey: stagedPartition(op.connectionId),
+                  rowKey: encodeKey(op.externalId),
+                  data: JSON.stringify(op),
+                },
+                'Replace',
+              ] as const,
+          ),
         );
       }
     } catch (error) {
@@ -104,7 +153,9 @@ export class TableReconciliationStore implements ReconciliationStore {
     await ensureTable(this.table);
     const out: StagedOperation[] = [];
     try {
-      for await (const e of this.table.listEntities<{ data: string }>({ queryOptions: { filter: `PartitionKey eq ${odataString(stagedPartition(connectionId))}` } })) {
+      for await (const e of this.table.listEntities<{ data: string }>({
+        queryOptions: { filter: `PartitionKey eq ${odataString(stagedPartition(connectionId))}` },
+      })) {
         out.push(parseJsonColumn<StagedOperation>(e.data)!);
       }
     } catch (error) {
@@ -117,7 +168,11 @@ export class TableReconciliationStore implements ReconciliationStore {
     await ensureTable(this.table);
     try {
       for (let i = 0; i < externalIds.length; i += 100) {
-        await this.table.submitTransaction(externalIds.slice(i, i + 100).map((id) => ['delete', { partitionKey: stagedPartition(connectionId), rowKey: encodeKey(id) }] as const));
+        await this.table.submitTransaction(
+          externalIds
+            .slice(i, i + 100)
+            .map((id) => ['delete', { partitionKey: stagedPartition(connectionId), rowKey: encodeKey(id) }] as const),
+        );
       }
     } catch (error) {
       if (statusOf(error) === 404) return; // removed meanwhile (a concurrent approve/reject)
@@ -125,7 +180,11 @@ export class TableReconciliationStore implements ReconciliationStore {
     }
   }
 
-  private async read<T extends object>(pk: string, rk: string, what: string): Promise<TableEntityResult<T> | undefined> {
+  private async read<T extends object>(
+    pk: string,
+    rk: string,
+    what: string,
+  ): Promise<TableEntityResult<T> | undefined> {
     await ensureTable(this.table);
     try {
       return await this.table.getEntity<T>(pk, rk);
@@ -145,7 +204,11 @@ export class TableReconciliationStore implements ReconciliationStore {
   }
 
   /** One page of `limit` rows in key order, plus a token for the next (a RowKey: stable under inserts). */
-  private async page<T extends object>(filter: string, limit: number, what: string): Promise<{ rows: TableEntityResult<T>[]; next?: string }> {
+  private async page<T extends object>(
+    filter: string,
+    limit: number,
+    what: string,
+  ): Promise<{ rows: TableEntityResult<T>[]; next?: string }> {
     await ensureTable(this.table);
     const rows: TableEntityResult<T>[] = [];
     try {

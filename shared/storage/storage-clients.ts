@@ -44,7 +44,11 @@ const credentials = new Map<string, TokenCredential>();
  * DefaultAzureCredential chain (a developer's Azure CLI / VS Code sign-in, or a managed identity).
  */
 export function storageCredential(settings: IdentitySettings): TokenCredential {
-  const key = JSON.stringify([settings.credential ?? '', settings.clientId ?? '', settings.managedIdentityResourceId ?? '']);
+  const key = JSON.stringify([
+    settings.credential ?? '',
+    settings.clientId ?? '',
+    settings.managedIdentityResourceId ?? '',
+  ]);
   let credential = credentials.get(key);
   if (!credential) {
     if (settings.credential === 'managedidentity') {
@@ -64,7 +68,9 @@ export function storageCredential(settings: IdentitySettings): TokenCredential {
 function endpoint(settings: IdentitySettings, service: StorageService): string {
   const url = settings.serviceUrls[service];
   if (!url) {
-    throw new Error(`${settings.prefix}__${service}ServiceUri is not set: the identity-based storage connection "${settings.prefix}" has no ${service} endpoint`);
+    throw new Error(
+      `${settings.prefix}__${service}ServiceUri is not set: the identity-based storage connection "${settings.prefix}" has no ${service} endpoint`,
+    );
   }
   return url;
 }
@@ -92,7 +98,12 @@ export function tableClient(target: StorageTarget, tableName: string, retry?: St
   const settings = settingsOf(target);
   return settings.kind === 'connectionString'
     ? TableClient.fromConnectionString(settings.connectionString, tableName, tableOptions(settings, retry))
-    : new TableClient(endpoint(settings, 'table'), tableName, storageCredential(settings), tableOptions(settings, retry));
+    : new TableClient(
+        endpoint(settings, 'table'),
+        tableName,
+        storageCredential(settings),
+        tableOptions(settings, retry),
+      );
 }
 
 export function queueServiceClient(target: StorageTarget, retry?: StorageRetry): QueueServiceClient {
@@ -106,5 +117,9 @@ export function queueClient(target: StorageTarget, queueName: string, retry?: St
   const settings = settingsOf(target);
   return settings.kind === 'connectionString'
     ? new QueueClient(settings.connectionString, queueName, queueOptions(retry))
-    : new QueueClient(`${endpoint(settings, 'queue')}/${encodeURIComponent(queueName)}`, storageCredential(settings), queueOptions(retry));
+    : new QueueClient(
+        `${endpoint(settings, 'queue')}/${encodeURIComponent(queueName)}`,
+        storageCredential(settings),
+        queueOptions(retry),
+      );
 }

@@ -1,6 +1,6 @@
 // Reachability probes for the storage services the app uses (tables for state, queues for operations).
 import type { DependencyProbe } from '../provisioning/health.js';
-import { queueServiceClient, tableServiceClient, type StorageTarget } from './storage-clients.js';
+import { queueServiceClient, type StorageTarget, tableServiceClient } from './storage-clients.js';
 
 export function storageProbes(storage: StorageTarget): DependencyProbe[] {
   // One attempt each: health answers now, it does not wait out the SDK's retry back-off.

@@ -36,13 +36,22 @@ export interface StorageSettingIssue {
   problem: string;
 }
 
-export type StorageSettingsResult = { ok: true; settings: StorageSettings } | { ok: false; issues: StorageSettingIssue[] };
+export type StorageSettingsResult =
+  { ok: true; settings: StorageSettings } | { ok: false; issues: StorageSettingIssue[] };
 
 /** The host storage connection's name; it alone supports the `__accountName` shorthand. */
 export const HOST_STORAGE = 'AzureWebJobsStorage';
 
 const SERVICES: readonly StorageService[] = ['queue', 'table', 'blob'];
-const IDENTITY_PROPERTIES = ['accountName', 'queueServiceUri', 'tableServiceUri', 'blobServiceUri', 'credential', 'clientId', 'managedIdentityResourceId'] as const;
+const IDENTITY_PROPERTIES = [
+  'accountName',
+  'queueServiceUri',
+  'tableServiceUri',
+  'blobServiceUri',
+  'credential',
+  'clientId',
+  'managedIdentityResourceId',
+] as const;
 
 /** Every identity-based setting name for a connection prefix (the ones this app understands). */
 export const identitySettingNames = (prefix: string) =>
@@ -51,7 +60,9 @@ export const identitySettingNames = (prefix: string) =>
 const ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
 
 function isConnectionString(s: string): boolean {
-  return s === 'UseDevelopmentStorage=true' || /(^|;)\s*(AccountName|BlobEndpoint|QueueEndpoint|TableEndpoint)=/i.test(s);
+  return (
+    s === 'UseDevelopmentStorage=true' || /(^|;)\s*(AccountName|BlobEndpoint|QueueEndpoint|TableEndpoint)=/i.test(s)
+  );
 }
 
 function serviceUrl(value: string): string | undefined {
@@ -85,15 +96,24 @@ export function parseStorageSettings(
       : needs.map((s) => `${prefix}__${s}ServiceUri`).join(' + ');
 
   if (connectionString !== undefined && identityNames.length > 0) {
-    return fail(prefix, `is set together with identity-based settings (${identityNames.join(', ')}): configure either the connection string or the identity-based settings, not both`);
+    return fail(
+      prefix,
+      `is set together with identity-based settings (${identityNames.join(', ')}): configure either the connection string or the identity-based settings, not both`,
+    );
   }
   if (connectionString !== undefined) {
     return isConnectionString(connectionString)
       ? { ok: true, settings: { kind: 'connectionString', connectionString } }
-      : fail(prefix, 'is not a storage connection string (expected `AccountName=…;AccountKey=…` or explicit endpoints)');
+      : fail(
+          prefix,
+          'is not a storage connection string (expected `AccountName=…;AccountKey=…` or explicit endpoints)',
+        );
   }
   if (identityNames.length === 0) {
-    return fail(prefix, `is required (a storage connection string, or identity-based settings: ${endpointHint}; for Azurite use \`npm start\`, which sets it)`);
+    return fail(
+      prefix,
+      `is required (a storage connection string, or identity-based settings: ${endpointHint}; for Azurite use \`npm start\`, which sets it)`,
+    );
   }
 
   const issues: StorageSettingIssue[] = [];
@@ -103,7 +123,10 @@ export function parseStorageSettings(
     if (ACCOUNT_NAME.test(accountName)) {
       for (const s of SERVICES) serviceUrls[s] = `https://${accountName}.${s}.core.windows.net`;
     } else {
-      issues.push({ setting: `${prefix}__accountName`, problem: 'must be a storage account name (3–24 lowercase letters and digits)' });
+      issues.push({
+        setting: `${prefix}__accountName`,
+        problem: 'must be a storage account name (3–24 lowercase letters and digits)',
+      });
     }
   }
   for (const s of SERVICES) {
@@ -111,8 +134,13 @@ export function parseStorageSettings(
     const value = read(name);
     if (value === undefined) continue;
     const url = serviceUrl(value);
-    if (url) serviceUrls[s] = url; // An explicit endpoint wins over the one derived from the account name.
-    else issues.push({ setting: name, problem: `must be an https URL of the ${s} service, e.g. https://<account>.${s}.core.windows.net` });
+    if (url)
+      serviceUrls[s] = url; // An explicit endpoint wins over the one derived from the account name.
+    else
+      issues.push({
+        setting: name,
+        problem: `must be an https URL of the ${s} service, e.g. https://<account>.${s}.core.windows.net`,
+      });
   }
   for (const s of needs) {
     const name = `${prefix}__${s}ServiceUri`;
@@ -126,15 +154,24 @@ export function parseStorageSettings(
 
   const credential = read(`${prefix}__credential`);
   if (credential !== undefined && credential.toLowerCase() !== 'managedidentity') {
-    issues.push({ setting: `${prefix}__credential`, problem: `must be "managedidentity" (or unset, to use the developer's identity); "${credential}" is not supported` });
+    issues.push({
+      setting: `${prefix}__credential`,
+      problem: `must be "managedidentity" (or unset, to use the developer's identity); "${credential}" is not supported`,
+    });
   }
   const clientId = read(`${prefix}__clientId`);
   const managedIdentityResourceId = read(`${prefix}__managedIdentityResourceId`);
   if (clientId !== undefined && managedIdentityResourceId !== undefined) {
-    issues.push({ setting: `${prefix}__clientId`, problem: `and ${prefix}__managedIdentityResourceId are both set: name the user-assigned identity by one of them` });
+    issues.push({
+      setting: `${prefix}__clientId`,
+      problem: `and ${prefix}__managedIdentityResourceId are both set: name the user-assigned identity by one of them`,
+    });
   }
   if (managedIdentityResourceId !== undefined && credential === undefined) {
-    issues.push({ setting: `${prefix}__managedIdentityResourceId`, problem: `applies only with ${prefix}__credential=managedidentity` });
+    issues.push({
+      setting: `${prefix}__managedIdentityResourceId`,
+      problem: `applies only with ${prefix}__credential=managedidentity`,
+    });
   }
   if (issues.length > 0) return { ok: false, issues };
 
@@ -152,7 +189,11 @@ export function parseStorageSettings(
 }
 
 /** Like parseStorageSettings, but throws one Error naming every problem (for callers without a config error type). */
-export function storageSettingsOrThrow(env: Record<string, string | undefined>, prefix?: string, needs?: readonly StorageService[]): StorageSettings {
+export function storageSettingsOrThrow(
+  env: Record<string, string | undefined>,
+  prefix?: string,
+  needs?: readonly StorageService[],
+): StorageSettings {
   const result = parseStorageSettings(env, prefix, needs);
   if (!result.ok) throw new Error(result.issues.map((i) => `${i.setting} ${i.problem}`).join('; '));
   return result.settings;

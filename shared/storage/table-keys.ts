@@ -7,7 +7,12 @@ import { AppError } from '../domain/errors.js';
 import { isWellFormed } from '../domain/identifiers.js';
 
 export function encodeKey(value: string): string {
-  if (!isWellFormed(value)) throw new AppError('invalid', 'invalid-key', 'An id is not well-formed Unicode (a lone UTF-16 surrogate): it cannot be stored');
+  if (!isWellFormed(value))
+    throw new AppError(
+      'invalid',
+      'invalid-key',
+      'An id is not well-formed Unicode (a lone UTF-16 surrogate): it cannot be stored',
+    );
   // `'` is left as is by encodeURIComponent; keys are also written into OData filters (odataString doubles it).
   return encodeURIComponent(value);
 }
@@ -39,8 +44,9 @@ export function writeJsonColumn(entity: Record<string, unknown>, name: string, v
 }
 
 export function readJsonColumn<T>(entity: Record<string, unknown>, name: string): T | undefined {
-  let json = typeof entity[name] === 'string' ? (entity[name] as string) : '';
-  for (let part = 1; typeof entity[`${name}__${part}`] === 'string'; part++) json += entity[`${name}__${part}`] as string;
+  let json = typeof entity[name] === 'string' ? entity[name] : '';
+  for (let part = 1; typeof entity[`${name}__${part}`] === 'string'; part++)
+    json += entity[`${name}__${part}`] as string;
   return parseJsonColumn<T>(json);
 }
 

@@ -3,10 +3,18 @@ import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AppError } from '../domain/errors.js';
 import { reconciledAllChanges, type UserState, type UserStatus } from '../domain/user-state.js';
 import type { UserStateRepository } from '../provisioning/ports.js';
-import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 import { encodeKey, isJsonColumnPart, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
+import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
-const JSON_FIELDS = ['desired', 'appliedDesired', 'lastChange', 'lastError', 'ownedLicenses', 'lastApplied', 'lease'] as const;
+const JSON_FIELDS = [
+  'desired',
+  'appliedDesired',
+  'lastChange',
+  'lastError',
+  'ownedLicenses',
+  'lastApplied',
+  'lease',
+] as const;
 
 /** Columns only this adapter reads: the object id the link index holds for the row, and the attention flag. */
 type StoredUser = UserState & { indexedObjectId?: string; attention?: boolean };
@@ -26,7 +34,10 @@ function needsAttention(state: UserState): boolean {
 
 function toEntity(state: StoredUser): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const { etag: _etag, ...fields } = state;
-  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: encodeKey(state.connectionId), rowKey: encodeKey(state.externalId) };
+  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+    partitionKey: encodeKey(state.connectionId),
+    rowKey: encodeKey(state.externalId),
+  };
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     if ((JSON_FIELDS as readonly string[]).includes(key)) writeJsonColumn(entity, key, value);
@@ -40,19 +51,31 @@ function toEntity(state: StoredUser): Record<string, unknown> & { partitionKey: 
  * A user row exactly as save() writes it, for bulk loads that write rows in entity-group transactions (one
  * partition, up to 100 per request). `linkIndexed`: the caller also writes linkEntity() for the row's objectId.
  */
-export function userEntity(state: UserState, linkIndexed = true): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+export function userEntity(
+  state: UserState,
+  linkIndexed = true,
+): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   return toEntity(linkIndexed && state.objectId ? { ...state, indexedObjectId: state.objectId } : state);
 }
 
 /** The link-index row: Microsoft 365 account `objectId` is linked to directory user `externalId`. */
-export function linkEntity(connectionId: string, objectId: string, externalId: string): { partitionKey: string; rowKey: string; externalId: string } {
+export function linkEntity(
+  connectionId: string,
+  objectId: string,
+  externalId: string,
+): { partitionKey: string; rowKey: string; externalId: string } {
   return { partitionKey: linkPartition(connectionId), rowKey: encodeKey(objectId), externalId };
 }
 
 function fromEntity(e: TableEntityResult<Record<string, unknown>>): UserState {
   const state: Record<string, unknown> = { etag: e.etag };
   for (const [key, value] of Object.entries(e)) {
-    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'attention'].includes(key) || key.startsWith('odata.') || isJsonColumnPart(key)) continue;
+    if (
+      ['partitionKey', 'rowKey', 'etag', 'timestamp', 'attention'].includes(key) ||
+      key.startsWith('odata.') ||
+      isJsonColumnPart(key)
+    )
+      continue;
     state[key] = (JSON_FIELDS as readonly string[]).includes(key) ? readJsonColumn(e, key) : value;
   }
   state.ownedLicenses ??= [];
@@ -93,7 +116,9 @@ export class TableUserStateRepository implements UserStateRepository {
     } catch (error) {
       // Someone else wrote this user since we read it (412), or created it meanwhile (409): redo.
       if (statusOf(error) === 412 || statusOf(error) === 409) {
-        throw new AppError('conflict', 'concurrent-update', `User ${state.externalId} was changed concurrently`, { externalId: state.externalId });
+        throw new AppError('conflict', 'concurrent-update', `User ${state.externalId} was changed concurrently`, {
+          externalId: state.externalId,
+        });
       }
       throw classifyStorageError(error, 'save user state');
     }
@@ -112,7 +137,10 @@ export class TableUserStateRepository implements UserStateRepository {
     await ensureTable(this.table);
     let externalId: string;
     try {
-      externalId = String((await this.table.getEntity<{ externalId: string }>(linkPartition(connectionId), encodeKey(objectId))).externalId);
+      externalId = String(
+        (await this.table.getEntity<{ externalId: string }>(linkPartition(connectionId), encodeKey(objectId)))
+          .externalId,
+      );
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw classifyStorageError(error, 'read user link');
@@ -125,7 +153,9 @@ export class TableUserStateRepository implements UserStateRepository {
   async *scan(connectionId: string): AsyncIterable<UserState[]> {
     await ensureTable(this.table);
     try {
-      const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(encodeKey(connectionId))}` } }).byPage({ maxPageSize: 1000 });
+      const pages = this.table
+        .listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(encodeKey(connectionId))}` } })
+        .byPage({ maxPageSize: 1000 });
       for await (const page of pages) yield page.map(fromEntity);
     } catch (error) {
       throw classifyStorageError(error, 'list users');
@@ -141,11 +171,19 @@ export class TableUserStateRepository implements UserStateRepository {
     await ensureTable(this.table);
     const links: { rowKey: string }[] = [];
     try {
-      for await (const e of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(linkPartition(connectionId))}`, select: ['RowKey'] } })) links.push({ rowKey: e.rowKey! });
+      for await (const e of this.table.listEntities({
+        queryOptions: { filter: `PartitionKey eq ${odataString(linkPartition(connectionId))}`, select: ['RowKey'] },
+      }))
+        links.push({ rowKey: e.rowKey! });
       // Entity group transactions: up to 100 deletes of one partition per request.
-      for (const [partitionKey, keys] of [[encodeKey(connectionId), rows.map((u) => encodeKey(u.externalId))], [linkPartition(connectionId), links.map((l) => l.rowKey)]] as const) {
+      for (const [partitionKey, keys] of [
+        [encodeKey(connectionId), rows.map((u) => encodeKey(u.externalId))],
+        [linkPartition(connectionId), links.map((l) => l.rowKey)],
+      ] as const) {
         for (let i = 0; i < keys.length; i += 100) {
-          await this.table.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as const));
+          await this.table.submitTransaction(
+            keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as const),
+          );
         }
       }
     } catch (error) {

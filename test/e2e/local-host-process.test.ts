@@ -1,8 +1,11 @@
 // The local host as `npm start` runs it (dev/host/main.ts in its own process), with the app's real functions.
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { ExitedEarly, spawnReady, type ReadyProcess } from '../support/spawn-ready.js';
+import { ExitedEarly, type ReadyProcess, spawnReady } from '../support/spawn-ready.js';
 
-interface HostReady { hostUrl: string; functionKey: string }
+interface HostReady {
+  hostUrl: string;
+  functionKey: string;
+}
 const started: ReadyProcess<HostReady>[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((p) => p.stop()));
@@ -21,7 +24,10 @@ describe('GET /api/health', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; checks: { name: string; ok: boolean }[] };
     expect(body.status).toBe('healthy');
-    expect(body.checks.map((c) => [c.name, c.ok])).toEqual([['tableStorage', true], ['queueStorage', true]]);
+    expect(body.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['tableStorage', true],
+      ['queueStorage', true],
+    ]);
   });
 
   it('answers 503 problem+json naming the unreachable dependencies', async () => {
@@ -41,7 +47,10 @@ describe('GET /api/health', () => {
 
 describe('start-up', () => {
   it('prints a ready line with the host URL and the function key from LOCAL_FUNCTION_KEY', async () => {
-    const { ready, stderr } = await startHost({ AzureWebJobsStorage: inject('storageConnectionString'), LOCAL_FUNCTION_KEY: 'k-123' });
+    const { ready, stderr } = await startHost({
+      AzureWebJobsStorage: inject('storageConnectionString'),
+      LOCAL_FUNCTION_KEY: 'k-123',
+    });
     expect(ready.hostUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.functionKey).toBe('k-123');
     expect(stderr()).toContain('function key: k-123');

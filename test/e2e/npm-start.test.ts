@@ -17,12 +17,21 @@ interface StartReady {
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 
 it('starts everything, answers GET /api/health with 200, and stops everything on SIGINT', async () => {
-  const zeroPorts = { PORT: '0', M365_SIM_PORT: '0', AZURITE_BLOB_PORT: '0', AZURITE_QUEUE_PORT: '0', AZURITE_TABLE_PORT: '0' };
+  const zeroPorts = {
+    PORT: '0',
+    M365_SIM_PORT: '0',
+    AZURITE_BLOB_PORT: '0',
+    AZURITE_QUEUE_PORT: '0',
+    AZURITE_TABLE_PORT: '0',
+  };
   const started = await spawnReady<StartReady>('dev/start.ts', zeroPorts, { timeoutMs: 30_000 });
   try {
     const { ready } = started;
@@ -38,11 +47,21 @@ it('starts everything, answers GET /api/health with 200, and stops everything on
     const created = await fetch(`${ready.hostUrl}/api/connections`, {
       method: 'POST',
       headers: key,
-      body: JSON.stringify({ name: 'e2e', tenantId: tenant!.tenantId, domain: tenant!.domains.at(-1), clientId: tenant!.clientId, clientSecret: tenant!.clientSecret, authorityHost: ready.authorityHost, graphEndpoint: ready.graphBaseUrl }),
+      body: JSON.stringify({
+        name: 'e2e',
+        tenantId: tenant!.tenantId,
+        domain: tenant!.domains.at(-1),
+        clientId: tenant!.clientId,
+        clientSecret: tenant!.clientSecret,
+        authorityHost: ready.authorityHost,
+        graphEndpoint: ready.graphBaseUrl,
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const tested = (await (await fetch(`${ready.hostUrl}/api/connections/${id}/test`, { method: 'POST', headers: key })).json()) as { ok: boolean; checks: unknown[] };
+    const tested = (await (
+      await fetch(`${ready.hostUrl}/api/connections/${id}/test`, { method: 'POST', headers: key })
+    ).json()) as { ok: boolean; checks: unknown[] };
     expect(tested.ok, JSON.stringify(tested.checks)).toBe(true);
 
     const exited = new Promise<number | null>((resolve) => started.child.once('exit', (code) => resolve(code)));

@@ -3,7 +3,7 @@
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { connectionViewSchema, testResultSchema, type ConnectionView } from '../../shared/domain/connection.js';
+import { type ConnectionView, connectionViewSchema, testResultSchema } from '../../shared/domain/connection.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import { person, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
@@ -12,7 +12,6 @@ import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
-
 
 const body = (overrides: Record<string, unknown> = {}) => ({
   name: 'Contoso',
@@ -37,7 +36,8 @@ async function runTest(id: string) {
   return testResultSchema.parse(res.body);
 }
 
-const check = (result: { checks: { name: string; ok: boolean; detail: string; warning?: boolean }[] }, name: string) => result.checks.find((c) => c.name === name);
+const check = (result: { checks: { name: string; ok: boolean; detail: string; warning?: boolean }[] }, name: string) =>
+  result.checks.find((c) => c.name === name);
 
 describe('creating and reading connections', () => {
   it('creates a draft connection, answers 201 with Location, and lists and reads it without the secret', async () => {
@@ -45,7 +45,13 @@ describe('creating and reading connections', () => {
     expect(res.status).toBe(201);
     const created = connectionViewSchema.parse(res.body);
     expect(res.headers.get('location')).toBe(`/api/connections/${created.id}`);
-    expect(created).toMatchObject({ status: 'draft', authMode: 'client_credentials', cloud: 'global', clientSecret: { set: true }, authorization: { status: 'not-required' } });
+    expect(created).toMatchObject({
+      status: 'draft',
+      authMode: 'client_credentials',
+      cloud: 'global',
+      clientSecret: { set: true },
+      authorization: { status: 'not-required' },
+    });
     expect(created.endpoints).toEqual({
       authorityHost: ctx.sim.authorityHost,
       authority: `${ctx.sim.authorityHost}/${contoso.tenantId}`,
@@ -59,7 +65,7 @@ describe('creating and reading connections', () => {
     expect(list.body.value.map((c) => c.id)).toContain(created.id);
   });
 
-  it('uses each cloud\'s login and Graph hosts unless overridden', async () => {
+  it("uses each cloud's login and Graph hosts unless overridden", async () => {
     const gov = await create({ cloud: 'usgov', authorityHost: undefined, graphEndpoint: undefined });
     expect(gov.endpoints.authorityHost).toBe('https://login.microsoftonline.us');
     expect(gov.endpoints.graphEndpoint).toBe('https://graph.microsoft.us');
@@ -89,11 +95,26 @@ describe('creating and reading connections', () => {
     [{ authorityHost: 'http://login.example.com' }, 'authorityHost', /https/],
     [{ graphEndpoint: 'https://graph.example.com/v1.0' }, 'graphEndpoint', /origin only/],
     [{ tokenEndpoint: 'https://login.microsoftonline.com/oauth2/token' }, 'tokenEndpoint', /oauth2\/v2\.0\/token/],
-    [{ authorizationEndpoint: `https://login.microsoftonline.com/${contoso.tenantId}/oauth2/v2.0/token` }, 'authorizationEndpoint', /authorize/],
-    [{ authorizationEndpoint: 'https://a.example/t1/oauth2/v2.0/authorize', tokenEndpoint: 'https://b.example/t1/oauth2/v2.0/token' }, 'tokenEndpoint', /same host and tenant/],
+    [
+      { authorizationEndpoint: `https://login.microsoftonline.com/${contoso.tenantId}/oauth2/v2.0/token` },
+      'authorizationEndpoint',
+      /authorize/,
+    ],
+    [
+      {
+        authorizationEndpoint: 'https://a.example/t1/oauth2/v2.0/authorize',
+        tokenEndpoint: 'https://b.example/t1/oauth2/v2.0/token',
+      },
+      'tokenEndpoint',
+      /same host and tenant/,
+    ],
     [{ surprise: true }, 'surprise', /not a known field/],
   ])('rejects %j with 400 problem+json naming %s', async (overrides, field, message) => {
-    const res = await ctx.app.api<{ code: string; errors: { field: string; message: string }[] }>('POST', '/api/connections', body(overrides));
+    const res = await ctx.app.api<{ code: string; errors: { field: string; message: string }[] }>(
+      'POST',
+      '/api/connections',
+      body(overrides),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.body.code).toBe('validation-failed');
@@ -138,18 +159,28 @@ describe('testing a connection (client credentials)', () => {
     const c = await create({ clientSecret: contoso.fullApp.soonExpiringSecret });
     const result = await runTest(c.id);
     expect(result.status).toBe('ready');
-    expect(check(result, 'clientSecretExpiry')).toMatchObject({ ok: true, warning: true, detail: expect.stringMatching(/"rotating soon" expires in 1\d days/) });
+    expect(check(result, 'clientSecretExpiry')).toMatchObject({
+      ok: true,
+      warning: true,
+      detail: expect.stringMatching(/"rotating soon" expires in 1\d days/),
+    });
   });
 
   it('names each missing application permission and marks the connection invalid', async () => {
-    const readOnly = await runTest((await create({ clientId: contoso.readOnlyApp.clientId, clientSecret: contoso.readOnlyApp.secret })).id);
+    const readOnly = await runTest(
+      (await create({ clientId: contoso.readOnlyApp.clientId, clientSecret: contoso.readOnlyApp.secret })).id,
+    );
     expect(readOnly.status).toBe('invalid');
     expect(check(readOnly, 'permissions')).toMatchObject({ ok: false });
     expect(check(readOnly, 'permissions')!.detail).toBe(
       'Missing application permissions (roles): Application.ReadWrite.All, Group.ReadWrite.All, User.ReadWrite.All. Add them to the app registration and grant admin consent.',
     );
-    const none = await runTest((await create({ clientId: contoso.noPermissionApp.clientId, clientSecret: contoso.noPermissionApp.secret })).id);
-    expect(check(none, 'permissions')!.detail).toMatch(/Missing application permissions \(roles\): Application\.ReadWrite\.All, Group\.ReadWrite\.All, Organization\.Read\.All, User\.ReadWrite\.All\./);
+    const none = await runTest(
+      (await create({ clientId: contoso.noPermissionApp.clientId, clientSecret: contoso.noPermissionApp.secret })).id,
+    );
+    expect(check(none, 'permissions')!.detail).toMatch(
+      /Missing application permissions \(roles\): Application\.ReadWrite\.All, Group\.ReadWrite\.All, Organization\.Read\.All, User\.ReadWrite\.All\./,
+    );
   });
 
   it('catches a domain that is not verified in the tenant', async () => {
@@ -167,7 +198,10 @@ describe('testing a connection (client credentials)', () => {
     const result = await runTest(c.id);
     expect(result.status).toBe('invalid');
     expect(result.checks).toHaveLength(1);
-    expect(check(result, 'token')).toMatchObject({ ok: false, detail: expect.stringMatching(/invalid_client.*AADSTS7000215/) });
+    expect(check(result, 'token')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/invalid_client.*AADSTS7000215/),
+    });
     const stored = connectionViewSchema.parse((await ctx.app.api('GET', `/api/connections/${c.id}`)).body);
     expect(stored.statusReason).toMatch(/^Test failed: token: .*invalid_client/);
   });
@@ -177,18 +211,27 @@ describe('testing a connection (client credentials)', () => {
     await runTest(c.id);
     const renamed = await ctx.app.api<ConnectionView>('PATCH', `/api/connections/${c.id}`, { name: 'Contoso EU' });
     expect(renamed.body).toMatchObject({ name: 'Contoso EU', status: 'ready' });
-    const rotated = await ctx.app.api<ConnectionView>('PATCH', `/api/connections/${c.id}`, { clientSecret: contoso.fullApp.soonExpiringSecret });
+    const rotated = await ctx.app.api<ConnectionView>('PATCH', `/api/connections/${c.id}`, {
+      clientSecret: contoso.fullApp.soonExpiringSecret,
+    });
     expect(rotated.body.status).toBe('draft');
     expect(rotated.body.clientSecret.updatedAt > c.clientSecret.updatedAt).toBe(true);
     expect((await runTest(c.id)).status).toBe('ready');
-    const invalidPatch = await ctx.app.api<{ errors: { field: string }[] }>('PATCH', `/api/connections/${c.id}`, { tenantId: 'x', bogus: 1 });
+    const invalidPatch = await ctx.app.api<{ errors: { field: string }[] }>('PATCH', `/api/connections/${c.id}`, {
+      tenantId: 'x',
+      bogus: 1,
+    });
     expect(invalidPatch.status).toBe(400);
     expect(invalidPatch.body.errors.map((e) => e.field).sort()).toEqual(['bogus', 'tenantId']);
   });
 
   it('deletes a connection', async () => {
     const c = await create();
-    expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).body).toEqual({ deleted: true, id: c.id, provisionedUsers: { count: 0, action: 'none' } });
+    expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).body).toEqual({
+      deleted: true,
+      id: c.id,
+      provisionedUsers: { count: 0, action: 'none' },
+    });
     expect((await ctx.app.api('GET', `/api/connections/${c.id}`)).status).toBe(404);
     expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).status).toBe(404);
   });
@@ -196,10 +239,18 @@ describe('testing a connection (client credentials)', () => {
 
 describe('secrets', () => {
   it('stores client secrets encrypted and never returns or logs them', async () => {
-    const secrets = [contoso.fullApp.secret, contoso.fullApp.soonExpiringSecret, contoso.readOnlyApp.secret, contoso.noPermissionApp.secret, 'definitely-wrong'];
+    const secrets = [
+      contoso.fullApp.secret,
+      contoso.fullApp.soonExpiringSecret,
+      contoso.readOnlyApp.secret,
+      contoso.noPermissionApp.secret,
+      'definitely-wrong',
+    ];
     const c = await create();
     await runTest(c.id);
-    const stored = await TableClient.fromConnectionString(inject('storageConnectionString'), 'connections', { allowInsecureConnection: true }).getEntity<Record<string, unknown>>('connections', c.id);
+    const stored = await TableClient.fromConnectionString(inject('storageConnectionString'), 'connections', {
+      allowInsecureConnection: true,
+    }).getEntity<Record<string, unknown>>('connections', c.id);
     expect(String(stored.clientSecretCipher)).toMatch(/^v1\.test\./);
     expect(JSON.stringify(stored)).not.toContain(contoso.fullApp.secret);
     // Every response and log line this suite produced so far (this file runs its tests in order).
@@ -211,26 +262,55 @@ describe('secrets', () => {
 
 type OpenApiOperation = {
   operationId: string;
-  requestBody?: { content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties?: boolean } } } };
+  requestBody?: {
+    content: {
+      'application/json': { schema: { properties: Record<string, unknown>; additionalProperties?: boolean } };
+    };
+  };
   responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
 };
 
 describe('OpenAPI', () => {
   it('serves an OpenAPI 3.1 document with every HTTP route, a unique operationId each and the request schema generated from zod', async () => {
-    const res = await ctx.app.api<{ openapi: string; paths: Record<string, Record<string, OpenApiOperation>> }>('GET', '/api/openapi.json', undefined, { key: false });
+    const res = await ctx.app.api<{ openapi: string; paths: Record<string, Record<string, OpenApiOperation>> }>(
+      'GET',
+      '/api/openapi.json',
+      undefined,
+      { key: false },
+    );
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
-    const operations = Object.entries(res.body.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`));
+    const operations = Object.entries(res.body.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`),
+    );
     // The function's name, with the method when one function serves several.
     const served = ctx.app.host.functions.flatMap((f) =>
-      f.trigger === 'http' ? f.methods.map((m) => `${m} /api/${f.route.replace(/:[a-z]+\}/g, '}').replace('{*', '{')} ${f.methods.length === 1 ? f.name : `${f.name}-${m.toLowerCase()}`}`) : [],
+      f.trigger === 'http'
+        ? f.methods.map(
+            (m) =>
+              `${m} /api/${f.route.replace(/:[a-z]+\}/g, '}').replace('{*', '{')} ${f.methods.length === 1 ? f.name : `${f.name}-${m.toLowerCase()}`}`,
+          )
+        : [],
     );
     expect(operations.sort()).toEqual(served.sort());
     const operationIds = operations.map((o) => o.split(' ')[2]);
     expect(new Set(operationIds).size).toBe(operationIds.length);
     const createSchema = res.body.paths['/api/connections']!.post!.requestBody!.content['application/json'].schema;
     expect(Object.keys(createSchema.properties).sort()).toEqual(
-      ['authMode', 'authorityHost', 'authorizationEndpoint', 'clientId', 'clientSecret', 'cloud', 'description', 'domain', 'graphEndpoint', 'name', 'tenantId', 'tokenEndpoint'].sort(),
+      [
+        'authMode',
+        'authorityHost',
+        'authorizationEndpoint',
+        'clientId',
+        'clientSecret',
+        'cloud',
+        'description',
+        'domain',
+        'graphEndpoint',
+        'name',
+        'tenantId',
+        'tokenEndpoint',
+      ].sort(),
     );
     expect(createSchema.additionalProperties).toBe(false);
 
@@ -242,30 +322,49 @@ describe('OpenAPI', () => {
     };
     const conforms = (path: string, method: string, answer: { status: number; body: unknown; text: string }) => {
       const parsed = declared(path, method, answer.status).safeParse(answer.body);
-      expect(parsed.success, `${method.toUpperCase()} ${path} ${answer.status}: ${parsed.error?.message}\n${answer.text}`).toBe(true);
+      expect(
+        parsed.success,
+        `${method.toUpperCase()} ${path} ${answer.status}: ${parsed.error?.message}\n${answer.text}`,
+      ).toBe(true);
     };
     const api = provisioningApi(ctx, 'openapi');
     const connectionId = await api.readyConnection();
     const ext = uniqueName('oa');
-    const provisioned = await ctx.app.api<{ result: string }>('POST', `/api/connections/${connectionId}/users/${ext}/provision`, { type: 'upsert', version: 1, attributes: person(`oa.${ext.slice(3)}`) });
+    const provisioned = await ctx.app.api<{ result: string }>(
+      'POST',
+      `/api/connections/${connectionId}/users/${ext}/provision`,
+      { type: 'upsert', version: 1, attributes: person(`oa.${ext.slice(3)}`) },
+    );
     expect(provisioned.body.result, provisioned.text).toBe('applied');
     const user = await ctx.app.api('GET', `/api/connections/${connectionId}/users/${ext}`);
     expect(user.status, user.text).toBe(200);
     conforms('/api/connections/{id}/users/{externalId}', 'get', user);
 
-    const started = await ctx.app.api<{ runId: string }>('POST', `/api/connections/${connectionId}/reconcile?dryRun=true`);
+    const started = await ctx.app.api<{ runId: string }>(
+      'POST',
+      `/api/connections/${connectionId}/reconcile?dryRun=true`,
+    );
     expect(started.status, started.text).toBe(202);
     conforms('/api/connections/{id}/reconcile', 'post', started);
     const queued = await ctx.app.api('GET', `/api/connections/${connectionId}/runs`);
     expect(queued.status, queued.text).toBe(200);
     conforms('/api/connections/{id}/runs', 'get', queued);
-    const run = await waitFor(async () => {
-      const r = await ctx.app.api<{ status: string }>('GET', `/api/connections/${connectionId}/runs/${started.body.runId}`);
-      return ['completed', 'failed', 'skipped'].includes(r.body.status) ? r : undefined;
-    }, { what: `run ${started.body.runId}`, timeoutMs: 30_000, intervalMs: 150 });
+    const run = await waitFor(
+      async () => {
+        const r = await ctx.app.api<{ status: string }>(
+          'GET',
+          `/api/connections/${connectionId}/runs/${started.body.runId}`,
+        );
+        return ['completed', 'failed', 'skipped'].includes(r.body.status) ? r : undefined;
+      },
+      { what: `run ${started.body.runId}`, timeoutMs: 30_000, intervalMs: 150 },
+    );
     expect(run.body.status, run.text).toBe('completed');
     conforms('/api/connections/{id}/runs/{runId}', 'get', run);
-    const ended = await ctx.app.api<{ value: { runId: string; status: string }[] }>('GET', `/api/connections/${connectionId}/runs`);
+    const ended = await ctx.app.api<{ value: { runId: string; status: string }[] }>(
+      'GET',
+      `/api/connections/${connectionId}/runs`,
+    );
     expect(ended.body.value[0]).toMatchObject({ runId: started.body.runId, status: 'completed' });
     conforms('/api/connections/{id}/runs', 'get', ended);
   });

@@ -7,7 +7,7 @@ import Module from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { readHostJson } from '../../dev/host/host-settings.js';
-import { startLocalHost, type RunningLocalHost, type ServedFunction } from '../../dev/host/local-host.js';
+import { type RunningLocalHost, type ServedFunction, startLocalHost } from '../../dev/host/local-host.js';
 import { REPO_ROOT } from '../../dev/paths.js';
 
 interface CoreBinding {
@@ -77,14 +77,24 @@ it('registers every declared function with the Azure Functions runtime exactly a
   const byName = (a: ServedFunction, b: ServedFunction) => a.name.localeCompare(b.name);
   // Queue names and schedules may be %SETTING% references on Azure; the local host resolves them, so they
   // are compared after resolution against the same environment.
-  const azure = registered.map(asServed).map((f) =>
-    f.trigger === 'storageQueue' ? { ...f, queueName: f.queueName.replace(/%([^%]+)%/g, (_, n: string) => process.env[n] ?? '') }
-    : f.trigger === 'timer' ? { ...f, schedule: f.schedule.replace(/%([^%]+)%/g, (_, n: string) => process.env[n] ?? '') }
-    : f,
-  );
+  const azure = registered
+    .map(asServed)
+    .map((f) =>
+      f.trigger === 'storageQueue'
+        ? { ...f, queueName: f.queueName.replace(/%([^%]+)%/g, (_, n: string) => process.env[n] ?? '') }
+        : f.trigger === 'timer'
+          ? { ...f, schedule: f.schedule.replace(/%([^%]+)%/g, (_, n: string) => process.env[n] ?? '') }
+          : f,
+    );
   expect(host.functions.toSorted(byName)).toEqual(azure.toSorted(byName));
 });
 
 it('exposes the health endpoint anonymously, as Azure will', () => {
-  expect(registered.map(asServed)).toContainEqual({ name: 'health', trigger: 'http', route: 'health', methods: ['GET'], authLevel: 'anonymous' });
+  expect(registered.map(asServed)).toContainEqual({
+    name: 'health',
+    trigger: 'http',
+    route: 'health',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+  });
 });

@@ -6,16 +6,20 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppWithTenant } from '../support/app-host.js';
 import {
+  type Body,
   body,
   encodeSegment,
   hostilePathValue,
   hostileQueryValue,
   hostileString,
+  type JsonSchema,
   loneSurrogateString,
   MINTED_EXTERNAL_ID,
   mintedExternalId,
   mutatedOne,
   oneHostileQuery,
+  type OpenApiDocument,
+  type Operation,
   operationsOf,
   oversized,
   oversizedString,
@@ -24,10 +28,6 @@ import {
   queryString,
   requestHeaders,
   validQuery,
-  type Body,
-  type JsonSchema,
-  type OpenApiDocument,
-  type Operation,
 } from '../support/fuzz-arbitraries.js';
 import { person, provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
@@ -66,7 +66,11 @@ interface Sent {
 }
 
 /** One request with the function key, a time limit and no redirect following; a timeout or reset throws. */
-async function send(method: string, pathAndQuery: string, init: { body?: Body | undefined; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Sent> {
+async function send(
+  method: string,
+  pathAndQuery: string,
+  init: { body?: Body | undefined; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Sent> {
   const started = performance.now();
   const res = await fetch(`${ctx.app.url}${pathAndQuery}`, {
     method,
@@ -92,8 +96,15 @@ function describeBody(b: Body | undefined): string {
   if (b === undefined) return '(none)';
   if (typeof b !== 'string') return `bytes[${b.length}]`;
   try {
-    const shortened = JSON.stringify(JSON.parse(b, (_key, value: unknown) =>
-      typeof value === 'string' && value.length > 48 ? `${value.slice(0, 16)}…(${value.length} chars)` : Array.isArray(value) && value.length > 8 ? [...value.slice(0, 8), `…(${value.length} items)`] : value));
+    const shortened = JSON.stringify(
+      JSON.parse(b, (_key, value: unknown) =>
+        typeof value === 'string' && value.length > 48
+          ? `${value.slice(0, 16)}…(${value.length} chars)`
+          : Array.isArray(value) && value.length > 8
+            ? [...(value as unknown[]).slice(0, 8), `…(${value.length} items)`]
+            : value,
+      ),
+    );
     return `${excerpt(shortened, 700)}${shortened.length < b.length ? ` (${b.length} chars sent)` : ''}`;
   } catch {
     return JSON.stringify(excerpt(b, 160));
@@ -103,7 +114,9 @@ function describeBody(b: Body | undefined): string {
 /** For a 5xx: the first line of the error the host logged for that invocation (named in the problem's detail). */
 function loggedCause(res: Sent): string {
   const invocation = /invocation ([0-9a-f-]{36})/.exec(res.text)?.[1];
-  const record = invocation ? ctx.app.logs.find((l) => l.invocationId === invocation && l.level === 'error') : undefined;
+  const record = invocation
+    ? ctx.app.logs.find((l) => l.invocationId === invocation && l.level === 'error')
+    : undefined;
   return record ? ` [logged: ${excerpt(record.message.split('\n')[0]!, 200)}]` : '';
 }
 
@@ -113,8 +126,11 @@ function problemViolations(res: Sent, method = 'GET'): string[] {
   if (res.status < 400) return [];
   const type = res.headers.get('content-type');
   if (!type?.startsWith('application/problem+json')) {
-    const hostLevel = !type && res.text === '' ? ' — an empty answer: the local host\'s own (route did not match, or wrong method)' : '';
-    return [`answered ${res.status} with content-type ${type ?? '(none)'}, body ${JSON.stringify(excerpt(res.text)) || '(empty)'}${hostLevel}`];
+    const hostLevel =
+      !type && res.text === '' ? " — an empty answer: the local host's own (route did not match, or wrong method)" : '';
+    return [
+      `answered ${res.status} with content-type ${type ?? '(none)'}, body ${JSON.stringify(excerpt(res.text)) || '(empty)'}${hostLevel}`,
+    ];
   }
   // A HEAD answer carries headers only (RFC 9110): its content type is all there is to check.
   if (method === 'HEAD') return [];
@@ -129,13 +145,16 @@ function problemViolations(res: Sent, method = 'GET'): string[] {
 
 const { createConnection, readyConnection, submit, logOf } = provisioningApi(ctx, 'fuzz');
 
-const userStatus = async (connectionId: string, externalId: string) => (await send('GET', `/api/connections/${connectionId}/users/${encodeURIComponent(externalId)}`, { timeoutMs: 10_000 })).status;
+const userStatus = async (connectionId: string, externalId: string) =>
+  (await send('GET', `/api/connections/${connectionId}/users/${encodeURIComponent(externalId)}`, { timeoutMs: 10_000 }))
+    .status;
 
 /** Asserts the user never appears (stays 404) for `ms`: nothing of a rejected request was enqueued and applied. */
 async function expectNeverStored(connectionId: string, externalIds: string[], ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   do {
-    for (const ext of externalIds) expect(await userStatus(connectionId, ext), `user ${ext} of a rejected request`).toBe(404);
+    for (const ext of externalIds)
+      expect(await userStatus(connectionId, ext), `user ${ext} of a rejected request`).toBe(404);
     await new Promise((r) => setTimeout(r, 250));
   } while (Date.now() < deadline);
 }
@@ -151,7 +170,21 @@ async function dryRun(connectionId: string): Promise<string> {
 beforeAll(async () => {
   const [connectionId, stableConnectionId] = await Promise.all([readyConnection(), readyConnection()]);
   const externalIds = [0, 1, 2].map(() => uniqueName('fx'));
-  await Promise.all(externalIds.map(async (ext) => logOf(connectionId, ext, await submit(connectionId, { type: 'upsert', externalId: ext, version: 1, attributes: person(ext.replace('-', '.')) }), 'applied')));
+  await Promise.all(
+    externalIds.map(async (ext) =>
+      logOf(
+        connectionId,
+        ext,
+        await submit(connectionId, {
+          type: 'upsert',
+          externalId: ext,
+          version: 1,
+          attributes: person(ext.replace('-', '.')),
+        }),
+        'applied',
+      ),
+    ),
+  );
   fx = {
     connectionId,
     externalIds,
@@ -172,16 +205,24 @@ interface Case {
 }
 
 /** Shown by fast-check as the counterexample: a short, replayable description instead of a 100 KB dump. */
-const withDescription = (c: Case): Case => Object.assign(c, { [fc.toStringMethod]: () => `${c.method} ${excerpt(c.path, 300)} headers=${JSON.stringify(c.headers)} body=${describeBody(c.body)}` });
+const withDescription = (c: Case): Case =>
+  Object.assign(c, {
+    [fc.toStringMethod]: () =>
+      `${c.method} ${excerpt(c.path, 300)} headers=${JSON.stringify(c.headers)} body=${describeBody(c.body)}`,
+  });
 
 /** The fixture's values a path parameter may take (besides random and hostile ones). */
 const realValues = (param: string): string[] =>
-  ({ id: [fx.connectionId], externalId: fx.externalIds, runId: [fx.runId], decision: ['approve', 'reject'] })[param] ?? [];
+  ({ id: [fx.connectionId], externalId: fx.externalIds, runId: [fx.runId], decision: ['approve', 'reject'] })[param] ??
+  [];
 
 /** A valid upsert of a minted user: inside a batch with a bad sibling it must never be applied. */
 const validChange = () =>
   fc.tuple(mintedExternalId(), fc.integer({ min: 1, max: 1000 })).map(([externalId, version]) => ({
-    type: 'upsert', externalId, version, attributes: person(`fz${externalId.slice(3, 11)}`),
+    type: 'upsert',
+    externalId,
+    version,
+    attributes: person(`fz${externalId.slice(3, 11)}`),
   }));
 
 /** Bodies aimed at the change contract: a batch of a valid change and a hostile one, or one hostile change. */
@@ -189,15 +230,29 @@ function changeBodies(op: Operation): fc.Arbitrary<unknown>[] {
   if (op.operationId !== 'changes-submit' && op.operationId !== 'users-provision') return [];
   const single = changeSchemaOf(doc);
   if (!single) return [];
-  const batch = (bad: fc.Arbitrary<unknown>) => fc.tuple(validChange(), bad, fc.boolean()).map(([good, b, badFirst]) => ({ changes: badFirst ? [b, good] : [good, b] }));
-  const withAttribute = fc.tuple(validChange(), fc.constantFrom('jobTitle', 'password', 'displayName', 'department', 'x'), fc.oneof({ weight: 2, arbitrary: oversizedString() }, { weight: 1, arbitrary: loneSurrogateString() }, { weight: 1, arbitrary: hostileString(300) }))
+  const batch = (bad: fc.Arbitrary<unknown>) =>
+    fc
+      .tuple(validChange(), bad, fc.boolean())
+      .map(([good, b, badFirst]) => ({ changes: badFirst ? [b, good] : [good, b] }));
+  const withAttribute = fc
+    .tuple(
+      validChange(),
+      fc.constantFrom('jobTitle', 'password', 'displayName', 'department', 'x'),
+      fc.oneof(
+        { weight: 2, arbitrary: oversizedString() },
+        { weight: 1, arbitrary: loneSurrogateString() },
+        { weight: 1, arbitrary: hostileString(300) },
+      ),
+    )
     .map(([c, name, value]) => ({ ...c, attributes: { ...c.attributes, [name]: value } }));
   return [batch(mutatedOne(single)), batch(oversized(single)), batch(withAttribute), withAttribute, mutatedOne(single)];
 }
 
 let doc: OpenApiDocument;
 const changeSchemaOf = (d: OpenApiDocument): JsonSchema | undefined =>
-  d.paths['/api/connections/{id}/changes']?.post?.requestBody?.content['application/json']?.schema.anyOf?.find((s) => s.properties?.externalId);
+  d.paths['/api/connections/{id}/changes']?.post?.requestBody?.content['application/json']?.schema.anyOf?.find(
+    (s) => s.properties?.externalId,
+  );
 
 /**
  * A request to `op`, hostile in one place at a time (so a validator's first refusal does not hide the rest) or
@@ -205,30 +260,75 @@ const changeSchemaOf = (d: OpenApiDocument): JsonSchema | undefined =>
  * content-type variations), or all of them.
  */
 function caseOf(op: Operation): fc.Arbitrary<Case> {
-  const realPath = (p: string) => (realValues(p).length ? fc.constantFrom(...realValues(p)).map(encodeSegment) : hostilePathValue());
+  const realPath = (p: string) =>
+    realValues(p).length ? fc.constantFrom(...realValues(p)).map(encodeSegment) : hostilePathValue();
   const valid = fc.tuple(...op.pathParams.map(realPath));
   const hasBody = op.method !== 'GET';
-  const validBody = hasBody && op.bodySchema ? fc.option(plausible(op.bodySchema).map((v) => JSON.stringify(v)), { nil: undefined }) : fc.constant(undefined);
+  const validBody =
+    hasBody && op.bodySchema
+      ? fc.option(
+          plausible(op.bodySchema).map((v) => JSON.stringify(v)),
+          { nil: undefined },
+        )
+      : fc.constant(undefined);
   const jsonHeaders = fc.constant({ 'content-type': 'application/json' });
   type Parts = [string[], string, Record<string, string>, Body | undefined];
   const focuses: { weight: number; arbitrary: fc.Arbitrary<Parts> }[] = [];
   if (op.pathParams.length) {
-    const onePathHostile = fc.tuple(valid, fc.nat(), hostilePathValue()).map(([values, at, bad]) => values.map((v, i) => (i === at % values.length ? bad : v)));
-    focuses.push({ weight: 3, arbitrary: fc.tuple(onePathHostile, validQuery(op.queryParams), jsonHeaders, validBody) });
+    const onePathHostile = fc
+      .tuple(valid, fc.nat(), hostilePathValue())
+      .map(([values, at, bad]) => values.map((v, i) => (i === at % values.length ? bad : v)));
+    focuses.push({
+      weight: 3,
+      arbitrary: fc.tuple(onePathHostile, validQuery(op.queryParams), jsonHeaders, validBody),
+    });
   }
-  focuses.push({ weight: op.queryParams.length ? 4 : 1, arbitrary: fc.tuple(valid, oneHostileQuery(op.queryParams), jsonHeaders, validBody) });
-  if (hasBody) focuses.push({ weight: 6, arbitrary: fc.tuple(valid, validQuery(op.queryParams), requestHeaders(), body(op.bodySchema, changeBodies(op))) });
-  const anyBody = hasBody ? fc.option(body(op.bodySchema, changeBodies(op)), { nil: undefined, freq: 6 }) : fc.constant(undefined);
-  focuses.push({ weight: 2, arbitrary: fc.tuple(fc.tuple(...op.pathParams.map((p) => pathValue(realValues(p)))), queryString(op.queryParams), requestHeaders(), anyBody) });
+  focuses.push({
+    weight: op.queryParams.length ? 4 : 1,
+    arbitrary: fc.tuple(valid, oneHostileQuery(op.queryParams), jsonHeaders, validBody),
+  });
+  if (hasBody)
+    focuses.push({
+      weight: 6,
+      arbitrary: fc.tuple(valid, validQuery(op.queryParams), requestHeaders(), body(op.bodySchema, changeBodies(op))),
+    });
+  const anyBody = hasBody
+    ? fc.option(body(op.bodySchema, changeBodies(op)), { nil: undefined, freq: 6 })
+    : fc.constant(undefined);
+  focuses.push({
+    weight: 2,
+    arbitrary: fc.tuple(
+      fc.tuple(...op.pathParams.map((p) => pathValue(realValues(p)))),
+      queryString(op.queryParams),
+      requestHeaders(),
+      anyBody,
+    ),
+  });
   return fc.oneof(...focuses).map(([values, query, headers, b]) => {
     let i = 0;
     const path = op.template.replace(/\{[^}]+\}/g, () => values[i++]!);
-    return withDescription({ method: op.method, path: `${path}${query}`, headers: b === undefined ? { accept: headers.accept ?? '*/*' } : headers, body: b });
+    return withDescription({
+      method: op.method,
+      path: `${path}${query}`,
+      headers: b === undefined ? { accept: headers.accept ?? '*/*' } : headers,
+      body: b,
+    });
   });
 }
 
 /** XSS payloads for the callback's query values; each is unique, so finding it verbatim in the page is proof. */
-const xss = fc.tuple(fc.constantFrom('<img src=x onerror=alert(#)>', '<script>alert(#)</script>', '"><svg onload=alert(#)>', "'><b>#</b>", '</p><iframe src=javascript:alert(#)>'), fc.nat()).map(([t, n]) => t.replace('#', String(n)));
+const xss = fc
+  .tuple(
+    fc.constantFrom(
+      '<img src=x onerror=alert(#)>',
+      '<script>alert(#)</script>',
+      '"><svg onload=alert(#)>',
+      "'><b>#</b>",
+      '</p><iframe src=javascript:alert(#)>',
+    ),
+    fc.nat(),
+  )
+  .map(([t, n]) => t.replace('#', String(n)));
 
 interface CallbackCase {
   state: 'none' | 'authorize' | 'admin-consent';
@@ -241,13 +341,24 @@ const callbackCase = fc
     query: fc.record({
       state: fc.option(hostileQueryValue(), { nil: undefined }),
       code: fc.option(fc.oneof(fc.constant('some-code'), hostileQueryValue()), { nil: undefined }),
-      error: fc.option(fc.oneof(fc.constantFrom('access_denied', 'invalid_request', 'server_error', 'consent_required'), xss, hostileQueryValue()), { nil: undefined }),
-      error_description: fc.option(fc.oneof({ weight: 3, arbitrary: xss }, { weight: 1, arbitrary: hostileString(1500) }), { nil: undefined }),
+      error: fc.option(
+        fc.oneof(
+          fc.constantFrom('access_denied', 'invalid_request', 'server_error', 'consent_required'),
+          xss,
+          hostileQueryValue(),
+        ),
+        { nil: undefined },
+      ),
+      error_description: fc.option(
+        fc.oneof({ weight: 3, arbitrary: xss }, { weight: 1, arbitrary: hostileString(1500) }),
+        { nil: undefined },
+      ),
       admin_consent: fc.option(fc.constantFrom('True', 'true', 'False', '<b>x</b>'), { nil: undefined }),
     }),
   })
   .map((c) => Object.assign(c, { [fc.toStringMethod]: () => describeCallback(c) }));
-const describeCallback = (c: CallbackCase) => `GET /api/oauth/callback state=${c.state} query=${excerpt(JSON.stringify(c.query), 400)}`;
+const describeCallback = (c: CallbackCase) =>
+  `GET /api/oauth/callback state=${c.state} query=${excerpt(JSON.stringify(c.query), 400)}`;
 
 /** A real, unused state of the OAuth connection (from its authorize or admin-consent redirect). */
 async function realState(kind: 'authorize' | 'admin-consent'): Promise<string> {
@@ -259,14 +370,18 @@ async function realState(kind: 'authorize' | 'admin-consent'): Promise<string> {
 async function callbackViolations(c: CallbackCase): Promise<string[]> {
   const query = { ...c.query, ...(c.state === 'none' ? {} : { state: await realState(c.state) }) };
   const q = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
-  const res = await send('GET', `/api/oauth/callback?${q}`);
+  const res = await send('GET', `/api/oauth/callback?${q.toString()}`);
   const out: string[] = [];
   // With a real state, an error from the identity platform or a code it refuses is the documented 502 page.
   const documented502 = c.state !== 'none' && res.status === 502;
   if (res.status >= 500 && !documented502) out.push(`answered ${res.status}: ${excerpt(res.text)}`);
-  if (!res.headers.get('content-type')?.startsWith('text/html')) out.push(`answered ${res.status} with content-type ${res.headers.get('content-type') ?? '(none)'} instead of an HTML page`);
+  if (!res.headers.get('content-type')?.startsWith('text/html'))
+    out.push(
+      `answered ${res.status} with content-type ${res.headers.get('content-type') ?? '(none)'} instead of an HTML page`,
+    );
   for (const [name, value] of Object.entries({ ...query, 'connection name': OAUTH_FIXTURE_NAME })) {
-    if (value && value.includes('<') && value.length >= 8 && res.text.includes(value)) out.push(`${name} appears unescaped in the page: ${excerpt(value, 80)}`);
+    if (value && value.includes('<') && value.length >= 8 && res.text.includes(value))
+      out.push(`${name} appears unescaped in the page: ${excerpt(value, 80)}`);
   }
   return out;
 }
@@ -280,7 +395,8 @@ function noteMintedIds(c: Case, res: Sent): void {
   const text = `${c.path} ${typeof c.body === 'string' ? c.body : ''}`;
   const minted = text.match(MINTED_EXTERNAL_ID) ?? [];
   if (res.status < 400) for (const id of minted) acceptedExternalIds.add(id);
-  else if (c.path.startsWith(`/api/connections/${fx.connectionId}/changes`)) for (const id of minted) rejectedExternalIds.add(id); // 4xx or 5xx
+  else if (c.path.startsWith(`/api/connections/${fx.connectionId}/changes`))
+    for (const id of minted) rejectedExternalIds.add(id); // 4xx or 5xx
 }
 
 /**
@@ -289,74 +405,110 @@ function noteMintedIds(c: Case, res: Sent): void {
  */
 async function rejectedChangesNeverApplied(): Promise<string[]> {
   const sentinel = uniqueName('sentinel');
-  await logOf(fx.connectionId, sentinel, await submit(fx.connectionId, { type: 'upsert', externalId: sentinel, version: 1, attributes: person(sentinel.replace('-', '.')) }));
+  await logOf(
+    fx.connectionId,
+    sentinel,
+    await submit(fx.connectionId, {
+      type: 'upsert',
+      externalId: sentinel,
+      version: 1,
+      attributes: person(sentinel.replace('-', '.')),
+    }),
+  );
   const out: string[] = [];
   for (const ext of [...rejectedExternalIds].filter((id) => !acceptedExternalIds.has(id))) {
     const status = await userStatus(fx.connectionId, ext);
-    if (status !== 404) out.push(`user ${ext} of a rejected POST …/changes exists (GET …/users/${ext} → ${status}): a change of a rejected request was enqueued`);
+    if (status !== 404)
+      out.push(
+        `user ${ext} of a rejected POST …/changes exists (GET …/users/${ext} → ${status}): a change of a rejected request was enqueued`,
+      );
   }
   return out;
 }
 
 /** Destructive-by-design operations on the fixture's connection go last, so earlier ones still meet it. */
-const lastOrder = (op: Operation) => (op.method === 'DELETE' ? 2 : op.method === 'PATCH' && op.pathParams.length === 1 ? 1 : 0);
+const lastOrder = (op: Operation) =>
+  op.method === 'DELETE' ? 2 : op.method === 'PATCH' && op.pathParams.length === 1 ? 1 : 0;
 
 describe('hostile HTTP input (issue 13)', () => {
-  it('every route of the OpenAPI document: answers in time, no 5xx, every 4xx problem+json', { timeout: 300_000 }, async () => {
-    const openapi = await send('GET', '/api/openapi.json');
-    expect(openapi.status).toBe(200);
-    doc = openapi.json as OpenApiDocument;
-    const operations = operationsOf(doc).sort((a, b) => lastOrder(a) - lastOrder(b));
-    expect(operations.length).toBeGreaterThan(20);
+  it(
+    'every route of the OpenAPI document: answers in time, no 5xx, every 4xx problem+json',
+    { timeout: 300_000 },
+    async () => {
+      const openapi = await send('GET', '/api/openapi.json');
+      expect(openapi.status).toBe(200);
+      doc = openapi.json as OpenApiDocument;
+      const operations = operationsOf(doc).sort((a, b) => lastOrder(a) - lastOrder(b));
+      expect(operations.length).toBeGreaterThan(20);
 
-    const failures: string[] = [];
-    const started = performance.now();
-    let checkedRejected = false;
-    for (const [index, op] of operations.entries()) {
-      const label = `${op.method} ${op.template}`;
-      if (lastOrder(op) > 0 && !checkedRejected) {
-        checkedRejected = true;
-        failures.push(...(await rejectedChangesNeverApplied().catch((e: Error) => [`checking that rejected changes were never applied: ${e.message}`])));
+      const failures: string[] = [];
+      const started = performance.now();
+      let checkedRejected = false;
+      for (const [index, op] of operations.entries()) {
+        const label = `${op.method} ${op.template}`;
+        if (lastOrder(op) > 0 && !checkedRejected) {
+          checkedRejected = true;
+          failures.push(
+            ...(await rejectedChangesNeverApplied().catch((e: Error) => [
+              `checking that rejected changes were never applied: ${e.message}`,
+            ])),
+          );
+        }
+        const violations: string[] = [];
+        const record = (what: string, found: string[]) => {
+          if (found.length === 0) return true;
+          violations.push(`${label}: ${what}\n    → ${found.join('\n    → ')}`);
+          if (!KEEP_GOING) throw new Error(found.join('; '));
+          return true;
+        };
+        const params = { seed: SEED + index, numRuns: runsFor(op), endOnFailure: true, includeErrorInReport: true };
+        const check = () =>
+          op.operationId === 'oauth-callback'
+            ? fc.assert(
+                fc.asyncProperty(callbackCase, async (c) => {
+                  requestCount += c.state === 'none' ? 1 : 2;
+                  return record(
+                    describeCallback(c),
+                    await callbackViolations(c).catch((e: Error) => [`no answer: ${e.name} ${e.message}`]),
+                  );
+                }),
+                params,
+              )
+            : fc.assert(
+                fc.asyncProperty(caseOf(op), async (c) => {
+                  requestCount++;
+                  let res: Sent;
+                  try {
+                    res = await send(c.method, c.path, { body: c.body, headers: c.headers });
+                  } catch (error) {
+                    const e = error as Error;
+                    return record(describeCase(c), [
+                      e.name === 'TimeoutError'
+                        ? `no answer within ${REQUEST_TIMEOUT_MS} ms`
+                        : `no answer: ${e.name} ${e.message} ${String((e.cause as Error | undefined)?.message ?? '')}`,
+                    ]);
+                  }
+                  noteMintedIds(c, res);
+                  const found = problemViolations(res, c.method);
+                  if (res.status < 300) found.push(...acceptedWhatItMustRefuse(op, c, res));
+                  return record(`${describeCase(c)} → ${res.status} in ${res.ms} ms`, found);
+                }),
+                params,
+              );
+        try {
+          // Each operation its own seed (derived from one), so adding a route does not reshuffle the others.
+          await check();
+        } catch (error) {
+          failures.push(`${label}\n  ${violations.at(-1) ?? (error as Error).message}\n  replay: seed ${SEED + index}`);
+        }
+        if (KEEP_GOING) failures.push(...violations);
       }
-      const violations: string[] = [];
-      const record = (what: string, found: string[]) => {
-        if (found.length === 0) return true;
-        violations.push(`${label}: ${what}\n    → ${found.join('\n    → ')}`);
-        if (!KEEP_GOING) throw new Error(found.join('; '));
-        return true;
-      };
-      const params = { seed: SEED + index, numRuns: runsFor(op), endOnFailure: true, includeErrorInReport: true };
-      const check = () =>
-        op.operationId === 'oauth-callback'
-          ? fc.assert(fc.asyncProperty(callbackCase, async (c) => {
-              requestCount += c.state === 'none' ? 1 : 2;
-              return record(describeCallback(c), await callbackViolations(c).catch((e: Error) => [`no answer: ${e.name} ${e.message}`]));
-            }), params)
-          : fc.assert(fc.asyncProperty(caseOf(op), async (c) => {
-              requestCount++;
-              let res: Sent;
-              try {
-                res = await send(c.method, c.path, { body: c.body, headers: c.headers });
-              } catch (error) {
-                const e = error as Error;
-                return record(describeCase(c), [e.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : `no answer: ${e.name} ${e.message} ${String((e.cause as Error | undefined)?.message ?? '')}`]);
-              }
-              noteMintedIds(c, res);
-              const found = problemViolations(res, c.method);
-              if (res.status < 300) found.push(...acceptedWhatItMustRefuse(op, c, res));
-              return record(`${describeCase(c)} → ${res.status} in ${res.ms} ms`, found);
-            }), params);
-      try {
-        // Each operation its own seed (derived from one), so adding a route does not reshuffle the others.
-        await check();
-      } catch (error) {
-        failures.push(`${label}\n  ${violations.at(-1) ?? (error as Error).message}\n  replay: seed ${SEED + index}`);
-      }
-      if (KEEP_GOING) failures.push(...violations);
-    }
-    console.log(`http-fuzz: ${requestCount} requests over ${operations.length} operations in ${Math.round(performance.now() - started)} ms (seed ${SEED})`);
-    expect(failures, `${failures.length} failing case(s):\n\n${[...new Set(failures)].join('\n\n')}`).toEqual([]);
-  });
+      console.log(
+        `http-fuzz: ${requestCount} requests over ${operations.length} operations in ${Math.round(performance.now() - started)} ms (seed ${SEED})`,
+      );
+      expect(failures, `${failures.length} failing case(s):\n\n${[...new Set(failures)].join('\n\n')}`).toEqual([]);
+    },
+  );
 
   it('keeps serving after the fuzzing and applies a valid change', { timeout: 60_000 }, async () => {
     const health = await send('GET', '/api/health', { timeoutMs: 10_000 });
@@ -365,8 +517,16 @@ describe('hostile HTTP input (issue 13)', () => {
     // allowCreate off), credentials or deleted it.
     const connectionId = await readyConnection();
     const ext = uniqueName('after');
-    const operationId = await submit(connectionId, { type: 'upsert', externalId: ext, version: 1, attributes: person(ext.replace('-', '.')) });
-    expect(await logOf(connectionId, ext, operationId, 'applied')).toMatchObject({ result: 'applied', action: 'create' });
+    const operationId = await submit(connectionId, {
+      type: 'upsert',
+      externalId: ext,
+      version: 1,
+      attributes: person(ext.replace('-', '.')),
+    });
+    expect(await logOf(connectionId, ext, operationId, 'applied')).toMatchObject({
+      result: 'applied',
+      action: 'create',
+    });
   });
 });
 
@@ -381,8 +541,15 @@ function acceptedWhatItMustRefuse(op: Operation, c: Case, res: Sent): string[] {
     out.push(`accepted (${res.status}) a change with a lone UTF-16 surrogate in a string: ${excerpt(res.text)}`);
   }
   const token = new URL(c.path, 'http://x').searchParams.getAll('continuation').at(-1);
-  if (op.method === 'GET' && op.queryParams.some((p) => p.name === 'continuation') && token && !(op.operationId === 'connections-import-get' && /^\d+$/.test(token))) {
-    out.push(`accepted (${res.status}) a continuation token it never issued (${JSON.stringify(excerpt(token, 80))}) instead of 400 invalid-continuation`);
+  if (
+    op.method === 'GET' &&
+    op.queryParams.some((p) => p.name === 'continuation') &&
+    token &&
+    !(op.operationId === 'connections-import-get' && /^\d+$/.test(token))
+  ) {
+    out.push(
+      `accepted (${res.status}) a continuation token it never issued (${JSON.stringify(excerpt(token, 80))}) instead of 400 invalid-continuation`,
+    );
   }
   return out;
 }
@@ -409,7 +576,11 @@ function describeCase(c: Case): string {
 
 // ------------------------------------------------------------------------------------------------ regressions
 
-function expectProblem(res: Sent, statuses: number | number[], code?: string): { errors?: { field: string; message: string }[]; code: string } {
+function expectProblem(
+  res: Sent,
+  statuses: number | number[],
+  code?: string,
+): { errors?: { field: string; message: string }[]; code: string } {
   const allowed = Array.isArray(statuses) ? statuses : [statuses];
   expect(allowed, `status ${res.status}: ${excerpt(res.text, 600)}`).toContain(res.status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -421,13 +592,26 @@ function expectProblem(res: Sent, statuses: number | number[], code?: string): {
 }
 
 const connectionBody = (extra: Record<string, unknown>) =>
-  JSON.stringify({ name: uniqueName('fz'), tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret, ...extra });
+  JSON.stringify({
+    name: uniqueName('fz'),
+    tenantId: contoso.tenantId,
+    domain: contoso.domain,
+    clientId: contoso.fullApp.clientId,
+    clientSecret: contoso.fullApp.secret,
+    ...extra,
+  });
 const json = { 'content-type': 'application/json' };
 
 describe('issue 13 findings', () => {
-  it.each(['123', 'true', 'null', '"str"', '', '   ', '\n\t'])('1. POST …/changes with body %j answers 400 problem+json', async (raw) => {
-    expectProblem(await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, { body: raw, headers: json }), 400);
-  });
+  it.each(['123', 'true', 'null', '"str"', '', '   ', '\n\t'])(
+    '1. POST …/changes with body %j answers 400 problem+json',
+    async (raw) => {
+      expectProblem(
+        await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, { body: raw, headers: json }),
+        400,
+      );
+    },
+  );
 
   it.each([
     ['authorityHost', ''],
@@ -435,23 +619,39 @@ describe('issue 13 findings', () => {
     ['graphEndpoint', ''],
     ['graphEndpoint', 'x'],
   ])('2. POST /api/connections with %s %j answers 400 naming the field', async (field, value) => {
-    const problem = expectProblem(await send('POST', '/api/connections', { body: connectionBody({ [field]: value }), headers: json }), 400);
+    const problem = expectProblem(
+      await send('POST', '/api/connections', { body: connectionBody({ [field]: value }), headers: json }),
+      400,
+    );
     expect(problem.errors?.map((e) => e.field)).toContain(field);
   });
 
-  it.each(['logs', 'runs', 'runs/{runId}', 'import'])('3. GET …/%s?continuation=abc answers 400 invalid-continuation', async (route) => {
-    const path = `/api/connections/${fx.stable.connectionId}/${route.replace('{runId}', fx.stable.runId)}?continuation=abc`;
-    expectProblem(await send('GET', path, { timeoutMs: 10_000 }), 400, 'invalid-continuation');
-  });
+  it.each(['logs', 'runs', 'runs/{runId}', 'import'])(
+    '3. GET …/%s?continuation=abc answers 400 invalid-continuation',
+    async (route) => {
+      const path = `/api/connections/${fx.stable.connectionId}/${route.replace('{runId}', fx.stable.runId)}?continuation=abc`;
+      expectProblem(await send('GET', path, { timeoutMs: 10_000 }), 400, 'invalid-continuation');
+    },
+  );
 
-  it.each(['a%2Fb', '%2e%2e%2f', '..%2F..%2Fhealth'])('4. a connection id %s answers 404 connection-not-found at once', async (raw) => {
-    for (const path of [`/api/connections/${raw}`, `/api/connections/${raw}/logs`, `/api/connections/${raw}/changes`]) {
-      const change = { type: 'upsert', externalId: uniqueName('nf'), version: 1, attributes: person('not.found') };
-      const res = await send(path.endsWith('changes') ? 'POST' : 'GET', path, { timeoutMs: 10_000, ...(path.endsWith('changes') ? { body: JSON.stringify(change), headers: json } : {}) });
-      expectProblem(res, 404, 'connection-not-found');
-      expect(res.ms, path).toBeLessThan(1500);
-    }
-  });
+  it.each(['a%2Fb', '%2e%2e%2f', '..%2F..%2Fhealth'])(
+    '4. a connection id %s answers 404 connection-not-found at once',
+    async (raw) => {
+      for (const path of [
+        `/api/connections/${raw}`,
+        `/api/connections/${raw}/logs`,
+        `/api/connections/${raw}/changes`,
+      ]) {
+        const change = { type: 'upsert', externalId: uniqueName('nf'), version: 1, attributes: person('not.found') };
+        const res = await send(path.endsWith('changes') ? 'POST' : 'GET', path, {
+          timeoutMs: 10_000,
+          ...(path.endsWith('changes') ? { body: JSON.stringify(change), headers: json } : {}),
+        });
+        expectProblem(res, 404, 'connection-not-found');
+        expect(res.ms, path).toBeLessThan(1500);
+      }
+    },
+  );
 
   it.each(['a%2Fb', '%2e%2e%2f', '..%2F..%2Fhealth'])('4. a run id %s answers 404 or 400 at once', async (raw) => {
     const res = await send('GET', `/api/connections/${fx.stable.connectionId}/runs/${raw}`, { timeoutMs: 10_000 });
@@ -461,8 +661,20 @@ describe('issue 13 findings', () => {
 
   it('5. a change with a 1 MB password answers 400/413 naming attributes.password, and is not enqueued', async () => {
     const ext = uniqueName('big');
-    const change = { type: 'upsert', externalId: ext, version: 1, attributes: { ...person(ext.replace('-', '.')), password: 'P'.repeat(1_000_000) } };
-    const problem = expectProblem(await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, { body: JSON.stringify(change), headers: json, timeoutMs: 10_000 }), [400, 413]);
+    const change = {
+      type: 'upsert',
+      externalId: ext,
+      version: 1,
+      attributes: { ...person(ext.replace('-', '.')), password: 'P'.repeat(1_000_000) },
+    };
+    const problem = expectProblem(
+      await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, {
+        body: JSON.stringify(change),
+        headers: json,
+        timeoutMs: 10_000,
+      }),
+      [400, 413],
+    );
     expect(problem.errors?.map((e) => e.field)).toContain('attributes.password');
     await expectNeverStored(fx.stable.connectionId, [ext], 3000);
   });
@@ -471,16 +683,31 @@ describe('issue 13 findings', () => {
     const [good, bad] = [uniqueName('ok'), uniqueName('big')];
     const changes = [
       { type: 'upsert', externalId: good, version: 1, attributes: person(good.replace('-', '.')) },
-      { type: 'upsert', externalId: bad, version: 1, attributes: { ...person(bad.replace('-', '.')), jobTitle: 'J'.repeat(70_000) } },
+      {
+        type: 'upsert',
+        externalId: bad,
+        version: 1,
+        attributes: { ...person(bad.replace('-', '.')), jobTitle: 'J'.repeat(70_000) },
+      },
     ];
-    const problem = expectProblem(await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, { body: JSON.stringify({ changes }), headers: json, timeoutMs: 10_000 }), [400, 413]);
+    const problem = expectProblem(
+      await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, {
+        body: JSON.stringify({ changes }),
+        headers: json,
+        timeoutMs: 10_000,
+      }),
+      [400, 413],
+    );
     expect(problem.errors?.map((e) => e.field)).toContain('changes.1.attributes.jobTitle');
     await expectNeverStored(fx.stable.connectionId, [good, bad], 3000);
   });
 
   it('6. an externalId with a lone surrogate ("\\ud800") answers 400 naming externalId', async () => {
     const raw = `{"type":"upsert","externalId":"\\ud800","version":1,"attributes":${JSON.stringify(person('lone.surrogate'))}}`;
-    const problem = expectProblem(await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, { body: raw, headers: json }), 400);
+    const problem = expectProblem(
+      await send('POST', `/api/connections/${fx.stable.connectionId}/changes`, { body: raw, headers: json }),
+      400,
+    );
     expect(problem.errors?.map((e) => e.field)).toContain('externalId');
   });
 
@@ -490,7 +717,10 @@ describe('issue 13 findings', () => {
     const start = await send('GET', `/api/connections/${id}/authorize`);
     expect(start.status, start.text).toBe(302);
     // The simulated tenant consents (auto-approve) and sends the browser back with a code.
-    const atTenant = await fetch(start.headers.get('location')!, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    const atTenant = await fetch(start.headers.get('location')!, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
     expect(atTenant.status).toBe(302);
     const callback = new URL(atTenant.headers.get('location')!);
     const page = await send('GET', `${callback.pathname}${callback.search}`, { timeoutMs: 10_000 });

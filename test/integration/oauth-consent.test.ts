@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { connectionViewSchema, testResultSchema, type ConnectionView } from '../../shared/domain/connection.js';
+import { type ConnectionView, connectionViewSchema, testResultSchema } from '../../shared/domain/connection.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
-const table = (name: string) => TableClient.fromConnectionString(inject('storageConnectionString'), name, { allowInsecureConnection: true });
+const table = (name: string) =>
+  TableClient.fromConnectionString(inject('storageConnectionString'), name, { allowInsecureConnection: true });
 
 afterEach(async () => {
   await ctx.sim.controls.interactive({ decision: 'approve' });
@@ -31,7 +32,8 @@ async function createOAuthConnection(): Promise<ConnectionView> {
   return res.body;
 }
 
-const getConnection = async (id: string) => connectionViewSchema.parse((await ctx.app.api('GET', `/api/connections/${id}`)).body);
+const getConnection = async (id: string) =>
+  connectionViewSchema.parse((await ctx.app.api('GET', `/api/connections/${id}`)).body);
 
 /** Our authorize redirect, then the identity platform's answer: the URL the browser is sent back to. */
 async function consentRedirect(connectionId: string): Promise<{ authorize: URL; callback: URL }> {
@@ -43,13 +45,16 @@ async function consentRedirect(connectionId: string): Promise<{ authorize: URL; 
   return { authorize, callback: new URL(atTenant.headers.get('location')!) };
 }
 
-const land = (callback: URL) => ctx.app.api<string>('GET', `${callback.pathname}${callback.search}`, undefined, { key: false });
+const land = (callback: URL) =>
+  ctx.app.api<string>('GET', `${callback.pathname}${callback.search}`, undefined, { key: false });
 
 describe('OAuth consent (authorization code + PKCE)', () => {
   it('authorize → consent → callback → authorised → test by refreshed delegated token → ready', async () => {
     const c = await createOAuthConnection();
     const { authorize, callback } = await consentRedirect(c.id);
-    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${ctx.sim.authorityHost}/${contoso.tenantId}/oauth2/v2.0/authorize`);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe(
+      `${ctx.sim.authorityHost}/${contoso.tenantId}/oauth2/v2.0/authorize`,
+    );
     const q = authorize.searchParams;
     expect(Object.fromEntries(q)).toMatchObject({
       client_id: contoso.fullApp.clientId,
@@ -108,7 +113,10 @@ describe('OAuth consent (authorization code + PKCE)', () => {
     const { authorize, callback } = await consentRedirect(c.id);
     const stateHash = createHash('sha256').update(authorize.searchParams.get('state')!).digest('hex');
     // Age the stored state past its 10-minute lifetime.
-    await table('oauthstates').updateEntity({ partitionKey: 'oauth-state', rowKey: stateHash, expiresAt: new Date(Date.now() - 1000).toISOString() }, 'Merge');
+    await table('oauthstates').updateEntity(
+      { partitionKey: 'oauth-state', rowKey: stateHash, expiresAt: new Date(Date.now() - 1000).toISOString() },
+      'Merge',
+    );
     const page = await land(callback);
     expect(page.status).toBe(400);
     expect(page.text).toContain('expired');
@@ -140,22 +148,35 @@ describe('OAuth consent (authorization code + PKCE)', () => {
   it('marks the connection needs-attention when its refresh token is revoked', async () => {
     const c = await createOAuthConnection();
     expect((await land((await consentRedirect(c.id)).callback)).status).toBe(200);
-    expect(testResultSchema.parse((await ctx.app.api('POST', `/api/connections/${c.id}/test`)).body).status).toBe('ready');
+    expect(testResultSchema.parse((await ctx.app.api('POST', `/api/connections/${c.id}/test`)).body).status).toBe(
+      'ready',
+    );
     // The tenant forgets every refresh token it issued (as when an admin revokes sessions).
     await ctx.sim.controls.reset();
     // Same secret again: a new credential is built, which must refresh.
     await ctx.app.api('PATCH', `/api/connections/${c.id}`, { clientSecret: contoso.fullApp.secret });
     const result = testResultSchema.parse((await ctx.app.api('POST', `/api/connections/${c.id}/test`)).body);
     expect(result.status).toBe('needs-attention');
-    expect(result.checks[0]).toMatchObject({ name: 'token', ok: false, detail: expect.stringMatching(/invalid_grant/) });
+    expect(result.checks[0]).toMatchObject({
+      name: 'token',
+      ok: false,
+      detail: expect.stringMatching(/invalid_grant/),
+    });
     expect((await getConnection(c.id)).statusReason).toMatch(/consent again/);
   });
 
   it('has no consent step for client-credentials connections', async () => {
     const res = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-      name: 'App-only', tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
+      name: 'App-only',
+      tenantId: contoso.tenantId,
+      domain: contoso.domain,
+      clientId: contoso.fullApp.clientId,
+      clientSecret: contoso.fullApp.secret,
     });
-    const start = await ctx.app.api<{ code: string; detail: string }>('GET', `/api/connections/${res.body.id}/authorize`);
+    const start = await ctx.app.api<{ code: string; detail: string }>(
+      'GET',
+      `/api/connections/${res.body.id}/authorize`,
+    );
     expect(start.status).toBe(409);
     expect(start.body.code).toBe('not-authorization-code');
     expect(start.body.detail).toContain('/admin-consent');
@@ -163,14 +184,25 @@ describe('OAuth consent (authorization code + PKCE)', () => {
 
   it('sends an administrator to the admin-consent page and records the grant (client credentials too)', async () => {
     const res = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-      name: 'App-only', tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-      authorityHost: ctx.sim.authorityHost, graphEndpoint: ctx.sim.graphBaseUrl,
+      name: 'App-only',
+      tenantId: contoso.tenantId,
+      domain: contoso.domain,
+      clientId: contoso.fullApp.clientId,
+      clientSecret: contoso.fullApp.secret,
+      authorityHost: ctx.sim.authorityHost,
+      graphEndpoint: ctx.sim.graphBaseUrl,
     });
     const start = await ctx.app.api('GET', `/api/connections/${res.body.id}/admin-consent`);
     expect(start.status).toBe(302);
     const consent = new URL(start.headers.get('location')!);
-    expect(`${consent.origin}${consent.pathname}`).toBe(`${ctx.sim.authorityHost}/${contoso.tenantId}/v2.0/adminconsent`);
-    expect(Object.fromEntries(consent.searchParams)).toMatchObject({ client_id: contoso.fullApp.clientId, scope: 'https://graph.microsoft.com/.default', redirect_uri: `${ctx.app.url}/api/oauth/callback` });
+    expect(`${consent.origin}${consent.pathname}`).toBe(
+      `${ctx.sim.authorityHost}/${contoso.tenantId}/v2.0/adminconsent`,
+    );
+    expect(Object.fromEntries(consent.searchParams)).toMatchObject({
+      client_id: contoso.fullApp.clientId,
+      scope: 'https://graph.microsoft.com/.default',
+      redirect_uri: `${ctx.app.url}/api/oauth/callback`,
+    });
     const back = await fetch(consent, { redirect: 'manual' });
     const callback = new URL(back.headers.get('location')!);
     expect(callback.searchParams.get('admin_consent')).toBe('True');
@@ -180,7 +212,10 @@ describe('OAuth consent (authorization code + PKCE)', () => {
     expect((await getConnection(res.body.id)).adminConsent).toEqual({ at: expect.any(String) });
 
     await ctx.sim.controls.interactive({ decision: 'deny' });
-    const denied = await fetch(new URL((await ctx.app.api('GET', `/api/connections/${res.body.id}/admin-consent`)).headers.get('location')!), { redirect: 'manual' });
+    const denied = await fetch(
+      new URL((await ctx.app.api('GET', `/api/connections/${res.body.id}/admin-consent`)).headers.get('location')!),
+      { redirect: 'manual' },
+    );
     const deniedPage = await land(new URL(denied.headers.get('location')!));
     expect(deniedPage.status).toBe(403);
     expect((await getConnection(res.body.id)).lastAuthorizationError).toMatchObject({ error: 'access_denied' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { LogRecord } from '../../dev/host/host-logger.js';
 import { readHostJson } from '../../dev/host/host-settings.js';
-import { startLocalHost, type RunningLocalHost } from '../../dev/host/local-host.js';
+import { type RunningLocalHost, startLocalHost } from '../../dev/host/local-host.js';
 import { REPO_ROOT } from '../../dev/paths.js';
 import { startTestTenant, type TestTenant } from './simulated-tenant.js';
 
@@ -23,7 +23,12 @@ export interface AppHost {
   logs: LogRecord[];
   /** Every response body this harness has seen, for secret scans. */
   transcripts: string[];
-  api<T = unknown>(method: string, path: string, body?: unknown, init?: { headers?: Record<string, string>; key?: boolean }): Promise<ApiResponse<T>>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    init?: { headers?: Record<string, string>; key?: boolean },
+  ): Promise<ApiResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +52,12 @@ export async function startAppHost(): Promise<AppHost> {
     url,
     logs,
     transcripts,
-    async api<T>(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; key?: boolean } = {}) {
+    async api<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      init: { headers?: Record<string, string>; key?: boolean } = {},
+    ) {
       const res = await fetch(`${url}${path}`, {
         method,
         redirect: 'manual',

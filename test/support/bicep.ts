@@ -113,7 +113,8 @@ function literalBody(source: string, name: string, open: '{' | '['): string {
 
 /** The string a Bicep string literal stands for, or undefined when it is not a plain literal. */
 export function literalString(raw: string): string | undefined {
-  if (raw.startsWith("'''")) return raw.length >= 6 && raw.endsWith("'''") && skipString(raw, 0) === raw.length ? raw.slice(3, -3) : undefined;
+  if (raw.startsWith("'''"))
+    return raw.length >= 6 && raw.endsWith("'''") && skipString(raw, 0) === raw.length ? raw.slice(3, -3) : undefined;
   if (!raw.startsWith("'")) return undefined;
   let end: number;
   try {
@@ -125,7 +126,9 @@ export function literalString(raw: string): string | undefined {
   const inner = raw.slice(1, -1);
   if (/(^|[^\\])(\\\\)*\$\{/.test(inner)) return undefined; // interpolated
   const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', "'": "'", $: '$' };
-  return inner.replace(/\\(u\{[0-9A-Fa-f]+\}|.)/g, (_, e: string) => (e.startsWith('u{') ? String.fromCodePoint(parseInt(e.slice(2, -1), 16)) : (escapes[e] ?? e)));
+  return inner.replace(/\\(u\{[0-9A-Fa-f]+\}|.)/g, (_, e: string) =>
+    e.startsWith('u{') ? String.fromCodePoint(parseInt(e.slice(2, -1), 16)) : (escapes[e] ?? e),
+  );
 }
 
 /** The properties of the object literal `var <name> = {…}`, in order. */

@@ -1,9 +1,9 @@
 // Starts what the whole suite shares: the local CA (trusted by every worker through NODE_EXTRA_CA_CERTS)
 // and one Azurite on OS-chosen ports, so tests run even while `npm start` holds the default ones.
 import type { TestProject } from 'vitest/node';
-import { startAzurite, type RunningAzurite } from '../../dev/azurite.js';
-import { ensureDevCertificates } from '../../dev/tls/dev-certificates.js';
+import { type RunningAzurite, startAzurite } from '../../dev/azurite.js';
 import { DEV_TLS_DIR } from '../../dev/paths.js';
+import { ensureDevCertificates } from '../../dev/tls/dev-certificates.js';
 import { generateEncryptionKeyEntry } from '../../shared/security/secret-cipher.js';
 
 let azurite: RunningAzurite | undefined;

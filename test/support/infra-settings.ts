@@ -27,16 +27,25 @@ export interface SettingsComparison {
 
 /** The settings of a zod object schema, required or not, read at run time (settings added later count too). */
 export function schemaSettings(schema: z.ZodObject): SchemaSetting[] {
-  return Object.entries(schema.shape).map(([name, setting]) => ({ name, required: !(setting as z.ZodType).safeParse(undefined).success }));
+  return Object.entries(schema.shape).map(([name, setting]) => ({
+    name,
+    required: !(setting as z.ZodType).safeParse(undefined).success,
+  }));
 }
 
-export function compareAppSettings(schema: SchemaSetting[], infra: Iterable<string>, rules: SettingRules): SettingsComparison {
+export function compareAppSettings(
+  schema: SchemaSetting[],
+  infra: Iterable<string>,
+  rules: SettingRules,
+): SettingsComparison {
   const set = new Set(infra);
   const known = new Set(schema.map((s) => s.name));
   return {
     missingRequired: schema.filter((s) => s.required && !set.has(s.name)).map((s) => s.name),
     unknown: [...set].filter((name) => !known.has(name) && !(name in rules.platform) && !(name in rules.neverOnAzure)),
     forbidden: [...set].filter((name) => name in rules.neverOnAzure),
-    defaulted: schema.filter((s) => !s.required && !set.has(s.name) && !(s.name in rules.neverOnAzure)).map((s) => s.name),
+    defaulted: schema
+      .filter((s) => !s.required && !set.has(s.name) && !(s.name in rules.neverOnAzure))
+      .map((s) => s.name),
   };
 }

@@ -12,15 +12,27 @@ const contoso = DEFAULT_SEED.contoso;
 
 /** A directory person's attributes, valid for the default mapping (`who` names the test in given/display name). */
 export const person = (userName: string, extra: Record<string, unknown> = {}, who = 'Test') => ({
-  userName, givenName: who, familyName: userName.replace(/[^a-z]/gi, ''), displayName: `${who} ${userName}`, active: true, password: 'Initial-Pa55word!', ...extra,
+  userName,
+  givenName: who,
+  familyName: userName.replace(/[^a-z]/gi, ''),
+  displayName: `${who} ${userName}`,
+  active: true,
+  password: 'Initial-Pa55word!',
+  ...extra,
 });
 
 export function provisioningApi(ctx: { app: AppHost; sim: TestTenant }, namePrefix: string) {
   /** A draft connection to Contoso with the full-permission app (plus any fields in `extra`). */
   async function createConnection(extra: Record<string, unknown> = {}): Promise<string> {
     const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-      name: uniqueName(namePrefix), tenantId: contoso.tenantId, domain: contoso.domain, clientId: contoso.fullApp.clientId, clientSecret: contoso.fullApp.secret,
-      authorityHost: ctx.sim.authorityHost, graphEndpoint: ctx.sim.graphBaseUrl, ...extra,
+      name: uniqueName(namePrefix),
+      tenantId: contoso.tenantId,
+      domain: contoso.domain,
+      clientId: contoso.fullApp.clientId,
+      clientSecret: contoso.fullApp.secret,
+      authorityHost: ctx.sim.authorityHost,
+      graphEndpoint: ctx.sim.graphBaseUrl,
+      ...extra,
     });
     expect(created.status, created.text).toBe(201);
     return created.body.id;
@@ -37,22 +49,42 @@ export function provisioningApi(ctx: { app: AppHost; sim: TestTenant }, namePref
 
   /** POST …/changes with one change; answers its operation id. */
   async function submit(connectionId: string, change: Record<string, unknown>): Promise<string> {
-    const res = await ctx.app.api<{ operations: { operationId: string }[] }>('POST', `/api/connections/${connectionId}/changes`, change);
+    const res = await ctx.app.api<{ operations: { operationId: string }[] }>(
+      'POST',
+      `/api/connections/${connectionId}/changes`,
+      change,
+    );
     expect(res.status, res.text).toBe(202);
     return res.body.operations[0]!.operationId;
   }
 
   /** The user's log records, newest first (up to 500). */
   const logsOf = async (connectionId: string, externalId: string) =>
-    (await ctx.app.api<{ value: ProvisioningLogRecord[] }>('GET', `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}&limit=500`)).body.value ?? [];
+    (
+      await ctx.app.api<{ value: ProvisioningLogRecord[] }>(
+        'GET',
+        `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}&limit=500`,
+      )
+    ).body.value ?? [];
 
   /** The log record of an operation (with `result`, if given), once the executor has written it. */
-  const logOf = (connectionId: string, externalId: string, operationId: string, result?: string): Promise<ProvisioningLogRecord> =>
-    waitFor(async () => (await logsOf(connectionId, externalId)).find((r) => r.operationId === operationId && (result === undefined || r.result === result)), {
-      what: `${result ?? 'a'} log record of ${operationId}`,
-      timeoutMs: 20_000,
-      intervalMs: 100,
-    });
+  const logOf = (
+    connectionId: string,
+    externalId: string,
+    operationId: string,
+    result?: string,
+  ): Promise<ProvisioningLogRecord> =>
+    waitFor(
+      async () =>
+        (await logsOf(connectionId, externalId)).find(
+          (r) => r.operationId === operationId && (result === undefined || r.result === result),
+        ),
+      {
+        what: `${result ?? 'a'} log record of ${operationId}`,
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      },
+    );
 
   return { createConnection, readyConnection, submit, logsOf, logOf };
 }

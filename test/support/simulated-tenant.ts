@@ -4,12 +4,16 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { Client } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
-import { DEV_TLS_DIR } from '../../dev/paths.js';
-import { ensureDevCertificates } from '../../dev/tls/dev-certificates.js';
-import { startSimulatedTenant, type RunningSimulatedTenant, type SimulatedTenantOptions } from '../../dev/m365-sim/server.js';
 import type { FaultRuleInput } from '../../dev/m365-sim/faults.js';
 import type { LoggedRequest } from '../../dev/m365-sim/request-log.js';
 import type { SeedDocument } from '../../dev/m365-sim/seed.js';
+import {
+  type RunningSimulatedTenant,
+  type SimulatedTenantOptions,
+  startSimulatedTenant,
+} from '../../dev/m365-sim/server.js';
+import { DEV_TLS_DIR } from '../../dev/paths.js';
+import { ensureDevCertificates } from '../../dev/tls/dev-certificates.js';
 
 export const GRAPH_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
@@ -20,10 +24,22 @@ export const DEFAULT_SEED = {
     domain: 'contoso.example',
     initialDomain: 'contoso-sim.onmicrosoft.com',
     admin: 'admin@contoso.example',
-    fullApp: { clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b01', secret: 'sim-full-secret-value-0001', soonExpiringSecret: 'rot-full-secret-soon-0002' },
-    readOnlyApp: { clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b02', secret: 'sim-readonly-secret-0001', expiredSecret: 'sim-readonly-expired-0002' },
+    fullApp: {
+      clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b01',
+      secret: 'sim-full-secret-value-0001',
+      soonExpiringSecret: 'rot-full-secret-soon-0002',
+    },
+    readOnlyApp: {
+      clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b02',
+      secret: 'sim-readonly-secret-0001',
+      expiredSecret: 'sim-readonly-expired-0002',
+    },
     noPermissionApp: { clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b03', secret: 'sim-none-secret-0001' },
-    users: { admin: 'b0000000-0000-4000-8000-000000000001', adele: 'b0000000-0000-4000-8000-000000000002', alex: 'b0000000-0000-4000-8000-000000000003' },
+    users: {
+      admin: 'b0000000-0000-4000-8000-000000000001',
+      adele: 'b0000000-0000-4000-8000-000000000002',
+      alex: 'b0000000-0000-4000-8000-000000000003',
+    },
     groups: { licensedStaff: 'c0000000-0000-4000-8000-000000000001', allStaff: 'c0000000-0000-4000-8000-000000000002' },
     skus: { enterprisePack: '6fd2c87f-b296-42f0-b197-1e91e994b900', spe_e3: '05e9a617-0261-4cee-bb44-138d3ef5d965' },
   },
@@ -37,7 +53,11 @@ export const DEFAULT_SEED = {
 
 export interface SimControls {
   reset(seed?: SeedDocument): Promise<void>;
-  requests(filter?: { since?: number; tenantId?: string; surface?: 'graph' | 'identity' | 'batch-item' }): Promise<LoggedRequest[]>;
+  requests(filter?: {
+    since?: number;
+    tenantId?: string;
+    surface?: 'graph' | 'identity' | 'batch-item';
+  }): Promise<LoggedRequest[]>;
   clearRequests(): Promise<void>;
   advanceClock(by: { ms?: number; seconds?: number; minutes?: number; hours?: number; days?: number }): Promise<void>;
   addFault(rule: FaultRuleInput): Promise<string>;
@@ -48,7 +68,9 @@ export interface SimControls {
   deltaReset(tenantId: string): Promise<void>;
   /** The stored user (also when soft-deleted), with memberships and license states. */
   user(tenantId: string, idOrUpn: string): Promise<Record<string, unknown> & { deleted: boolean; memberOf: string[] }>;
-  skus(tenantId: string): Promise<Array<{ skuId: string; skuPartNumber: string; enabled: number; consumed: number; free: number }>>;
+  skus(
+    tenantId: string,
+  ): Promise<Array<{ skuId: string; skuPartNumber: string; enabled: number; consumed: number; free: number }>>;
 }
 
 export interface TestTenant extends RunningSimulatedTenant {
@@ -76,7 +98,7 @@ export function simControls(baseUrl: string): SimControls {
       if (f.since !== undefined) q.set('since', String(f.since));
       if (f.tenantId) q.set('tenantId', f.tenantId);
       if (f.surface) q.set('surface', f.surface);
-      return (await call<{ value: LoggedRequest[] }>('GET', `/requests?${q}`)).value;
+      return (await call<{ value: LoggedRequest[] }>('GET', `/requests?${q.toString()}`)).value;
     },
     clearRequests: async () => void (await call('DELETE', '/requests')),
     advanceClock: async (by) => void (await call('POST', '/clock/advance', by)),
@@ -87,12 +109,22 @@ export function simControls(baseUrl: string): SimControls {
     generateUsers: (tenantId, count, prefix) => call('POST', `/tenants/${tenantId}/generate-users`, { count, prefix }),
     deltaReset: async (tenantId) => void (await call('POST', `/tenants/${tenantId}/delta-reset`)),
     user: (tenantId, idOrUpn) => call('GET', `/tenants/${tenantId}/users/${encodeURIComponent(idOrUpn)}`),
-    skus: async (tenantId) => (await call<{ value: Array<{ skuId: string; skuPartNumber: string; enabled: number; consumed: number; free: number }> }>('GET', `/tenants/${tenantId}/skus`)).value,
+    skus: async (tenantId) =>
+      (
+        await call<{
+          value: Array<{ skuId: string; skuPartNumber: string; enabled: number; consumed: number; free: number }>;
+        }>('GET', `/tenants/${tenantId}/skus`)
+      ).value,
   };
 }
 
 /** A real ClientSecretCredential whose authority is the simulator (tenant in the path, like login.microsoftonline.com). */
-export function credentialForAuthority(authorityHost: string, tenantId: string, clientId: string, secret: string): ClientSecretCredential {
+export function credentialForAuthority(
+  authorityHost: string,
+  tenantId: string,
+  clientId: string,
+  secret: string,
+): ClientSecretCredential {
   return new ClientSecretCredential(tenantId, clientId, secret, { authorityHost, disableInstanceDiscovery: true });
 }
 
@@ -100,7 +132,11 @@ export function credentialForAuthority(authorityHost: string, tenantId: string, 
  * A real Graph client against `graphBaseUrl`. The client attaches the Authorization header only to known
  * Graph hosts unless the host is listed in `customHosts` (GraphRequestUtil.isCustomHost: hostname only).
  */
-export function graphClientForBaseUrl(graphBaseUrl: string, credential: ClientSecretCredential, scopes: string[] = [GRAPH_DEFAULT_SCOPE]): Client {
+export function graphClientForBaseUrl(
+  graphBaseUrl: string,
+  credential: ClientSecretCredential,
+  scopes: string[] = [GRAPH_DEFAULT_SCOPE],
+): Client {
   const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes });
   return Client.initWithMiddleware({
     authProvider,
@@ -112,10 +148,16 @@ export function graphClientForBaseUrl(graphBaseUrl: string, credential: ClientSe
 
 export async function startTestTenant(options: Partial<SimulatedTenantOptions> = {}): Promise<TestTenant> {
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
-  const sim = await startSimulatedTenant({ throttling: false, ...options, tls: { cert: certs.serverCert, key: certs.serverKey } });
+  const sim = await startSimulatedTenant({
+    throttling: false,
+    ...options,
+    tls: { cert: certs.serverCert, key: certs.serverKey },
+  });
   return Object.assign(sim, {
     controls: simControls(sim.url),
-    credentialFor: (tenantId: string, clientId: string, secret: string) => credentialForAuthority(sim.authorityHost, tenantId, clientId, secret),
-    graphClientFor: (credential: ClientSecretCredential, scopes?: string[]) => graphClientForBaseUrl(sim.graphBaseUrl, credential, scopes),
+    credentialFor: (tenantId: string, clientId: string, secret: string) =>
+      credentialForAuthority(sim.authorityHost, tenantId, clientId, secret),
+    graphClientFor: (credential: ClientSecretCredential, scopes?: string[]) =>
+      graphClientForBaseUrl(sim.graphBaseUrl, credential, scopes),
   });
 }

@@ -1,7 +1,7 @@
 // Spawns one of our dev entry points as a real process and waits for its {"event":"ready"} JSON line.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { stopChild } from '../../dev/azurite.js';
 import { REPO_ROOT } from '../../dev/paths.js';
 
@@ -9,7 +9,7 @@ export interface ReadyProcess<T> {
   child: ChildProcess;
   ready: T;
   /** Everything the process wrote to stderr so far. */
-  stderr(): string;
+  stderr: () => string;
   stop(): Promise<void>;
 }
 
@@ -24,14 +24,17 @@ export async function spawnReady<T = Record<string, unknown>>(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} not ready within ${timeoutMs} ms:\n${stderr}`)),
+      timeoutMs,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new ExitedEarly(code, stderr));
     });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       const event = JSON.parse(line) as T & { event?: string };
       if (event.event === 'ready') {
@@ -44,7 +47,10 @@ export async function spawnReady<T = Record<string, unknown>>(
 }
 
 export class ExitedEarly extends Error {
-  constructor(readonly code: number | null, readonly stderr: string) {
+  constructor(
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
     super(`exited with code ${code} before it was ready:\n${stderr}`);
   }
 }

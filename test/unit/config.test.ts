@@ -10,14 +10,25 @@ describe('configuration', () => {
     const config = parseConfig(valid);
     expect(config.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
     expect(config.SECRETS_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(['k1']);
-    expect(() => parseConfig({ ...valid, AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=eA==;EndpointSuffix=core.windows.net' })).not.toThrow();
-    expect(parseConfig({ ...valid, PUBLIC_BASE_URL: 'https://app.example.com/' }).PUBLIC_BASE_URL).toBe('https://app.example.com');
+    expect(() =>
+      parseConfig({
+        ...valid,
+        AzureWebJobsStorage:
+          'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=eA==;EndpointSuffix=core.windows.net',
+      }),
+    ).not.toThrow();
+    expect(parseConfig({ ...valid, PUBLIC_BASE_URL: 'https://app.example.com/' }).PUBLIC_BASE_URL).toBe(
+      'https://app.example.com',
+    );
   });
 
   it.each([
     [{ SECRETS_ENCRYPTION_KEYS: keys }, /AzureWebJobsStorage is required/],
     [{ ...valid, AzureWebJobsStorage: '  ' }, /AzureWebJobsStorage is required/],
-    [{ ...valid, AzureWebJobsStorage: 'not a connection string' }, /AzureWebJobsStorage is not a storage connection string/],
+    [
+      { ...valid, AzureWebJobsStorage: 'not a connection string' },
+      /AzureWebJobsStorage is not a storage connection string/,
+    ],
     [{ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, /SECRETS_ENCRYPTION_KEYS is required/],
     [{ ...valid, SECRETS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, /SECRETS_ENCRYPTION_KEYS key "k1" must be 32 bytes/],
     [{ ...valid, SECRETS_ENCRYPTION_KEYS: `${keys},${keys}` }, /SECRETS_ENCRYPTION_KEYS key ids must be unique/],
@@ -28,7 +39,10 @@ describe('configuration', () => {
   });
 
   it('parses the connection string into `storage`', () => {
-    expect(parseConfig(valid).storage).toEqual({ kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
+    expect(parseConfig(valid).storage).toEqual({
+      kind: 'connectionString',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
   });
 
   describe('identity-based storage (as the Functions host reads AzureWebJobsStorage__*)', () => {
@@ -57,14 +71,21 @@ describe('configuration', () => {
       expect(config.storage).toEqual({
         kind: 'identity',
         prefix: 'AzureWebJobsStorage',
-        serviceUrls: { queue: 'https://acct.queue.core.usgovcloudapi.net', table: 'https://acct.table.core.usgovcloudapi.net' },
+        serviceUrls: {
+          queue: 'https://acct.queue.core.usgovcloudapi.net',
+          table: 'https://acct.table.core.usgovcloudapi.net',
+        },
         credential: 'managedidentity',
         clientId: '6d1f0a2c-0000-4000-8000-000000000001',
       });
     });
 
     it('lets an explicit endpoint override the one derived from the account name', () => {
-      const { storage } = parseConfig({ ...identity, AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__tableServiceUri: 'https://tables.example.com' });
+      const { storage } = parseConfig({
+        ...identity,
+        AzureWebJobsStorage__accountName: 'acct',
+        AzureWebJobsStorage__tableServiceUri: 'https://tables.example.com',
+      });
       expect(storage.kind === 'identity' && storage.serviceUrls).toEqual({
         queue: 'https://acct.queue.core.windows.net',
         table: 'https://tables.example.com',
@@ -73,18 +94,53 @@ describe('configuration', () => {
     });
 
     it.each([
-      [{ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__accountName: 'acct' }, /AzureWebJobsStorage is set together with identity-based settings \(AzureWebJobsStorage__accountName\)/],
-      [{ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__credential: 'managedidentity' }, /not both/],
-      [{ AzureWebJobsStorage__queueServiceUri: 'https://a.queue.core.windows.net' }, /AzureWebJobsStorage__tableServiceUri is required for an identity-based connection/],
-      [{ AzureWebJobsStorage__credential: 'managedidentity' }, /AzureWebJobsStorage__queueServiceUri is required.*AzureWebJobsStorage__tableServiceUri is required/],
-      [{ AzureWebJobsStorage__accountName: 'Not_An_Account' }, /AzureWebJobsStorage__accountName must be a storage account name/],
-      [{ AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__queueServiceUri: 'http://acct.queue.core.windows.net' }, /AzureWebJobsStorage__queueServiceUri must be an https URL/],
-      [{ AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__credential: 'managedidentityasfederatedidentity' }, /AzureWebJobsStorage__credential must be "managedidentity"/],
       [
-        { AzureWebJobsStorage__accountName: 'acct', AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: 'x', AzureWebJobsStorage__managedIdentityResourceId: '/sub/x' },
+        { AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__accountName: 'acct' },
+        /AzureWebJobsStorage is set together with identity-based settings \(AzureWebJobsStorage__accountName\)/,
+      ],
+      [
+        { AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__credential: 'managedidentity' },
+        /not both/,
+      ],
+      [
+        { AzureWebJobsStorage__queueServiceUri: 'https://a.queue.core.windows.net' },
+        /AzureWebJobsStorage__tableServiceUri is required for an identity-based connection/,
+      ],
+      [
+        { AzureWebJobsStorage__credential: 'managedidentity' },
+        /AzureWebJobsStorage__queueServiceUri is required.*AzureWebJobsStorage__tableServiceUri is required/,
+      ],
+      [
+        { AzureWebJobsStorage__accountName: 'Not_An_Account' },
+        /AzureWebJobsStorage__accountName must be a storage account name/,
+      ],
+      [
+        {
+          AzureWebJobsStorage__accountName: 'acct',
+          AzureWebJobsStorage__queueServiceUri: 'http://acct.queue.core.windows.net',
+        },
+        /AzureWebJobsStorage__queueServiceUri must be an https URL/,
+      ],
+      [
+        {
+          AzureWebJobsStorage__accountName: 'acct',
+          AzureWebJobsStorage__credential: 'managedidentityasfederatedidentity',
+        },
+        /AzureWebJobsStorage__credential must be "managedidentity"/,
+      ],
+      [
+        {
+          AzureWebJobsStorage__accountName: 'acct',
+          AzureWebJobsStorage__credential: 'managedidentity',
+          AzureWebJobsStorage__clientId: 'x',
+          AzureWebJobsStorage__managedIdentityResourceId: '/sub/x',
+        },
         /AzureWebJobsStorage__clientId and AzureWebJobsStorage__managedIdentityResourceId are both set/,
       ],
-      [{}, /AzureWebJobsStorage is required \(a storage connection string, or identity-based settings: AzureWebJobsStorage__accountName/],
+      [
+        {},
+        /AzureWebJobsStorage is required \(a storage connection string, or identity-based settings: AzureWebJobsStorage__accountName/,
+      ],
     ])('fails naming the setting for %j', (env, message) => {
       expect(() => parseConfig({ ...identity, ...env })).toThrow(ConfigError);
       expect(() => parseConfig({ ...identity, ...env })).toThrow(message);

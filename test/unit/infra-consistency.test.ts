@@ -8,8 +8,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../dev/paths.js';
-import { functionDefinitions } from '../../functions/definitions.js';
 import type { StorageQueueFunctionDefinition } from '../../functions/define.js';
+import { functionDefinitions } from '../../functions/definitions.js';
 import { TABLES } from '../../functions/services.js';
 import { configSchema } from '../../shared/config.js';
 import { PROVISIONING_QUEUE } from '../../shared/domain/change.js';
@@ -25,19 +25,25 @@ const STORAGE = 'infra/app/storage.bicep';
 /** Settings the infrastructure may set although the code does not read them, and settings it must not set. */
 const RULES: SettingRules = {
   platform: {
-    APPLICATIONINSIGHTS_CONNECTION_STRING: 'The Functions host sends the app\'s logs and traces to Application Insights.',
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'The host authenticates to Application Insights with the managed identity (local auth is off).',
+    APPLICATIONINSIGHTS_CONNECTION_STRING:
+      "The Functions host sends the app's logs and traces to Application Insights.",
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
+      'The host authenticates to Application Insights with the managed identity (local auth is off).',
   },
   neverOnAzure: {
-    GRAPH_THROTTLE_TIME_SCALE: 'Only for the simulated tenant run with --time-scale: against Microsoft 365 the governor would overrun Graph\'s limits.',
-    AzureWebJobsStorage: 'A connection string carries an account key; the storage account allows no shared keys (identity-based settings instead).',
+    GRAPH_THROTTLE_TIME_SCALE:
+      "Only for the simulated tenant run with --time-scale: against Microsoft 365 the governor would overrun Graph's limits.",
+    AzureWebJobsStorage:
+      'A connection string carries an account key; the storage account allows no shared keys (identity-based settings instead).',
     FUNCTIONS_WORKER_RUNTIME: 'Flex Consumption takes the runtime from functionAppConfig.runtime.',
     FUNCTIONS_EXTENSION_VERSION: 'Set by the Flex Consumption platform itself.',
     WEBSITE_RUN_FROM_PACKAGE: 'Flex Consumption runs from its deployment blob container.',
-    WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: 'Flex Consumption has no content file share (and it would need an account key).',
+    WEBSITE_CONTENTAZUREFILECONNECTIONSTRING:
+      'Flex Consumption has no content file share (and it would need an account key).',
     WEBSITE_CONTENTSHARE: 'Flex Consumption has no content file share.',
     WEBSITE_NODE_DEFAULT_VERSION: 'The Node version is functionAppConfig.runtime.version.',
-    SCM_DO_BUILD_DURING_DEPLOYMENT: 'Not used on Flex Consumption: azd asks for the remote build (azure.yaml remoteBuild).',
+    SCM_DO_BUILD_DURING_DEPLOYMENT:
+      'Not used on Flex Consumption: azd asks for the remote build (azure.yaml remoteBuild).',
     ENABLE_ORYX_BUILD: 'Not used on Flex Consumption: azd asks for the remote build (azure.yaml remoteBuild).',
   },
 };
@@ -78,7 +84,10 @@ const queueTriggers = functionDefinitions.filter((d): d is StorageQueueFunctionD
 function resolveQueueName(queueName: string): string {
   return queueName.replace(/%([^%]+)%/g, (_, setting: string) => {
     const value = appSettings.get(setting)?.literal;
-    if (value === undefined) throw new Error(`queue name "${queueName}" refers to %${setting}%, which the infrastructure does not set to a literal`);
+    if (value === undefined)
+      throw new Error(
+        `queue name "${queueName}" refers to %${setting}%, which the infrastructure does not set to a literal`,
+      );
     return value;
   });
 }
@@ -100,27 +109,42 @@ describe('app settings (infra/app/function-app.bicep) against the configuration 
 
   it('configures storage the way the app parses it: identity-based, the user-assigned managed identity', () => {
     const result = parseStorageSettings(infraEnvironment(), HOST_STORAGE, ['queue', 'table']);
-    expect(result).toMatchObject({ ok: true, settings: { kind: 'identity', credential: 'managedidentity', clientId: expect.any(String) } });
+    expect(result).toMatchObject({
+      ok: true,
+      settings: { kind: 'identity', credential: 'managedidentity', clientId: expect.any(String) },
+    });
     expect(appSettings.get('AzureWebJobsStorage__clientId')?.raw).toBe('identityClientId');
   });
 
   it('configures the storage connection of every queue trigger', () => {
     expect(queueTriggers.length).toBeGreaterThan(0);
     for (const fn of queueTriggers) {
-      expect({ fn: fn.name, ok: parseStorageSettings(infraEnvironment(), fn.connection, ['queue']).ok }).toEqual({ fn: fn.name, ok: true });
+      expect({ fn: fn.name, ok: parseStorageSettings(infraEnvironment(), fn.connection, ['queue']).ok }).toEqual({
+        fn: fn.name,
+        ok: true,
+      });
     }
   });
 
-  it('reads SECRETS_ENCRYPTION_KEYS from Key Vault and sets PUBLIC_BASE_URL to the app\'s https address', () => {
-    expect(appSettings.get('SECRETS_ENCRYPTION_KEYS')?.raw).toMatch(/^'@Microsoft\.KeyVault\(SecretUri=\$\{encryptionKeysSecretUri\}\)'$/);
-    expect(read('infra/app/key-vault.bicep')).toMatch(/output encryptionKeysSecretUri string = '\$\{vault\.properties\.vaultUri\}secrets\/\$\{secretName\}\/'/);
+  it("reads SECRETS_ENCRYPTION_KEYS from Key Vault and sets PUBLIC_BASE_URL to the app's https address", () => {
+    expect(appSettings.get('SECRETS_ENCRYPTION_KEYS')?.raw).toMatch(
+      /^'@Microsoft\.KeyVault\(SecretUri=\$\{encryptionKeysSecretUri\}\)'$/,
+    );
+    expect(read('infra/app/key-vault.bicep')).toMatch(
+      /output encryptionKeysSecretUri string = '\$\{vault\.properties\.vaultUri\}secrets\/\$\{secretName\}\/'/,
+    );
     expect(appSettings.get('PUBLIC_BASE_URL')?.raw).toBe("'https://${functionApp.properties.defaultHostName}'");
   });
 
   it('keeps every app setting in that one object', () => {
-    const bicep = filesUnder('infra').filter((f) => f.endsWith('.bicep')).map((f) => [f, read(f)] as const);
+    const bicep = filesUnder('infra')
+      .filter((f) => f.endsWith('.bicep'))
+      .map((f) => [f, read(f)] as const);
     for (const [file, text] of bicep) {
-      expect({ file, siteConfigAppSettings: /\bappSettings\s*:\s*\[/.test(text) }).toEqual({ file, siteConfigAppSettings: false });
+      expect({ file, siteConfigAppSettings: /\bappSettings\s*:\s*\[/.test(text) }).toEqual({
+        file,
+        siteConfigAppSettings: false,
+      });
       const configs = [...text.matchAll(/'Microsoft\.Web\/sites\/config@[^']+'/g)].length;
       expect({ file, configs }).toEqual({ file, configs: file === FUNCTION_APP ? 1 : 0 });
     }
@@ -133,7 +157,7 @@ describe('storage resources (infra/app/storage.bicep) against the code', () => {
   const queues = bicepStringArrayVar(storage, 'queueNames');
   const tables = bicepStringArrayVar(storage, 'tableNames');
 
-  it('creates every queue a function triggers on or the app sends to, each trigger\'s poison queue, and no other', () => {
+  it("creates every queue a function triggers on or the app sends to, each trigger's poison queue, and no other", () => {
     const triggered = queueTriggers.map((fn) => resolveQueueName(fn.queueName));
     const poison = triggered.filter((q) => !q.endsWith('-poison')).map((q) => `${q}-poison`);
     const used = new Set([PROVISIONING_QUEUE, ...triggered, ...poison]);
@@ -172,7 +196,9 @@ describe('no account keys anywhere in the infrastructure', () => {
     expect(storage).not.toMatch(/allowSharedKeyAccess: true/);
     expect(storage).toMatch(/^\s*minimumTlsVersion: 'TLS1_2'$/m);
     expect(storage).toMatch(/^\s*supportsHttpsTrafficOnly: true$/m);
-    expect(read(FUNCTION_APP)).toMatch(/authentication: \{\s+type: 'UserAssignedIdentity'\s+userAssignedIdentityResourceId: identityId\s+\}/);
+    expect(read(FUNCTION_APP)).toMatch(
+      /authentication: \{\s+type: 'UserAssignedIdentity'\s+userAssignedIdentityResourceId: identityId\s+\}/,
+    );
   });
 });
 
@@ -191,7 +217,16 @@ describe('hosting', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
-    for (const kept of ['host.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'functions', 'shared', 'dist']) {
+    for (const kept of [
+      'host.json',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'functions',
+      'shared',
+      'dist',
+    ]) {
       expect(ignored.filter((pattern) => pattern.replace(/^\/|\/$/g, '') === kept)).toEqual([]);
     }
     expect(ignored).toContain('node_modules/');
@@ -224,10 +259,18 @@ describe('the settings comparison itself', () => {
     { name: 'TUNING', required: false },
     { name: 'SIM_ONLY', required: false },
   ];
-  const rules: SettingRules = { platform: { PLATFORM_THING: 'read by the host' }, neverOnAzure: { SIM_ONLY: 'simulator only' } };
+  const rules: SettingRules = {
+    platform: { PLATFORM_THING: 'read by the host' },
+    neverOnAzure: { SIM_ONLY: 'simulator only' },
+  };
 
   it('passes a complete, known list', () => {
-    expect(compareAppSettings(schema, ['NEEDED', 'PLATFORM_THING'], rules)).toEqual({ missingRequired: [], unknown: [], forbidden: [], defaulted: ['TUNING'] });
+    expect(compareAppSettings(schema, ['NEEDED', 'PLATFORM_THING'], rules)).toEqual({
+      missingRequired: [],
+      unknown: [],
+      forbidden: [],
+      defaulted: ['TUNING'],
+    });
   });
 
   it('fails on a missing required setting, an unknown one (a typo too) and a forbidden one', () => {
@@ -245,7 +288,11 @@ describe('the settings comparison itself', () => {
       .replace(/^\s*SECRETS_ENCRYPTION_KEYS: .*$/m, '')
       .replace(/^(\s*)PUBLIC_BASE_URL: /m, "$1GRAPH_THROTTLE_TIME_SCALE: '10'\n$1PUBLIC_BASE_URL: ");
     expect(doctored).not.toBe(template);
-    const result = compareAppSettings(schemaSettings(configSchema), bicepObjectVar(doctored, 'appSettings').keys(), RULES);
+    const result = compareAppSettings(
+      schemaSettings(configSchema),
+      bicepObjectVar(doctored, 'appSettings').keys(),
+      RULES,
+    );
     expect(result.missingRequired).toEqual(['SECRETS_ENCRYPTION_KEYS']);
     expect(result.forbidden).toEqual(['GRAPH_THROTTLE_TIME_SCALE']);
   });
@@ -283,7 +330,10 @@ describe('the Bicep literal reader', () => {
   it('reads each property as written, and the string of plain literals', () => {
     const settings = bicepObjectVar(source, 'appSettings');
     expect([...settings.keys()]).toEqual(['PLAIN', 'QUOTED_KEY', 'INTERPOLATED', 'NESTED', 'EXPRESSION', 'OBJECT']);
-    expect(settings.get('PLAIN')).toEqual({ raw: "'value with \\'quotes\\' and a // not-a-comment'", literal: "value with 'quotes' and a // not-a-comment" });
+    expect(settings.get('PLAIN')).toEqual({
+      raw: "'value with \\'quotes\\' and a // not-a-comment'",
+      literal: "value with 'quotes' and a // not-a-comment",
+    });
     expect(settings.get('QUOTED_KEY')?.literal).toBe('x');
     expect(settings.get('INTERPOLATED')).toEqual({ raw: "'https://${site.properties.defaultHostName}/{x}'" });
     expect(settings.get('NESTED')).toEqual({ raw: "'a${concat('}', '{')}b'" });
@@ -294,7 +344,9 @@ describe('the Bicep literal reader', () => {
   it('reads string arrays, multi-line or inline, and refuses anything but literals', () => {
     expect(bicepStringArrayVar(source, 'names')).toEqual(['one', 'two']);
     expect(bicepStringArrayVar(source, 'inline')).toEqual(['a', 'b']);
-    expect(() => bicepStringArrayVar("var q = [\n  'a'\n  prefix\n]", 'q')).toThrow(/prefix is not a plain string literal/);
+    expect(() => bicepStringArrayVar("var q = [\n  'a'\n  prefix\n]", 'q')).toThrow(
+      /prefix is not a plain string literal/,
+    );
     expect(() => bicepStringArrayVar("var q = [\n  '${p}-x'\n]", 'q')).toThrow(/not a plain string literal/);
     expect(() => bicepObjectVar(source, 'missing')).toThrow(/no "var missing = \{…" in the Bicep source/);
     expect(() => bicepObjectVar("var s = {\n  A: 'x'\n  A: 'y'\n}", 's')).toThrow(/"A" is set twice/);
@@ -309,6 +361,8 @@ describe('the Bicep literal reader', () => {
   });
 
   it('finds where each infra file came from when a check fails', () => {
-    expect(filesUnder('infra').map((f) => relative('infra', f))).toEqual(expect.arrayContaining(['main.bicep', join('app', 'function-app.bicep'), join('app', 'storage.bicep')]));
+    expect(filesUnder('infra').map((f) => relative('infra', f))).toEqual(
+      expect.arrayContaining(['main.bicep', join('app', 'function-app.bicep'), join('app', 'storage.bicep')]),
+    );
   });
 });

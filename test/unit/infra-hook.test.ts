@@ -18,12 +18,25 @@ afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
 function runHook(env: Record<string, string>) {
   rmSync(azdLog, { force: true });
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SECRETS_ENCRYPTION_KEYS' && k !== 'AZURE_KEY_VAULT_NAME'));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k !== 'SECRETS_ENCRYPTION_KEYS' && k !== 'AZURE_KEY_VAULT_NAME'),
+  );
   const result = spawnSync(process.execPath, [HOOK], {
-    env: { ...inherited, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, AZD_LOG: azdLog, AZURE_ENV_NAME: 'test', ...env },
+    env: {
+      ...inherited,
+      PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
+      AZD_LOG: azdLog,
+      AZURE_ENV_NAME: 'test',
+      ...env,
+    },
     encoding: 'utf8',
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, azdArgs: existsSync(azdLog) ? readFileSync(azdLog, 'utf8').trim().split('\n') : undefined };
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    azdArgs: existsSync(azdLog) ? readFileSync(azdLog, 'utf8').trim().split('\n') : undefined,
+  };
 }
 
 describe('preprovision hook: SECRETS_ENCRYPTION_KEYS', () => {
@@ -39,7 +52,9 @@ describe('preprovision hook: SECRETS_ENCRYPTION_KEYS', () => {
   });
 
   it('keeps a key the environment has', () => {
-    const run = runHook({ SECRETS_ENCRYPTION_KEYS: `${generateEncryptionKeyEntry('new')},${generateEncryptionKeyEntry('old')}` });
+    const run = runHook({
+      SECRETS_ENCRYPTION_KEYS: `${generateEncryptionKeyEntry('new')},${generateEncryptionKeyEntry('old')}`,
+    });
     expect(run.status).toBe(0);
     expect(run.azdArgs).toBeUndefined();
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { generateEncryptionKeyEntry, parseEncryptionKeys, SecretCipher, SecretDecryptionError } from '../../shared/security/secret-cipher.js';
+import {
+  generateEncryptionKeyEntry,
+  parseEncryptionKeys,
+  SecretCipher,
+  SecretDecryptionError,
+} from '../../shared/security/secret-cipher.js';
 
 const keysFrom = (...entries: string[]) => parseEncryptionKeys(entries.join(','));
 
@@ -37,6 +42,8 @@ describe('secrets at rest (AES-256-GCM with key ids)', () => {
     expect(after.decrypt(sealedWithOld, 'a')).toBe('value');
     expect(after.needsRewrap(sealedWithOld)).toBe(true);
     expect(after.needsRewrap(after.encrypt('value', 'a'))).toBe(false);
-    expect(() => new SecretCipher(keysFrom(current)).decrypt(sealedWithOld, 'a')).toThrow(/key "old" is not configured/);
+    expect(() => new SecretCipher(keysFrom(current)).decrypt(sealedWithOld, 'a')).toThrow(
+      /key "old" is not configured/,
+    );
   });
 });

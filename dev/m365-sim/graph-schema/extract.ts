@@ -53,8 +53,19 @@ type RawSchema = RawAttrs & {
 };
 
 const ARRAY_TAGS = new Set([
-  'Schema', 'EntityType', 'ComplexType', 'EnumType', 'Property', 'NavigationProperty', 'Member',
-  'Action', 'Function', 'Parameter', 'ReturnType', 'Annotations', 'Annotation',
+  'Schema',
+  'EntityType',
+  'ComplexType',
+  'EnumType',
+  'Property',
+  'NavigationProperty',
+  'Member',
+  'Action',
+  'Function',
+  'Parameter',
+  'ReturnType',
+  'Annotations',
+  'Annotation',
 ]);
 
 function parseCsdl(xml: string): RawSchema[] {
@@ -100,7 +111,8 @@ function index(schemas: RawSchema[]): Indexed {
   }
   // Inline annotations on properties (rare in Graph's CSDL, but legal).
   for (const [name, { raw }] of ix.structured) {
-    for (const p of raw.Property ?? []) for (const ann of p.Annotation ?? []) noteFlag(ix.flags, `${name}/${p.Name}`, ann);
+    for (const p of raw.Property ?? [])
+      for (const ann of p.Annotation ?? []) noteFlag(ix.flags, `${name}/${p.Name}`, ann);
   }
   return ix;
 }
@@ -166,7 +178,7 @@ function extract(xml: string): GraphSchemaFile {
   /** Base-first chain, so derived declarations override inherited ones. */
   const chain = (name: string): string[] => {
     const out: string[] = [];
-    for (let cur: string | undefined = name; cur; ) {
+    for (let cur: string | undefined = name; cur;) {
       const t = ix.structured.get(cur);
       if (!t) throw new Error(`type ${cur} not found in CSDL`);
       out.unshift(cur);
@@ -190,14 +202,22 @@ function extract(xml: string): GraphSchemaFile {
       want(parameters[p.Name!]!.type);
     }
     const ret = found.raw.ReturnType?.[0];
-    actions.push({ name, bindingType: binding, parameters, ...(ret ? { returnType: splitType(ret.Type!, ix.aliases) } : {}) });
+    actions.push({
+      name,
+      bindingType: binding,
+      parameters,
+      ...(ret ? { returnType: splitType(ret.Type!, ix.aliases) } : {}),
+    });
   }
 
   while (pending.length) {
     const name = pending.shift()!;
     const en = ix.enums.get(name);
     if (en) {
-      enumTypes[name] = { ...(en.IsFlags === 'true' ? { isFlags: true as const } : {}), members: (en.Member ?? []).map((m) => m.Name!) };
+      enumTypes[name] = {
+        ...(en.IsFlags === 'true' ? { isFlags: true as const } : {}),
+        members: (en.Member ?? []).map((m) => m.Name!),
+      };
       continue;
     }
     const t = ix.structured.get(name);
@@ -213,7 +233,8 @@ function extract(xml: string): GraphSchemaFile {
         want(prop.type);
       }
       // Navigation properties are kept by name/type only (for `@odata.bind`); their targets are not expanded.
-      if (t.kind === 'entity') for (const p of raw.NavigationProperty ?? []) nav[p.Name!] = splitType(p.Type!, ix.aliases);
+      if (t.kind === 'entity')
+        for (const p of raw.NavigationProperty ?? []) nav[p.Name!] = splitType(p.Type!, ix.aliases);
     }
     const base = t.raw.BaseType ? qualify(t.raw.BaseType, ix.aliases) : undefined;
     if (base) want(base);
@@ -261,7 +282,11 @@ function main(): void {
   // One type per line: diffs stay readable without inflating the file with indentation.
   const sorted = sortKeys(schema) as GraphSchemaFile;
   const section = (obj: Record<string, unknown>): string =>
-    '{\n' + Object.entries(obj).map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n') + '\n  }';
+    '{\n' +
+    Object.entries(obj)
+      .map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+      .join(',\n') +
+    '\n  }';
   const text =
     '{\n' +
     `  "$source": ${JSON.stringify(sorted.$source)},\n` +
@@ -273,7 +298,9 @@ function main(): void {
   writeFileSync(OUT, text);
   const nTypes = Object.keys(schema.types).length;
   const nEnums = Object.keys(schema.enumTypes).length;
-  console.log(`wrote ${OUT}: ${nTypes} structured types, ${nEnums} enum types, ${schema.actions.length} actions, ${text.length} bytes`);
+  console.log(
+    `wrote ${OUT}: ${nTypes} structured types, ${nEnums} enum types, ${schema.actions.length} actions, ${text.length} bytes`,
+  );
 }
 
 main();

@@ -189,7 +189,8 @@ export const INT_RANGES: Record<string, readonly [number, number]> = {
 };
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // OData JSON format §7.1: DateTimeOffset is ISO 8601 with a time and an explicit offset.
-export const DATE_TIME_OFFSET = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,12})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
+export const DATE_TIME_OFFSET =
+  /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,12})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
 export const DATE = /^(-?\d{4,})-(\d{2})-(\d{2})$/;
 export const TIME_OF_DAY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,12})?)?$/;
 export const DURATION = /^-?P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;

@@ -67,11 +67,15 @@ const nullNotAllowed = (path: string, typeRef: string): GraphBodyError =>
     path,
   );
 /** Graph: "Property 'assignedLicenses' is read-only and cannot be set." */
-const readOnlyProperty = (path: string): GraphBodyError => err(`Property '${path}' is read-only and cannot be set.`, path);
+const readOnlyProperty = (path: string): GraphBodyError =>
+  err(`Property '${path}' is read-only and cannot be set.`, path);
 const createOnlyProperty = (path: string): GraphBodyError =>
   err(`Property '${path}' can only be set when the object is created.`, path);
 const updateOnlyProperty = (path: string): GraphBodyError =>
-  err(`Property '${path}' can't be set in the initial POST request and must be set in a subsequent PATCH request.`, path);
+  err(
+    `Property '${path}' can't be set in the initial POST request and must be set in a subsequent PATCH request.`,
+    path,
+  );
 /** ODataLib wording for an `@odata.type` that is not the expected type or a subtype. */
 const typeNotAssignable = (found: string, expected: string, target: string): GraphBodyError =>
   err(
@@ -81,7 +85,10 @@ const typeNotAssignable = (found: string, expected: string, target: string): Gra
 const unknownParameter = (name: string, action: string): GraphBodyError =>
   err(`The parameter '${name}' in the request payload is not a valid parameter for the operation '${action}'.`, name);
 const missingParameter = (name: string, action: string): GraphBodyError =>
-  err(`Parameter '${name}' of action '${action}' is required and cannot be null; pass an empty collection for none.`, name);
+  err(
+    `Parameter '${name}' of action '${action}' is required and cannot be null; pass an empty collection for none.`,
+    name,
+  );
 const unsupportedBind = (name: string): GraphBodyError =>
   err(`Property '${name}' does not support @odata.bind in this request.`, `${name}@odata.bind`);
 
@@ -122,7 +129,9 @@ let model: Model | undefined;
 
 function getModel(): Model {
   if (!model) {
-    const file = JSON.parse(readFileSync(new URL('./graph-v1.0-schema.json', import.meta.url), 'utf8')) as GraphSchemaFile;
+    const file = JSON.parse(
+      readFileSync(new URL('./graph-v1.0-schema.json', import.meta.url), 'utf8'),
+    ) as GraphSchemaFile;
     model = compile(file);
   }
   return model;
@@ -191,7 +200,9 @@ function primitiveCheck(edm: string): Check {
       };
     case 'Edm.Duration':
       return (v, path, owner) =>
-        typeof v === 'string' && DURATION.test(v) && v !== 'P' && !v.endsWith('T') ? undefined : invalidValue(path, owner);
+        typeof v === 'string' && DURATION.test(v) && v !== 'P' && !v.endsWith('T')
+          ? undefined
+          : invalidValue(path, owner);
     case 'Edm.Binary':
       return (v, path, owner) => (typeof v === 'string' && BASE64.test(v) ? undefined : invalidValue(path, owner));
     default:
@@ -204,12 +215,15 @@ function enumCheck(def: SchemaEnumType): Check {
   const members = new Set(def.members);
   if (def.isFlags) {
     return (v, path, owner) =>
-      typeof v === 'string' && v.split(',').every((part) => members.has(part.trim())) ? undefined : invalidValue(path, owner);
+      typeof v === 'string' && v.split(',').every((part) => members.has(part.trim()))
+        ? undefined
+        : invalidValue(path, owner);
   }
   return (v, path, owner) => (typeof v === 'string' && members.has(v) ? undefined : invalidValue(path, owner));
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function compile(file: GraphSchemaFile): Model {
   const types = new Map<string, CompiledType>();
@@ -252,7 +266,12 @@ function compile(file: GraphSchemaFile): Model {
     throw new Error(`graph-schema: type ${type} is referenced but missing from graph-v1.0-schema.json`);
   };
 
-  const compileProperty = (name: string, p: SchemaProperty, owner: string, rules: WriteRules | undefined): CompiledProperty => {
+  const compileProperty = (
+    name: string,
+    p: SchemaProperty,
+    owner: string,
+    rules: WriteRules | undefined,
+  ): CompiledProperty => {
     const { check, kind } = elementCheck(p.type);
     const readOnly =
       p.computed === true ||
@@ -283,7 +302,8 @@ function compile(file: GraphSchemaFile): Model {
   for (const [name, t] of Object.entries(file.types)) {
     const rules = WRITE_RULES[name];
     const properties = new Map<string, CompiledProperty>();
-    for (const [pname, p] of Object.entries(t.properties)) properties.set(pname, compileProperty(pname, p, name, rules));
+    for (const [pname, p] of Object.entries(t.properties))
+      properties.set(pname, compileProperty(pname, p, name, rules));
     types.set(name, {
       name,
       kind: t.kind,
@@ -301,7 +321,8 @@ function compile(file: GraphSchemaFile): Model {
   const actions = new Map<string, Map<string, CompiledProperty>>();
   for (const a of file.actions) {
     const params = new Map<string, CompiledProperty>();
-    for (const [pname, p] of Object.entries(a.parameters)) params.set(pname, compileProperty(pname, p, a.name, undefined));
+    for (const [pname, p] of Object.entries(a.parameters))
+      params.set(pname, compileProperty(pname, p, a.name, undefined));
     actions.set(`${a.name}|${a.bindingType}`, params);
   }
 
@@ -345,7 +366,12 @@ function checkValue(prop: CompiledProperty, value: unknown, path: string, owner:
 }
 
 /** `@odata.type` may be written with or without the leading '#'. */
-function checkODataType(type: CompiledType, value: unknown, path: string, owner: Owner): { error?: GraphBodyError; actual: CompiledType } {
+function checkODataType(
+  type: CompiledType,
+  value: unknown,
+  path: string,
+  owner: Owner,
+): { error?: GraphBodyError; actual: CompiledType } {
   const target = join(path, '@odata.type');
   if (typeof value !== 'string') return { error: invalidValue(target, owner), actual: type };
   const name = value.startsWith('#') ? value.slice(1) : value;
@@ -355,7 +381,8 @@ function checkODataType(type: CompiledType, value: unknown, path: string, owner:
 
 function checkExtensionValue(name: string, value: unknown, path: string, owner: Owner): GraphBodyError | undefined {
   const target = join(path, name);
-  if (SCHEMA_EXTENSION.test(name)) return value === null || isPlainObject(value) ? undefined : invalidValue(target, owner);
+  if (SCHEMA_EXTENSION.test(name))
+    return value === null || isPlainObject(value) ? undefined : invalidValue(target, owner);
   // Directory extensions hold a primitive or a multi-valued collection of primitives.
   const primitive = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
   if (primitive(value)) return undefined;
@@ -436,11 +463,13 @@ function checkAnnotation(
     // Values are URLs of the directory objects to link, e.g.
     // "https://graph.microsoft.com/v1.0/directoryObjects/{id}".
     const isUrl = (v: unknown): boolean => typeof v === 'string' && /^https?:\/\/\S+$/i.test(v);
-    if (nav.collection ? !(Array.isArray(value) && value.every(isUrl)) : !isUrl(value)) return invalidValue(target, owner);
+    if (nav.collection ? !(Array.isArray(value) && value.every(isUrl)) : !isUrl(value))
+      return invalidValue(target, owner);
     return undefined;
   }
   // Property annotations (`birthday@odata.type`, …) are fine on declared properties.
-  if (type.properties.has(prop) || type.navigation.has(prop) || (type.kind === 'complex' && type.open)) return undefined;
+  if (type.properties.has(prop) || type.navigation.has(prop) || (type.kind === 'complex' && type.open))
+    return undefined;
   return type.kind === 'entity' && type.open
     ? unknownDirectoryProperty(prop, join(path, prop))
     : unknownClosedProperty(prop, type.name, join(path, prop));
@@ -468,7 +497,11 @@ const simpleName = (qualified: string): string => {
  * `removeLicenses` are required and non-nullable ("user: assignLicense",
  * https://learn.microsoft.com/graph/api/user-assignlicense); pass `[]` for "none".
  */
-export function validateActionBody(action: GraphActionName, body: unknown, bindingType = 'microsoft.graph.user'): GraphBodyError | undefined {
+export function validateActionBody(
+  action: GraphActionName,
+  body: unknown,
+  bindingType = 'microsoft.graph.user',
+): GraphBodyError | undefined {
   const params = getModel().actions.get(`${action}|${bindingType}`);
   if (!params) throw new Error(`graph-schema: no action ${action} bound to ${bindingType}`);
   if (!isPlainObject(body)) return notAnObject(body, '');

@@ -1,8 +1,8 @@
 // GET /users/delta and /groups/delta (user-delta, group-delta).
+import { deltaHandler } from './delta.js';
 import { GROUP_TYPE, groupData } from './groups.js';
 import { project } from './odata.js';
 import { PERMISSIONS } from './permissions.js';
-import { deltaHandler } from './delta.js';
 import type { GraphRoute } from './types.js';
 import { USER_TYPE, userView } from './user-view.js';
 

@@ -28,7 +28,11 @@ function newToken(tenant: TenantState, state: DeltaState): string {
 }
 
 const syncStateNotFound = () =>
-  new GraphError(400, 'syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
+  new GraphError(
+    400,
+    'syncStateNotFound',
+    'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+  );
 
 /** `Prefer: odata.maxpagesize=N` sets the page size of delta rounds (delta-query-overview, "Use $top / Prefer"). */
 function pageSize(call: GraphCall): number {
@@ -46,27 +50,66 @@ export function deltaHandler(resource: DeltaResource) {
     let state: DeltaState;
     if (deltaToken === 'latest') {
       const select = parseSelect(call.query, resource.typeName);
-      return finish(call, resource, tenant, [], undefined, { kind: 'link', resource: resource.kind, changeIndex: tenant.changes[resource.kind].length, select, issuedAt: now });
+      return finish(call, resource, tenant, [], undefined, {
+        kind: 'link',
+        resource: resource.kind,
+        changeIndex: tenant.changes[resource.kind].length,
+        select,
+        issuedAt: now,
+      });
     } else if (deltaToken) {
       const link = tenant.deltaStates.get(deltaToken);
-      if (!link || link.kind !== 'link' || link.resource !== resource.kind || now - link.issuedAt > DELTA_LINK_LIFETIME_MS) throw syncStateNotFound();
+      if (
+        !link ||
+        link.kind !== 'link' ||
+        link.resource !== resource.kind ||
+        now - link.issuedAt > DELTA_LINK_LIFETIME_MS
+      )
+        throw syncStateNotFound();
       if (link.issuedAt < tenant.deltaResetAt) {
         const restart = `${call.ctx.baseUrl}/v1.0/${resource.kind}/delta${link.select ? `?$select=${link.select.join(',')}` : ''}`;
-        throw new GraphError(410, 'resyncRequired', 'The delta token is no longer valid: the application must restart with a full synchronization.', undefined, { location: restart });
+        throw new GraphError(
+          410,
+          'resyncRequired',
+          'The delta token is no longer valid: the application must restart with a full synchronization.',
+          undefined,
+          { location: restart },
+        );
       }
       const log = tenant.changes[resource.kind];
       // Latest change per object, in the order of those latest changes.
       const latest = new Map<string, number>();
       for (let i = link.changeIndex; i < log.length; i++) latest.set(log[i]!, i);
       const ids = [...latest.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
-      state = { kind: 'changes', resource: resource.kind, ids, offset: 0, endChange: log.length, select: link.select, issuedAt: now };
+      state = {
+        kind: 'changes',
+        resource: resource.kind,
+        ids,
+        offset: 0,
+        endChange: log.length,
+        select: link.select,
+        issuedAt: now,
+      };
     } else if (skipToken) {
       const page = tenant.deltaStates.get(skipToken);
-      if (!page || page.kind === 'link' || page.resource !== resource.kind || now - page.issuedAt > DELTA_LINK_LIFETIME_MS) throw syncStateNotFound();
+      if (
+        !page ||
+        page.kind === 'link' ||
+        page.resource !== resource.kind ||
+        now - page.issuedAt > DELTA_LINK_LIFETIME_MS
+      )
+        throw syncStateNotFound();
       state = page;
     } else {
       const select = parseSelect(call.query, resource.typeName);
-      state = { kind: 'initial', resource: resource.kind, afterSeq: 0, endChange: tenant.changes[resource.kind].length, select, issuedAt: now };
+      state = {
+        kind: 'initial',
+        resource: resource.kind,
+        afterSeq: 0,
+        endChange: tenant.changes[resource.kind].length,
+        select,
+        issuedAt: now,
+      };
     }
     return servePage(call, resource, tenant, state);
   };
@@ -94,11 +137,24 @@ function servePage(call: GraphCall, resource: DeltaResource, tenant: TenantState
     more = state.offset + size < state.ids.length;
     if (more) next = { ...state, offset: state.offset + size };
   }
-  const link: DeltaState = { kind: 'link', resource: resource.kind, changeIndex: state.kind === 'link' ? state.changeIndex : state.endChange, select: state.select, issuedAt: call.now };
+  const link: DeltaState = {
+    kind: 'link',
+    resource: resource.kind,
+    changeIndex: state.kind === 'link' ? state.changeIndex : state.endChange,
+    select: state.select,
+    issuedAt: call.now,
+  };
   return finish(call, resource, tenant, items, more ? next : undefined, link);
 }
 
-function finish(call: GraphCall, resource: DeltaResource, tenant: TenantState, items: Record<string, unknown>[], next: DeltaState | undefined, link: DeltaState): GraphResult {
+function finish(
+  call: GraphCall,
+  resource: DeltaResource,
+  tenant: TenantState,
+  items: Record<string, unknown>[],
+  next: DeltaState | undefined,
+  link: DeltaState,
+): GraphResult {
   const body: Record<string, unknown> = { '@odata.context': contextUrl(call, resource.kind) };
   const query = new URLSearchParams();
   const base = { ...call, path: `/${resource.kind}/delta`, query };

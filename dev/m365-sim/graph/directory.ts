@@ -29,7 +29,9 @@ function organization(call: GraphCall): GraphResult {
 }
 
 function applicationBody(call: GraphCall, appKey: { appId?: string; id?: string }): Record<string, unknown> {
-  const app = [...call.tenant.apps.values()].find((a) => (appKey.appId ? a.appId === appKey.appId.toLowerCase() : a.id === appKey.id?.toLowerCase()));
+  const app = [...call.tenant.apps.values()].find((a) =>
+    appKey.appId ? a.appId === appKey.appId.toLowerCase() : a.id === appKey.id?.toLowerCase(),
+  );
   if (!app) throw resourceNotFound(appKey.appId ?? appKey.id ?? '');
   const data: Record<string, unknown> = {
     id: app.id,
@@ -50,7 +52,10 @@ function applicationBody(call: GraphCall, appKey: { appId?: string; id?: string 
     })),
   };
   const select = parseSelect(call.query, 'microsoft.graph.application');
-  return { '@odata.context': contextUrl(call, 'applications/$entity'), ...(select ? project('microsoft.graph.application', data, select) : data) };
+  return {
+    '@odata.context': contextUrl(call, 'applications/$entity'),
+    ...(select ? project('microsoft.graph.application', data, select) : data),
+  };
 }
 
 function deletedUsers(call: GraphCall): GraphResult {
@@ -58,8 +63,14 @@ function deletedUsers(call: GraphCall): GraphResult {
   const select = parseSelect(call.query, USER_TYPE);
   const value = [...call.tenant.deletedItems.values()]
     .filter((i) => i.kind === 'user')
-    .map((i) => ({ ...userView(call.tenant, i.record as UserRecord, select), deletedDateTime: new Date(i.deletedAt).toISOString() }));
-  return { status: 200, body: { '@odata.context': contextUrl(call, 'directory/deletedItems/microsoft.graph.user'), value } };
+    .map((i) => ({
+      ...userView(call.tenant, i.record as UserRecord, select),
+      deletedDateTime: new Date(i.deletedAt).toISOString(),
+    }));
+  return {
+    status: 200,
+    body: { '@odata.context': contextUrl(call, 'directory/deletedItems/microsoft.graph.user'), value },
+  };
 }
 
 function deletedItem(call: GraphCall, id: string) {
@@ -71,8 +82,16 @@ function deletedItem(call: GraphCall, id: string) {
 
 function getDeletedItem(call: GraphCall, [id]: string[]): GraphResult {
   const item = deletedItem(call, id!);
-  if (item.kind !== 'user') return { status: 200, body: { '@odata.type': '#microsoft.graph.group', ...item.record.data } };
-  return { status: 200, body: { '@odata.type': '#microsoft.graph.user', ...userView(call.tenant, item.record as UserRecord, undefined), deletedDateTime: new Date(item.deletedAt).toISOString() } };
+  if (item.kind !== 'user')
+    return { status: 200, body: { '@odata.type': '#microsoft.graph.group', ...item.record.data } };
+  return {
+    status: 200,
+    body: {
+      '@odata.type': '#microsoft.graph.user',
+      ...userView(call.tenant, item.record as UserRecord, undefined),
+      deletedDateTime: new Date(item.deletedAt).toISOString(),
+    },
+  };
 }
 
 function restore(call: GraphCall, [id]: string[]): GraphResult {
@@ -80,9 +99,17 @@ function restore(call: GraphCall, [id]: string[]): GraphResult {
   if (item.kind !== 'user') throw new GraphError(501, 'NotImplemented', 'The simulated tenant restores users only.');
   const user = item.record as UserRecord;
   // Someone may have taken the UPN meanwhile (directory-deleteditems-restore: conflicts fail the restore).
-  if (call.tenant.users.findBy('userPrincipalName', String(user.data.userPrincipalName)).length > 0) throw objectConflict('userPrincipalName');
+  if (call.tenant.users.findBy('userPrincipalName', String(user.data.userPrincipalName)).length > 0)
+    throw objectConflict('userPrincipalName');
   call.tenant.restoreUser(user, call.now);
-  return { status: 200, body: { '@odata.context': contextUrl(call, 'directoryObjects/$entity'), '@odata.type': '#microsoft.graph.user', ...userView(call.tenant, user, undefined) } };
+  return {
+    status: 200,
+    body: {
+      '@odata.context': contextUrl(call, 'directoryObjects/$entity'),
+      '@odata.type': '#microsoft.graph.user',
+      ...userView(call.tenant, user, undefined),
+    },
+  };
 }
 
 function permanentlyDelete(call: GraphCall, [id]: string[]): GraphResult {
@@ -107,9 +134,28 @@ export const directoryRoutes: GraphRoute[] = [
     permissions: PERMISSIONS.applicationsRead,
     handle: (call, [id]) => ({ status: 200, body: applicationBody(call, { id }) }),
   },
-  { method: 'GET', pattern: /^\/directory\/deletedItems\/microsoft\.graph\.user$/, permissions: PERMISSIONS.usersRead, handle: deletedUsers },
-  { method: 'GET', pattern: new RegExp(`^/directory/deletedItems/${GUID}$`), permissions: PERMISSIONS.usersRead, handle: getDeletedItem },
-  { method: 'POST', pattern: new RegExp(`^/directory/deletedItems/${GUID}/restore$`), permissions: PERMISSIONS.usersWrite, handle: restore },
-  { method: 'DELETE', pattern: new RegExp(`^/directory/deletedItems/${GUID}$`), permissions: PERMISSIONS.usersWrite, handle: permanentlyDelete },
+  {
+    method: 'GET',
+    pattern: /^\/directory\/deletedItems\/microsoft\.graph\.user$/,
+    permissions: PERMISSIONS.usersRead,
+    handle: deletedUsers,
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/directory/deletedItems/${GUID}$`),
+    permissions: PERMISSIONS.usersRead,
+    handle: getDeletedItem,
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/directory/deletedItems/${GUID}/restore$`),
+    permissions: PERMISSIONS.usersWrite,
+    handle: restore,
+  },
+  {
+    method: 'DELETE',
+    pattern: new RegExp(`^/directory/deletedItems/${GUID}$`),
+    permissions: PERMISSIONS.usersWrite,
+    handle: permanentlyDelete,
+  },
 ];
-

@@ -39,9 +39,16 @@ export const insufficientPrivileges = () =>
   new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 
 export const resourceNotFound = (id: string) =>
-  new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  new GraphError(
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 
-export const badRequest = (message: string, details?: GraphErrorDetail[]) => new GraphError(400, 'Request_BadRequest', message, details);
+export const badRequest = (message: string, details?: GraphErrorDetail[]) =>
+  new GraphError(400, 'Request_BadRequest', message, details);
 
 export const objectConflict = (property: string) =>
-  badRequest(`Another object with the same value for property ${property} already exists.`, [{ target: property, code: 'ObjectConflict' }]);
+  badRequest(`Another object with the same value for property ${property} already exists.`, [
+    { target: property, code: 'ObjectConflict' },
+  ]);

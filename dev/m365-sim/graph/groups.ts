@@ -2,19 +2,40 @@
 // per request), group-delete, group-list-members, group-post-members ($ref), group-delete-members.
 import { validateEntityBody } from '../graph-schema/validate-body.js';
 import type { GroupRecord, TenantState } from '../state.js';
-import { GraphError, badRequest, resourceNotFound } from './errors.js';
-import { contextUrl, listPage, parseFilter, parseSelect, parseTop, project, rejectUnsupportedOptions, encodeSkipToken, decodeSkipToken, nextLink } from './odata.js';
+import { badRequest, GraphError, resourceNotFound } from './errors.js';
+import {
+  contextUrl,
+  decodeSkipToken,
+  encodeSkipToken,
+  listPage,
+  nextLink,
+  parseFilter,
+  parseSelect,
+  parseTop,
+  project,
+  rejectUnsupportedOptions,
+} from './odata.js';
 import { PERMISSIONS } from './permissions.js';
 import type { GraphCall, GraphResult, GraphRoute } from './types.js';
 import { USER_TYPE, userView } from './user-view.js';
 
 export const GROUP_TYPE = 'microsoft.graph.group';
 const REQUIRED_ON_CREATE = ['displayName', 'mailEnabled', 'mailNickname', 'securityEnabled'] as const;
-const FILTERABLE_GROUP_PROPERTIES = new Set(['id', 'displayName', 'mailNickname', 'mail', 'mailEnabled', 'securityEnabled', 'groupTypes', 'onPremisesSyncEnabled']);
+const FILTERABLE_GROUP_PROPERTIES = new Set([
+  'id',
+  'displayName',
+  'mailNickname',
+  'mail',
+  'mailEnabled',
+  'securityEnabled',
+  'groupTypes',
+  'onPremisesSyncEnabled',
+]);
 /** group-update / group-post-members: at most 20 members added in one request. */
 export const MAX_MEMBERS_PER_REQUEST = 20;
 
-const alreadyMember = () => badRequest("One or more added object references already exist for the following modified properties: 'members'.");
+const alreadyMember = () =>
+  badRequest("One or more added object references already exist for the following modified properties: 'members'.");
 
 export function groupData(group: GroupRecord): Record<string, unknown> {
   return { ...group.data, assignedLicenses: group.licenses };
@@ -44,15 +65,23 @@ export function referencedId(ref: unknown): string {
 }
 
 function validateOrThrow(body: unknown, mode: 'create' | 'update'): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Empty Payload. JSON content expected.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('Empty Payload. JSON content expected.');
   const error = validateEntityBody(GROUP_TYPE, body, mode);
-  if (error) throw new GraphError(400, error.code, error.message, error.target ? [{ code: 'InvalidValue', target: error.target }] : undefined);
+  if (error)
+    throw new GraphError(
+      400,
+      error.code,
+      error.message,
+      error.target ? [{ code: 'InvalidValue', target: error.target }] : undefined,
+    );
   return body as Record<string, unknown>;
 }
 
 /** Resolves and checks all references before changing anything: one bad entry fails the whole request. */
 function resolveNewMembers(tenant: TenantState, group: GroupRecord, refs: unknown[]) {
-  if (refs.length > MAX_MEMBERS_PER_REQUEST) throw badRequest(`A maximum of ${MAX_MEMBERS_PER_REQUEST} members can be added in a single request.`);
+  if (refs.length > MAX_MEMBERS_PER_REQUEST)
+    throw badRequest(`A maximum of ${MAX_MEMBERS_PER_REQUEST} members can be added in a single request.`);
   const ids = refs.map(referencedId);
   if (new Set(ids).size !== ids.length || ids.some((id) => group.members.has(id))) throw alreadyMember();
   return ids.map((id) => {
@@ -78,27 +107,44 @@ function createGroup(call: GraphCall): GraphResult {
   const body = validateOrThrow(call.body, 'create');
   for (const prop of REQUIRED_ON_CREATE) {
     if (body[prop] === undefined || body[prop] === null || body[prop] === '') {
-      throw badRequest(`Invalid value specified for property '${prop}' of resource 'Group'.`, [{ code: 'InvalidValue', target: prop }]);
+      throw badRequest(`Invalid value specified for property '${prop}' of resource 'Group'.`, [
+        { code: 'InvalidValue', target: prop },
+      ]);
     }
   }
   const { 'members@odata.bind': memberRefs, 'owners@odata.bind': _owners, ...props } = body;
-  const group = call.tenant.newGroup({ groupTypes: [], createdDateTime: new Date(call.now).toISOString(), ...props }, call.now + call.ctx.settings.replicationDelayMs);
+  const group = call.tenant.newGroup(
+    { groupTypes: [], createdDateTime: new Date(call.now).toISOString(), ...props },
+    call.now + call.ctx.settings.replicationDelayMs,
+  );
   if (Array.isArray(memberRefs)) {
     for (const user of resolveNewMembers(call.tenant, group, memberRefs)) call.tenant.addMember(group, user, call.now);
   }
-  return { status: 201, body: { '@odata.context': contextUrl(call, 'groups/$entity'), ...groupView(group, undefined) } };
+  return {
+    status: 201,
+    body: { '@odata.context': contextUrl(call, 'groups/$entity'), ...groupView(group, undefined) },
+  };
 }
 
 function getGroup(call: GraphCall, [id]: string[]): GraphResult {
   const select = parseSelect(call.query, GROUP_TYPE);
-  return { status: 200, body: { '@odata.context': contextUrl(call, 'groups/$entity'), ...groupView(requireGroup(call.tenant, id!), select) } };
+  return {
+    status: 200,
+    body: {
+      '@odata.context': contextUrl(call, 'groups/$entity'),
+      ...groupView(requireGroup(call.tenant, id!), select),
+    },
+  };
 }
 
 function updateGroup(call: GraphCall, [id]: string[]): GraphResult {
   const group = requireGroup(call.tenant, id!);
   const body = validateOrThrow(call.body, 'update');
   const { 'members@odata.bind': memberRefs, ...props } = body;
-  const newMembers = memberRefs === undefined ? [] : resolveNewMembers(call.tenant, group, Array.isArray(memberRefs) ? memberRefs : [memberRefs]);
+  const newMembers =
+    memberRefs === undefined
+      ? []
+      : resolveNewMembers(call.tenant, group, Array.isArray(memberRefs) ? memberRefs : [memberRefs]);
   call.tenant.groups.update(group, props);
   for (const user of newMembers) {
     call.tenant.addMember(group, user, call.now);
@@ -114,7 +160,8 @@ function deleteGroup(call: GraphCall, [id]: string[]): GraphResult {
   for (const memberId of [...group.members]) tenant.removeMember(group, memberId);
   tenant.groups.remove(group.id);
   // Only Microsoft 365 groups are soft-deleted (group-delete); security groups are gone at once.
-  if (Array.isArray(group.data.groupTypes) && group.data.groupTypes.includes('Unified')) tenant.deletedItems.set(group.id, { kind: 'group', record: group, deletedAt: call.now });
+  if (Array.isArray(group.data.groupTypes) && group.data.groupTypes.includes('Unified'))
+    tenant.deletedItems.set(group.id, { kind: 'group', record: group, deletedAt: call.now });
   tenant.recordChange('groups', group.id);
   return { status: 204 };
 }
@@ -125,7 +172,11 @@ function listMembers(call: GraphCall, [id]: string[]): GraphResult {
   const select = parseSelect(call.query, USER_TYPE);
   const afterSeq = decodeSkipToken(call.query);
   // Membership order is insertion order; the cursor is the member user's seq.
-  const members = [...group.members].map((m) => call.tenant.users.get(m)).filter((u) => u !== undefined).sort((a, b) => a.seq - b.seq).filter((u) => u.seq > afterSeq);
+  const members = [...group.members]
+    .map((m) => call.tenant.users.get(m))
+    .filter((u) => u !== undefined)
+    .sort((a, b) => a.seq - b.seq)
+    .filter((u) => u.seq > afterSeq);
   const page = members.slice(0, top);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(call, 'directoryObjects') };
   if (members.length > top) body['@odata.nextLink'] = nextLink(call, encodeSkipToken(page[page.length - 1]!.seq));
@@ -155,9 +206,14 @@ function removeMemberRef(call: GraphCall, [id, memberId]: string[]): GraphResult
 }
 
 function memberOf(call: GraphCall, [idOrUpn]: string[]): GraphResult {
-  const user = idOrUpn!.includes('@') ? call.tenant.users.findBy('userPrincipalName', idOrUpn!)[0] : call.tenant.users.get(idOrUpn!);
+  const user = idOrUpn!.includes('@')
+    ? call.tenant.users.findBy('userPrincipalName', idOrUpn!)[0]
+    : call.tenant.users.get(idOrUpn!);
   if (!user) throw resourceNotFound(idOrUpn!);
-  const value = [...user.memberOf].map((g) => call.tenant.groups.get(g)).filter((g) => g !== undefined).map((g) => ({ '@odata.type': '#microsoft.graph.group', ...groupView(g, undefined) }));
+  const value = [...user.memberOf]
+    .map((g) => call.tenant.groups.get(g))
+    .filter((g) => g !== undefined)
+    .map((g) => ({ '@odata.type': '#microsoft.graph.group', ...groupView(g, undefined) }));
   return { status: 200, body: { '@odata.context': contextUrl(call, 'directoryObjects'), value } };
 }
 
@@ -166,11 +222,33 @@ const GROUP = String.raw`/groups/([0-9a-fA-F-]{36})`;
 export const groupRoutes: GraphRoute[] = [
   { method: 'GET', pattern: /^\/groups$/, permissions: PERMISSIONS.groupsRead, handle: listGroups },
   { method: 'POST', pattern: /^\/groups$/, permissions: PERMISSIONS.groupsWrite, handle: createGroup },
-  { method: 'GET', pattern: new RegExp(`^${GROUP}/members$`), permissions: PERMISSIONS.groupsRead, baseCost: 3, handle: listMembers },
-  { method: 'POST', pattern: new RegExp(`^${GROUP}/members/\\$ref$`), permissions: PERMISSIONS.membersWrite, handle: addMemberRef },
-  { method: 'DELETE', pattern: new RegExp(`^${GROUP}/members/([0-9a-fA-F-]{36})/\\$ref$`), permissions: PERMISSIONS.membersWrite, handle: removeMemberRef },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${GROUP}/members$`),
+    permissions: PERMISSIONS.groupsRead,
+    baseCost: 3,
+    handle: listMembers,
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${GROUP}/members/\\$ref$`),
+    permissions: PERMISSIONS.membersWrite,
+    handle: addMemberRef,
+  },
+  {
+    method: 'DELETE',
+    pattern: new RegExp(`^${GROUP}/members/([0-9a-fA-F-]{36})/\\$ref$`),
+    permissions: PERMISSIONS.membersWrite,
+    handle: removeMemberRef,
+  },
   { method: 'GET', pattern: new RegExp(`^${GROUP}$`), permissions: PERMISSIONS.groupsRead, handle: getGroup },
   { method: 'PATCH', pattern: new RegExp(`^${GROUP}$`), permissions: PERMISSIONS.groupsWrite, handle: updateGroup },
   { method: 'DELETE', pattern: new RegExp(`^${GROUP}$`), permissions: PERMISSIONS.groupsWrite, handle: deleteGroup },
-  { method: 'GET', pattern: /^\/users\/([^/]+)\/memberOf$/, permissions: PERMISSIONS.usersRead, baseCost: 2, handle: memberOf },
+  {
+    method: 'GET',
+    pattern: /^\/users\/([^/]+)\/memberOf$/,
+    permissions: PERMISSIONS.usersRead,
+    baseCost: 2,
+    handle: memberOf,
+  },
 ];

@@ -2,12 +2,12 @@
 // GET /users/{id}/licenseDetails (user-list-licensedetails).
 import { validateActionBody } from '../graph-schema/validate-body.js';
 import type { AssignedLicense } from '../state.js';
-import { GraphError, badRequest } from './errors.js';
+import { badRequest, GraphError } from './errors.js';
 import { contextUrl } from './odata.js';
 import { PERMISSIONS } from './permissions.js';
 import type { GraphCall, GraphResult, GraphRoute } from './types.js';
-import { requireUser } from './users.js';
 import { userView } from './user-view.js';
+import { requireUser } from './users.js';
 
 function listSubscribedSkus(call: GraphCall): GraphResult {
   const value = [...call.tenant.skus.values()].map((s) => ({
@@ -35,19 +35,35 @@ function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
   const { tenant } = call;
   const user = requireUser(tenant, idOrUpn!);
   const invalid = validateActionBody('microsoft.graph.assignLicense', call.body);
-  if (invalid) throw new GraphError(400, invalid.code, invalid.message, invalid.target ? [{ code: 'InvalidValue', target: invalid.target }] : undefined);
-  const body = call.body as { addLicenses: Array<{ skuId: string; disabledPlans?: string[] | null }>; removeLicenses: string[] };
-  const add = body.addLicenses.map((l) => ({ skuId: l.skuId.toLowerCase(), disabledPlans: (l.disabledPlans ?? []).map((p) => p.toLowerCase()) }));
+  if (invalid)
+    throw new GraphError(
+      400,
+      invalid.code,
+      invalid.message,
+      invalid.target ? [{ code: 'InvalidValue', target: invalid.target }] : undefined,
+    );
+  const body = call.body as {
+    addLicenses: Array<{ skuId: string; disabledPlans?: string[] | null }>;
+    removeLicenses: string[];
+  };
+  const add = body.addLicenses.map((l) => ({
+    skuId: l.skuId.toLowerCase(),
+    disabledPlans: (l.disabledPlans ?? []).map((p) => p.toLowerCase()),
+  }));
   const remove = body.removeLicenses.map((s) => s.toLowerCase());
 
-  if (add.length > 0 && !user.data.usageLocation) throw badRequest('License assignment cannot be done for user with invalid usage location.');
+  if (add.length > 0 && !user.data.usageLocation)
+    throw badRequest('License assignment cannot be done for user with invalid usage location.');
   for (const skuId of [...add.map((l) => l.skuId), ...remove]) {
     if (!tenant.skus.has(skuId)) throw badRequest(`License ${skuId} does not correspond to a valid company License.`);
   }
   for (const skuId of remove) {
     if (!user.directLicenses.has(skuId)) {
       const inherited = [...user.groupLicenses.values()].some((g) => g.skuId === skuId);
-      if (inherited) throw badRequest('User license is inherited from a group membership and it cannot be removed directly from the user.');
+      if (inherited)
+        throw badRequest(
+          'User license is inherited from a group membership and it cannot be removed directly from the user.',
+        );
       throw badRequest(`User does not have a corresponding license for ${skuId}.`);
     }
   }
@@ -63,7 +79,10 @@ function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
     for (const lic of add) user.directLicenses.set(lic.skuId, lic satisfies AssignedLicense);
   });
   tenant.recordChange('users', user.id);
-  return { status: 200, body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(tenant, user, undefined) } };
+  return {
+    status: 200,
+    body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(tenant, user, undefined) },
+  };
 }
 
 function licenseDetails(call: GraphCall, [idOrUpn]: string[]): GraphResult {
@@ -82,7 +101,24 @@ function licenseDetails(call: GraphCall, [idOrUpn]: string[]): GraphResult {
 }
 
 export const licenseRoutes: GraphRoute[] = [
-  { method: 'GET', pattern: /^\/subscribedSkus$/, permissions: PERMISSIONS.subscribedSkusRead, baseCost: 3, handle: listSubscribedSkus },
-  { method: 'POST', pattern: /^\/users\/([^/]+)\/assignLicense$/, permissions: PERMISSIONS.licenseWrite, handle: assignLicense },
-  { method: 'GET', pattern: /^\/users\/([^/]+)\/licenseDetails$/, permissions: PERMISSIONS.licenseRead, baseCost: 2, handle: licenseDetails },
+  {
+    method: 'GET',
+    pattern: /^\/subscribedSkus$/,
+    permissions: PERMISSIONS.subscribedSkusRead,
+    baseCost: 3,
+    handle: listSubscribedSkus,
+  },
+  {
+    method: 'POST',
+    pattern: /^\/users\/([^/]+)\/assignLicense$/,
+    permissions: PERMISSIONS.licenseWrite,
+    handle: assignLicense,
+  },
+  {
+    method: 'GET',
+    pattern: /^\/users\/([^/]+)\/licenseDetails$/,
+    permissions: PERMISSIONS.licenseRead,
+    baseCost: 2,
+    handle: licenseDetails,
+  },
 ];

@@ -2,9 +2,9 @@
 // $top 1–999 (default 100), $select, $filter with eq / in / startswith, paging by @odata.nextLink with an
 // opaque $skiptoken, no $skip. Advanced queries ($count, $search, $orderby, ne, endsWith) need
 // `ConsistencyLevel: eventual` (aad-advanced-queries); the simulator does not implement them and says so.
-import { propertyType } from '../graph-schema/validate-body.js';
 import type { DirectoryRecord, IndexedCollection } from '../collection.js';
-import { GraphError, badRequest } from './errors.js';
+import { propertyType } from '../graph-schema/validate-body.js';
+import { badRequest, GraphError } from './errors.js';
 import type { GraphCall } from './types.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -23,14 +23,23 @@ export function parseTop(query: URLSearchParams): number {
 
 export function rejectUnsupportedOptions(call: GraphCall): void {
   for (const option of ['$skip']) {
-    if (call.query.has(option)) throw new GraphError(400, 'Request_UnsupportedQuery', `'${option}' is not supported by the service.`);
+    if (call.query.has(option))
+      throw new GraphError(400, 'Request_UnsupportedQuery', `'${option}' is not supported by the service.`);
   }
   const advanced = ['$count', '$search', '$orderby'].filter((o) => call.query.has(o));
   if (advanced.length === 0) return;
   if ((call.headers['consistencylevel'] ?? '').toLowerCase() !== 'eventual') {
-    throw new GraphError(400, 'Request_UnsupportedQuery', `${advanced[0]} is only supported with the 'ConsistencyLevel:eventual' header (advanced query).`);
+    throw new GraphError(
+      400,
+      'Request_UnsupportedQuery',
+      `${advanced[0]} is only supported with the 'ConsistencyLevel:eventual' header (advanced query).`,
+    );
   }
-  throw new GraphError(400, 'Request_UnsupportedQuery', `Advanced query ${advanced.join(', ')} is not implemented by the simulated tenant.`);
+  throw new GraphError(
+    400,
+    'Request_UnsupportedQuery',
+    `Advanced query ${advanced.join(', ')} is not implemented by the simulated tenant.`,
+  );
 }
 
 function entityShortName(typeName: string): string {
@@ -41,17 +50,28 @@ function entityShortName(typeName: string): string {
 export function parseSelect(query: URLSearchParams, typeName: string): string[] | undefined {
   const raw = query.get('$select');
   if (raw === null) return undefined;
-  const props = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const props = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of props) {
     if (!propertyType(typeName, p)) {
-      throw new GraphError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${p}' on type '${typeName}'.`);
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `Parsing OData Select and Expand failed: Could not find a property named '${p}' on type '${typeName}'.`,
+      );
     }
   }
   return props;
 }
 
 /** The selected properties; unset ones come back as null (or [] for collections), as Graph does. */
-export function project(typeName: string, data: Record<string, unknown>, props: readonly string[]): Record<string, unknown> {
+export function project(
+  typeName: string,
+  data: Record<string, unknown>,
+  props: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of props) out[p] = data[p] ?? (propertyType(typeName, p)?.collection ? [] : null);
   out.id = data.id;
@@ -90,18 +110,33 @@ export function parseFilter(query: URLSearchParams, typeName: string, filterable
     let clause: FilterClause | undefined;
     if ((m = new RegExp(`^(\\w+)\\s+eq\\s+(${LITERAL})$`, 'i').exec(text))) {
       clause = { op: 'eq', property: m[1]!, value: parseLiteral(m[2]!) };
-    } else if ((m = new RegExp(`^(\\w+)\\s+in\\s+\\(\\s*((?:${LITERAL})(?:\\s*,\\s*(?:${LITERAL}))*)\\s*\\)$`, 'i').exec(text))) {
+    } else if (
+      (m = new RegExp(`^(\\w+)\\s+in\\s+\\(\\s*((?:${LITERAL})(?:\\s*,\\s*(?:${LITERAL}))*)\\s*\\)$`, 'i').exec(text))
+    ) {
       const values = [...m[2]!.matchAll(new RegExp(LITERAL, 'g'))].map((x) => parseLiteral(x[0]));
       clause = { op: 'in', property: m[1]!, values };
     } else if ((m = /^startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(text))) {
       clause = { op: 'startswith', property: m[1]!, value: m[2]!.replace(/''/g, "'") };
     }
-    if (!clause) throw new GraphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified: '${text}'.`);
+    if (!clause)
+      throw new GraphError(
+        400,
+        'Request_UnsupportedQuery',
+        `Unsupported or invalid query filter clause specified: '${text}'.`,
+      );
     if (!propertyType(typeName, clause.property)) {
-      throw new GraphError(400, 'BadRequest', `Could not find a property named '${clause.property}' on type '${typeName}'.`);
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `Could not find a property named '${clause.property}' on type '${typeName}'.`,
+      );
     }
     if (!filterable.has(clause.property)) {
-      throw new GraphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${clause.property}' of resource '${entityShortName(typeName)}'.`);
+      throw new GraphError(
+        400,
+        'Request_UnsupportedQuery',
+        `Unsupported or invalid query filter clause specified for property '${clause.property}' of resource '${entityShortName(typeName)}'.`,
+      );
     }
     clauses.push(clause);
   }
@@ -111,7 +146,8 @@ export function parseFilter(query: URLSearchParams, typeName: string, filterable
 function clauseMatches(clause: FilterClause, data: Record<string, unknown>): boolean {
   const actual = data[clause.property];
   const eq = (v: unknown) => {
-    if (Array.isArray(actual)) return actual.some((a) => typeof a === 'string' && typeof v === 'string' && a.toLowerCase() === v.toLowerCase());
+    if (Array.isArray(actual))
+      return actual.some((a) => typeof a === 'string' && typeof v === 'string' && a.toLowerCase() === v.toLowerCase());
     if (typeof actual === 'string' && typeof v === 'string') return actual.toLowerCase() === v.toLowerCase();
     return (actual ?? null) === v;
   };
@@ -134,7 +170,10 @@ export function matchesAll(clauses: FilterClause[], data: Record<string, unknown
  * userPrincipalName, mail, employeeId, onPremisesImmutableId or id never scan the tenant.
  * Undefined = no indexed clause; the caller pages over the collection instead.
  */
-export function indexedCandidates<R extends DirectoryRecord>(collection: IndexedCollection<R>, clauses: FilterClause[]): R[] | undefined {
+export function indexedCandidates<R extends DirectoryRecord>(
+  collection: IndexedCollection<R>,
+  clauses: FilterClause[],
+): R[] | undefined {
   const clause = clauses.find((c) => c.op !== 'startswith' && collection.isIndexed(c.property));
   if (!clause || clause.op === 'startswith') return undefined;
   const values = clause.op === 'eq' ? [clause.value] : clause.values;
@@ -167,7 +206,18 @@ export function nextLink(call: GraphCall, token: string, param = '$skiptoken'): 
 }
 
 export function encodePath(path: string): string {
-  return path.split('/').map((s) => encodeURIComponent(s).replace(/%40/g, '@').replace(/%24/g, '$').replace(/%3D/g, '=').replace(/%27/g, "'").replace(/%28/g, '(').replace(/%29/g, ')')).join('/');
+  return path
+    .split('/')
+    .map((s) =>
+      encodeURIComponent(s)
+        .replace(/%40/g, '@')
+        .replace(/%24/g, '$')
+        .replace(/%3D/g, '=')
+        .replace(/%27/g, "'")
+        .replace(/%28/g, '(')
+        .replace(/%29/g, ')'),
+    )
+    .join('/');
 }
 
 export function contextUrl(call: GraphCall, fragment: string): string {
@@ -188,7 +238,10 @@ export function listPage<R extends DirectoryRecord>(
     // Lists lag fresh writes (eventual consistency); a filter is a list.
     const rest = candidates.filter((r) => r.seq > afterSeq && visible(r));
     const items = rest.slice(0, top);
-    return { items, next: rest.length > top ? nextLink(call, encodeSkipToken(items[items.length - 1]!.seq)) : undefined };
+    return {
+      items,
+      next: rest.length > top ? nextLink(call, encodeSkipToken(items[items.length - 1]!.seq)) : undefined,
+    };
   }
   const { items, more } = collection.page(afterSeq, top, visible);
   return { items, next: more ? nextLink(call, encodeSkipToken(items[items.length - 1]!.seq)) : undefined };

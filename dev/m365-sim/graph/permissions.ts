@@ -1,8 +1,8 @@
 // Least-to-most privileged permissions each endpoint accepts, from the "Permissions" table of its Graph
 // reference page (user-list, user-post-users, user-update, user-delete, user-assignlicense,
 // subscribedsku-list, organization-get, group-*, application-get, directory-deleteditems-*).
-import { insufficientPrivileges } from './errors.js';
 import type { AccessTokenClaims } from '../identity/signing.js';
+import { insufficientPrivileges } from './errors.js';
 
 const DIR_READ = ['Directory.Read.All', 'Directory.ReadWrite.All'];
 const DIR_WRITE = ['Directory.ReadWrite.All'];
@@ -13,7 +13,12 @@ export const PERMISSIONS = {
   licenseRead: ['LicenseAssignment.Read.All', 'User.Read.All', 'User.ReadWrite.All', ...DIR_READ],
   licenseWrite: ['LicenseAssignment.ReadWrite.All', 'User.ReadWrite.All', ...DIR_WRITE],
   organizationRead: ['Organization.Read.All', 'Organization.ReadWrite.All', ...DIR_READ],
-  subscribedSkusRead: ['LicenseAssignment.Read.All', 'Organization.Read.All', 'Organization.ReadWrite.All', ...DIR_READ],
+  subscribedSkusRead: [
+    'LicenseAssignment.Read.All',
+    'Organization.Read.All',
+    'Organization.ReadWrite.All',
+    ...DIR_READ,
+  ],
   groupsRead: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', ...DIR_READ],
   groupsWrite: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimContext } from '../context.js';
 import { GRAPH_CODE_BY_STATUS } from '../faults.js';
 import type { SimResponse } from '../http.js';
-import { verifyAccessToken, type AccessTokenClaims } from '../identity/signing.js';
+import { type AccessTokenClaims, verifyAccessToken } from '../identity/signing.js';
 import { resourceUnitCost } from '../throttling.js';
 import { GraphError, graphErrorResponse, type RequestIds } from './errors.js';
 import { requireAnyPermission } from './permissions.js';
@@ -28,12 +28,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ids(ctx: SimContext, headers: Record<string, string>): RequestIds {
   const requestId = randomUUID();
-  return { requestId, clientRequestId: headers['client-request-id'] ?? requestId, date: new Date(ctx.clock.now()).toISOString().replace(/\.\d+Z$/, '') };
+  return {
+    requestId,
+    clientRequestId: headers['client-request-id'] ?? requestId,
+    date: new Date(ctx.clock.now()).toISOString().replace(/\.\d+Z$/, ''),
+  };
 }
 
 function decodePath(rawPath: string): string {
   try {
-    return rawPath.split('/').map((s) => decodeURIComponent(s)).join('/');
+    return rawPath
+      .split('/')
+      .map((s) => decodeURIComponent(s))
+      .join('/');
   } catch {
     throw new GraphError(400, 'BadRequest', `Invalid request URI '${rawPath}'.`);
   }
@@ -45,7 +52,8 @@ export async function authenticate(ctx: SimContext, headers: Record<string, stri
     'www-authenticate': `Bearer realm="", authorization_uri="${ctx.baseUrl}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
   };
   const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-  if (!token) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', undefined, wwwAuthenticate);
+  if (!token)
+    throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', undefined, wwwAuthenticate);
   const check = await verifyAccessToken(ctx.keys, token, ctx.clock.now());
   if (!check.ok) throw new GraphError(401, 'InvalidAuthenticationToken', check.message, undefined, wwwAuthenticate);
   return check.claims;
@@ -73,20 +81,46 @@ export async function handleGraphRequest(ctx: SimContext, req: GraphRequest): Pr
       const status = picked.fault.kind === 'status' ? picked.fault.status : 504;
       faultNote = `status ${status}`;
       const retryAfter = picked.fault.kind === 'status' ? picked.fault.retryAfterSeconds : undefined;
-      const code = (picked.fault.kind === 'status' && picked.fault.code) || GRAPH_CODE_BY_STATUS[status] || 'UnknownError';
-      throw new GraphError(status, code, 'Injected fault (simulated tenant).', undefined, retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {});
+      const code =
+        (picked.fault.kind === 'status' && picked.fault.code) || GRAPH_CODE_BY_STATUS[status] || 'UnknownError';
+      throw new GraphError(
+        status,
+        code,
+        'Injected fault (simulated tenant).',
+        undefined,
+        retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {},
+      );
     } else {
       const auth = await authenticate(ctx, req.headers);
       tenantId = auth.tid;
       appId = auth.appid;
       const tenant = ctx.directory.tenant(auth.tid);
-      if (!tenant) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. The tenant does not exist.');
-      if (req.bodyError) throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+      if (!tenant)
+        throw new GraphError(
+          401,
+          'InvalidAuthenticationToken',
+          'Access token validation failure. The tenant does not exist.',
+        );
+      if (req.bodyError)
+        throw new GraphError(
+          400,
+          'BadRequest',
+          'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+        );
       const path = decodePath(req.rawPath);
       const { route, params } = findRoute(req.method, path);
       if (ctx.settings.throttling) {
         resourceUnits = resourceUnitCost(route.baseCost ?? 1, req.query);
-        const outcome = ctx.throttle.charge({ appId: auth.appid, tenantId: tenant.id, sizeClass: tenant.sizeClass, resourceUnits, isWrite: req.method !== 'GET' }, ctx.clock.now());
+        const outcome = ctx.throttle.charge(
+          {
+            appId: auth.appid,
+            tenantId: tenant.id,
+            sizeClass: tenant.sizeClass,
+            resourceUnits,
+            isWrite: req.method !== 'GET',
+          },
+          ctx.clock.now(),
+        );
         extraHeaders = outcome.headers;
         if (outcome.throttled) {
           throw new GraphError(429, 'TooManyRequests', 'Too many requests.', undefined, {
@@ -97,7 +131,18 @@ export async function handleGraphRequest(ctx: SimContext, req: GraphRequest): Pr
         }
       }
       requireAnyPermission(auth, route.permissions);
-      const call: GraphCall = { ctx, tenant, auth, method: req.method, path, query: req.query, headers: req.headers, body: req.body, now: ctx.clock.now(), requestId: requestIds.requestId };
+      const call: GraphCall = {
+        ctx,
+        tenant,
+        auth,
+        method: req.method,
+        path,
+        query: req.query,
+        headers: req.headers,
+        body: req.body,
+        now: ctx.clock.now(),
+        requestId: requestIds.requestId,
+      };
       const result = await route.handle(call, params);
       response = { status: result.status, headers: result.headers ?? {}, body: result.body };
     }
@@ -110,13 +155,15 @@ export async function handleGraphRequest(ctx: SimContext, req: GraphRequest): Pr
     ...response.headers,
     'request-id': requestIds.requestId,
     'client-request-id': requestIds.clientRequestId,
-    'x-ms-ags-diagnostic': JSON.stringify({ ServerInfo: { DataCenter: 'Simulated', Slice: 'E', Ring: '0', ScaleUnit: '000', RoleInstance: 'SIM' } }),
+    'x-ms-ags-diagnostic': JSON.stringify({
+      ServerInfo: { DataCenter: 'Simulated', Slice: 'E', Ring: '0', ScaleUnit: '000', RoleInstance: 'SIM' },
+    }),
   };
   ctx.log.add({
     at: new Date(started).toISOString(),
     surface: req.surface,
     method: req.method,
-    path: `/v1.0${req.rawPath}${req.query.size ? `?${req.query}` : ''}`,
+    path: `/v1.0${req.rawPath}${req.query.size ? `?${req.query.toString()}` : ''}`,
     tenantId,
     appId,
     status: response.status,
@@ -137,7 +184,8 @@ function findRoute(method: string, path: string) {
     pathMatched = true;
     if (route.method === method) return { route, params: m.slice(1) };
   }
-  if (pathMatched) throw new GraphError(405, 'Request_BadRequest', `The HTTP method '${method}' is not supported for '${path}'.`);
+  if (pathMatched)
+    throw new GraphError(405, 'Request_BadRequest', `The HTTP method '${method}' is not supported for '${path}'.`);
   const segment = path.split('/').filter(Boolean)[0] ?? '';
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
 }
@@ -147,6 +195,9 @@ export function redactSecrets(body: unknown): unknown {
   if (Array.isArray(body)) return body.map(redactSecrets);
   if (body === null || typeof body !== 'object') return body;
   return Object.fromEntries(
-    Object.entries(body).map(([key, value]) => [key, /password|secret/i.test(key) && typeof value === 'string' ? '[redacted]' : redactSecrets(value)]),
+    Object.entries(body).map(([key, value]) => [
+      key,
+      /password|secret/i.test(key) && typeof value === 'string' ? '[redacted]' : redactSecrets(value),
+    ]),
   );
 }

@@ -21,15 +21,50 @@ export const DEFAULT_USER_PROPERTIES = [
 ] as const;
 
 /** Returned only by GET of a single user; selecting them on a list gives 501 (user-list, "$select"). */
-export const SINGLE_USER_ONLY_PROPERTIES = new Set(['aboutMe', 'birthday', 'hireDate', 'interests', 'mySite', 'pastProjects', 'preferredName', 'responsibilities', 'schools', 'skills', 'mailboxSettings']);
+export const SINGLE_USER_ONLY_PROPERTIES = new Set([
+  'aboutMe',
+  'birthday',
+  'hireDate',
+  'interests',
+  'mySite',
+  'pastProjects',
+  'preferredName',
+  'responsibilities',
+  'schools',
+  'skills',
+  'mailboxSettings',
+]);
 
 /** Properties user-list documents as supporting $filter (eq at least); the first five are indexed. */
 export const FILTERABLE_USER_PROPERTIES = new Set([
-  'id', 'userPrincipalName', 'mail', 'employeeId', 'onPremisesImmutableId',
-  'accountEnabled', 'displayName', 'givenName', 'surname', 'mailNickname', 'userType', 'usageLocation',
-  'department', 'jobTitle', 'companyName', 'employeeType', 'city', 'country', 'state', 'officeLocation',
-  'onPremisesSamAccountName', 'onPremisesSyncEnabled', 'externalUserState', 'creationType', 'preferredLanguage',
-  'proxyAddresses', 'otherMails', 'imAddresses',
+  'id',
+  'userPrincipalName',
+  'mail',
+  'employeeId',
+  'onPremisesImmutableId',
+  'accountEnabled',
+  'displayName',
+  'givenName',
+  'surname',
+  'mailNickname',
+  'userType',
+  'usageLocation',
+  'department',
+  'jobTitle',
+  'companyName',
+  'employeeType',
+  'city',
+  'country',
+  'state',
+  'officeLocation',
+  'onPremisesSamAccountName',
+  'onPremisesSyncEnabled',
+  'externalUserState',
+  'creationType',
+  'preferredLanguage',
+  'proxyAddresses',
+  'otherMails',
+  'imAddresses',
 ]);
 
 export function userData(tenant: TenantState, user: UserRecord): Record<string, unknown> {
@@ -45,12 +80,24 @@ export function userData(tenant: TenantState, user: UserRecord): Record<string, 
   }));
   for (const g of user.groupLicenses.values()) {
     if (g.state === 'Active' && !assigned.has(g.skuId)) assigned.set(g.skuId, g.disabledPlans);
-    states.push({ skuId: g.skuId, disabledPlans: g.disabledPlans, assignedByGroup: g.groupId, state: g.state, error: g.error, lastUpdatedDateTime: new Date(g.lastUpdatedDateTime).toISOString() });
+    states.push({
+      skuId: g.skuId,
+      disabledPlans: g.disabledPlans,
+      assignedByGroup: g.groupId,
+      state: g.state,
+      error: g.error,
+      lastUpdatedDateTime: new Date(g.lastUpdatedDateTime).toISOString(),
+    });
   }
   const assignedPlans = [...assigned.keys()].flatMap((skuId) =>
     (tenant.skus.get(skuId)?.servicePlans ?? [])
       .filter((p) => !assigned.get(skuId)!.includes(p.servicePlanId))
-      .map((p) => ({ assignedDateTime: user.data.createdDateTime ?? null, capabilityStatus: 'Enabled', service: p.servicePlanName, servicePlanId: p.servicePlanId })),
+      .map((p) => ({
+        assignedDateTime: user.data.createdDateTime ?? null,
+        capabilityStatus: 'Enabled',
+        service: p.servicePlanName,
+        servicePlanId: p.servicePlanId,
+      })),
   );
   return {
     ...user.data,
@@ -60,7 +107,11 @@ export function userData(tenant: TenantState, user: UserRecord): Record<string, 
   };
 }
 
-export function userView(tenant: TenantState, user: UserRecord, select: readonly string[] | undefined): Record<string, unknown> {
+export function userView(
+  tenant: TenantState,
+  user: UserRecord,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
   return project(USER_TYPE, userData(tenant, user), select ?? DEFAULT_USER_PROPERTIES);
 }
 

@@ -2,23 +2,58 @@
 // (user-delete: soft delete into deletedItems for 30 days).
 import { validateEntityBody } from '../graph-schema/validate-body.js';
 import type { TenantState, UserRecord } from '../state.js';
-import { GraphError, badRequest, insufficientPrivileges, objectConflict, resourceNotFound } from './errors.js';
+import { badRequest, GraphError, insufficientPrivileges, objectConflict, resourceNotFound } from './errors.js';
 import { contextUrl, listPage, parseFilter, parseSelect, parseTop, rejectUnsupportedOptions } from './odata.js';
 import { PERMISSIONS } from './permissions.js';
 import type { GraphCall, GraphResult, GraphRoute } from './types.js';
-import { FILTERABLE_USER_PROPERTIES, SINGLE_USER_ONLY_PROPERTIES, USER_TYPE, findUser, userView } from './user-view.js';
+import { FILTERABLE_USER_PROPERTIES, findUser, SINGLE_USER_ONLY_PROPERTIES, USER_TYPE, userView } from './user-view.js';
 
 /** user-post-users, "Request body": required when creating a user. */
-const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile'] as const;
+const REQUIRED_ON_CREATE = [
+  'accountEnabled',
+  'displayName',
+  'mailNickname',
+  'userPrincipalName',
+  'passwordProfile',
+] as const;
 
 /**
  * Changing these on a user who holds a privileged admin role needs a higher-privileged *role*; an app
  * permission alone is not enough (user-update, "Who can update sensitive attributes").
  */
-const SENSITIVE_PROPERTIES = ['accountEnabled', 'businessPhones', 'mobilePhone', 'onPremisesImmutableId', 'otherMails', 'passwordProfile', 'userPrincipalName'];
+const SENSITIVE_PROPERTIES = [
+  'accountEnabled',
+  'businessPhones',
+  'mobilePhone',
+  'onPremisesImmutableId',
+  'otherMails',
+  'passwordProfile',
+  'userPrincipalName',
+];
 
 /** Mastered on-premises for synced users (user-update: "cannot be updated for synced users"). */
-const AD_MASTERED_PROPERTIES = new Set(['accountEnabled', 'displayName', 'givenName', 'surname', 'userPrincipalName', 'mail', 'mailNickname', 'jobTitle', 'department', 'employeeId', 'onPremisesImmutableId', 'businessPhones', 'mobilePhone', 'officeLocation', 'companyName', 'city', 'country', 'state', 'streetAddress', 'postalCode']);
+const AD_MASTERED_PROPERTIES = new Set([
+  'accountEnabled',
+  'displayName',
+  'givenName',
+  'surname',
+  'userPrincipalName',
+  'mail',
+  'mailNickname',
+  'jobTitle',
+  'department',
+  'employeeId',
+  'onPremisesImmutableId',
+  'businessPhones',
+  'mobilePhone',
+  'officeLocation',
+  'companyName',
+  'city',
+  'country',
+  'state',
+  'streetAddress',
+  'postalCode',
+]);
 
 export function requireUser(tenant: TenantState, idOrUpn: string): UserRecord {
   const user = findUser(tenant, idOrUpn);
@@ -27,34 +62,50 @@ export function requireUser(tenant: TenantState, idOrUpn: string): UserRecord {
 }
 
 function asObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Empty Payload. JSON content expected.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('Empty Payload. JSON content expected.');
   return body as Record<string, unknown>;
 }
 
 function validateOrThrow(typeName: string, body: unknown, mode: 'create' | 'update'): void {
   const error = validateEntityBody(typeName, body, mode);
-  if (error) throw new GraphError(400, error.code, error.message, error.target ? [{ code: 'InvalidValue', target: error.target }] : undefined);
+  if (error)
+    throw new GraphError(
+      400,
+      error.code,
+      error.message,
+      error.target ? [{ code: 'InvalidValue', target: error.target }] : undefined,
+    );
 }
 
 function checkUpnDomain(tenant: TenantState, upn: string, body: Record<string, unknown>): void {
   const domain = tenant.findDomain(upn.split('@')[1] ?? '');
   if (!domain) {
-    throw badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', [
-      { code: 'InvalidValue', target: 'userPrincipalName' },
-    ]);
+    throw badRequest(
+      'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+      [{ code: 'InvalidValue', target: 'userPrincipalName' }],
+    );
   }
   // A federated domain's users are matched to on-premises accounts by immutable id (user-post-users).
   if (domain.type === 'Federated' && !body.onPremisesImmutableId) {
-    throw badRequest("Property 'onPremisesImmutableId' is required when the userPrincipalName uses a federated domain.", [{ code: 'InvalidValue', target: 'onPremisesImmutableId' }]);
+    throw badRequest(
+      "Property 'onPremisesImmutableId' is required when the userPrincipalName uses a federated domain.",
+      [{ code: 'InvalidValue', target: 'onPremisesImmutableId' }],
+    );
   }
 }
 
 /** Unique values across the tenant: UPN, immutable id, and mail against every object's proxyAddresses. */
 function checkConflicts(tenant: TenantState, changes: Record<string, unknown>, selfId?: string): void {
-  const clash = (property: string, value: unknown) => typeof value === 'string' && tenant.users.findBy(property, value).some((u) => u.id !== selfId);
+  const clash = (property: string, value: unknown) =>
+    typeof value === 'string' && tenant.users.findBy(property, value).some((u) => u.id !== selfId);
   if (clash('userPrincipalName', changes.userPrincipalName)) throw objectConflict('userPrincipalName');
   if (clash('onPremisesImmutableId', changes.onPremisesImmutableId)) throw objectConflict('onPremisesImmutableId');
-  if (clash('proxyAddresses', changes.mail !== undefined ? `SMTP:${String(changes.mail)}` : undefined) || clash('mail', changes.mail)) throw objectConflict('proxyAddresses');
+  if (
+    clash('proxyAddresses', changes.mail !== undefined ? `SMTP:${String(changes.mail)}` : undefined) ||
+    clash('mail', changes.mail)
+  )
+    throw objectConflict('proxyAddresses');
 }
 
 /**
@@ -62,15 +113,29 @@ function checkConflicts(tenant: TenantState, changes: Record<string, unknown>, s
  * learn.microsoft.com/graph/api/resources/user). Graph refuses a longer value with 400 Request_BadRequest.
  */
 const MAX_LENGTH: Readonly<Record<string, number>> = {
-  city: 128, companyName: 64, country: 128, department: 64, displayName: 256, employeeId: 16, givenName: 64, jobTitle: 128,
-  mailNickname: 64, mobilePhone: 64, postalCode: 40, state: 128, streetAddress: 1024, surname: 64,
+  city: 128,
+  companyName: 64,
+  country: 128,
+  department: 64,
+  displayName: 256,
+  employeeId: 16,
+  givenName: 64,
+  jobTitle: 128,
+  mailNickname: 64,
+  mobilePhone: 64,
+  postalCode: 40,
+  state: 128,
+  streetAddress: 1024,
+  surname: 64,
 };
 
 function checkLengths(body: Record<string, unknown>): void {
   for (const [prop, max] of Object.entries(MAX_LENGTH)) {
     const value = body[prop];
     if (typeof value === 'string' && value.length > max) {
-      throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`, [{ code: 'InvalidValue', target: prop }]);
+      throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`, [
+        { code: 'InvalidValue', target: prop },
+      ]);
     }
   }
 }
@@ -79,11 +144,15 @@ function checkLengths(body: Record<string, unknown>): void {
 function checkPassword(profile: unknown): void {
   const password = (profile as { password?: unknown } | null)?.password;
   if (typeof password !== 'string' || password === '') {
-    throw badRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.", [{ code: 'InvalidValue', target: 'passwordProfile' }]);
+    throw badRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.", [
+      { code: 'InvalidValue', target: 'passwordProfile' },
+    ]);
   }
   const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
   if (password.length < 8 || password.length > 256 || classes < 3) {
-    throw badRequest('The specified password does not comply with password complexity requirements. Please provide a different password.');
+    throw badRequest(
+      'The specified password does not comply with password complexity requirements. Please provide a different password.',
+    );
   }
 }
 
@@ -92,8 +161,15 @@ function storedChanges(body: Record<string, unknown>): Record<string, unknown> {
   const { passwordProfile, ...rest } = body;
   const changes: Record<string, unknown> = { ...rest };
   if (passwordProfile && typeof passwordProfile === 'object') {
-    const { forceChangePasswordNextSignIn, forceChangePasswordNextSignInWithMfa } = passwordProfile as Record<string, unknown>;
-    changes.passwordProfile = { forceChangePasswordNextSignIn: forceChangePasswordNextSignIn ?? false, forceChangePasswordNextSignInWithMfa: forceChangePasswordNextSignInWithMfa ?? false, password: null };
+    const { forceChangePasswordNextSignIn, forceChangePasswordNextSignInWithMfa } = passwordProfile as Record<
+      string,
+      unknown
+    >;
+    changes.passwordProfile = {
+      forceChangePasswordNextSignIn: forceChangePasswordNextSignIn ?? false,
+      forceChangePasswordNextSignInWithMfa: forceChangePasswordNextSignInWithMfa ?? false,
+      password: null,
+    };
   }
   if ('mail' in body) changes.proxyAddresses = typeof body.mail === 'string' ? [`SMTP:${body.mail}`] : [];
   return changes;
@@ -104,10 +180,17 @@ function listUsers(call: GraphCall): GraphResult {
   const top = parseTop(call.query);
   const select = parseSelect(call.query, USER_TYPE);
   const bad = select?.find((p) => SINGLE_USER_ONLY_PROPERTIES.has(p));
-  if (bad) throw new GraphError(501, 'NotImplemented', `This operation target is not yet supported. Property '${bad}' is only returned for a single user (GET /users/{id}).`);
+  if (bad)
+    throw new GraphError(
+      501,
+      'NotImplemented',
+      `This operation target is not yet supported. Property '${bad}' is only returned for a single user (GET /users/{id}).`,
+    );
   const clauses = parseFilter(call.query, USER_TYPE, FILTERABLE_USER_PROPERTIES);
   const { items, next } = listPage(call, call.tenant.users, clauses, top);
-  const body: Record<string, unknown> = { '@odata.context': contextUrl(call, select ? `users(${select.join(',')})` : 'users') };
+  const body: Record<string, unknown> = {
+    '@odata.context': contextUrl(call, select ? `users(${select.join(',')})` : 'users'),
+  };
   if (next) body['@odata.nextLink'] = next;
   body.value = items.map((u) => userView(call.tenant, u, select));
   return { status: 200, body };
@@ -116,7 +199,10 @@ function listUsers(call: GraphCall): GraphResult {
 function getUser(call: GraphCall, [idOrUpn]: string[]): GraphResult {
   const select = parseSelect(call.query, USER_TYPE);
   const user = requireUser(call.tenant, idOrUpn!);
-  return { status: 200, body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(call.tenant, user, select) } };
+  return {
+    status: 200,
+    body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(call.tenant, user, select) },
+  };
 }
 
 function createUser(call: GraphCall): GraphResult {
@@ -124,7 +210,9 @@ function createUser(call: GraphCall): GraphResult {
   validateOrThrow(USER_TYPE, body, 'create');
   for (const prop of REQUIRED_ON_CREATE) {
     if (body[prop] === undefined || body[prop] === null || body[prop] === '') {
-      throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`, [{ code: 'InvalidValue', target: prop }]);
+      throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`, [
+        { code: 'InvalidValue', target: prop },
+      ]);
     }
   }
   checkLengths(body);
@@ -133,10 +221,18 @@ function createUser(call: GraphCall): GraphResult {
   checkPassword(body.passwordProfile);
   checkConflicts(call.tenant, body);
   const user = call.tenant.newUser(
-    { businessPhones: [], userType: 'Member', createdDateTime: new Date(call.now).toISOString(), ...storedChanges(body) },
+    {
+      businessPhones: [],
+      userType: 'Member',
+      createdDateTime: new Date(call.now).toISOString(),
+      ...storedChanges(body),
+    },
     call.now + call.ctx.settings.replicationDelayMs,
   );
-  return { status: 201, body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(call.tenant, user, undefined) } };
+  return {
+    status: 201,
+    body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(call.tenant, user, undefined) },
+  };
 }
 
 function updateUser(call: GraphCall, [idOrUpn]: string[]): GraphResult {
@@ -145,13 +241,18 @@ function updateUser(call: GraphCall, [idOrUpn]: string[]): GraphResult {
   validateOrThrow(USER_TYPE, body, 'update');
   if (user.isPrivileged && SENSITIVE_PROPERTIES.some((p) => p in body)) throw insufficientPrivileges();
   if (user.data.onPremisesSyncEnabled === true && Object.keys(body).some((p) => AD_MASTERED_PROPERTIES.has(p))) {
-    throw badRequest('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.');
+    throw badRequest(
+      'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+    );
   }
   checkLengths(body);
-  if (typeof body.userPrincipalName === 'string') checkUpnDomain(call.tenant, body.userPrincipalName, { ...user.data, ...body });
+  if (typeof body.userPrincipalName === 'string')
+    checkUpnDomain(call.tenant, body.userPrincipalName, { ...user.data, ...body });
   if ('passwordProfile' in body) checkPassword(body.passwordProfile);
   if (typeof body.usageLocation === 'string' && !/^[A-Z]{2}$/.test(body.usageLocation)) {
-    throw badRequest("Invalid value specified for property 'usageLocation' of resource 'User'.", [{ code: 'InvalidValue', target: 'usageLocation' }]);
+    throw badRequest("Invalid value specified for property 'usageLocation' of resource 'User'.", [
+      { code: 'InvalidValue', target: 'usageLocation' },
+    ]);
   }
   checkConflicts(call.tenant, body, user.id);
   call.tenant.users.update(user, storedChanges(body));

@@ -25,7 +25,12 @@ function withParams(base: string, params: Record<string, string | undefined>): s
 }
 
 /** Which tenant a browser request lands in: the path's tenant, or for common/organizations the login_hint's or the first tenant with the app. */
-function landingTenant(ctx: SimContext, segment: string, clientId: string | null, loginHint: string | null): TenantState {
+function landingTenant(
+  ctx: SimContext,
+  segment: string,
+  clientId: string | null,
+  loginHint: string | null,
+): TenantState {
   if (!MULTI_TENANT_SEGMENTS.has(segment.toLowerCase())) return resolveTenantOrThrow(ctx, segment);
   const hinted = loginHint ? ctx.directory.tenant(loginHint.split('@')[1] ?? '') : undefined;
   if (hinted) return hinted;
@@ -34,7 +39,11 @@ function landingTenant(ctx: SimContext, segment: string, clientId: string | null
 }
 
 /** Client and redirect URI checks shared by both endpoints; failures render a page. */
-function trustedClient(ctx: SimContext, tenant: TenantState, q: URLSearchParams): { app: AppRegistration; redirectUri: string } | SimResponse {
+function trustedClient(
+  ctx: SimContext,
+  tenant: TenantState,
+  q: URLSearchParams,
+): { app: AppRegistration; redirectUri: string } | SimResponse {
   try {
     const app = findApp(tenant, q.get('client_id'));
     const redirectUri = q.get('redirect_uri') ?? app.redirectUris[0];
@@ -55,12 +64,19 @@ function trustedClient(ctx: SimContext, tenant: TenantState, q: URLSearchParams)
 
 function signedInUser(ctx: SimContext, tenant: TenantState, loginHint: string | null) {
   const upn = ctx.interactive.userPrincipalName ?? loginHint ?? tenant.adminUserPrincipalName;
-  return tenant.users.findBy('userPrincipalName', upn)[0] ?? tenant.users.findBy('userPrincipalName', tenant.adminUserPrincipalName)[0];
+  return (
+    tenant.users.findBy('userPrincipalName', upn)[0] ??
+    tenant.users.findBy('userPrincipalName', tenant.adminUserPrincipalName)[0]
+  );
 }
 
 /** The tenant a sign-in lands in and the app it is for; an error page when either is unacceptable. */
-function landAndTrust(ctx: SimContext, segment: string, q: URLSearchParams, loginHint: string | null):
-  { tenant: TenantState; client: { app: AppRegistration; redirectUri: string } } | SimResponse {
+function landAndTrust(
+  ctx: SimContext,
+  segment: string,
+  q: URLSearchParams,
+  loginHint: string | null,
+): { tenant: TenantState; client: { app: AppRegistration; redirectUri: string } } | SimResponse {
   let tenant: TenantState;
   try {
     tenant = landingTenant(ctx, segment, q.get('client_id'), loginHint);
@@ -78,9 +94,16 @@ export function authorize(ctx: SimContext, segment: string, q: URLSearchParams):
   const { tenant, client } = landed;
   const state = q.get('state') ?? undefined;
   const fail = (error: string, aadsts: number, description: string) =>
-    redirectResponse(withParams(client.redirectUri, { error, error_description: `AADSTS${aadsts}: ${description}`, state }));
+    redirectResponse(
+      withParams(client.redirectUri, { error, error_description: `AADSTS${aadsts}: ${description}`, state }),
+    );
 
-  if (q.get('response_type') !== 'code') return fail('unsupported_response_type', 70005, "The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code'.");
+  if (q.get('response_type') !== 'code')
+    return fail(
+      'unsupported_response_type',
+      70005,
+      "The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code'.",
+    );
   let scopes;
   try {
     scopes = parseDelegatedScopes(q.get('scope'));
@@ -90,13 +113,17 @@ export function authorize(ctx: SimContext, segment: string, q: URLSearchParams):
   }
   const challenge = q.get('code_challenge') ?? undefined;
   const method = q.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
-  if (method !== undefined && method !== 'S256' && method !== 'plain') return fail('invalid_request', 501491, `Invalid code_challenge_method '${method}'.`);
-  if (ctx.interactive.decision === 'deny') return fail('access_denied', 65004, 'User declined to consent to access the app.');
+  if (method !== undefined && method !== 'S256' && method !== 'plain')
+    return fail('invalid_request', 501491, `Invalid code_challenge_method '${method}'.`);
+  if (ctx.interactive.decision === 'deny')
+    return fail('access_denied', 65004, 'User declined to consent to access the app.');
   const user = signedInUser(ctx, tenant, q.get('login_hint'));
   if (!user || user.data.accountEnabled === false) return fail('access_denied', 50057, 'The user account is disabled.');
 
   // The signed-in admin consents to what is asked; `.default` means what the tenant already consented.
-  const graph = scopes.graphDefault ? client.app.delegatedScopes.filter((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s)) : scopes.graph;
+  const graph = scopes.graphDefault
+    ? client.app.delegatedScopes.filter((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s))
+    : scopes.graph;
   const code = randomToken();
   ctx.authCodes.set(code, {
     tenantId: tenant.id,
@@ -105,7 +132,7 @@ export function authorize(ctx: SimContext, segment: string, q: URLSearchParams):
     scopes: [...new Set([...graph, ...scopes.oidc])],
     userId: user.id,
     codeChallenge: challenge,
-    codeChallengeMethod: method as 'S256' | 'plain' | undefined,
+    codeChallengeMethod: method,
     nonce: q.get('nonce') ?? undefined,
     issuedAt: ctx.clock.now(),
     redeemed: false,
@@ -120,7 +147,12 @@ export function adminConsent(ctx: SimContext, segment: string, q: URLSearchParam
   const state = q.get('state') ?? undefined;
   if (ctx.interactive.decision === 'deny') {
     return redirectResponse(
-      withParams(client.redirectUri, { error: 'access_denied', error_subcode: 'cancel', error_description: 'AADSTS65004: User declined to consent to access the app.', state }),
+      withParams(client.redirectUri, {
+        error: 'access_denied',
+        error_subcode: 'cancel',
+        error_description: 'AADSTS65004: User declined to consent to access the app.',
+        state,
+      }),
     );
   }
   // Granted = the application permissions configured for the app in this tenant (v2-admin-consent, "Successful response").

@@ -6,7 +6,13 @@ import type { AppRegistration, TenantState } from '../state.js';
 import { IdentityError } from './errors.js';
 
 export function findApp(tenant: TenantState, clientId: string | null): AppRegistration {
-  if (!clientId) throw new IdentityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+  if (!clientId)
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'client_id'.",
+    );
   const app = tenant.apps.get(clientId.toLowerCase());
   if (!app) {
     throw new IdentityError(
@@ -26,7 +32,10 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** client_secret_post or client_secret_basic. */
-export function clientCredentialsFrom(params: URLSearchParams, authorization: string | undefined): { clientId: string | null; secret: string | null } {
+export function clientCredentialsFrom(
+  params: URLSearchParams,
+  authorization: string | undefined,
+): { clientId: string | null; secret: string | null } {
   if (authorization?.toLowerCase().startsWith('basic ')) {
     const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
     const i = decoded.indexOf(':');
@@ -35,13 +44,29 @@ export function clientCredentialsFrom(params: URLSearchParams, authorization: st
   return { clientId: params.get('client_id'), secret: params.get('client_secret') };
 }
 
-export function authenticateClient(tenant: TenantState, params: URLSearchParams, authorization: string | undefined, now: number): AppRegistration {
+export function authenticateClient(
+  tenant: TenantState,
+  params: URLSearchParams,
+  authorization: string | undefined,
+  now: number,
+): AppRegistration {
   const { clientId, secret } = clientCredentialsFrom(params, authorization);
   const app = findApp(tenant, clientId);
   if (params.has('client_assertion')) {
-    throw new IdentityError(401, 'invalid_client', 700027, 'Client assertion contains an invalid signature. The simulated tenant supports client secrets only.');
+    throw new IdentityError(
+      401,
+      'invalid_client',
+      700027,
+      'Client assertion contains an invalid signature. The simulated tenant supports client secrets only.',
+    );
   }
-  if (!secret) throw new IdentityError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  if (!secret)
+    throw new IdentityError(
+      401,
+      'invalid_client',
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   const match = app.secrets.find((s) => sameSecret(s.value, secret));
   if (!match) {
     throw new IdentityError(

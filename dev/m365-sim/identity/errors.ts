@@ -16,7 +16,10 @@ export class IdentityError extends Error {
 }
 
 function aadTimestamp(now: number): string {
-  return new Date(now).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(now)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function identityErrorResponse(err: IdentityError, now: number, correlationId?: string): SimResponse {

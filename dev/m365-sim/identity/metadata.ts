@@ -23,7 +23,9 @@ export function resolveTenantOrThrow(ctx: SimContext, segment: string) {
 
 export function openIdConfiguration(ctx: SimContext, segment: string): SimResponse {
   // Multi-tenant authorities publish a templated issuer, like the real service does.
-  const tenantId = MULTI_TENANT_SEGMENTS.has(segment.toLowerCase()) ? '{tenantid}' : resolveTenantOrThrow(ctx, segment).id;
+  const tenantId = MULTI_TENANT_SEGMENTS.has(segment.toLowerCase())
+    ? '{tenantid}'
+    : resolveTenantOrThrow(ctx, segment).id;
   const base = `${ctx.baseUrl}/${MULTI_TENANT_SEGMENTS.has(segment.toLowerCase()) ? segment : tenantId}`;
   const host = new URL(ctx.baseUrl).host;
   return jsonResponse(200, {
@@ -43,7 +45,23 @@ export function openIdConfiguration(ctx: SimContext, segment: string): SimRespon
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'at_hash',
+      'c_hash',
+      'email',
+    ],
     kerberos_endpoint: `${base}/kerberos`,
     tenant_region_scope: 'WW',
     cloud_instance_name: host,

@@ -3,7 +3,10 @@
 // match any port, so native and dev apps can use an ephemeral port).
 
 function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]');
+  return (
+    url.protocol === 'http:' &&
+    (url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]')
+  );
 }
 
 export function redirectUriRegistered(registered: readonly string[], candidate: string): boolean {
@@ -16,6 +19,12 @@ export function redirectUriRegistered(registered: readonly string[], candidate: 
   return registered.some((r) => {
     if (r === candidate) return true;
     const reg = new URL(r);
-    return isLoopbackHttp(asked) && isLoopbackHttp(reg) && reg.hostname === asked.hostname && reg.pathname === asked.pathname && reg.search === asked.search;
+    return (
+      isLoopbackHttp(asked) &&
+      isLoopbackHttp(reg) &&
+      reg.hostname === asked.hostname &&
+      reg.pathname === asked.pathname &&
+      reg.search === asked.search
+    );
   });
 }

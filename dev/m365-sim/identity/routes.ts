@@ -20,7 +20,8 @@ async function route(ctx: SimContext, req: IdentityRequest): Promise<SimResponse
   const segment = decodeURIComponent(m[1]!);
   const rest = m[2]!;
   if (req.method === 'GET') {
-    if (rest === '/v2.0/.well-known/openid-configuration' || rest === '/.well-known/openid-configuration') return openIdConfiguration(ctx, segment);
+    if (rest === '/v2.0/.well-known/openid-configuration' || rest === '/.well-known/openid-configuration')
+      return openIdConfiguration(ctx, segment);
     if (rest === '/discovery/v2.0/keys' || rest === '/discovery/keys') return jwks(ctx);
     if (segment === 'common' && rest === '/discovery/instance') return instanceDiscovery(ctx, req.query);
     if (rest === '/oauth2/v2.0/authorize') return authorize(ctx, segment, req.query);
@@ -51,11 +52,30 @@ export async function handleIdentityRequest(ctx: SimContext, req: IdentityReques
     } else if (picked.fault) {
       const status = picked.fault.kind === 'status' ? picked.fault.status : 504;
       faultNote = `status ${status}`;
-      const err = identityErrorResponse(new IdentityError(status, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again. (injected fault)'), ctx.clock.now());
-      if (picked.fault.kind === 'status' && picked.fault.retryAfterSeconds !== undefined) err.headers['retry-after'] = String(picked.fault.retryAfterSeconds);
+      const err = identityErrorResponse(
+        new IdentityError(
+          status,
+          'temporarily_unavailable',
+          90033,
+          'A transient error has occurred. Please try again. (injected fault)',
+        ),
+        ctx.clock.now(),
+      );
+      if (picked.fault.kind === 'status' && picked.fault.retryAfterSeconds !== undefined)
+        err.headers['retry-after'] = String(picked.fault.retryAfterSeconds);
       response = err;
     } else {
-      response = (await route(ctx, req)) ?? identityErrorResponse(new IdentityError(404, 'invalid_request', 900561, `The endpoint ${req.method} ${req.path} is not served by the simulated tenant.`), ctx.clock.now());
+      response =
+        (await route(ctx, req)) ??
+        identityErrorResponse(
+          new IdentityError(
+            404,
+            'invalid_request',
+            900561,
+            `The endpoint ${req.method} ${req.path} is not served by the simulated tenant.`,
+          ),
+          ctx.clock.now(),
+        );
     }
   } catch (e) {
     if (!(e instanceof IdentityError)) throw e;
@@ -66,7 +86,7 @@ export async function handleIdentityRequest(ctx: SimContext, req: IdentityReques
     surface: 'identity',
     method: req.method,
     // Query strings of the browser endpoints carry no secrets; token request bodies do, so only grant_type is kept.
-    path: req.method === 'GET' && req.query.size ? `${req.path}?${req.query}` : req.path,
+    path: req.method === 'GET' && req.query.size ? `${req.path}?${req.query.toString()}` : req.path,
     tenantId,
     appId: params.get('client_id')?.toLowerCase() ?? undefined,
     grantType: params.get('grant_type') ?? undefined,

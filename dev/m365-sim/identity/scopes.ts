@@ -1,18 +1,31 @@
 // Scope strings of the v2 endpoint (https://learn.microsoft.com/entra/identity-platform/scopes-oidc):
 // OIDC scopes (openid, profile, email, offline_access), Graph permissions written short (`User.Read`) or with
 // the resource (`https://graph.microsoft.com/User.Read`), and `{resource}/.default` = what was consented.
-import { GRAPH_RESOURCES } from './signing.js';
 import { IdentityError } from './errors.js';
+import { GRAPH_RESOURCES } from './signing.js';
 
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 /** Graph delegated permissions the simulator knows (enough for a provisioning connector and its tests). */
 const KNOWN_GRAPH_SCOPES = new Set(
   [
-    'User.Read', 'User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite', 'User.ReadWrite.All',
-    'Group.Read.All', 'Group.ReadWrite.All', 'GroupMember.Read.All', 'GroupMember.ReadWrite.All',
-    'Directory.Read.All', 'Directory.ReadWrite.All', 'Organization.Read.All', 'Organization.ReadWrite.All',
-    'Application.Read.All', 'Application.ReadWrite.All', 'LicenseAssignment.Read.All', 'LicenseAssignment.ReadWrite.All',
+    'User.Read',
+    'User.ReadBasic.All',
+    'User.Read.All',
+    'User.ReadWrite',
+    'User.ReadWrite.All',
+    'Group.Read.All',
+    'Group.ReadWrite.All',
+    'GroupMember.Read.All',
+    'GroupMember.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+    'Organization.Read.All',
+    'Organization.ReadWrite.All',
+    'Application.Read.All',
+    'Application.ReadWrite.All',
+    'LicenseAssignment.Read.All',
+    'LicenseAssignment.ReadWrite.All',
   ].map((s) => s.toLowerCase()),
 );
 
@@ -43,10 +56,21 @@ export function parseDelegatedScopes(raw: string | null): RequestedScopes {
     if (resource) result.resource = resource;
     if (name === '.default') result.graphDefault = true;
     else if (KNOWN_GRAPH_SCOPES.has(name.toLowerCase())) result.graph.push(name);
-    else throw new IdentityError(400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`);
+    else
+      throw new IdentityError(
+        400,
+        'invalid_scope',
+        70011,
+        `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`,
+      );
   }
   if (result.graph.length === 0 && !result.graphDefault && result.oidc.length === 0) {
-    throw new IdentityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'scope'.",
+    );
   }
   return result;
 }
@@ -54,7 +78,13 @@ export function parseDelegatedScopes(raw: string | null): RequestedScopes {
 /** Client credentials accept exactly one `{resource}/.default` (v2-oauth2-client-creds-grant-flow). */
 export function parseClientCredentialsScope(raw: string | null): string {
   const scopes = (raw ?? '').split(/\s+/).filter(Boolean);
-  if (scopes.length === 0) throw new IdentityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+  if (scopes.length === 0)
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'scope'.",
+    );
   const [scope] = scopes;
   const { resource, name } = splitResource(scope!);
   if (scopes.length !== 1 || !resource || name !== '.default') {

@@ -2,7 +2,7 @@
 // https://sts.windows.net/{tid}/ with aud https://graph.microsoft.com (access-token-claims-reference);
 // app-only tokens carry `roles`, delegated ones `scp`.
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -59,7 +59,12 @@ export async function signAccessToken(keys: SigningKeys, claims: AccessTokenClai
     .sign(keys.privateKey);
 }
 
-export async function signIdToken(keys: SigningKeys, issuer: string, claims: Record<string, unknown>, nowMs: number): Promise<string> {
+export async function signIdToken(
+  keys: SigningKeys,
+  issuer: string,
+  claims: Record<string, unknown>,
+  nowMs: number,
+): Promise<string> {
   const iat = Math.floor(nowMs / 1000);
   return new SignJWT({ ...claims, ver: '2.0' })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: keys.kid })
@@ -87,8 +92,10 @@ export async function verifyAccessToken(keys: SigningKeys, token: string, nowMs:
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_JWT_EXPIRED') return { ok: false, message: 'Lifetime validation failed, the token is expired.' };
-    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') return { ok: false, message: 'Access token validation failure. Invalid audience.' };
-    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return { ok: false, message: 'Access token validation failure. Invalid signature.' };
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+      return { ok: false, message: 'Access token validation failure. Invalid audience.' };
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+      return { ok: false, message: 'Access token validation failure. Invalid signature.' };
     return { ok: false, message: 'IDX14100: JWT is not well formed.' };
   }
 }

@@ -25,7 +25,12 @@ export function randomToken(bytes = 48): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-export async function tokenEndpoint(ctx: SimContext, segment: string, params: URLSearchParams, authorization: string | undefined): Promise<SimResponse> {
+export async function tokenEndpoint(
+  ctx: SimContext,
+  segment: string,
+  params: URLSearchParams,
+  authorization: string | undefined,
+): Promise<SimResponse> {
   const grantType = params.get('grant_type');
   const now = ctx.clock.now();
   switch (grantType) {
@@ -35,19 +40,41 @@ export async function tokenEndpoint(ctx: SimContext, segment: string, params: UR
       const app = authenticateClient(tenant, params, authorization, now);
       const accessToken = await signAccessToken(
         ctx.keys,
-        { tid: tenant.id, appid: app.appId, aud: resource, roles: app.applicationPermissions, oid: servicePrincipalId(tenant.id, app.appId), idtyp: 'app' },
+        {
+          tid: tenant.id,
+          appid: app.appId,
+          aud: resource,
+          roles: app.applicationPermissions,
+          oid: servicePrincipalId(tenant.id, app.appId),
+          idtyp: 'app',
+        },
         now,
       );
-      return tokenResponse({ token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_S, ext_expires_in: ACCESS_TOKEN_LIFETIME_S, access_token: accessToken });
+      return tokenResponse({
+        token_type: 'Bearer',
+        expires_in: ACCESS_TOKEN_LIFETIME_S,
+        ext_expires_in: ACCESS_TOKEN_LIFETIME_S,
+        access_token: accessToken,
+      });
     }
     case 'authorization_code':
       return redeemCode(ctx, segment, params, authorization, now);
     case 'refresh_token':
       return redeemRefreshToken(ctx, segment, params, authorization, now);
     case null:
-      throw new IdentityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+      throw new IdentityError(
+        400,
+        'invalid_request',
+        900144,
+        "The request body must contain the following parameter: 'grant_type'.",
+      );
     default:
-      throw new IdentityError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
+      throw new IdentityError(
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${grantType}'.`,
+      );
   }
 }
 
@@ -60,26 +87,72 @@ function pkceMatches(challenge: string, method: 'S256' | 'plain', verifier: stri
   return computed === challenge;
 }
 
-async function redeemCode(ctx: SimContext, segment: string, params: URLSearchParams, authorization: string | undefined, now: number): Promise<SimResponse> {
+async function redeemCode(
+  ctx: SimContext,
+  segment: string,
+  params: URLSearchParams,
+  authorization: string | undefined,
+  now: number,
+): Promise<SimResponse> {
   const code = params.get('code');
-  if (!code) throw new IdentityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'code'.");
+  if (!code)
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'code'.",
+    );
   const grant = ctx.authCodes.get(code);
   const tenant = grant ? ctx.directory.tenant(grant.tenantId) : undefined;
-  if (segment.toLowerCase() !== 'common' && segment.toLowerCase() !== 'organizations') resolveTenantOrThrow(ctx, segment);
-  if (!grant || !tenant) throw new IdentityError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid. (The provided authorization code is not valid.)');
+  if (segment.toLowerCase() !== 'common' && segment.toLowerCase() !== 'organizations')
+    resolveTenantOrThrow(ctx, segment);
+  if (!grant || !tenant)
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      9002313,
+      'Invalid request. Request is malformed or invalid. (The provided authorization code is not valid.)',
+    );
   const app = authenticateClient(tenant, params, authorization, now);
-  if (app.appId !== grant.clientId) throw new IdentityError(400, 'invalid_grant', 70000, 'The provided authorization code was issued to a different client.');
+  if (app.appId !== grant.clientId)
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      70000,
+      'The provided authorization code was issued to a different client.',
+    );
   if (grant.redeemed) {
-    throw new IdentityError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      54005,
+      'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+    );
   }
-  if (now - grant.issuedAt > AUTH_CODE_LIFETIME_MS) throw new IdentityError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
+  if (now - grant.issuedAt > AUTH_CODE_LIFETIME_MS)
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      70008,
+      'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+    );
   if (params.get('redirect_uri') !== grant.redirectUri) {
-    throw new IdentityError(400, 'invalid_grant', 70000, "The request is not valid: the 'redirect_uri' does not match the redirect URI used to obtain the authorization code.");
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      70000,
+      "The request is not valid: the 'redirect_uri' does not match the redirect URI used to obtain the authorization code.",
+    );
   }
   if (grant.codeChallenge) {
     const verifier = params.get('code_verifier');
     if (!verifier || !pkceMatches(grant.codeChallenge, grant.codeChallengeMethod ?? 'plain', verifier)) {
-      throw new IdentityError(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+      throw new IdentityError(
+        400,
+        'invalid_grant',
+        501481,
+        'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+      );
     }
   }
   grant.redeemed = true;
@@ -88,27 +161,60 @@ async function redeemCode(ctx: SimContext, segment: string, params: URLSearchPar
   return delegatedTokens(ctx, tenant, app, user, grant.scopes, params.get('client_info') === '1', grant.nonce, now);
 }
 
-async function redeemRefreshToken(ctx: SimContext, segment: string, params: URLSearchParams, authorization: string | undefined, now: number): Promise<SimResponse> {
+async function redeemRefreshToken(
+  ctx: SimContext,
+  segment: string,
+  params: URLSearchParams,
+  authorization: string | undefined,
+  now: number,
+): Promise<SimResponse> {
   const token = params.get('refresh_token');
-  if (!token) throw new IdentityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'refresh_token'.");
+  if (!token)
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'refresh_token'.",
+    );
   const grant = ctx.refreshTokens.get(token);
   const tenant = grant ? ctx.directory.tenant(grant.tenantId) : resolveTenantOrThrow(ctx, segment);
-  if (!grant || !tenant) throw new IdentityError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid. (The provided refresh token is not valid.)');
+  if (!grant || !tenant)
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      9002313,
+      'Invalid request. Request is malformed or invalid. (The provided refresh token is not valid.)',
+    );
   const app = authenticateClient(tenant, params, authorization, now);
-  if (app.appId !== grant.clientId) throw new IdentityError(400, 'invalid_grant', 700003, 'The refresh token was issued to a different client.');
+  if (app.appId !== grant.clientId)
+    throw new IdentityError(400, 'invalid_grant', 700003, 'The refresh token was issued to a different client.');
   if (now - grant.lastUsedAt > REFRESH_TOKEN_INACTIVITY_MS) {
-    throw new IdentityError(400, 'invalid_grant', 700082, 'The refresh token has expired due to inactivity. The token was issued on a date more than 90 days ago.');
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      700082,
+      'The refresh token has expired due to inactivity. The token was issued on a date more than 90 days ago.',
+    );
   }
   const user = tenant.users.get(grant.userId);
-  if (!user || user.data.accountEnabled === false) throw new IdentityError(400, 'invalid_grant', 50057, 'The user account is disabled.');
+  if (!user || user.data.accountEnabled === false)
+    throw new IdentityError(400, 'invalid_grant', 50057, 'The user account is disabled.');
   // A narrower scope may be asked for; anything beyond what was granted needs a new authorization.
   let scopes = grant.scopes;
   if (params.get('scope')) {
     const asked = parseDelegatedScopes(params.get('scope'));
     const wanted = asked.graphDefault ? grant.scopes : [...asked.graph, ...asked.oidc];
     const granted = new Set(grant.scopes.map((s) => s.toLowerCase()));
-    const missing = wanted.filter((s) => !granted.has(s.toLowerCase()) && s !== 'offline_access' && s !== 'openid' && s !== 'profile');
-    if (missing.length) throw new IdentityError(400, 'invalid_grant', 65001, `The user or administrator has not consented to use the application with ID '${app.appId}'. Send an interactive authorization request for this user and resource.`);
+    const missing = wanted.filter(
+      (s) => !granted.has(s.toLowerCase()) && s !== 'offline_access' && s !== 'openid' && s !== 'profile',
+    );
+    if (missing.length)
+      throw new IdentityError(
+        400,
+        'invalid_grant',
+        65001,
+        `The user or administrator has not consented to use the application with ID '${app.appId}'. Send an interactive authorization request for this user and resource.`,
+      );
     scopes = grant.scopes;
   }
   grant.lastUsedAt = now;
@@ -129,7 +235,15 @@ async function delegatedTokens(
   const upn = String(user.data.userPrincipalName);
   const accessToken = await signAccessToken(
     ctx.keys,
-    { tid: tenant.id, appid: app.appId, aud: 'https://graph.microsoft.com', scp: graphScopes.join(' '), oid: user.id, upn, idtyp: 'user' },
+    {
+      tid: tenant.id,
+      appid: app.appId,
+      aud: 'https://graph.microsoft.com',
+      scp: graphScopes.join(' '),
+      oid: user.id,
+      upn,
+      idtyp: 'user',
+    },
     now,
   );
   const body: Record<string, unknown> = {
@@ -149,10 +263,19 @@ async function delegatedTokens(
     body.id_token = await signIdToken(
       ctx.keys,
       `${ctx.baseUrl}/${tenant.id}/v2.0`,
-      { aud: app.appId, tid: tenant.id, oid: user.id, sub: user.id, name: user.data.displayName, preferred_username: upn, ...(nonce ? { nonce } : {}) },
+      {
+        aud: app.appId,
+        tid: tenant.id,
+        oid: user.id,
+        sub: user.id,
+        name: user.data.displayName,
+        preferred_username: upn,
+        ...(nonce ? { nonce } : {}),
+      },
       now,
     );
   }
-  if (wantClientInfo) body.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url');
+  if (wantClientInfo)
+    body.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url');
   return tokenResponse(body);
 }

@@ -116,7 +116,7 @@ export interface CompiledExpression {
   /** Attribute names the expression reads (sorted, without `domain`). */
   readonly attributes: readonly string[];
   /** Missing → `undefined`; empty → `null`/`""`; otherwise the value. Throws ExpressionError for wrongly shaped values. */
-  evaluate(scope: EvaluationScope): unknown;
+  evaluate: (scope: EvaluationScope) => unknown;
 }
 
 /** The reserved name for the connection's verified domain, in templates (`{domain}`) and as a bare reference. */
@@ -150,13 +150,17 @@ function mapText(v: unknown, f: (s: string) => string, fn: string, position: num
   throw new ExpressionError(`${fn}() expects text, got ${describeKind(v)} at ${position}`, position);
 }
 
-const describeKind = (v: unknown): string => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const describeKind = (v: unknown): string =>
+  Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 const textFunction = (name: string, f: (s: string) => string): FunctionSpec => ({
   name,
   min: 1,
   max: 1,
-  build: ([x], _nodes, position) => (scope) => mapText(x!(scope), f, name, position),
+  build:
+    ([x], _nodes, position) =>
+    (scope) =>
+      mapText(x!(scope), f, name, position),
 });
 
 /** Text for a template placeholder or a concat() part: undefined = missing/empty (the whole result is missing). */
@@ -165,13 +169,39 @@ function partText(v: unknown, what: string, position: number): string | undefine
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v) && v.length === 0) return undefined;
-  throw new ExpressionError(`${what} is ${describeKind(v)}; only single values (text, number, boolean) can be joined (at ${position})`, position);
+  throw new ExpressionError(
+    `${what} is ${describeKind(v)}; only single values (text, number, boolean) can be joined (at ${position})`,
+    position,
+  );
 }
 
 /** Letters NFKD leaves alone; the common transliterations. */
 const EXTRA_LETTERS: Readonly<Record<string, string>> = {
-  ß: 'ss', ẞ: 'SS', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', đ: 'd', Đ: 'D', ð: 'd', Ð: 'D',
-  þ: 'th', Þ: 'Th', ł: 'l', Ł: 'L', ı: 'i', ħ: 'h', Ħ: 'H', ŋ: 'ng', Ŋ: 'Ng', ŧ: 't', Ŧ: 'T', ĸ: 'k', ƒ: 'f',
+  ß: 'ss',
+  ẞ: 'SS',
+  æ: 'ae',
+  Æ: 'AE',
+  œ: 'oe',
+  Œ: 'OE',
+  ø: 'o',
+  Ø: 'O',
+  đ: 'd',
+  Đ: 'D',
+  ð: 'd',
+  Ð: 'D',
+  þ: 'th',
+  Þ: 'Th',
+  ł: 'l',
+  Ł: 'L',
+  ı: 'i',
+  ħ: 'h',
+  Ħ: 'H',
+  ŋ: 'ng',
+  Ŋ: 'Ng',
+  ŧ: 't',
+  Ŧ: 'T',
+  ĸ: 'k',
+  ƒ: 'f',
 };
 const EXTRA_LETTER = new RegExp(`[${Object.keys(EXTRA_LETTERS).join('')}]`, 'g');
 // eslint-disable-next-line no-control-regex -- the ASCII range, for the fast path
@@ -181,12 +211,18 @@ const COMBINING_MARKS = /\p{M}+/gu;
 /** é→e, ü→u, ß→ss, ø→o, æ→ae, ł→l, ﬁ→fi …: NFKD, combining marks removed, then the table above. */
 export function normalizeDiacritics(s: string): string {
   if (ASCII_ONLY.test(s)) return s;
-  return s.normalize('NFKD').replace(COMBINING_MARKS, '').replace(EXTRA_LETTER, (c) => EXTRA_LETTERS[c] ?? c);
+  return s
+    .normalize('NFKD')
+    .replace(COMBINING_MARKS, '')
+    .replace(EXTRA_LETTER, (c) => EXTRA_LETTERS[c] ?? c);
 }
 
 const MAX_ALIAS = 64;
 function dotAtom(s: string, disallowed: RegExp): string {
-  let out = normalizeDiacritics(s).replace(disallowed, '').replace(/\.{2,}/g, '.').replace(/^\.+|\.+$/g, '');
+  let out = normalizeDiacritics(s)
+    .replace(disallowed, '')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^\.+|\.+$/g, '');
   if (out.length > MAX_ALIAS) out = out.slice(0, MAX_ALIAS).replace(/\.+$/, '');
   return out;
 }
@@ -235,43 +271,70 @@ const FUNCTIONS: readonly FunctionSpec[] = [
     max: 2,
     check: ([, n]) => {
       if (n?.kind === 'literal' && nonNegativeInteger(n.value) === undefined) {
-        throw new ExpressionError(`left() needs a whole number ≥ 0 as its second argument at ${n.position}`, n.position);
+        throw new ExpressionError(
+          `left() needs a whole number ≥ 0 as its second argument at ${n.position}`,
+          n.position,
+        );
       }
     },
-    build: ([x, count], nodes, position) => (scope) => {
-      const rawN = count!(scope);
-      const n = nonNegativeInteger(rawN);
-      if (n === undefined) {
-        throw new ExpressionError(`left() needs a whole number ≥ 0 as its second argument, got ${describeKind(rawN)} at ${nodes[1]!.position}`, nodes[1]!.position);
-      }
-      return mapText(x!(scope), (s) => (s.length <= n ? s : Array.from(s).slice(0, n).join('')), 'left', position);
-    },
+    build:
+      ([x, count], nodes, position) =>
+      (scope) => {
+        const rawN = count!(scope);
+        const n = nonNegativeInteger(rawN);
+        if (n === undefined) {
+          throw new ExpressionError(
+            `left() needs a whole number ≥ 0 as its second argument, got ${describeKind(rawN)} at ${nodes[1]!.position}`,
+            nodes[1]!.position,
+          );
+        }
+        return mapText(x!(scope), (s) => (s.length <= n ? s : Array.from(s).slice(0, n).join('')), 'left', position);
+      },
   },
   {
     name: 'replace',
     min: 3,
     max: 3,
     check: ([, find, replacement]) => {
-      if (find?.kind === 'literal' && ((typeof find.value !== 'string' && typeof find.value !== 'number') || find.value === '')) {
+      if (
+        find?.kind === 'literal' &&
+        ((typeof find.value !== 'string' && typeof find.value !== 'number') || find.value === '')
+      ) {
         throw new ExpressionError(`replace() needs non-empty text to find at ${find.position}`, find.position);
       }
-      if (replacement?.kind === 'literal' && typeof replacement.value !== 'string' && typeof replacement.value !== 'number') {
-        throw new ExpressionError(`replace() needs text as the replacement at ${replacement.position}`, replacement.position);
+      if (
+        replacement?.kind === 'literal' &&
+        typeof replacement.value !== 'string' &&
+        typeof replacement.value !== 'number'
+      ) {
+        throw new ExpressionError(
+          `replace() needs text as the replacement at ${replacement.position}`,
+          replacement.position,
+        );
       }
     },
-    build: ([x, find, replacement], nodes, position) => (scope) => {
-      const f = find!(scope);
-      const r = replacement!(scope);
-      if ((typeof f !== 'string' && typeof f !== 'number') || f === '') {
-        throw new ExpressionError(`replace() needs non-empty text to find, got ${describeKind(f)} at ${nodes[1]!.position}`, nodes[1]!.position);
-      }
-      const findText = String(f);
-      const replacementText = r === null || r === undefined ? '' : typeof r === 'string' || typeof r === 'number' ? String(r) : undefined;
-      if (replacementText === undefined) {
-        throw new ExpressionError(`replace() needs text as the replacement, got ${describeKind(r)} at ${nodes[2]!.position}`, nodes[2]!.position);
-      }
-      return mapText(x!(scope), (s) => s.replaceAll(findText, replacementText), 'replace', position);
-    },
+    build:
+      ([x, find, replacement], nodes, position) =>
+      (scope) => {
+        const f = find!(scope);
+        const r = replacement!(scope);
+        if ((typeof f !== 'string' && typeof f !== 'number') || f === '') {
+          throw new ExpressionError(
+            `replace() needs non-empty text to find, got ${describeKind(f)} at ${nodes[1]!.position}`,
+            nodes[1]!.position,
+          );
+        }
+        const findText = String(f);
+        const replacementText =
+          r === null || r === undefined ? '' : typeof r === 'string' || typeof r === 'number' ? String(r) : undefined;
+        if (replacementText === undefined) {
+          throw new ExpressionError(
+            `replace() needs text as the replacement, got ${describeKind(r)} at ${nodes[2]!.position}`,
+            nodes[2]!.position,
+          );
+        }
+        return mapText(x!(scope), (s) => s.replaceAll(findText, replacementText), 'replace', position);
+      },
   },
   {
     name: 'concat',
@@ -291,7 +354,9 @@ const FUNCTIONS: readonly FunctionSpec[] = [
 
 const FUNCTION_BY_LOWER_NAME = new Map(FUNCTIONS.map((f) => [f.name.toLowerCase(), f]));
 /** Canonical function names, sorted. */
-export const EXPRESSION_FUNCTIONS: readonly string[] = FUNCTIONS.map((f) => f.name).sort((a, b) => a.localeCompare(b, 'en'));
+export const EXPRESSION_FUNCTIONS: readonly string[] = FUNCTIONS.map((f) => f.name).sort((a, b) =>
+  a.localeCompare(b, 'en'),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Parser
@@ -315,7 +380,8 @@ class Parser {
     const node = this.expression();
     this.skipBlanks();
     if (this.pos < this.src.length) {
-      const hint = this.src[this.pos] === '{' ? ' (a template that starts with a letter needs double quotes: "…{name}…")' : '';
+      const hint =
+        this.src[this.pos] === '{' ? ' (a template that starts with a letter needs double quotes: "…{name}…")' : '';
       throw this.error(`expected end of expression${hint}`);
     }
     return node;
@@ -331,7 +397,8 @@ class Parser {
       return node;
     }
     if (isDigit(c) || (c === '-' && isDigit(this.src[start + 1]))) return this.number();
-    if (!isIdentStart(c)) throw this.error('expected an expression (a function call, an attribute name, a number or a "template")');
+    if (!isIdentStart(c))
+      throw this.error('expected an expression (a function call, an attribute name, a number or a "template")');
     while (isIdentChar(this.src[this.pos])) this.pos++;
     const name = this.src.slice(start, this.pos);
     this.skipBlanks();
@@ -374,7 +441,11 @@ class Parser {
     }
     if (args.length < spec.min || args.length > spec.max) {
       const takes =
-        spec.max === Infinity ? `at least ${spec.min} arguments` : spec.min === spec.max ? `${spec.min} argument${spec.min === 1 ? '' : 's'}` : `${spec.min}–${spec.max} arguments`;
+        spec.max === Infinity
+          ? `at least ${spec.min} arguments`
+          : spec.min === spec.max
+            ? `${spec.min} argument${spec.min === 1 ? '' : 's'}`
+            : `${spec.min}–${spec.max} arguments`;
       throw new ExpressionError(`${spec.name}() takes ${takes}, got ${args.length} at ${start}`, start);
     }
     spec.check?.(args);
@@ -426,7 +497,8 @@ class Parser {
         }
         const nameStart = i + 1;
         let j = nameStart;
-        if (!isIdentStart(src[j])) throw new ExpressionError(`expected an attribute name at ${j} (write "{{" for a literal brace)`, j);
+        if (!isIdentStart(src[j]))
+          throw new ExpressionError(`expected an attribute name at ${j} (write "{{" for a literal brace)`, j);
         while (isIdentChar(src[j])) j++;
         if (src[j] !== '}') throw new ExpressionError(`expected "}" at ${j}`, j);
         if (text) parts.push(text);
@@ -473,8 +545,10 @@ export function parseExpression(source: string): ExpressionNode {
 // Compiler: the tree becomes nested closures, so evaluating is a handful of calls per expression.
 // ---------------------------------------------------------------------------------------------
 
-const hasOwn = Object.prototype.hasOwnProperty;
-const attributeReader = (name: string): Evaluator => (scope) => (hasOwn.call(scope.attributes, name) ? scope.attributes[name] : undefined);
+const attributeReader =
+  (name: string): Evaluator =>
+  (scope) =>
+    Object.hasOwn(scope.attributes, name) ? scope.attributes[name] : undefined;
 const domainReader: Evaluator = (scope) => scope.domain;
 
 function compileNode(node: ExpressionNode, attributes: Set<string>): Evaluator {

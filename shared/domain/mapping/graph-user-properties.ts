@@ -28,7 +28,10 @@ export const REQUIRED_ON_CREATE = [
 export type RequiredOnCreate = (typeof REQUIRED_ON_CREATE)[number];
 
 const WRITABLE: ReadonlyMap<string, GraphUserPropertyType> = new Map(
-  Object.entries(data.properties).map(([name, p]) => [name, Object.freeze({ type: p.type, collection: p.collection, nullable: p.nullable })]),
+  Object.entries(data.properties).map(([name, p]) => [
+    name,
+    Object.freeze({ type: p.type, collection: p.collection, nullable: p.nullable }),
+  ]),
 );
 const READ_ONLY: ReadonlySet<string> = new Set(data.readOnly);
 const NOT_MAPPABLE: ReadonlySet<string> = new Set(data.notMappable);

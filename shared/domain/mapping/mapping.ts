@@ -24,15 +24,15 @@
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { closestName, compileExpression, ExpressionError, type EvaluationScope } from './expression.js';
+import { closestName, compileExpression, type EvaluationScope, ExpressionError } from './expression.js';
 import {
   complexUserPropertyFields,
+  type GraphUserPropertyType,
   isNotMappableUserProperty,
   isReadOnlyUserProperty,
   REQUIRED_ON_CREATE,
   USER_PROPERTY_MAX_LENGTH,
   writableUserProperties,
-  type GraphUserPropertyType,
 } from './graph-user-properties.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -46,7 +46,10 @@ const applyOn = z
 
 export const mappingRuleSchema = z
   .union([
-    z.strictObject({ source: z.string().min(1).max(128).describe("Attribute name from the change, e.g. 'givenName'"), applyOn }),
+    z.strictObject({
+      source: z.string().min(1).max(128).describe("Attribute name from the change, e.g. 'givenName'"),
+      applyOn,
+    }),
     z.strictObject({
       constant: z
         .union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()])
@@ -54,7 +57,11 @@ export const mappingRuleSchema = z
       applyOn,
     }),
     z.strictObject({
-      expression: z.string().min(1).max(2000).describe('e.g. lower(normalizeDiacritics("{givenName}.{familyName}")) — see expression.ts'),
+      expression: z
+        .string()
+        .min(1)
+        .max(2000)
+        .describe('e.g. lower(normalizeDiacritics("{givenName}.{familyName}")) — see expression.ts'),
       applyOn,
     }),
   ])
@@ -66,8 +73,14 @@ export const mappingSchema = z
     properties: z
       .record(z.string().min(1).max(128), mappingRuleSchema)
       .describe("Graph user property (dotted for complex fields: 'passwordProfile.password') → rule"),
-    generatePassword: z.boolean().default(false).describe('On create, generate a strong random password when none is mapped or the attribute is empty'),
-    forceChangePasswordNextSignIn: z.boolean().default(true).describe('passwordProfile.forceChangePasswordNextSignIn on create, unless mapped'),
+    generatePassword: z
+      .boolean()
+      .default(false)
+      .describe('On create, generate a strong random password when none is mapped or the attribute is empty'),
+    forceChangePasswordNextSignIn: z
+      .boolean()
+      .default(true)
+      .describe('passwordProfile.forceChangePasswordNextSignIn on create, unless mapped'),
   })
   .describe('Field mapping of one connection');
 export type Mapping = z.infer<typeof mappingSchema>;
@@ -148,7 +161,7 @@ const REQUIRED: ReadonlySet<string> = new Set(REQUIRED_ON_CREATE);
 /** Why a read-only target is refused, where there is something better to do. */
 const READ_ONLY_HINTS: Readonly<Record<string, string>> = {
   id: 'Graph assigns it',
-  assignedLicenses: 'licences are assigned through the change\'s licenses (user: assignLicense), not the field mapping',
+  assignedLicenses: "licences are assigned through the change's licenses (user: assignLicense), not the field mapping",
   proxyAddresses: 'Exchange maintains it; map mail instead',
 };
 
@@ -170,7 +183,11 @@ function targetProblem(target: string): string | undefined {
 const typeLabel = (p: GraphUserPropertyType): string => (p.collection ? `Collection(${p.type})` : p.type);
 
 /** JSON type a constant must have for the target (constants are typed by the admin, so no lenient coercion). */
-function constantProblem(target: string, c: Extract<MappingRule, { constant: unknown }>['constant'], prop: GraphUserPropertyType): string | undefined {
+function constantProblem(
+  target: string,
+  c: Extract<MappingRule, { constant: unknown }>['constant'],
+  prop: GraphUserPropertyType,
+): string | undefined {
   if (c === null || c === '' || (Array.isArray(c) && c.length === 0)) {
     if (REQUIRED.has(target)) return `'${target}' is required to create a user; a constant for it can't be empty`;
     if (!prop.nullable && !prop.collection) return `'${target}' (${typeLabel(prop)}) can't be cleared`;
@@ -184,11 +201,13 @@ function constantProblem(target: string, c: Extract<MappingRule, { constant: unk
         ? typeof c === 'number'
         : typeof c === 'string';
   if (!expected) {
-    const want = prop.collection ? 'a list of text, e.g. ["+1 555 0100"]' : JSON_TYPE_FOR[prop.type] ?? prop.type;
+    const want = prop.collection ? 'a list of text, e.g. ["+1 555 0100"]' : (JSON_TYPE_FOR[prop.type] ?? prop.type);
     return `'${target}' is ${typeLabel(prop)}: the constant must be ${want}, got ${describeValue(c, isSecret(target))}`;
   }
   const coerced = coerce(c, prop);
-  return coerced.kind === 'error' ? `'${target}' is ${typeLabel(prop)}: ${coerced.message(describeValue(c, isSecret(target)))}` : undefined;
+  return coerced.kind === 'error'
+    ? `'${target}' is ${typeLabel(prop)}: ${coerced.message(describeValue(c, isSecret(target)))}`
+    : undefined;
 }
 
 const JSON_TYPE_FOR: Readonly<Record<string, string>> = {
@@ -221,7 +240,8 @@ export function validateMapping(mapping: Mapping): MappingIssue[] {
       if (target === PASSWORD && rule.constant !== null) {
         issues.push({
           field: `${field}.constant`,
-          message: 'a constant password would give every user the same password: map passwordProfile.password from an attribute or set generatePassword: true',
+          message:
+            'a constant password would give every user the same password: map passwordProfile.password from an attribute or set generatePassword: true',
         });
       } else if (prop) {
         const p = constantProblem(target, rule.constant, prop);
@@ -244,7 +264,9 @@ export function validateMapping(mapping: Mapping): MappingIssue[] {
     issues.push({
       field: `properties.${name}`,
       message: `'${name}' is required to create a user (POST /users) but has no rule${example ? `; e.g. ${JSON.stringify(stripDefaults(example))}` : ''}${
-        name === 'accountEnabled' ? " (there is no implicit default: use { \"constant\": true } to create users enabled)" : ''
+        name === 'accountEnabled'
+          ? ' (there is no implicit default: use { "constant": true } to create users enabled)'
+          : ''
       }`,
     });
   }
@@ -270,13 +292,20 @@ type Coerced =
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 // ISO 8601 date, or date-time with an explicit offset (OData JSON §7.1 needs one for Edm.DateTimeOffset).
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,7})?)?([Zz]|[+-](\d{2}):(\d{2}))?)?$/;
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,7})?)?([Zz]|[+-](\d{2}):(\d{2}))?)?$/;
 
 function coerceDateTime(v: string): Coerced {
   const m = ISO_DATE_TIME.exec(v.trim());
-  if (!m) return { kind: 'error', message: (got) => `expected an ISO 8601 date or date-time (e.g. "2025-01-31T08:00:00Z"), got ${got}` };
+  if (!m)
+    return {
+      kind: 'error',
+      message: (got) => `expected an ISO 8601 date or date-time (e.g. "2025-01-31T08:00:00Z"), got ${got}`,
+    };
   const [, y, mo, d, h, mi, s, zone, zh, zm] = m;
-  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)));
+  const date = new Date(
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)),
+  );
   const valid =
     date.getUTCFullYear() === Number(y) &&
     date.getUTCMonth() === Number(mo) - 1 &&
@@ -287,7 +316,8 @@ function coerceDateTime(v: string): Coerced {
     (zh === undefined || (Number(zh) <= 14 && Number(zm) <= 59));
   if (!valid) return { kind: 'error', message: (got) => `expected a real calendar date and time, got ${got}` };
   if (h === undefined) return { kind: 'value', value: `${y}-${mo}-${d}T00:00:00Z` };
-  if (zone === undefined) return { kind: 'error', message: (got) => `the date-time needs a time zone ("Z" or ±hh:mm), got ${got}` };
+  if (zone === undefined)
+    return { kind: 'error', message: (got) => `the date-time needs a time zone ("Z" or ±hh:mm), got ${got}` };
   return { kind: 'value', value: v.trim() };
 }
 
@@ -295,7 +325,8 @@ function coerceScalar(v: unknown, type: string): Coerced {
   switch (type) {
     case 'Edm.String':
       if (typeof v === 'string') return { kind: 'value', value: v };
-      if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') return { kind: 'value', value: String(v) };
+      if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean')
+        return { kind: 'value', value: String(v) };
       return { kind: 'error', message: (got) => `expected text, got ${got}` };
     case 'Edm.Boolean': {
       if (typeof v === 'boolean') return { kind: 'value', value: v };
@@ -325,14 +356,17 @@ function coerceScalar(v: unknown, type: string): Coerced {
 function coerce(v: unknown, prop: GraphUserPropertyType): Coerced {
   const clear: Coerced = { kind: 'clear', value: prop.collection && !prop.nullable ? [] : null };
   if (v === null || v === '') {
-    return prop.nullable || prop.collection ? clear : { kind: 'error', message: () => `${typeLabel(prop)} here can't be cleared (not nullable)` };
+    return prop.nullable || prop.collection
+      ? clear
+      : { kind: 'error', message: () => `${typeLabel(prop)} here can't be cleared (not nullable)` };
   }
   if (prop.collection) {
     const items = Array.isArray(v) ? v : [v];
     const out: unknown[] = [];
     for (const item of items) {
       if (item === null || item === '') continue;
-      if (Array.isArray(item)) return { kind: 'error', message: (got) => `expected a list of single values, got ${got}` };
+      if (Array.isArray(item))
+        return { kind: 'error', message: (got) => `expected a list of single values, got ${got}` };
       const c = coerceScalar(item, prop.type);
       if (c.kind === 'error') return c;
       out.push(c.value);
@@ -340,14 +374,20 @@ function coerce(v: unknown, prop: GraphUserPropertyType): Coerced {
     return out.length === 0 ? clear : { kind: 'value', value: out };
   }
   if (Array.isArray(v)) {
-    if (v.length === 0) return prop.nullable ? clear : { kind: 'error', message: () => `${typeLabel(prop)} here can't be cleared (not nullable)` };
+    if (v.length === 0)
+      return prop.nullable
+        ? clear
+        : { kind: 'error', message: () => `${typeLabel(prop)} here can't be cleared (not nullable)` };
     return { kind: 'error', message: (got) => `expected a single value, got ${got}` };
   }
   return coerceScalar(v, prop.type);
 }
 
 function describeValue(v: unknown, secret: boolean): string {
-  if (secret) return typeof v === 'string' ? 'a text value (not shown)' : `a value of type ${Array.isArray(v) ? 'list' : typeof v} (not shown)`;
+  if (secret)
+    return typeof v === 'string'
+      ? 'a text value (not shown)'
+      : `a value of type ${Array.isArray(v) ? 'list' : typeof v} (not shown)`;
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   if (Array.isArray(v)) return `a list of ${v.length} (${JSON.stringify(v).slice(0, 60)})`;
@@ -383,7 +423,6 @@ interface CompiledMapping {
 }
 
 const compiledMappings = new WeakMap<Mapping, CompiledMapping>();
-const hasOwn = Object.prototype.hasOwnProperty;
 
 function compileRule(target: string, rule: MappingRule): CompiledRule {
   const dot = target.indexOf('.');
@@ -395,13 +434,18 @@ function compileRule(target: string, rule: MappingRule): CompiledRule {
     prop: writableUserProperties().get(target),
   };
   const problem = targetProblem(target);
-  const invalid = (message: string): CompiledRule => ({ ...base, read: () => undefined, origin: '', invalid: { field: target, message } });
+  const invalid = (message: string): CompiledRule => ({
+    ...base,
+    read: () => undefined,
+    origin: '',
+    invalid: { field: target, message },
+  });
   if (problem) return invalid(problem);
   if ('source' in rule) {
     const name = rule.source;
     return {
       ...base,
-      read: (scope) => (hasOwn.call(scope.attributes, name) ? scope.attributes[name] : undefined),
+      read: (scope) => (Object.hasOwn(scope.attributes, name) ? scope.attributes[name] : undefined),
       origin: `attribute '${name}'`,
       source: name,
       invalid: undefined,
@@ -430,7 +474,11 @@ function compileMapping(mapping: Mapping): CompiledMapping {
   return compiled;
 }
 
-function setValue(values: Record<string, unknown>, rule: { top: string; field: string | undefined }, value: unknown): void {
+function setValue(
+  values: Record<string, unknown>,
+  rule: { top: string; field: string | undefined },
+  value: unknown,
+): void {
   if (rule.field === undefined) {
     values[rule.top] = value;
     return;
@@ -481,10 +529,23 @@ export function applyMapping(
     const maxLength = USER_PROPERTY_MAX_LENGTH[rule.target];
     if (c.kind === 'error') {
       const got = describeValue(raw, isSecret(rule.target));
-      errors.push({ field: rule.target, message: `${rule.target} is ${typeLabel(rule.prop!)}: ${c.message(got)} (from ${rule.origin})`, ...from });
-    } else if (c.kind === 'value' && maxLength !== undefined && typeof c.value === 'string' && c.value.length > maxLength) {
+      errors.push({
+        field: rule.target,
+        message: `${rule.target} is ${typeLabel(rule.prop!)}: ${c.message(got)} (from ${rule.origin})`,
+        ...from,
+      });
+    } else if (
+      c.kind === 'value' &&
+      maxLength !== undefined &&
+      typeof c.value === 'string' &&
+      c.value.length > maxLength
+    ) {
       // Graph refuses it (400); said here, naming the source, before anything is sent.
-      errors.push({ field: rule.target, message: `${rule.target} is at most ${maxLength} characters in Microsoft 365; ${rule.origin} gives ${c.value.length}`, ...from });
+      errors.push({
+        field: rule.target,
+        message: `${rule.target} is at most ${maxLength} characters in Microsoft 365; ${rule.origin} gives ${c.value.length}`,
+        ...from,
+      });
     } else if (c.kind === 'clear' && REQUIRED.has(rule.target)) {
       // Graph needs these on create and never accepts them empty: "no value", not "clear".
       unresolved.push(rule.target);
@@ -511,7 +572,11 @@ function completeForCreate(
     if (i >= 0) unresolved.splice(i, 1);
   }
   const after = values.passwordProfile as Record<string, unknown> | undefined;
-  if (after?.password !== undefined && after.forceChangePasswordNextSignIn === undefined && !errors.some((e) => e.field === FORCE_CHANGE)) {
+  if (
+    after?.password !== undefined &&
+    after.forceChangePasswordNextSignIn === undefined &&
+    !errors.some((e) => e.field === FORCE_CHANGE)
+  ) {
     after.forceChangePasswordNextSignIn = mapping.forceChangePasswordNextSignIn;
   }
   for (const name of REQUIRED_ON_CREATE) {

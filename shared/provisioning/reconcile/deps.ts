@@ -5,7 +5,10 @@ import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../../domain/sync-sett
 import type { ApplyDeps } from '../apply-operation.js';
 import type { ReconciliationStore, RunQueue } from '../ports.js';
 
-export interface ReconcileDeps extends Pick<ApplyDeps, 'connections' | 'secrets' | 'clock' | 'tenants' | 'users' | 'log' | 'queue'> {
+export interface ReconcileDeps extends Pick<
+  ApplyDeps,
+  'connections' | 'secrets' | 'clock' | 'tenants' | 'users' | 'log' | 'queue'
+> {
   reconciliation: ReconciliationStore;
   runs: RunQueue;
   /** How long a run holds its connection before another may take over (renewed while it works). */

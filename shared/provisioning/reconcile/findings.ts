@@ -9,14 +9,22 @@
 import { reapplyStoredState } from '../../domain/change.js';
 import type { Connection } from '../../domain/connection.js';
 import { effectiveChange } from '../../domain/desired-state.js';
-import { compareAccount, hasDrift, type AccountDrift, type ExpectedAccount } from '../../domain/drift.js';
-import type { DriftKind, HeldCorrection, ItemDisposition, ReconciliationRun, RunItem, RunProgress, StagedOperation } from '../../domain/reconciliation.js';
+import { type AccountDrift, compareAccount, type ExpectedAccount, hasDrift } from '../../domain/drift.js';
+import type {
+  DriftKind,
+  HeldCorrection,
+  ItemDisposition,
+  ReconciliationRun,
+  RunItem,
+  RunProgress,
+  StagedOperation,
+} from '../../domain/reconciliation.js';
 import { emptyDriftCounts } from '../../domain/reconciliation.js';
 import type { SyncSettings } from '../../domain/sync-settings.js';
 import { isInSync, type UserState } from '../../domain/user-state.js';
 import type { GraphUser } from '../ports.js';
 import { updateConnectionFlags } from './connection-flags.js';
-import { settingsOf, type ReconcileDeps } from './deps.js';
+import { type ReconcileDeps, settingsOf } from './deps.js';
 
 /** A change not reconciled this long after it was received is presumed lost, and re-enqueued. */
 export const STUCK_AFTER_MS = 15 * 60_000;
@@ -26,7 +34,17 @@ export const MAX_RUN_ITEMS = 5_000;
 const MAX_FOUND_CHARS = 100_000;
 
 /** What a run reads of a user after the directory scan: a full round holds one of these per linked user. */
-export type LinkedUser = Pick<UserState, 'connectionId' | 'externalId' | 'appliedDesired' | 'desired' | 'objectId' | 'userPrincipalName' | 'status' | 'ownedLicenses'>;
+export type LinkedUser = Pick<
+  UserState,
+  | 'connectionId'
+  | 'externalId'
+  | 'appliedDesired'
+  | 'desired'
+  | 'objectId'
+  | 'userPrincipalName'
+  | 'status'
+  | 'ownedLicenses'
+>;
 
 /** One finding, as it is recorded (and, held, saved across a pause). */
 interface Finding extends Omit<HeldCorrection, 'operation'> {
@@ -36,7 +54,8 @@ interface Finding extends Omit<HeldCorrection, 'operation'> {
 }
 
 /** The corrective operation a drift calls for, as the accidental-deletion threshold counts it. */
-const operationFor = (drift: AccountDrift): NonNullable<RunItem['operation']> => (drift.shouldBeAbsent ? 'delete' : drift.enabled === false ? 'disable' : 'reconcile');
+const operationFor = (drift: AccountDrift): NonNullable<RunItem['operation']> =>
+  drift.shouldBeAbsent ? 'delete' : drift.enabled === false ? 'disable' : 'reconcile';
 
 export type FindingsDeps = Pick<ReconcileDeps, 'clock' | 'queue' | 'reconciliation' | 'connections'>;
 
@@ -84,11 +103,30 @@ export class Findings {
     const age = this.deps.clock.now().getTime() - Date.parse(user.updatedAt);
     const wanted = user.desired.lifecycle?.state !== 'removed';
     if (!inSync && age > STUCK_AFTER_MS) {
-      await this.found(user, { kind: 'stuck', detail: `Received ${user.updatedAt} and still not reconciled (status ${user.status}): the operation was lost`, operation: effectiveChange(user.desired).type === 'remove' ? (this.settings.removeAction === 'delete' ? 'delete' : 'disable') : 'reconcile' });
-    } else if (inSync && wanted && !user.objectId && effectiveChange(user.desired).hasProfile && this.settings.allowCreate) {
+      await this.found(user, {
+        kind: 'stuck',
+        detail: `Received ${user.updatedAt} and still not reconciled (status ${user.status}): the operation was lost`,
+        operation:
+          effectiveChange(user.desired).type === 'remove'
+            ? this.settings.removeAction === 'delete'
+              ? 'delete'
+              : 'disable'
+            : 'reconcile',
+      });
+    } else if (
+      inSync &&
+      wanted &&
+      !user.objectId &&
+      effectiveChange(user.desired).hasProfile &&
+      this.settings.allowCreate
+    ) {
       // In sync means no operation is on its way: the last one ended without an account (creating was off, or
       // it was skipped); creating is allowed now.
-      await this.found(user, { kind: 'neverLinked', detail: `Wanted (${user.desired.lifecycle?.state ?? 'assigned'}) but never linked to a Microsoft 365 account (last result: ${user.status}${user.statusReason ? `: ${user.statusReason}` : ''})`, operation: 'reconcile' });
+      await this.found(user, {
+        kind: 'neverLinked',
+        detail: `Wanted (${user.desired.lifecycle?.state ?? 'assigned'}) but never linked to a Microsoft 365 account (last result: ${user.status}${user.statusReason ? `: ${user.statusReason}` : ''})`,
+        operation: 'reconcile',
+      });
     }
   }
 
@@ -97,15 +135,28 @@ export class Findings {
     if (!isInSync(user)) return;
     const drift = compareAccount(expected, account, { complete, owned: user.ownedLicenses });
     if (!hasDrift(drift)) return;
-    const kind: DriftKind = drift.shouldBeAbsent ? 'present' : drift.enabled !== undefined ? 'enabled' : drift.licenses ? 'license' : 'profile';
+    const kind: DriftKind = drift.shouldBeAbsent
+      ? 'present'
+      : drift.enabled !== undefined
+        ? 'enabled'
+        : drift.licenses
+          ? 'license'
+          : 'profile';
     const parts = [
       drift.shouldBeAbsent ? 'exists but the user was removed (remove action delete)' : '',
-      drift.enabled !== undefined ? `accountEnabled is ${String(account.accountEnabled)}, should be ${drift.enabled}` : '',
+      drift.enabled !== undefined
+        ? `accountEnabled is ${String(account.accountEnabled)}, should be ${drift.enabled}`
+        : '',
       drift.profile.length > 0 ? `differs in ${drift.profile.map((d) => d.property).join(', ')}` : '',
-      drift.licenses ? `licenses: missing ${drift.licenses.missing.join(', ') || 'none'}, not desired ${drift.licenses.extra.join(', ') || 'none'}` : '',
+      drift.licenses
+        ? `licenses: missing ${drift.licenses.missing.join(', ') || 'none'}, not desired ${drift.licenses.extra.join(', ') || 'none'}`
+        : '',
     ].filter(Boolean);
     await this.found(user, {
-      kind, detail: parts.join('; '), operation: operationFor(drift), objectId: account.id,
+      kind,
+      detail: parts.join('; '),
+      operation: operationFor(drift),
+      objectId: account.id,
       ...(account.userPrincipalName ? { userPrincipalName: account.userPrincipalName } : {}),
       ...(drift.profile.length > 0 ? { differences: drift.profile } : {}),
     });
@@ -116,15 +167,34 @@ export class Findings {
     const wanted = user.desired?.lifecycle?.state !== 'removed' && Boolean(user.desired?.profile);
     if (!wanted || !isInSync(user)) return;
     const { restoreDeletedUsers, allowCreate } = this.settings;
-    const how = restoreDeletedUsers && allowCreate ? 'restore it from deleted items, or re-create it' : restoreDeletedUsers ? 'restore it from deleted items' : allowCreate ? 're-create it' : 'neither restoring nor creating accounts is allowed: reported only';
-    await this.found(user, { kind: 'deleted', detail: `The linked account ${objectId} was deleted in Microsoft 365 but the user is still assigned: ${how}`, operation: 'reconcile', objectId, reportOnly: !restoreDeletedUsers && !allowCreate });
+    const how =
+      restoreDeletedUsers && allowCreate
+        ? 'restore it from deleted items, or re-create it'
+        : restoreDeletedUsers
+          ? 'restore it from deleted items'
+          : allowCreate
+            ? 're-create it'
+            : 'neither restoring nor creating accounts is allowed: reported only';
+    await this.found(user, {
+      kind: 'deleted',
+      detail: `The linked account ${objectId} was deleted in Microsoft 365 but the user is still assigned: ${how}`,
+      operation: 'reconcile',
+      objectId,
+      reportOnly: !restoreDeletedUsers && !allowCreate,
+    });
   }
 
   unmatched(account: GraphUser): void {
     this.run.unmatched++;
     const attribute = this.settings.matchingAttribute;
     const match = account[attribute];
-    this.item({ kind: 'unmatched', objectId: account.id, ...(account.userPrincipalName ? { userPrincipalName: account.userPrincipalName } : {}), detail: `No directory user is linked to this account${match ? ` (${attribute} ${String(match)})` : ''}: reported, not touched (see GET …/import)`, disposition: 'reported' });
+    this.item({
+      kind: 'unmatched',
+      objectId: account.id,
+      ...(account.userPrincipalName ? { userPrincipalName: account.userPrincipalName } : {}),
+      detail: `No directory user is linked to this account${match ? ` (${attribute} ${String(match)})` : ''}: reported, not touched (see GET …/import)`,
+      disposition: 'reported',
+    });
   }
 
   /** Saves the items found so far and keeps the lease (called after each page). */
@@ -145,7 +215,10 @@ export class Findings {
     this.held = [];
     if (this.dryRun) {
       const total = this.settled.planned + held.length;
-      if (threshold !== null && total > threshold) this.run.errors.push(`${total} disable/delete operations exceed the accidental-deletion threshold (${threshold}): a real run would stage them for approval`);
+      if (threshold !== null && total > threshold)
+        this.run.errors.push(
+          `${total} disable/delete operations exceed the accidental-deletion threshold (${threshold}): a real run would stage them for approval`,
+        );
       for (const f of held) await this.correct(f, 'planned');
       return this.flush();
     }
@@ -153,7 +226,9 @@ export class Findings {
     // Staged before a pause: the rest of this run's disables and deletes are staged with them.
     if (this.settled.staged > 0 || (threshold !== null && total > threshold)) {
       await this.stage(held);
-      this.run.errors.push(`${total} disable/delete operations exceed the accidental-deletion threshold (${threshold}): staged for approval (POST …/staged/approve or …/staged/reject)`);
+      this.run.errors.push(
+        `${total} disable/delete operations exceed the accidental-deletion threshold (${threshold}): staged for approval (POST …/staged/approve or …/staged/reject)`,
+      );
     } else {
       for (const f of held) await this.correct(f, 'enqueued');
     }
@@ -182,17 +257,29 @@ export class Findings {
     }
     await this.flush();
     const found = [...this.foundUsers];
-    return { held: this.held, settled: { ...this.settled }, ...(JSON.stringify(found).length <= MAX_FOUND_CHARS ? { found } : {}) };
+    return {
+      held: this.held,
+      settled: { ...this.settled },
+      ...(JSON.stringify(found).length <= MAX_FOUND_CHARS ? { found } : {}),
+    };
   }
 
-  private async found(user: Pick<UserState, 'externalId' | 'objectId' | 'userPrincipalName'>, f: Omit<Finding, 'externalId'>): Promise<void> {
+  private async found(
+    user: Pick<UserState, 'externalId' | 'objectId' | 'userPrincipalName'>,
+    f: Omit<Finding, 'externalId'>,
+  ): Promise<void> {
     // One correction per user per run (a user can drift in several ways; the executor fixes them all at once).
     if (this.foundUsers.has(user.externalId)) return;
     this.foundUsers.add(user.externalId);
     this.run.drift[f.kind]++;
     const objectId = f.objectId ?? user.objectId;
     const userPrincipalName = f.userPrincipalName ?? user.userPrincipalName;
-    const finding: Finding = { ...f, externalId: user.externalId, ...(objectId ? { objectId } : {}), ...(userPrincipalName ? { userPrincipalName } : {}) };
+    const finding: Finding = {
+      ...f,
+      externalId: user.externalId,
+      ...(objectId ? { objectId } : {}),
+      ...(userPrincipalName ? { userPrincipalName } : {}),
+    };
     if (finding.reportOnly) await this.correct(finding, 'reported');
     else if (finding.operation !== 'reconcile') this.held.push({ ...finding, operation: finding.operation });
     else await this.correct(finding, this.dryRun ? 'planned' : 'enqueued');
@@ -203,17 +290,32 @@ export class Findings {
     if (corrections.length === 0) return;
     const stagedAt = this.deps.clock.now().toISOString();
     await this.deps.reconciliation.stage(
-      corrections.map((f): StagedOperation => ({ connectionId: this.connection.id, externalId: f.externalId, runId: this.run.runId, operation: f.operation, kind: f.kind, detail: f.detail, stagedAt })),
+      corrections.map((f): StagedOperation => ({
+        connectionId: this.connection.id,
+        externalId: f.externalId,
+        runId: this.run.runId,
+        operation: f.operation,
+        kind: f.kind,
+        detail: f.detail,
+        stagedAt,
+      })),
     );
     const count = (await this.deps.reconciliation.listStaged(this.connection.id)).length;
-    await updateConnectionFlags(this.deps, this.connection.id, (c) => ({ ...c, stagedOperations: { count, runId: this.run.runId, since: c.stagedOperations?.since ?? stagedAt } }));
+    await updateConnectionFlags(this.deps, this.connection.id, (c) => ({
+      ...c,
+      stagedOperations: { count, runId: this.run.runId, since: c.stagedOperations?.since ?? stagedAt },
+    }));
     for (const f of corrections) await this.correct(f, 'staged');
   }
 
   private async correct(f: Finding, disposition: ItemDisposition): Promise<void> {
     let operationId: string | undefined;
     if (disposition === 'enqueued') {
-      const message = reapplyStoredState(this.connection.id, f.externalId, `reconciliation ${this.run.runId}: ${f.kind}`);
+      const message = reapplyStoredState(
+        this.connection.id,
+        f.externalId,
+        `reconciliation ${this.run.runId}: ${f.kind}`,
+      );
       operationId = message.operationId;
       await this.deps.queue.enqueue(message);
       this.run.enqueued++;

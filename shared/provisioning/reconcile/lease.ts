@@ -29,14 +29,22 @@ export class RunLease {
   /** Claims the connection; answers the live holder instead when another run (or another copy of this one) has it. */
   async acquire(): Promise<{ runId: string; until: string } | undefined> {
     const state = await this.store.getState(this.request.connectionId);
-    if (state.lease && state.lease.runId !== this.request.runId && Date.parse(state.lease.until) > this.now().getTime()) return state.lease;
+    if (state.lease && state.lease.runId !== this.request.runId && Date.parse(state.lease.until) > this.now().getTime())
+      return state.lease;
     // Progress another run left (it paused and never came back) is of no use to this one.
     const { resume, ...rest } = state;
     const own = resume?.runId === this.request.runId ? { resume } : {};
     try {
-      this.state = await this.store.saveState({ ...rest, ...own, lease: { runId: this.request.runId, until: this.until(0) } });
+      this.state = await this.store.saveState({
+        ...rest,
+        ...own,
+        lease: { runId: this.request.runId, until: this.until(0) },
+      });
     } catch (error) {
-      if (isAppError(error) && error.code === 'concurrent-update') return (await this.store.getState(this.request.connectionId)).lease ?? { runId: '(unknown)', until: this.until(0) };
+      if (isAppError(error) && error.code === 'concurrent-update')
+        return (
+          (await this.store.getState(this.request.connectionId)).lease ?? { runId: '(unknown)', until: this.until(0) }
+        );
       throw error;
     }
     return undefined;
@@ -51,7 +59,11 @@ export class RunLease {
 
   /** Pauses: keeps `progress` and holds the lease until the run is due to continue, plus a lease's length. */
   async hold(progress: RunProgress, delayMs: number): Promise<void> {
-    await this.save({ ...this.state!, lease: { runId: this.request.runId, until: this.until(delayMs) }, resume: progress });
+    await this.save({
+      ...this.state!,
+      lease: { runId: this.request.runId, until: this.until(delayMs) },
+      resume: progress,
+    });
   }
 
   /** Ends the run's hold on the connection (and any progress it kept), saving `update` with it. */
@@ -64,7 +76,12 @@ export class RunLease {
     try {
       this.state = await this.store.saveState(state);
     } catch (error) {
-      if (isAppError(error) && error.code === 'concurrent-update') throw new AppError('conflict', 'run-lease-lost', 'Another run took over this connection (the lease expired while this run was paused)');
+      if (isAppError(error) && error.code === 'concurrent-update')
+        throw new AppError(
+          'conflict',
+          'run-lease-lost',
+          'Another run took over this connection (the lease expired while this run was paused)',
+        );
       throw error;
     }
   }

@@ -4,7 +4,7 @@
 // Retry-After, one that failed transiently with an HTTP status for an exponential back-off; run.ts then saves the
 // run's progress, holds its lease and re-enqueues its request, visible after the delay. Reads that keep failing
 // give up (the run fails; the next one starts over), as a network failure without any answer does at once.
-import { isAppError, type AppError } from '../../domain/errors.js';
+import { type AppError, isAppError } from '../../domain/errors.js';
 
 export const MAX_THROTTLED_ATTEMPTS = 50;
 export const MAX_TRANSIENT_ATTEMPTS = 6;
@@ -29,11 +29,19 @@ export class RunPaused extends Error {
 export function pauseFor(error: unknown, attempt: number): RunPaused | undefined {
   if (!isAppError(error)) return undefined;
   if (error.kind === 'throttled' && attempt < MAX_THROTTLED_ATTEMPTS) {
-    return new RunPaused(error.retryAfterMs ?? THROTTLED_DEFAULT_MS, `throttled by Microsoft Graph (${error.code}, attempt ${attempt})`, error);
+    return new RunPaused(
+      error.retryAfterMs ?? THROTTLED_DEFAULT_MS,
+      `throttled by Microsoft Graph (${error.code}, attempt ${attempt})`,
+      error,
+    );
   }
   // A tenant that cannot be reached at all (no HTTP status) fails the run at once: the next run tries again.
   if (error.kind === 'transient' && typeof error.details.status === 'number' && attempt < MAX_TRANSIENT_ATTEMPTS) {
-    return new RunPaused(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1)), `Microsoft Graph failed transiently (${error.code}, HTTP ${String(error.details.status)}, attempt ${attempt})`, error);
+    return new RunPaused(
+      Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1)),
+      `Microsoft Graph failed transiently (${error.code}, HTTP ${String(error.details.status)}, attempt ${attempt})`,
+      error,
+    );
   }
   return undefined;
 }

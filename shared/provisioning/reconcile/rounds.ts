@@ -7,22 +7,31 @@
 // position, the page link to read next: a run paused by throttling continues with that very link, and a full round
 // continuing after a pause reads the directory again only to rebuild its entries, and gets its seen marks back.
 import type { Connection } from '../../domain/connection.js';
-import { expectedAccount, type DriftContext, type ExpectedAccount } from '../../domain/drift.js';
+import { type DriftContext, type ExpectedAccount, expectedAccount } from '../../domain/drift.js';
 import { DEFAULT_MAPPING, mappedProperties } from '../../domain/mapping/mapping.js';
 import type { RunProgress } from '../../domain/reconciliation.js';
 import type { UserState } from '../../domain/user-state.js';
 import type { UserPage, UsersClient } from '../ports.js';
-import { settingsOf, type ReconcileDeps } from './deps.js';
+import { type ReconcileDeps, settingsOf } from './deps.js';
 import type { Findings, LinkedUser } from './findings.js';
 import { pausable } from './pause.js';
-import { packSeen, unpackSeen, type SeenMark } from './seen.js';
+import { packSeen, type SeenMark, unpackSeen } from './seen.js';
 
 const LOOKUP_CONCURRENCY = 16;
 
 /** The properties a run reads from Graph: what it compares, plus what names an account in a report. */
 export function reconcileSelect(c: Connection): string[] {
   const s = settingsOf(c);
-  return [...new Set(['id', 'userPrincipalName', 'accountEnabled', 'assignedLicenses', s.matchingAttribute, ...mappedProperties(c.mapping ?? DEFAULT_MAPPING, 'update')])];
+  return [
+    ...new Set([
+      'id',
+      'userPrincipalName',
+      'accountEnabled',
+      'assignedLicenses',
+      s.matchingAttribute,
+      ...mappedProperties(c.mapping ?? DEFAULT_MAPPING, 'update'),
+    ]),
+  ];
 }
 
 export interface RoundPosition {
@@ -67,7 +76,11 @@ export class DeltaPager {
   /** Where the round is, for the progress a paused run saves. */
   progress(): Pick<RunProgress, 'round' | 'link' | 'seen'> {
     const seen = this.packSeen ? this.packSeen() : this.position.seen;
-    return { round: this.position.round, ...(this.position.link ? { link: this.position.link } : {}), ...(seen ? { seen } : {}) };
+    return {
+      round: this.position.round,
+      ...(this.position.link ? { link: this.position.link } : {}),
+      ...(seen ? { seen } : {}),
+    };
   }
 }
 
@@ -77,7 +90,13 @@ interface DirectoryEntry extends SeenMark {
 }
 
 /** Every account against every directory user: drift, linked accounts gone, unmatched accounts. */
-export async function fullRound(deps: Pick<ReconcileDeps, 'users'>, work: Findings, pager: DeltaPager, ctx: DriftContext, connection: Connection): Promise<string | undefined> {
+export async function fullRound(
+  deps: Pick<ReconcileDeps, 'users'>,
+  work: Findings,
+  pager: DeltaPager,
+  ctx: DriftContext,
+  connection: Connection,
+): Promise<string | undefined> {
   const { continued, seen } = pager.position;
   const linked = new Map<string, DirectoryEntry>();
   for await (const page of deps.users.scan(connection.id)) {
@@ -85,7 +104,12 @@ export async function fullRound(deps: Pick<ReconcileDeps, 'users'>, work: Findin
       // Continuing after a pause: the directory was examined before it; this reading only rebuilds the entries.
       if (!continued) work.run.examined.directory++;
       if (!user.desired) continue;
-      if (user.objectId) linked.set(user.objectId, { user: compact(user, connection.id), expected: expectedAccount(user.desired, ctx), seen: false });
+      if (user.objectId)
+        linked.set(user.objectId, {
+          user: compact(user, connection.id),
+          expected: expectedAccount(user.desired, ctx),
+          seen: false,
+        });
       if (!continued) await work.checkUnsettled(user);
     }
     await work.flush();
@@ -113,13 +137,22 @@ export async function fullRound(deps: Pick<ReconcileDeps, 'users'>, work: Findin
     if (entry.unconfirmed) unconfirmed++;
     else await work.accountGone(entry.user, entry.user.objectId!);
   }
-  if (unconfirmed > 0) work.run.errors.push(`${unconfirmed} linked account(s) not checked for deletion in Microsoft 365: their directory links changed while this run was paused (the next full round checks them)`);
+  if (unconfirmed > 0)
+    work.run.errors.push(
+      `${unconfirmed} linked account(s) not checked for deletion in Microsoft 365: their directory links changed while this run was paused (the next full round checks them)`,
+    );
   await work.flush();
   return deltaLink;
 }
 
 /** Only what changed since the stored delta link, looked up through the link index; plus unsettled users. */
-export async function incrementalRound(deps: Pick<ReconcileDeps, 'users'>, work: Findings, pager: DeltaPager, ctx: DriftContext, connection: Connection): Promise<string | undefined> {
+export async function incrementalRound(
+  deps: Pick<ReconcileDeps, 'users'>,
+  work: Findings,
+  pager: DeltaPager,
+  ctx: DriftContext,
+  connection: Connection,
+): Promise<string | undefined> {
   const deltaLink = await pager.each(async (page) => {
     // The same user can appear twice in one round: the last appearance is the current one.
     const latest = new Map(page.users.map((u) => [u.id, u]));
@@ -159,7 +192,16 @@ function compact(u: UserState, connectionId: string): LinkedUser {
     connectionId: u.connectionId === connectionId ? connectionId : u.connectionId,
     externalId: u.externalId,
     ...(u.appliedDesired ? { appliedDesired: u.appliedDesired } : {}),
-    ...(u.desired ? { desired: { ...(u.desired.lifecycle ? { lifecycle: u.desired.lifecycle } : {}), ...(u.desired.profile ? { profile: { version: u.desired.profile.version, attributes: NO_ATTRIBUTES } } : {}) } } : {}),
+    ...(u.desired
+      ? {
+          desired: {
+            ...(u.desired.lifecycle ? { lifecycle: u.desired.lifecycle } : {}),
+            ...(u.desired.profile
+              ? { profile: { version: u.desired.profile.version, attributes: NO_ATTRIBUTES } }
+              : {}),
+          },
+        }
+      : {}),
     ...(u.objectId ? { objectId: u.objectId } : {}),
     ...(u.userPrincipalName ? { userPrincipalName: u.userPrincipalName } : {}),
     status: u.status,

@@ -7,14 +7,20 @@
 // transiently the run pauses instead of waiting (pause.ts): its progress goes into the state row, the lease is held
 // across the wait, and its own request goes back on the reconciliation queue, visible after the delay. That message
 // continues the same run — one record, `running` until it ends — from the saved page link.
-import { isAppError } from '../../domain/errors.js';
 import type { Connection } from '../../domain/connection.js';
-import { DEFAULT_MAPPING } from '../../domain/mapping/mapping.js';
 import type { DriftContext } from '../../domain/drift.js';
-import { emptyDriftCounts, type ReconciliationRun, type ReconciliationState, type RunProgress, type RunRequest } from '../../domain/reconciliation.js';
+import { isAppError } from '../../domain/errors.js';
+import { DEFAULT_MAPPING } from '../../domain/mapping/mapping.js';
+import {
+  emptyDriftCounts,
+  type ReconciliationRun,
+  type ReconciliationState,
+  type RunProgress,
+  type RunRequest,
+} from '../../domain/reconciliation.js';
 import type { RequestRecorder, TenantGateway } from '../ports.js';
 import { tenantGateway } from '../tenant.js';
-import { settingsOf, type ReconcileDeps } from './deps.js';
+import { type ReconcileDeps, settingsOf } from './deps.js';
 import { Findings } from './findings.js';
 import { RunLease } from './lease.js';
 import { pausable, RunPaused } from './pause.js';
@@ -44,7 +50,13 @@ export async function runReconciliation(deps: ReconcileDeps, request: RunRequest
   const holder = await lease.acquire();
   // Another copy of this run's own message took the lease first: that one carries on.
   if (holder?.runId === request.runId) return stored ?? run;
-  if (holder) return endRun(deps, run, 'skipped', `Another run (${holder.runId}) holds this connection until ${holder.until}: this one did nothing`);
+  if (holder)
+    return endRun(
+      deps,
+      run,
+      'skipped',
+      `Another run (${holder.runId}) holds this connection until ${holder.until}: this one did nothing`,
+    );
   const progress = lease.progress;
   // Continuing after a pause: the same record, started when the run first started.
   if (progress && stored) run = { ...stored, status: 'running' };
@@ -54,7 +66,8 @@ export async function runReconciliation(deps: ReconcileDeps, request: RunRequest
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     run.errors.push(message);
-    if (isAppError(error) && error.kind === 'unauthorized') await quarantine(deps, connection.id, `The credentials were refused during reconciliation: ${message}`);
+    if (isAppError(error) && error.kind === 'unauthorized')
+      await quarantine(deps, connection.id, `The credentials were refused during reconciliation: ${message}`);
     await lease.release({}).catch(() => undefined);
     return endRun(deps, run, 'failed', message);
   }
@@ -82,17 +95,40 @@ export function blankRun(request: RunRequest): ReconciliationRun {
   };
 }
 
-export async function endRun(deps: Pick<ReconcileDeps, 'reconciliation' | 'clock'>, run: ReconciliationRun, status: ReconciliationRun['status'], reason?: string): Promise<ReconciliationRun> {
-  const ended: ReconciliationRun = { ...run, status, ...(reason ? { reason } : {}), endedAt: deps.clock.now().toISOString() };
+export async function endRun(
+  deps: Pick<ReconcileDeps, 'reconciliation' | 'clock'>,
+  run: ReconciliationRun,
+  status: ReconciliationRun['status'],
+  reason?: string,
+): Promise<ReconciliationRun> {
+  const ended: ReconciliationRun = {
+    ...run,
+    status,
+    ...(reason ? { reason } : {}),
+    endedAt: deps.clock.now().toISOString(),
+  };
   await deps.reconciliation.saveRun(ended);
   return ended;
 }
 
-async function reconcileConnection(deps: ReconcileDeps, connection: Connection, run: ReconciliationRun, lease: RunLease, request: RunRequest, progress: RunProgress | undefined): Promise<RunOutcome> {
+async function reconcileConnection(
+  deps: ReconcileDeps,
+  connection: Connection,
+  run: ReconciliationRun,
+  lease: RunLease,
+  request: RunRequest,
+  progress: RunProgress | undefined,
+): Promise<RunOutcome> {
   if (connection.status !== 'ready') {
-    if (connection.status === 'needs-attention') await quarantine(deps, connection.id, `Credentials refused: ${connection.statusReason ?? 'needs attention'}`);
+    if (connection.status === 'needs-attention')
+      await quarantine(deps, connection.id, `Credentials refused: ${connection.statusReason ?? 'needs attention'}`);
     await lease.release({});
-    return endRun(deps, run, 'skipped', `The connection is ${connection.status}${connection.statusReason ? ` (${connection.statusReason})` : ''}: test it to reconcile`);
+    return endRun(
+      deps,
+      run,
+      'skipped',
+      `The connection is ${connection.status}${connection.statusReason ? ` (${connection.statusReason})` : ''}: test it to reconcile`,
+    );
   }
   if (!request.dryRun && !progress) await evaluateQuarantine(deps, connection);
 
@@ -102,15 +138,31 @@ async function reconcileConnection(deps: ReconcileDeps, connection: Connection, 
   const work = new Findings(deps, connection, run, request.dryRun, lease, progress);
   const tries = { attempts: progress?.attempts ?? 0 };
   const select = reconcileSelect(connection);
-  let pager = progress?.round ? new DeltaPager(gateway.users, select, tries, { round: progress.round, ...(progress.link ? { link: progress.link } : {}), continued: true, ...(progress.seen ? { seen: progress.seen } : {}) }) : undefined;
+  let pager = progress?.round
+    ? new DeltaPager(gateway.users, select, tries, {
+        round: progress.round,
+        ...(progress.link ? { link: progress.link } : {}),
+        continued: true,
+        ...(progress.seen ? { seen: progress.seen } : {}),
+      })
+    : undefined;
   let deltaLink: string | undefined;
   try {
     const skus = await subscribedSkus(gateway, tries, run);
-    const ctx: DriftContext = { mapping: connection.mapping ?? DEFAULT_MAPPING, settings: settingsOf(connection), domain: connection.domain, ...(skus ? { skus } : {}) };
+    const ctx: DriftContext = {
+      mapping: connection.mapping ?? DEFAULT_MAPPING,
+      settings: settingsOf(connection),
+      domain: connection.domain,
+      ...(skus ? { skus } : {}),
+    };
     if (!pager) {
       const state = lease.current;
       run.deltaRound = chooseRound(state, request, deps.clock.now());
-      pager = new DeltaPager(gateway.users, select, tries, { round: run.deltaRound.kind, ...(run.deltaRound.kind === 'incremental' ? { link: state.deltaLink! } : {}), continued: false });
+      pager = new DeltaPager(gateway.users, select, tries, {
+        round: run.deltaRound.kind,
+        ...(run.deltaRound.kind === 'incremental' ? { link: state.deltaLink! } : {}),
+        continued: false,
+      });
     }
     deltaLink = await readRound(deps, work, pager, ctx, connection);
   } catch (error) {
@@ -124,30 +176,61 @@ async function reconcileConnection(deps: ReconcileDeps, connection: Connection, 
   await lease.release(
     request.dryRun
       ? { lastRunAt: at, lastRunId: run.runId }
-      : { deltaLink, deltaLinkAt: at, lastRunAt: at, lastRunId: run.runId, ...(run.deltaRound?.kind === 'full' ? { lastFullAt: at } : {}) },
+      : {
+          deltaLink,
+          deltaLinkAt: at,
+          lastRunAt: at,
+          lastRunId: run.runId,
+          ...(run.deltaRound?.kind === 'full' ? { lastFullAt: at } : {}),
+        },
   );
   return endRun(deps, run, 'completed');
 }
 
 /** The round a run starts with, and why. */
-function chooseRound(state: ReconciliationState, request: RunRequest, started: Date): NonNullable<ReconciliationRun['deltaRound']> {
-  const dueFull =
-    request.full ? 'requested' :
-    !state.deltaLink ? 'first run (no delta link yet)' :
-    !state.lastFullAt || started.getTime() - Date.parse(state.lastFullAt) > FULL_ROUND_EVERY_MS ? 'weekly full round' :
-    started.getTime() - Date.parse(state.deltaLinkAt ?? '1970-01-01') > FULL_ROUND_EVERY_MS ? 'the delta link is about to expire' : undefined;
-  return dueFull === undefined ? { kind: 'incremental', why: `changes since ${state.deltaLinkAt}` } : { kind: 'full', why: dueFull };
+function chooseRound(
+  state: ReconciliationState,
+  request: RunRequest,
+  started: Date,
+): NonNullable<ReconciliationRun['deltaRound']> {
+  const dueFull = request.full
+    ? 'requested'
+    : !state.deltaLink
+      ? 'first run (no delta link yet)'
+      : !state.lastFullAt || started.getTime() - Date.parse(state.lastFullAt) > FULL_ROUND_EVERY_MS
+        ? 'weekly full round'
+        : started.getTime() - Date.parse(state.deltaLinkAt ?? '1970-01-01') > FULL_ROUND_EVERY_MS
+          ? 'the delta link is about to expire'
+          : undefined;
+  return dueFull === undefined
+    ? { kind: 'incremental', why: `changes since ${state.deltaLinkAt}` }
+    : { kind: 'full', why: dueFull };
 }
 
 /** Reads the pager's round; an expired token (or a paused round's expired page link) means a full round from the start. */
-async function readRound(deps: Pick<ReconcileDeps, 'users'>, work: Findings, pager: DeltaPager, ctx: DriftContext, connection: Connection): Promise<string | undefined> {
+async function readRound(
+  deps: Pick<ReconcileDeps, 'users'>,
+  work: Findings,
+  pager: DeltaPager,
+  ctx: DriftContext,
+  connection: Connection,
+): Promise<string | undefined> {
   const { round, continued } = pager.position;
   try {
-    return round === 'full' ? await fullRound(deps, work, pager, ctx, connection) : await incrementalRound(deps, work, pager, ctx, connection);
+    return round === 'full'
+      ? await fullRound(deps, work, pager, ctx, connection)
+      : await incrementalRound(deps, work, pager, ctx, connection);
   } catch (error) {
-    if (!(isAppError(error) && error.code === 'delta-token-expired' && (round === 'incremental' || continued))) throw error;
+    if (!(isAppError(error) && error.code === 'delta-token-expired' && (round === 'incremental' || continued)))
+      throw error;
     work.reset();
-    work.run.deltaRound = { kind: 'full', why: round === 'incremental' ? `the delta token expired or was reset (${error.message})` : `the paused round's page link expired (${error.message}): started over` };
+    work.run.deltaRound = {
+      kind: 'full',
+      why:
+        round === 'incremental'
+          ? `the delta token expired or was reset (${error.message})`
+          : `the paused round's page link expired (${error.message}): started over`,
+    };
     pager.restart();
     return fullRound(deps, work, pager, ctx, connection);
   }
@@ -168,12 +251,31 @@ async function subscribedSkus(gateway: TenantGateway, tries: { attempts: number 
  * the lease held until it is due back, saves its record (still `running`), and re-enqueues its request with the
  * delay. Should that fail, the run fails (runReconciliation releases the lease).
  */
-async function pause(deps: ReconcileDeps, run: ReconciliationRun, lease: RunLease, request: RunRequest, work: Findings, pager: DeltaPager | undefined, tries: { attempts: number }, paused: RunPaused): Promise<RunOutcome> {
+async function pause(
+  deps: ReconcileDeps,
+  run: ReconciliationRun,
+  lease: RunLease,
+  request: RunRequest,
+  work: Findings,
+  pager: DeltaPager | undefined,
+  tries: { attempts: number },
+  paused: RunPaused,
+): Promise<RunOutcome> {
   const until = new Date(deps.clock.now().getTime() + paused.delayMs).toISOString();
-  const progress: RunProgress = { runId: run.runId, until, why: paused.message, ...pager?.progress(), attempts: tries.attempts, ...(await work.settleForPause()) };
+  const progress: RunProgress = {
+    runId: run.runId,
+    until,
+    why: paused.message,
+    ...pager?.progress(),
+    attempts: tries.attempts,
+    ...(await work.settleForPause()),
+  };
   if (JSON.stringify(progress).length > MAX_PROGRESS_CHARS) delete progress.found;
   const size = JSON.stringify(progress).length;
-  if (size > MAX_PROGRESS_CHARS) throw new Error(`Paused (${paused.message}), but its progress (${size} characters) is too large to keep while it waits: the next run starts over`);
+  if (size > MAX_PROGRESS_CHARS)
+    throw new Error(
+      `Paused (${paused.message}), but its progress (${size} characters) is too large to keep while it waits: the next run starts over`,
+    );
   await lease.hold(progress, paused.delayMs);
   await deps.reconciliation.saveRun(run);
   await deps.runs.enqueue(request, paused.delayMs);

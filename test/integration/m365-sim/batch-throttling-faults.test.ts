@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../../support/simulated-tenant.js';
-import { accessToken, graphFailure, newUserBody, rawGraph, type JsonBody } from './helpers.js';
+import { accessToken, graphFailure, type JsonBody, newUserBody, rawGraph } from './helpers.js';
 
 const c = DEFAULT_SEED.contoso;
 let sim: TestTenant;
@@ -23,7 +23,14 @@ describe('JSON batching (json-batching)', () => {
       requests: [
         { id: '1', method: 'GET', url: `/users/${c.users.adele}?$select=id` },
         { id: '2', method: 'GET', url: '/users/00000000-0000-4000-8000-00000000dead' },
-        { id: '3', method: 'PATCH', url: `/users/${c.users.alex}`, dependsOn: ['2'], headers: { 'Content-Type': 'application/json' }, body: { jobTitle: 'x' } },
+        {
+          id: '3',
+          method: 'PATCH',
+          url: `/users/${c.users.alex}`,
+          dependsOn: ['2'],
+          headers: { 'Content-Type': 'application/json' },
+          body: { jobTitle: 'x' },
+        },
       ],
     });
     const byId = Object.fromEntries(res.responses.map((r: { id: string }) => [r.id, r]));
@@ -34,7 +41,10 @@ describe('JSON batching (json-batching)', () => {
 
   it('rejects a malformed batch with 400: duplicate ids, missing url, body without Content-Type, more than 20 requests', async () => {
     const bad = [
-      [{ id: '1', method: 'GET', url: '/users' }, { id: '1', method: 'GET', url: '/users' }],
+      [
+        { id: '1', method: 'GET', url: '/users' },
+        { id: '1', method: 'GET', url: '/users' },
+      ],
       [{ id: '1', method: 'GET' }],
       [{ id: '1', method: 'POST', url: '/users', body: {} }],
       Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/organization' })),
@@ -44,8 +54,17 @@ describe('JSON batching (json-batching)', () => {
 
   it('throttles sub-requests individually: a 429 with its own Retry-After inside a 200 batch', async () => {
     await sim.controls.settings({ throttling: true });
-    await sim.controls.addFault({ match: { path: '/organization$' }, fault: { kind: 'status', status: 429, retryAfterSeconds: 7 }, count: 1 });
-    const res = await rawGraph(sim, token, 'POST', '/$batch', { requests: [{ id: 'a', method: 'GET', url: '/organization' }, { id: 'b', method: 'GET', url: '/subscribedSkus' }] });
+    await sim.controls.addFault({
+      match: { path: '/organization$' },
+      fault: { kind: 'status', status: 429, retryAfterSeconds: 7 },
+      count: 1,
+    });
+    const res = await rawGraph(sim, token, 'POST', '/$batch', {
+      requests: [
+        { id: 'a', method: 'GET', url: '/organization' },
+        { id: 'b', method: 'GET', url: '/subscribedSkus' },
+      ],
+    });
     expect(res.status).toBe(200);
     const [a, b] = res.body!.responses;
     expect(a).toMatchObject({ id: 'a', status: 429, headers: { 'retry-after': '7' } });
@@ -86,7 +105,9 @@ describe('throttling (throttling-limits, identity and access service limits)', (
     expect(first).toBeGreaterThanOrEqual(Math.floor(3500 / 3));
     expect(first).toBeLessThan(Math.floor(3500 / 3) + 20);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(throttled.headers['x-ms-throttle-scope']).toBe(`Tenant_Application/ReadWrite/${c.fullApp.clientId}/${c.tenantId}`);
+    expect(throttled.headers['x-ms-throttle-scope']).toBe(
+      `Tenant_Application/ReadWrite/${c.fullApp.clientId}/${c.tenantId}`,
+    );
     expect(throttled.headers['x-ms-throttle-information']).toBe('ResourceUnitLimitExceeded');
     expect(throttled.body!.error.code).toBe('TooManyRequests');
     await sim.controls.advanceClock({ hours: 1 });
@@ -96,12 +117,19 @@ describe('throttling (throttling-limits, identity and access service limits)', (
 
   it('enforces the write quota of 3,000 per 150 s per app + tenant (WriteLimitExceeded)', async () => {
     await sim.controls.settings({ throttling: true, timeScale: 0.01 });
-    const responses = await burst(3020, { method: 'PATCH', url: `/users/${c.users.alex}`, headers: { 'content-type': 'application/json' }, body: { jobTitle: 'x' } });
+    const responses = await burst(3020, {
+      method: 'PATCH',
+      url: `/users/${c.users.alex}`,
+      headers: { 'content-type': 'application/json' },
+      body: { jobTitle: 'x' },
+    });
     const first = responses.findIndex((r) => r.status === 429);
     expect(first).toBeGreaterThanOrEqual(3000);
     const throttled = responses[first]!;
     expect(throttled.headers['x-ms-throttle-information']).toBe('WriteLimitExceeded');
-    expect(throttled.headers['x-ms-throttle-scope']).toBe(`Tenant_Application/Write/${c.fullApp.clientId}/${c.tenantId}`);
+    expect(throttled.headers['x-ms-throttle-scope']).toBe(
+      `Tenant_Application/Write/${c.fullApp.clientId}/${c.tenantId}`,
+    );
   });
 
   it('shrinks windows with the time scale', async () => {
@@ -110,13 +138,19 @@ describe('throttling (throttling-limits, identity and access service limits)', (
     const requests = Array.from({ length: 20 }, (_, i) => ({ id: String(i), method: 'GET', url: '/subscribedSkus' }));
     for (let i = 0; i < 60; i++) await rawGraph(sim, token, 'POST', '/$batch', { requests });
     await sim.controls.advanceClock({ seconds: 1 });
-    expect((await rawGraph(sim, token, 'GET', '/subscribedSkus')).headers.get('x-ms-throttle-limit-percentage')).toBeNull();
+    expect(
+      (await rawGraph(sim, token, 'GET', '/subscribedSkus')).headers.get('x-ms-throttle-limit-percentage'),
+    ).toBeNull();
   });
 });
 
 describe('fault injection (/_sim/faults)', () => {
   it('injects 503 for the next N matching requests only, scoped by method and path', async () => {
-    await sim.controls.addFault({ match: { method: 'GET', path: '^/v1.0/organization$' }, fault: { kind: 'status', status: 503 }, count: 1 });
+    await sim.controls.addFault({
+      match: { method: 'GET', path: '^/v1.0/organization$' },
+      fault: { kind: 'status', status: 503 },
+      count: 1,
+    });
     expect((await rawGraph(sim, token, 'GET', '/users')).status).toBe(200);
     const failed = await rawGraph(sim, token, 'GET', '/organization');
     expect(failed.status).toBe(503);
@@ -130,15 +164,27 @@ describe('fault injection (/_sim/faults)', () => {
   });
 
   it('is retried transparently by the Graph client for a 429 with Retry-After 0 (RetryHandler)', async () => {
-    await sim.controls.addFault({ match: { path: '/organization' }, fault: { kind: 'status', status: 429, retryAfterSeconds: 0 }, count: 1 });
+    await sim.controls.addFault({
+      match: { path: '/organization' },
+      fault: { kind: 'status', status: 429, retryAfterSeconds: 0 },
+      count: 1,
+    });
     expect((await graph.api('/organization').get()).value).toHaveLength(1);
     const log = await sim.controls.requests({ surface: 'graph' });
     expect(log.filter((r) => r.path === '/v1.0/organization').map((r) => r.status)).toEqual([429, 200]);
   });
 
   it('fails the token endpoint too (identity surface)', async () => {
-    await sim.controls.addFault({ match: { surface: 'identity', path: '/token$' }, fault: { kind: 'status', status: 400 }, count: 1 });
-    await expect(sim.credentialFor(c.tenantId, c.readOnlyApp.clientId, c.readOnlyApp.secret).getToken('https://graph.microsoft.com/.default')).rejects.toThrow();
+    await sim.controls.addFault({
+      match: { surface: 'identity', path: '/token$' },
+      fault: { kind: 'status', status: 400 },
+      count: 1,
+    });
+    await expect(
+      sim
+        .credentialFor(c.tenantId, c.readOnlyApp.clientId, c.readOnlyApp.secret)
+        .getToken('https://graph.microsoft.com/.default'),
+    ).rejects.toThrow();
   });
 });
 
@@ -176,7 +222,9 @@ describe('controls', () => {
   });
 
   it('rejects an invalid seed with a readable error', async () => {
-    await expect(sim.controls.reset({ tenants: [{ id: 'not-a-guid' }] } as never)).rejects.toThrow(/InvalidSeed|tenants/);
+    await expect(sim.controls.reset({ tenants: [{ id: 'not-a-guid' }] } as never)).rejects.toThrow(
+      /InvalidSeed|tenants/,
+    );
   });
 });
 

@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../../support/simulated-tenant.js';
-import { accessToken, graphFailure, newUserBody, rawGraph, type JsonBody } from './helpers.js';
+import { accessToken, graphFailure, type JsonBody, newUserBody, rawGraph } from './helpers.js';
 
 const c = DEFAULT_SEED.contoso;
 let sim: TestTenant;
@@ -67,7 +67,9 @@ describe('delta query (delta-query-overview, user-delta)', () => {
     const fresh = await accessToken(sim, c.tenantId, c.fullApp.clientId, c.fullApp.secret);
     const expired = await rawGraph(sim, fresh, 'GET', round.deltaLink.slice(`${sim.graphBaseUrl}/v1.0`.length));
     expect(expired.status).toBe(400);
-    expect(expired.body!.error.message).toBe('The sync state generation is not found. The delta token is expired and data must be synchronized again.');
+    expect(expired.body!.error.message).toBe(
+      'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+    );
   });
 
   it('answers 410 Gone with a Location header after a synchronization reset (delta-query-overview)', async () => {
@@ -89,34 +91,56 @@ describe('licenses (subscribedsku-list, user-assignlicense, user-list-licensedet
   });
 
   it('requires a usage location before assigning (user-assignlicense)', async () => {
-    const err = await graphFailure(graph.api(`/users/${c.users.alex}/assignLicense`).post({ addLicenses: [{ skuId: c.skus.enterprisePack, disabledPlans: [] }], removeLicenses: [] }));
+    const err = await graphFailure(
+      graph
+        .api(`/users/${c.users.alex}/assignLicense`)
+        .post({ addLicenses: [{ skuId: c.skus.enterprisePack, disabledPlans: [] }], removeLicenses: [] }),
+    );
     expect(err.statusCode).toBe(400);
     expect(err.body.error.message).toBe('License assignment cannot be done for user with invalid usage location.');
   });
 
   it('assigns (200 with the user), shows licenseDetails, counts seats and refuses when none are free', async () => {
     await graph.api(`/users/${c.users.alex}`).patch({ usageLocation: 'US' });
-    const user = await graph.api(`/users/${c.users.alex}/assignLicense`).post({ addLicenses: [{ skuId: c.skus.spe_e3, disabledPlans: [] }], removeLicenses: [] });
+    const user = await graph
+      .api(`/users/${c.users.alex}/assignLicense`)
+      .post({ addLicenses: [{ skuId: c.skus.spe_e3, disabledPlans: [] }], removeLicenses: [] });
     expect(user.id).toBe(c.users.alex);
     const details = await graph.api(`/users/${c.users.alex}/licenseDetails`).get();
     expect(details.value.map((d: { skuPartNumber: string }) => d.skuPartNumber)).toEqual(['SPE_E3']);
     // SPE_E3 has 2 seats: Adele (via group) + Alex. The admin gets none.
-    const err = await graphFailure(graph.api(`/users/${c.users.admin}/assignLicense`).post({ addLicenses: [{ skuId: c.skus.spe_e3 }], removeLicenses: [] }));
+    const err = await graphFailure(
+      graph
+        .api(`/users/${c.users.admin}/assignLicense`)
+        .post({ addLicenses: [{ skuId: c.skus.spe_e3 }], removeLicenses: [] }),
+    );
     expect(err.body.error.message).toBe(`Subscription with SKU ${c.skus.spe_e3} does not have any available licenses.`);
     await graph.api(`/users/${c.users.alex}/assignLicense`).post({ addLicenses: [], removeLicenses: [c.skus.spe_e3] });
-    await graph.api(`/users/${c.users.admin}/assignLicense`).post({ addLicenses: [{ skuId: c.skus.spe_e3 }], removeLicenses: [] });
+    await graph
+      .api(`/users/${c.users.admin}/assignLicense`)
+      .post({ addLicenses: [{ skuId: c.skus.spe_e3 }], removeLicenses: [] });
   });
 
   it('refuses to remove a group-inherited license directly (licenseAssignmentStates.assignedByGroup)', async () => {
     const adele = await graph.api(`/users/${c.users.adele}`).select('licenseAssignmentStates,assignedLicenses').get();
-    expect(adele.licenseAssignmentStates).toContainEqual(expect.objectContaining({ skuId: c.skus.spe_e3, assignedByGroup: c.groups.licensedStaff, state: 'Active' }));
-    const err = await graphFailure(graph.api(`/users/${c.users.adele}/assignLicense`).post({ addLicenses: [], removeLicenses: [c.skus.spe_e3] }));
+    expect(adele.licenseAssignmentStates).toContainEqual(
+      expect.objectContaining({ skuId: c.skus.spe_e3, assignedByGroup: c.groups.licensedStaff, state: 'Active' }),
+    );
+    const err = await graphFailure(
+      graph.api(`/users/${c.users.adele}/assignLicense`).post({ addLicenses: [], removeLicenses: [c.skus.spe_e3] }),
+    );
     expect(err.statusCode).toBe(400);
     expect(err.body.error.message).toMatch(/inherited from a group/);
   });
 
   it('validates the action body against the schema', async () => {
-    expect((await graphFailure(graph.api(`/users/${c.users.adele}/assignLicense`).post({ addLicenses: 'x', removeLicenses: [] }))).statusCode).toBe(400);
+    expect(
+      (
+        await graphFailure(
+          graph.api(`/users/${c.users.adele}/assignLicense`).post({ addLicenses: 'x', removeLicenses: [] }),
+        )
+      ).statusCode,
+    ).toBe(400);
   });
 });
 
@@ -124,13 +148,21 @@ describe('groups (group-post-groups, group-post-members, group-update, group-del
   const ref = (id: string) => ({ '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` });
 
   it('creates a group, adds members by $ref (204), refuses duplicates (400) and unknown ids (404), lists and removes members', async () => {
-    const group = await graph.api('/groups').post({ displayName: 'Engineering', mailEnabled: false, mailNickname: 'eng', securityEnabled: true });
+    const group = await graph
+      .api('/groups')
+      .post({ displayName: 'Engineering', mailEnabled: false, mailNickname: 'eng', securityEnabled: true });
     expect(group.id).toBeTruthy();
     await graph.api(`/groups/${group.id}/members/$ref`).post(ref(c.users.alex));
     const dup = await graphFailure(graph.api(`/groups/${group.id}/members/$ref`).post(ref(c.users.alex)));
     expect(dup.statusCode).toBe(400);
     expect(dup.body.error.message).toMatch(/already exist/);
-    expect((await graphFailure(graph.api(`/groups/${group.id}/members/$ref`).post(ref('12345678-1234-4234-8234-123456789012')))).statusCode).toBe(404);
+    expect(
+      (
+        await graphFailure(
+          graph.api(`/groups/${group.id}/members/$ref`).post(ref('12345678-1234-4234-8234-123456789012')),
+        )
+      ).statusCode,
+    ).toBe(404);
     const members = await graph.api(`/groups/${group.id}/members`).get();
     expect(members.value.map((m: { id: string }) => m.id)).toEqual([c.users.alex]);
     await graph.api(`/groups/${group.id}/members/${c.users.alex}/$ref`).delete();
@@ -140,10 +172,14 @@ describe('groups (group-post-groups, group-post-members, group-update, group-del
   it('adds up to 20 members with members@odata.bind in the documented directoryObjects form; one bad entry fails all', async () => {
     await sim.controls.generateUsers(c.tenantId, 25);
     const ids = (await graph.api('/users').top(25).select('id').get()).value.map((u: { id: string }) => u.id);
-    const bind = (list: string[]) => ({ 'members@odata.bind': list.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`) });
+    const bind = (list: string[]) => ({
+      'members@odata.bind': list.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`),
+    });
     const tooMany = await graphFailure(graph.api(`/groups/${c.groups.allStaff}`).patch(bind(ids.slice(0, 21))));
     expect(tooMany.statusCode).toBe(400);
-    const oneBad = await graphFailure(graph.api(`/groups/${c.groups.allStaff}`).patch(bind([ids[0], '12345678-1234-4234-8234-123456789012'])));
+    const oneBad = await graphFailure(
+      graph.api(`/groups/${c.groups.allStaff}`).patch(bind([ids[0], '12345678-1234-4234-8234-123456789012'])),
+    );
     expect(oneBad.statusCode).toBe(404);
     expect((await graph.api(`/groups/${c.groups.allStaff}/members`).get()).value).toEqual([]);
     await graph.api(`/groups/${c.groups.allStaff}`).patch(bind(ids.slice(0, 20)));

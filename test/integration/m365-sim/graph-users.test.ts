@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../../support/simulated-tenant.js';
-import { accessToken, graphFailure, newUserBody, rawGraph, type JsonBody } from './helpers.js';
+import { accessToken, graphFailure, type JsonBody, newUserBody, rawGraph } from './helpers.js';
 
 const c = DEFAULT_SEED.contoso;
 let sim: TestTenant;
@@ -22,7 +22,10 @@ describe('authentication and authorization (graph/errors, graph/auth-v2-service)
     expect(res.headers.get('request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const body = (await res.json()) as JsonBody;
     expect(body.error.code).toBe('InvalidAuthenticationToken');
-    expect(body.error.innerError).toMatchObject({ 'client-request-id': 'my-id', 'request-id': res.headers.get('request-id') });
+    expect(body.error.innerError).toMatchObject({
+      'client-request-id': 'my-id',
+      'request-id': res.headers.get('request-id'),
+    });
     expect(body.error.innerError.date).toBeTruthy();
   });
 
@@ -47,23 +50,38 @@ describe('authentication and authorization (graph/errors, graph/auth-v2-service)
     expect((await readOnly.api('/users').get()).value.length).toBe(3);
     const err = await graphFailure(readOnly.api('/users').post(newUserBody(`new@${c.domain}`)));
     expect(err.statusCode).toBe(403);
-    expect(err.body.error).toMatchObject({ code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
-    const none = sim.graphClientFor(sim.credentialFor(c.tenantId, c.noPermissionApp.clientId, c.noPermissionApp.secret));
+    expect(err.body.error).toMatchObject({
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
+    const none = sim.graphClientFor(
+      sim.credentialFor(c.tenantId, c.noPermissionApp.clientId, c.noPermissionApp.secret),
+    );
     expect((await graphFailure(none.api('/users').get())).statusCode).toBe(403);
   });
 });
 
 describe('create, read, update, delete (user-post-users, user-get, user-update, user-delete)', () => {
   it('creates a user (201), reads it by id and by UPN, patches it (204) and soft-deletes it (204)', async () => {
-    const created = await graph.api('/users').post(newUserBody(`jane.doe@${c.domain}`, { employeeId: 'E9', usageLocation: 'NL' }));
+    const created = await graph
+      .api('/users')
+      .post(newUserBody(`jane.doe@${c.domain}`, { employeeId: 'E9', usageLocation: 'NL' }));
     expect(created).toMatchObject({ userPrincipalName: `jane.doe@${c.domain}`, displayName: 'jane.doe' });
     expect(created).not.toHaveProperty('passwordProfile');
-    const byUpn = await graph.api(`/users/jane.doe@${c.domain}`).select('id,employeeId,usageLocation,accountEnabled').get();
+    const byUpn = await graph
+      .api(`/users/jane.doe@${c.domain}`)
+      .select('id,employeeId,usageLocation,accountEnabled')
+      .get();
     expect(byUpn).toMatchObject({ id: created.id, employeeId: 'E9', usageLocation: 'NL', accountEnabled: true });
     expect(await graph.api(`/users/${created.id}`).patch({ accountEnabled: false, jobTitle: 'Engineer' })).toBeFalsy();
-    expect(await graph.api(`/users/${created.id}`).select('accountEnabled,jobTitle').get()).toMatchObject({ accountEnabled: false, jobTitle: 'Engineer' });
+    expect(await graph.api(`/users/${created.id}`).select('accountEnabled,jobTitle').get()).toMatchObject({
+      accountEnabled: false,
+      jobTitle: 'Engineer',
+    });
     await graph.api(`/users/${created.id}`).delete();
-    expect((await graphFailure(graph.api(`/users/${created.id}`).get())).body.error.code).toBe('Request_ResourceNotFound');
+    expect((await graphFailure(graph.api(`/users/${created.id}`).get())).body.error.code).toBe(
+      'Request_ResourceNotFound',
+    );
   });
 
   it('requires accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile on create', async () => {
@@ -84,7 +102,13 @@ describe('create, read, update, delete (user-post-users, user-get, user-update, 
   });
 
   it('answers a duplicate UPN with the documented ObjectConflict body', async () => {
-    const res = await rawGraph(sim, await accessToken(sim, c.tenantId, c.fullApp.clientId, c.fullApp.secret), 'POST', '/users', newUserBody(`ADELE.VANCE@${c.domain}`));
+    const res = await rawGraph(
+      sim,
+      await accessToken(sim, c.tenantId, c.fullApp.clientId, c.fullApp.secret),
+      'POST',
+      '/users',
+      newUserBody(`ADELE.VANCE@${c.domain}`),
+    );
     expect(res.status).toBe(400);
     expect(res.body!.error).toMatchObject({
       code: 'Request_BadRequest',
@@ -94,11 +118,15 @@ describe('create, read, update, delete (user-post-users, user-get, user-update, 
   });
 
   it('validates bodies against the Graph schema: unknown property, wrong type, read-only property', async () => {
-    const unknown = await graphFailure(graph.api('/users').post(newUserBody(`a@${c.domain}`, { favouriteColour: 'blue' })));
+    const unknown = await graphFailure(
+      graph.api('/users').post(newUserBody(`a@${c.domain}`, { favouriteColour: 'blue' })),
+    );
     expect(unknown.statusCode).toBe(400);
     const wrongType = await graphFailure(graph.api(`/users/${c.users.alex}`).patch({ accountEnabled: 'yes' }));
     expect(wrongType.statusCode).toBe(400);
-    const readOnly = await graphFailure(graph.api(`/users/${c.users.alex}`).patch({ createdDateTime: '2020-01-01T00:00:00Z' }));
+    const readOnly = await graphFailure(
+      graph.api(`/users/${c.users.alex}`).patch({ createdDateTime: '2020-01-01T00:00:00Z' }),
+    );
     expect(readOnly.statusCode).toBe(400);
   });
 
@@ -106,12 +134,17 @@ describe('create, read, update, delete (user-post-users, user-get, user-update, 
     const tooLong = await graphFailure(graph.api(`/users/${c.users.alex}`).patch({ jobTitle: 'x'.repeat(129) }));
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.message).toBe("Invalid value specified for property 'jobTitle' of resource 'User'.");
-    expect((await graphFailure(graph.api('/users').post(newUserBody(`long@${c.domain}`, { displayName: 'd'.repeat(257) })))).statusCode).toBe(400);
+    expect(
+      (await graphFailure(graph.api('/users').post(newUserBody(`long@${c.domain}`, { displayName: 'd'.repeat(257) }))))
+        .statusCode,
+    ).toBe(400);
     await graph.api(`/users/${c.users.alex}`).patch({ jobTitle: 'x'.repeat(128) });
   });
 
   it('refuses to change sensitive properties of a privileged admin even with User.ReadWrite.All (user-update)', async () => {
-    expect((await graphFailure(graph.api(`/users/${c.users.admin}`).patch({ accountEnabled: false }))).statusCode).toBe(403);
+    expect((await graphFailure(graph.api(`/users/${c.users.admin}`).patch({ accountEnabled: false }))).statusCode).toBe(
+      403,
+    );
     await graph.api(`/users/${c.users.admin}`).patch({ jobTitle: 'Boss' });
   });
 
@@ -129,14 +162,30 @@ describe('create, read, update, delete (user-post-users, user-get, user-update, 
     await sim.controls.advanceClock({ days: 31 });
     // The shared client's cached token has expired in simulated time: sign in afresh.
     const later = sim.graphClientFor(sim.credentialFor(c.tenantId, c.fullApp.clientId, c.fullApp.secret));
-    expect((await graphFailure(later.api(`/directory/deletedItems/${c.users.alex}/restore`).post({}))).statusCode).toBe(404);
+    expect((await graphFailure(later.api(`/directory/deletedItems/${c.users.alex}/restore`).post({}))).statusCode).toBe(
+      404,
+    );
   });
 });
 
 describe('list, filter, select, paging (user-list, paging, query-parameters)', () => {
   it('returns the documented default property set without $select and only the selected ones with it', async () => {
     const all = await graph.api('/users').get();
-    expect(Object.keys(all.value[0]).sort()).toEqual(['businessPhones', 'displayName', 'givenName', 'id', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName'].sort());
+    expect(Object.keys(all.value[0]).sort()).toEqual(
+      [
+        'businessPhones',
+        'displayName',
+        'givenName',
+        'id',
+        'jobTitle',
+        'mail',
+        'mobilePhone',
+        'officeLocation',
+        'preferredLanguage',
+        'surname',
+        'userPrincipalName',
+      ].sort(),
+    );
     const selected = await graph.api('/users').select('id,employeeId').get();
     expect(Object.keys(selected.value[1]).sort()).toEqual(['employeeId', 'id']);
     expect((await graphFailure(graph.api('/users').select('notAProperty').get())).statusCode).toBe(400);
@@ -144,7 +193,8 @@ describe('list, filter, select, paging (user-list, paging, query-parameters)', (
 
   it('filters with eq on userPrincipalName, mail, employeeId, onPremisesImmutableId and id', async () => {
     await graph.api('/users').post(newUserBody(`imm@${c.domain}`, { onPremisesImmutableId: 'aW1tdXRhYmxl' }));
-    const one = async (filter: string) => (await graph.api('/users').filter(filter).select('id,userPrincipalName').get()).value;
+    const one = async (filter: string) =>
+      (await graph.api('/users').filter(filter).select('id,userPrincipalName').get()).value;
     expect((await one(`userPrincipalName eq 'Adele.Vance@${c.domain}'`))[0].id).toBe(c.users.adele);
     expect((await one(`mail eq 'alex.wilber@${c.domain}'`))[0].id).toBe(c.users.alex);
     expect((await one(`employeeId eq 'E1002'`))[0].id).toBe(c.users.adele);
@@ -190,7 +240,10 @@ describe('organization and applications (organization-list, application-get)', (
   it('lists verified domains, and returns passwordCredentials with hint only', async () => {
     const org = await graph.api('/organization').get();
     expect(org.value[0].verifiedDomains.map((d: { name: string }) => d.name)).toEqual([c.initialDomain, c.domain]);
-    const app = await graph.api(`/applications(appId='${c.fullApp.clientId}')`).select('appId,passwordCredentials').get();
+    const app = await graph
+      .api(`/applications(appId='${c.fullApp.clientId}')`)
+      .select('appId,passwordCredentials')
+      .get();
     expect(app.passwordCredentials).toHaveLength(2);
     expect(app.passwordCredentials[0]).toMatchObject({ hint: 'sim', secretText: null });
     expect(JSON.stringify(app)).not.toContain(c.fullApp.secret);
@@ -219,9 +272,23 @@ describe('request log (/_sim/requests)', () => {
     const created = (await graph.api('/users').post(body)) as { id: string };
     await graph.api(`/users/${created.id}`).patch({ jobTitle: 'Engineer' });
     const [post, patch] = await sim.controls.requests({ since, surface: 'graph' });
-    expect(post).toMatchObject({ method: 'POST', path: '/v1.0/users', status: 201, appId: c.fullApp.clientId, tenantId: c.tenantId });
-    expect(post!.body).toMatchObject({ userPrincipalName: body.userPrincipalName, passwordProfile: { password: '[redacted]' } });
+    expect(post).toMatchObject({
+      method: 'POST',
+      path: '/v1.0/users',
+      status: 201,
+      appId: c.fullApp.clientId,
+      tenantId: c.tenantId,
+    });
+    expect(post!.body).toMatchObject({
+      userPrincipalName: body.userPrincipalName,
+      passwordProfile: { password: '[redacted]' },
+    });
     expect(JSON.stringify(post)).not.toContain(body.passwordProfile.password);
-    expect(patch).toMatchObject({ method: 'PATCH', path: `/v1.0/users/${created.id}`, status: 204, body: { jobTitle: 'Engineer' } });
+    expect(patch).toMatchObject({
+      method: 'PATCH',
+      path: `/v1.0/users/${created.id}`,
+      status: 204,
+      body: { jobTitle: 'Engineer' },
+    });
   });
 });

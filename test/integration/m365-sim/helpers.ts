@@ -10,7 +10,14 @@ export interface GraphFailure {
   statusCode: number;
   code: string;
   message: string;
-  body: { error: { code: string; message: string; details?: Array<{ code: string; target?: string }>; innerError: Record<string, string> } };
+  body: {
+    error: {
+      code: string;
+      message: string;
+      details?: Array<{ code: string; target?: string }>;
+      innerError: Record<string, string>;
+    };
+  };
   headers?: Headers;
 }
 
@@ -20,20 +27,42 @@ export async function graphFailure(promise: Promise<unknown>): Promise<GraphFail
     await promise;
   } catch (e) {
     const err = e as { statusCode: number; code: string; message: string; body: string; headers?: Headers };
-    return { ...err, statusCode: err.statusCode, code: err.code, message: err.message, body: { error: JSON.parse(err.body) } };
+    return {
+      ...err,
+      statusCode: err.statusCode,
+      code: err.code,
+      message: err.message,
+      body: { error: JSON.parse(err.body) as GraphFailure['body']['error'] },
+    };
   }
   throw new Error('expected the Graph call to fail');
 }
 
-export async function accessToken(sim: TestTenant, tenantId: string, clientId: string, secret: string): Promise<string> {
+export async function accessToken(
+  sim: TestTenant,
+  tenantId: string,
+  clientId: string,
+  secret: string,
+): Promise<string> {
   const token = await sim.credentialFor(tenantId, clientId, secret).getToken('https://graph.microsoft.com/.default');
   return token.token;
 }
 
-export async function rawGraph(sim: TestTenant, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function rawGraph(
+  sim: TestTenant,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${sim.graphBaseUrl}/v1.0${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -41,7 +70,7 @@ export async function rawGraph(sim: TestTenant, token: string, method: string, p
 }
 
 export function decodeJwt(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 export function pkcePair() {

@@ -2,7 +2,7 @@
 // the client-credentials flow and by plain fetch for the browser redirects and raw error bodies.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../../support/simulated-tenant.js';
-import { decodeJwt, pkcePair, type JsonBody } from './helpers.js';
+import { decodeJwt, type JsonBody, pkcePair } from './helpers.js';
 
 const c = DEFAULT_SEED.contoso;
 const SCOPE = 'https://graph.microsoft.com/.default';
@@ -15,73 +15,155 @@ afterAll(async () => sim?.close());
 beforeEach(async () => sim.controls.reset());
 
 async function tokenRequest(params: Record<string, string>, tenant: string = c.tenantId) {
-  const res = await fetch(`${sim.authorityHost}/${tenant}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(params) });
+  const res = await fetch(`${sim.authorityHost}/${tenant}/oauth2/v2.0/token`, {
+    method: 'POST',
+    body: new URLSearchParams(params),
+  });
   return { status: res.status, body: (await res.json()) as JsonBody };
 }
 
 async function authorize(params: Record<string, string>, tenant: string = c.tenantId) {
-  const res = await fetch(`${sim.authorityHost}/${tenant}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`, { redirect: 'manual' });
-  return { status: res.status, location: res.headers.get('location') ? new URL(res.headers.get('location')!) : undefined, text: await res.text() };
+  const res = await fetch(
+    `${sim.authorityHost}/${tenant}/oauth2/v2.0/authorize?${new URLSearchParams(params).toString()}`,
+    { redirect: 'manual' },
+  );
+  return {
+    status: res.status,
+    location: res.headers.get('location') ? new URL(res.headers.get('location')!) : undefined,
+    text: await res.text(),
+  };
 }
 
-async function codeFor(redirectUri = 'http://localhost:53123/api/oauth/callback', scope = 'openid offline_access https://graph.microsoft.com/User.ReadWrite.All') {
+async function codeFor(
+  redirectUri = 'http://localhost:53123/api/oauth/callback',
+  scope = 'openid offline_access https://graph.microsoft.com/User.ReadWrite.All',
+) {
   const pkce = pkcePair();
-  const res = await authorize({ client_id: c.fullApp.clientId, response_type: 'code', redirect_uri: redirectUri, scope, state: 'st-1', code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+  const res = await authorize({
+    client_id: c.fullApp.clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope,
+    state: 'st-1',
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+  });
   expect(res.status).toBe(302);
-  return { code: res.location!.searchParams.get('code')!, state: res.location!.searchParams.get('state'), pkce, redirectUri };
+  return {
+    code: res.location!.searchParams.get('code')!,
+    state: res.location!.searchParams.get('state'),
+    pkce,
+    redirectUri,
+  };
 }
 
 describe('client credentials (v2-oauth2-client-creds-grant-flow)', () => {
   it('issues an app-only Graph token through the real ClientSecretCredential, with granted permissions in `roles` (access-token-claims-reference)', async () => {
     const token = await sim.credentialFor(c.tenantId, c.fullApp.clientId, c.fullApp.secret).getToken(SCOPE);
     const claims = decodeJwt(token.token);
-    expect(claims).toMatchObject({ tid: c.tenantId, appid: c.fullApp.clientId, aud: 'https://graph.microsoft.com', idtyp: 'app' });
-    expect(claims.roles).toEqual(expect.arrayContaining(['User.ReadWrite.All', 'Group.ReadWrite.All', 'Organization.Read.All', 'Application.ReadWrite.All']));
+    expect(claims).toMatchObject({
+      tid: c.tenantId,
+      appid: c.fullApp.clientId,
+      aud: 'https://graph.microsoft.com',
+      idtyp: 'app',
+    });
+    expect(claims.roles).toEqual(
+      expect.arrayContaining([
+        'User.ReadWrite.All',
+        'Group.ReadWrite.All',
+        'Organization.Read.All',
+        'Application.ReadWrite.All',
+      ]),
+    );
     expect(claims.scp).toBeUndefined();
     expect(token.expiresOnTimestamp - Date.now()).toBeGreaterThan(3000 * 1000);
   });
 
   it('omits the `roles` claim entirely when the app has no application permissions (access-token-claims-reference)', async () => {
-    const token = await sim.credentialFor(c.tenantId, c.noPermissionApp.clientId, c.noPermissionApp.secret).getToken(SCOPE);
+    const token = await sim
+      .credentialFor(c.tenantId, c.noPermissionApp.clientId, c.noPermissionApp.secret)
+      .getToken(SCOPE);
     expect(decodeJwt(token.token)).not.toHaveProperty('roles');
   });
 
   it('answers a wrong secret with 401 invalid_client AADSTS7000215 (troubleshooting ClientSecretCredential)', async () => {
-    const raw = await tokenRequest({ grant_type: 'client_credentials', client_id: c.fullApp.clientId, client_secret: 'not-the-secret', scope: SCOPE });
+    const raw = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: c.fullApp.clientId,
+      client_secret: 'not-the-secret',
+      scope: SCOPE,
+    });
     expect(raw.status).toBe(401);
     expect(raw.body).toMatchObject({ error: 'invalid_client', error_codes: [7000215] });
     expect(raw.body.error_description).toMatch(/^AADSTS7000215: Invalid client secret provided\./);
     expect(Object.keys(raw.body)).toEqual(expect.arrayContaining(['timestamp', 'trace_id', 'correlation_id']));
-    await expect(sim.credentialFor(c.tenantId, c.fullApp.clientId, 'not-the-secret').getToken(SCOPE)).rejects.toThrow(/AADSTS7000215/);
+    await expect(sim.credentialFor(c.tenantId, c.fullApp.clientId, 'not-the-secret').getToken(SCOPE)).rejects.toThrow(
+      /AADSTS7000215/,
+    );
   });
 
   it('answers an expired secret with AADSTS7000222 (troubleshooting ClientSecretCredential)', async () => {
-    await expect(sim.credentialFor(c.tenantId, c.readOnlyApp.clientId, c.readOnlyApp.expiredSecret).getToken(SCOPE)).rejects.toThrow(/AADSTS7000222/);
+    await expect(
+      sim.credentialFor(c.tenantId, c.readOnlyApp.clientId, c.readOnlyApp.expiredSecret).getToken(SCOPE),
+    ).rejects.toThrow(/AADSTS7000222/);
   });
 
   it('expires a secret when its endDateTime passes on the simulated clock', async () => {
     await sim.credentialFor(c.tenantId, c.fullApp.clientId, c.fullApp.soonExpiringSecret).getToken(SCOPE);
     await sim.controls.advanceClock({ days: 21 });
-    const raw = await tokenRequest({ grant_type: 'client_credentials', client_id: c.fullApp.clientId, client_secret: c.fullApp.soonExpiringSecret, scope: SCOPE });
+    const raw = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.soonExpiringSecret,
+      scope: SCOPE,
+    });
     expect(raw.body.error_codes).toEqual([7000222]);
   });
 
   it('rejects a scope without /.default with invalid_scope AADSTS1002012 (v2-oauth2-client-creds-grant-flow)', async () => {
-    const raw = await tokenRequest({ grant_type: 'client_credentials', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, scope: 'https://graph.microsoft.com/User.Read.All' });
+    const raw = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      scope: 'https://graph.microsoft.com/User.Read.All',
+    });
     expect(raw.status).toBe(400);
     expect(raw.body).toMatchObject({ error: 'invalid_scope', error_codes: [1002012] });
   });
 
   it('answers an unknown client with AADSTS700016 and an unknown tenant with AADSTS90002 (reference-error-codes)', async () => {
-    const unknownClient = await tokenRequest({ grant_type: 'client_credentials', client_id: '11111111-2222-4333-8444-555555555555', client_secret: 'x', scope: SCOPE });
+    const unknownClient = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: '11111111-2222-4333-8444-555555555555',
+      client_secret: 'x',
+      scope: SCOPE,
+    });
     expect(unknownClient.body).toMatchObject({ error: 'unauthorized_client', error_codes: [700016] });
-    const unknownTenant = await tokenRequest({ grant_type: 'client_credentials', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, scope: SCOPE }, 'nobody.example');
+    const unknownTenant = await tokenRequest(
+      {
+        grant_type: 'client_credentials',
+        client_id: c.fullApp.clientId,
+        client_secret: c.fullApp.secret,
+        scope: SCOPE,
+      },
+      'nobody.example',
+    );
     expect(unknownTenant.body).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] });
-    await expect(sim.credentialFor('99999999-9999-4999-8999-999999999999', c.fullApp.clientId, c.fullApp.secret).getToken(SCOPE)).rejects.toThrow();
+    await expect(
+      sim.credentialFor('99999999-9999-4999-8999-999999999999', c.fullApp.clientId, c.fullApp.secret).getToken(SCOPE),
+    ).rejects.toThrow();
   });
 
   it('accepts a tenant domain name in place of the tenant id (v2-protocols, "Endpoints")', async () => {
-    const raw = await tokenRequest({ grant_type: 'client_credentials', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, scope: SCOPE }, c.domain);
+    const raw = await tokenRequest(
+      {
+        grant_type: 'client_credentials',
+        client_id: c.fullApp.clientId,
+        client_secret: c.fullApp.secret,
+        scope: SCOPE,
+      },
+      c.domain,
+    );
     expect(raw.status).toBe(200);
     expect(raw.body).toMatchObject({ token_type: 'Bearer', expires_in: 3599 });
     expect(raw.body).not.toHaveProperty('refresh_token');
@@ -92,7 +174,14 @@ describe('authorization code + PKCE (v2-oauth2-auth-code-flow)', () => {
   it('redirects with code and state, and redeems the code once for delegated tokens with `scp`, a refresh token and an id token', async () => {
     const { code, state, pkce, redirectUri } = await codeFor();
     expect(state).toBe('st-1');
-    const params = { grant_type: 'authorization_code', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, code, redirect_uri: redirectUri, code_verifier: pkce.verifier };
+    const params = {
+      grant_type: 'authorization_code',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: pkce.verifier,
+    };
     const first = await tokenRequest(params);
     expect(first.status).toBe(200);
     const claims = decodeJwt(first.body.access_token);
@@ -106,44 +195,97 @@ describe('authorization code + PKCE (v2-oauth2-auth-code-flow)', () => {
 
   it('matches loopback redirect URIs on any port but otherwise exactly (reply-url, "Localhost exceptions")', async () => {
     await codeFor('http://localhost:1/api/oauth/callback');
-    const wrongPath = await authorize({ client_id: c.fullApp.clientId, response_type: 'code', redirect_uri: 'http://localhost:8080/elsewhere', scope: 'openid' });
+    const wrongPath = await authorize({
+      client_id: c.fullApp.clientId,
+      response_type: 'code',
+      redirect_uri: 'http://localhost:8080/elsewhere',
+      scope: 'openid',
+    });
     expect(wrongPath.status).toBe(400);
     expect(wrongPath.location).toBeUndefined();
     expect(wrongPath.text).toContain('AADSTS50011');
-    const otherHost = await authorize({ client_id: c.fullApp.clientId, response_type: 'code', redirect_uri: 'https://evil.example/api/oauth/callback', scope: 'openid' });
+    const otherHost = await authorize({
+      client_id: c.fullApp.clientId,
+      response_type: 'code',
+      redirect_uri: 'https://evil.example/api/oauth/callback',
+      scope: 'openid',
+    });
     expect(otherHost.status).toBe(400);
   });
 
   it('rejects a wrong code_verifier and a different redirect_uri with invalid_grant', async () => {
     const { code, redirectUri } = await codeFor();
-    const base = { grant_type: 'authorization_code', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, code };
-    const wrongVerifier = await tokenRequest({ ...base, redirect_uri: redirectUri, code_verifier: pkcePair().verifier });
+    const base = {
+      grant_type: 'authorization_code',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      code,
+    };
+    const wrongVerifier = await tokenRequest({
+      ...base,
+      redirect_uri: redirectUri,
+      code_verifier: pkcePair().verifier,
+    });
     expect(wrongVerifier.body).toMatchObject({ error: 'invalid_grant', error_codes: [501481] });
-    const wrongRedirect = await tokenRequest({ ...base, redirect_uri: 'http://localhost:9/callback', code_verifier: 'x' });
+    const wrongRedirect = await tokenRequest({
+      ...base,
+      redirect_uri: 'http://localhost:9/callback',
+      code_verifier: 'x',
+    });
     expect(wrongRedirect.body.error).toBe('invalid_grant');
   });
 
   it('expires an unredeemed code after about ten minutes', async () => {
     const { code, pkce, redirectUri } = await codeFor();
     await sim.controls.advanceClock({ minutes: 11 });
-    const res = await tokenRequest({ grant_type: 'authorization_code', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, code, redirect_uri: redirectUri, code_verifier: pkce.verifier });
+    const res = await tokenRequest({
+      grant_type: 'authorization_code',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: pkce.verifier,
+    });
     expect(res.body).toMatchObject({ error: 'invalid_grant', error_codes: [70008] });
   });
 
   it('redeems a refresh token for new tokens (v2-oauth2-auth-code-flow, "Refresh the access token")', async () => {
     const { code, pkce, redirectUri } = await codeFor();
-    const first = await tokenRequest({ grant_type: 'authorization_code', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, code, redirect_uri: redirectUri, code_verifier: pkce.verifier });
+    const first = await tokenRequest({
+      grant_type: 'authorization_code',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: pkce.verifier,
+    });
     await sim.controls.advanceClock({ hours: 2 });
-    const refreshed = await tokenRequest({ grant_type: 'refresh_token', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, refresh_token: first.body.refresh_token });
+    const refreshed = await tokenRequest({
+      grant_type: 'refresh_token',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      refresh_token: first.body.refresh_token,
+    });
     expect(refreshed.status).toBe(200);
     expect(decodeJwt(refreshed.body.access_token).scp).toBe('User.ReadWrite.All');
-    const unknown = await tokenRequest({ grant_type: 'refresh_token', client_id: c.fullApp.clientId, client_secret: c.fullApp.secret, refresh_token: 'nope' });
+    const unknown = await tokenRequest({
+      grant_type: 'refresh_token',
+      client_id: c.fullApp.clientId,
+      client_secret: c.fullApp.secret,
+      refresh_token: 'nope',
+    });
     expect(unknown.body.error).toBe('invalid_grant');
   });
 
   it('redirects a declined sign-in with error=access_denied and the state', async () => {
     await sim.controls.interactive({ decision: 'deny' });
-    const res = await authorize({ client_id: c.fullApp.clientId, response_type: 'code', redirect_uri: 'http://localhost/callback', scope: 'openid', state: 'abc' });
+    const res = await authorize({
+      client_id: c.fullApp.clientId,
+      response_type: 'code',
+      redirect_uri: 'http://localhost/callback',
+      scope: 'openid',
+      state: 'abc',
+    });
     expect(res.status).toBe(302);
     expect(Object.fromEntries(res.location!.searchParams)).toMatchObject({ error: 'access_denied', state: 'abc' });
     expect(res.location!.searchParams.get('error_description')).toMatch(/^AADSTS65004/);
@@ -152,17 +294,27 @@ describe('authorization code + PKCE (v2-oauth2-auth-code-flow)', () => {
 
 describe('admin consent (v2-admin-consent)', () => {
   it('redirects with admin_consent=True, tenant, state and the granted scope', async () => {
-    const res = await fetch(`${sim.authorityHost}/organizations/v2.0/adminconsent?${new URLSearchParams({ client_id: c.fullApp.clientId, scope: SCOPE, redirect_uri: 'http://localhost:4000/callback', state: 's1' })}`, { redirect: 'manual' });
+    const res = await fetch(
+      `${sim.authorityHost}/organizations/v2.0/adminconsent?${new URLSearchParams({ client_id: c.fullApp.clientId, scope: SCOPE, redirect_uri: 'http://localhost:4000/callback', state: 's1' }).toString()}`,
+      { redirect: 'manual' },
+    );
     expect(res.status).toBe(302);
     const loc = new URL(res.headers.get('location')!);
     expect(loc.origin + loc.pathname).toBe('http://localhost:4000/callback');
-    expect(Object.fromEntries(loc.searchParams)).toMatchObject({ admin_consent: 'True', tenant: c.tenantId, state: 's1' });
+    expect(Object.fromEntries(loc.searchParams)).toMatchObject({
+      admin_consent: 'True',
+      tenant: c.tenantId,
+      state: 's1',
+    });
     expect(loc.searchParams.get('scope')).toContain('https://graph.microsoft.com/User.ReadWrite.All');
   });
 
   it('redirects a declined consent with error=access_denied', async () => {
     await sim.controls.interactive({ decision: 'deny' });
-    const res = await fetch(`${sim.authorityHost}/${c.tenantId}/v2.0/adminconsent?${new URLSearchParams({ client_id: c.fullApp.clientId, scope: SCOPE, redirect_uri: 'http://localhost/callback', state: 's2' })}`, { redirect: 'manual' });
+    const res = await fetch(
+      `${sim.authorityHost}/${c.tenantId}/v2.0/adminconsent?${new URLSearchParams({ client_id: c.fullApp.clientId, scope: SCOPE, redirect_uri: 'http://localhost/callback', state: 's2' }).toString()}`,
+      { redirect: 'manual' },
+    );
     const loc = new URL(res.headers.get('location')!);
     expect(Object.fromEntries(loc.searchParams)).toMatchObject({ error: 'access_denied', state: 's2' });
   });
@@ -170,7 +322,9 @@ describe('admin consent (v2-admin-consent)', () => {
 
 describe('discovery', () => {
   it('publishes the OpenID configuration MSAL needs and the signing keys', async () => {
-    const conf = (await (await fetch(`${sim.authorityHost}/${c.tenantId}/v2.0/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const conf = (await (
+      await fetch(`${sim.authorityHost}/${c.tenantId}/v2.0/.well-known/openid-configuration`)
+    ).json()) as Record<string, string>;
     expect(conf.token_endpoint).toBe(`${sim.authorityHost}/${c.tenantId}/oauth2/v2.0/token`);
     expect(conf.authorization_endpoint).toBe(`${sim.authorityHost}/${c.tenantId}/oauth2/v2.0/authorize`);
     expect(conf.issuer).toBe(`${sim.authorityHost}/${c.tenantId}/v2.0`);

@@ -1,8 +1,15 @@
 // The pure checks applied to outside input at the edge: ids, well-formed Unicode, JSON depth, zod errors named for
 // an admin, and how a queue message's raw text is read and kept for a failure record.
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { externalIdSchema, isConnectionId, isRunId, isWellFormed, jsonBodyProblem, MAX_JSON_DEPTH } from '../../../shared/domain/identifiers.js';
+import { z } from 'zod';
+import {
+  externalIdSchema,
+  isConnectionId,
+  isRunId,
+  isWellFormed,
+  jsonBodyProblem,
+  MAX_JSON_DEPTH,
+} from '../../../shared/domain/identifiers.js';
 import { decodeQueueText, RAW_MESSAGE_KEPT_CHARS, rawForRecord } from '../../../shared/domain/queue-message.js';
 import { newRunId } from '../../../shared/domain/reconciliation.js';
 import { fieldErrors } from '../../../shared/domain/validation.js';
@@ -10,7 +17,14 @@ import { fieldErrors } from '../../../shared/domain/validation.js';
 describe('ids', () => {
   it('a connection id is a GUID and nothing else; a run id is what newRunId makes', () => {
     expect(isConnectionId('0c2f5b1e-2f6a-4c1b-9d7e-1a2b3c4d5e6f')).toBe(true);
-    for (const bad of ['a/b', '../..', '', '0c2f5b1e-2f6a-4c1b-9d7e-1a2b3c4d5e6f/x', '0c2f5b1e2f6a4c1b9d7e1a2b3c4d5e6f']) expect(isConnectionId(bad)).toBe(false);
+    for (const bad of [
+      'a/b',
+      '../..',
+      '',
+      '0c2f5b1e-2f6a-4c1b-9d7e-1a2b3c4d5e6f/x',
+      '0c2f5b1e2f6a4c1b9d7e1a2b3c4d5e6f',
+    ])
+      expect(isConnectionId(bad)).toBe(false);
     expect(isRunId(newRunId(new Date()))).toBe(true);
     expect(isRunId('manual-1234')).toBe(false);
   });
@@ -30,14 +44,23 @@ describe('JSON bodies as a whole', () => {
   });
 
   it('names the field holding a lone surrogate, in a key or a value', () => {
-    expect(jsonBodyProblem({ changes: [{ attributes: { givenName: 'Zo\ud800' } }] })).toEqual({ field: 'changes.0.attributes.givenName', message: expect.stringMatching(/well-formed Unicode/) });
-    expect(jsonBodyProblem({ attributes: { 'bad\udc00key': 1 } })).toEqual({ field: 'attributes.bad\ufffdkey', message: expect.stringMatching(/well-formed/) });
+    expect(jsonBodyProblem({ changes: [{ attributes: { givenName: 'Zo\ud800' } }] })).toEqual({
+      field: 'changes.0.attributes.givenName',
+      message: expect.stringMatching(/well-formed Unicode/),
+    });
+    expect(jsonBodyProblem({ attributes: { 'bad\udc00key': 1 } })).toEqual({
+      field: 'attributes.bad\ufffdkey',
+      message: expect.stringMatching(/well-formed/),
+    });
     expect(jsonBodyProblem({ fine: ['ok', 1, null, { deeper: '😀' }] })).toBeUndefined();
   });
 
   it('refuses nesting deeper than the limit without recursing (100,000 levels is a 400, not a stack overflow)', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
-    expect(jsonBodyProblem(deep)).toEqual({ field: expect.any(String), message: `is nested more than ${MAX_JSON_DEPTH} levels deep` });
+    expect(jsonBodyProblem(deep)).toEqual({
+      field: expect.any(String),
+      message: `is nested more than ${MAX_JSON_DEPTH} levels deep`,
+    });
     let ok: unknown = 'leaf';
     for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = { a: ok };
     expect(jsonBodyProblem(ok)).toBeUndefined();
@@ -51,7 +74,9 @@ describe('zod errors for an admin', () => {
       { field: 'version', message: 'expected number, received string' },
       { field: 'name', message: 'is required' },
     ]);
-    expect(fieldErrors(schema.safeParse('text').error!)).toEqual([{ field: '(body)', message: 'expected object, received string' }]);
+    expect(fieldErrors(schema.safeParse('text').error!)).toEqual([
+      { field: '(body)', message: 'expected object, received string' },
+    ]);
   });
 });
 
@@ -62,11 +87,16 @@ describe('a queue message read raw', () => {
     expect(decodeQueueText(b64('{"a":1}'))).toEqual({ ok: true, item: { a: 1 }, text: '{"a":1}' });
     expect(decodeQueueText(b64('plain words'))).toEqual({ ok: true, item: 'plain words', text: 'plain words' });
     expect(decodeQueueText('not base64!')).toEqual({ ok: false, reason: expect.stringMatching(/not base64/) });
-    expect(decodeQueueText(b64(Buffer.from([0xff, 0xfe, 0x41])))).toEqual({ ok: false, reason: expect.stringMatching(/not of UTF-8/) });
+    expect(decodeQueueText(b64(Buffer.from([0xff, 0xfe, 0x41])))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/not of UTF-8/),
+    });
   });
 
   it('keeps raw text without secrets, well-formed and bounded', () => {
-    expect(rawForRecord('x {"password": "Hunter2!", "clientSecret":"abc", "name":"n"} client_secret=zzz&a=1')).toBe('x {"password": "[redacted]", "clientSecret":"[redacted]", "name":"n"} client_secret="[redacted]"&a=1');
+    expect(rawForRecord('x {"password": "Hunter2!", "clientSecret":"abc", "name":"n"} client_secret=zzz&a=1')).toBe(
+      'x {"password": "[redacted]", "clientSecret":"[redacted]", "name":"n"} client_secret="[redacted]"&a=1',
+    );
     expect(rawForRecord('lone \ud800')).toBe('lone \ufffd');
     const long = rawForRecord('y'.repeat(10_000));
     expect(long.startsWith('y'.repeat(RAW_MESSAGE_KEPT_CHARS))).toBe(true);

@@ -4,7 +4,13 @@ import { LicensePlanError, planLicenses, resolveLicenses, type SkuInfo } from '.
 const E3 = 'aaaaaaaa-0000-4000-8000-000000000003';
 const E5 = 'aaaaaaaa-0000-4000-8000-000000000005';
 const skus: SkuInfo[] = [
-  { skuId: E3, skuPartNumber: 'SPE_E3', enabled: 10, consumed: 3, servicePlans: [{ servicePlanId: 'p-teams', servicePlanName: 'TEAMS1' }] },
+  {
+    skuId: E3,
+    skuPartNumber: 'SPE_E3',
+    enabled: 10,
+    consumed: 3,
+    servicePlans: [{ servicePlanId: 'p-teams', servicePlanName: 'TEAMS1' }],
+  },
   { skuId: E5, skuPartNumber: 'SPE_E5', enabled: 2, consumed: 2, servicePlans: [] },
 ];
 
@@ -21,7 +27,11 @@ describe('license planning', () => {
   it('adds what is missing and removes only what this connection owns', () => {
     const desired = resolveLicenses(['SPE_E3'], skus);
     const states = [{ skuId: E5 }, { skuId: 'cccccccc-0000-4000-8000-000000000001' }];
-    expect(planLicenses(desired, states, [E5], skus)).toEqual({ add: [{ skuId: E3, skuPartNumber: 'SPE_E3', disabledPlans: [] }], remove: [E5], owned: [E3] });
+    expect(planLicenses(desired, states, [E5], skus)).toEqual({
+      add: [{ skuId: E3, skuPartNumber: 'SPE_E3', disabledPlans: [] }],
+      remove: [E5],
+      owned: [E3],
+    });
   });
 
   it('never removes a group-inherited license, even one it once owned', () => {
@@ -34,6 +44,8 @@ describe('license planning', () => {
   });
 
   it('refuses an add with no free seat, naming the SKU and the count', () => {
-    expect(() => planLicenses(resolveLicenses(['SPE_E5'], skus), [], [], skus)).toThrow('No free seats for SKU SPE_E5 (2 of 2 in use)');
+    expect(() => planLicenses(resolveLicenses(['SPE_E5'], skus), [], [], skus)).toThrow(
+      'No free seats for SKU SPE_E5 (2 of 2 in use)',
+    );
   });
 });

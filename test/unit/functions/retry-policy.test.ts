@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../shared/domain/errors.js';
 import { decideRetry, MAX_THROTTLED_ATTEMPTS, MAX_TRANSIENT_ATTEMPTS } from '../../../functions/queue/retry-policy.js';
+import { AppError } from '../../../shared/domain/errors.js';
 
 const noJitter = () => 0;
 
 describe('queue retry policy', () => {
   it('defers a throttled operation by exactly Retry-After (plus jitter), never sleeping', () => {
     const throttled = new AppError('throttled', 'graph-throttled', '429', {}, 7000);
-    expect(decideRetry(throttled, 1, noJitter)).toEqual({ action: 'defer', delayMs: 7000, reason: 'throttled (graph-throttled)' });
+    expect(decideRetry(throttled, 1, noJitter)).toEqual({
+      action: 'defer',
+      delayMs: 7000,
+      reason: 'throttled (graph-throttled)',
+    });
     expect(decideRetry(throttled, 1, () => 1)).toMatchObject({ delayMs: 8400 });
-    expect(decideRetry(new AppError('throttled', 'graph-throttled', 'x'), 1, noJitter)).toMatchObject({ delayMs: 30_000 });
+    expect(decideRetry(new AppError('throttled', 'graph-throttled', 'x'), 1, noJitter)).toMatchObject({
+      delayMs: 30_000,
+    });
   });
 
   it.each([
@@ -18,12 +24,22 @@ describe('queue retry policy', () => {
     [3, 20_000],
     [5, 80_000],
   ])('backs off transient failures exponentially: attempt %i → %i ms', (attempt, delayMs) => {
-    expect(decideRetry(new AppError('transient', 'graph-unavailable', 'reset'), attempt, noJitter)).toMatchObject({ action: 'defer', delayMs });
+    expect(decideRetry(new AppError('transient', 'graph-unavailable', 'reset'), attempt, noJitter)).toMatchObject({
+      action: 'defer',
+      delayMs,
+    });
   });
 
   it('gives up (recorded as failed, retryable by an admin) after the last attempt', () => {
-    expect(decideRetry(new AppError('transient', 'storage-unavailable', 'down'), MAX_TRANSIENT_ATTEMPTS, noJitter)).toMatchObject({ action: 'fail', failure: { code: 'storage-unavailable', message: `down (gave up after ${MAX_TRANSIENT_ATTEMPTS} attempts)` } });
-    expect(decideRetry(new AppError('throttled', 'storage-busy', 'slow'), MAX_THROTTLED_ATTEMPTS, noJitter)).toMatchObject({ action: 'fail' });
+    expect(
+      decideRetry(new AppError('transient', 'storage-unavailable', 'down'), MAX_TRANSIENT_ATTEMPTS, noJitter),
+    ).toMatchObject({
+      action: 'fail',
+      failure: { code: 'storage-unavailable', message: `down (gave up after ${MAX_TRANSIENT_ATTEMPTS} attempts)` },
+    });
+    expect(
+      decideRetry(new AppError('throttled', 'storage-busy', 'slow'), MAX_THROTTLED_ATTEMPTS, noJitter),
+    ).toMatchObject({ action: 'fail' });
   });
 
   it('brings an operation back soon, a little later each time, while its user is busy with another one', () => {

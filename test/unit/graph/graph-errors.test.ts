@@ -34,14 +34,28 @@ describe('Graph adapter error classifier', () => {
     error.headers = new Headers({ 'retry-after': '7', 'request-id': 'r-1' });
     const classified = classifyGraphError(error, 'create-user');
     expect(classified).toMatchObject({ kind: 'throttled', code: 'graph-throttled', retryAfterMs: 7000 });
-    expect(classified.details).toMatchObject({ status: 429, code: 'TooManyRequests', operation: 'create-user', requestId: 'r-1' });
+    expect(classified.details).toMatchObject({
+      status: 429,
+      code: 'TooManyRequests',
+      operation: 'create-user',
+      requestId: 'r-1',
+    });
   });
 
   it('keeps the identity platform error and its AADSTS description', () => {
-    const error = new AuthenticationError(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x' });
+    const error = new AuthenticationError(401, {
+      error: 'invalid_client',
+      error_description: 'AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x',
+    });
     const classified = classifyGraphError(error, 'acquire-token');
-    expect(classified).toMatchObject({ kind: 'unauthorized', code: 'credentials-refused', details: { code: 'invalid_client', operation: 'acquire-token' } });
-    expect(classified.message).toBe('acquire-token failed (HTTP 401): invalid_client: AADSTS7000215: Invalid client secret provided.');
+    expect(classified).toMatchObject({
+      kind: 'unauthorized',
+      code: 'credentials-refused',
+      details: { code: 'invalid_client', operation: 'acquire-token' },
+    });
+    expect(classified.message).toBe(
+      'acquire-token failed (HTTP 401): invalid_client: AADSTS7000215: Invalid client secret provided.',
+    );
   });
 
   it.each([
@@ -51,29 +65,45 @@ describe('Graph adapter error classifier', () => {
     [404, 'Request_ResourceNotFound', 'get-user', 'graph-not-found'],
     [400, 'Request_BadRequest', 'create-user', 'graph-invalid'],
     [503, 'ServiceUnavailable', 'get-user', 'graph-unavailable'],
-  ] as const)('HTTP %s %s during %s → code %s (Graph\'s code kept in details)', (status, graphCode, what, code) => {
+  ] as const)("HTTP %s %s during %s → code %s (Graph's code kept in details)", (status, graphCode, what, code) => {
     const error = new GraphError(status, 'refused');
     error.code = graphCode;
     expect(classifyGraphError(error, what)).toMatchObject({ code, details: { code: graphCode, operation: what } });
   });
 
   it('an exhausted SKU is no-free-seats: Graph has no code for it, only its message', () => {
-    const error = new GraphError(400, 'License assignment failed because service plans … SKU 6fd2c87f-b296-42f0-b197-1e91e994b900 does not have any available licenses.');
+    const error = new GraphError(
+      400,
+      'License assignment failed because service plans … SKU 6fd2c87f-b296-42f0-b197-1e91e994b900 does not have any available licenses.',
+    );
     error.code = 'Request_BadRequest';
     expect(classifyGraphError(error, 'assign-license')).toMatchObject({ kind: 'invalid', code: 'no-free-seats' });
   });
 
   it('classifies a network failure as transient and names its cause', () => {
     const error = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-    expect(classifyGraphError(error, 'read-users')).toMatchObject({ kind: 'transient', message: 'read-users failed: fetch failed (ECONNREFUSED)' });
+    expect(classifyGraphError(error, 'read-users')).toMatchObject({
+      kind: 'transient',
+      message: 'read-users failed: fetch failed (ECONNREFUSED)',
+    });
   });
 });
 
 describe('duplicate objects', () => {
   it('reads ObjectConflict from the details of a 400 Request_BadRequest (users: create, "Another object with the same value")', () => {
-    const error = new GraphError(400, 'Another object with the same value for property userPrincipalName already exists.');
+    const error = new GraphError(
+      400,
+      'Another object with the same value for property userPrincipalName already exists.',
+    );
     error.code = 'Request_BadRequest';
-    error.body = JSON.stringify({ code: 'Request_BadRequest', message: error.message, details: [{ target: 'userPrincipalName', code: 'ObjectConflict' }] });
-    expect(classifyGraphError(error, 'create-user')).toMatchObject({ kind: 'conflict', details: { detailCodes: ['ObjectConflict'] } });
+    error.body = JSON.stringify({
+      code: 'Request_BadRequest',
+      message: error.message,
+      details: [{ target: 'userPrincipalName', code: 'ObjectConflict' }],
+    });
+    expect(classifyGraphError(error, 'create-user')).toMatchObject({
+      kind: 'conflict',
+      details: { detailCodes: ['ObjectConflict'] },
+    });
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { resourceUnitCost, ThrottleGovernor, type GovernorLimits } from '../../../shared/graph/throttle-governor.js';
+import { type GovernorLimits, resourceUnitCost, ThrottleGovernor } from '../../../shared/graph/throttle-governor.js';
 
-const limits: GovernorLimits = { writesPerSecond: 20, resourceUnitsPerSecond: 350, utilisation: 1, burst: 2, maxWaitMs: 2000 };
+const limits: GovernorLimits = {
+  writesPerSecond: 20,
+  resourceUnitsPerSecond: 350,
+  utilisation: 1,
+  burst: 2,
+  maxWaitMs: 2000,
+};
 
 function governor() {
   let now = 1_000_000;
@@ -39,7 +45,11 @@ describe('throttle governor (pacing under the documented limits)', () => {
   it('refuses (throttled, with the delay) instead of waiting longer than maxWaitMs, and reserves nothing then', async () => {
     const { g } = governor();
     for (let i = 0; i < 43; i++) await waitFor(g, 'write');
-    await expect(g.acquire('write', 1)).rejects.toMatchObject({ kind: 'throttled', code: 'graph-paced', retryAfterMs: expect.any(Number) });
+    await expect(g.acquire('write', 1)).rejects.toMatchObject({
+      kind: 'throttled',
+      code: 'graph-paced',
+      retryAfterMs: expect.any(Number),
+    });
     const refused = await g.acquire('write', 1).catch((e: { retryAfterMs: number }) => e.retryAfterMs);
     expect(refused).toBeGreaterThan(2000);
     expect(g.stats.deferred).toBe(2);

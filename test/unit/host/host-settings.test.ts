@@ -2,7 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyLocalSettings, parseHostJson, parseTimeSpan, readHostJson, resolveAppSettingRefs } from '../../../dev/host/host-settings.js';
+import {
+  applyLocalSettings,
+  parseHostJson,
+  parseTimeSpan,
+  readHostJson,
+  resolveAppSettingRefs,
+} from '../../../dev/host/host-settings.js';
 import { REPO_ROOT } from '../../../dev/paths.js';
 
 describe('host.json', () => {
@@ -17,19 +23,35 @@ describe('host.json', () => {
   it('applies the documented queue defaults, with newBatchThreshold = batchSize / 2', () => {
     expect(parseHostJson({ version: '2.0' })).toEqual({
       routePrefix: 'api',
-      queues: { maxPollingInterval: 60_000, visibilityTimeout: 0, batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, messageEncoding: 'base64' },
+      queues: {
+        maxPollingInterval: 60_000,
+        visibilityTimeout: 0,
+        batchSize: 16,
+        newBatchThreshold: 8,
+        maxDequeueCount: 5,
+        messageEncoding: 'base64',
+      },
     });
   });
 
   it('rejects settings the host would reject, naming them', () => {
-    expect(() => parseHostJson({ version: '2.0', extensions: { queues: { batchSize: 64 } } })).toThrow(/extensions\.queues\.batchSize/);
+    expect(() => parseHostJson({ version: '2.0', extensions: { queues: { batchSize: 64 } } })).toThrow(
+      /extensions\.queues\.batchSize/,
+    );
     expect(() => parseHostJson({ version: '1.0' })).toThrow(/version/);
   });
 
   it('reads the committed host.json, which spells out every queue setting', () => {
     const settings = readHostJson(join(REPO_ROOT, 'host.json'));
     expect(settings.routePrefix).toBe('api');
-    expect(settings.queues).toEqual({ maxPollingInterval: 2000, visibilityTimeout: 5000, batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, messageEncoding: 'base64' });
+    expect(settings.queues).toEqual({
+      maxPollingInterval: 2000,
+      visibilityTimeout: 5000,
+      batchSize: 16,
+      newBatchThreshold: 8,
+      maxDequeueCount: 5,
+      messageEncoding: 'base64',
+    });
   });
 });
 

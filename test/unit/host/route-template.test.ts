@@ -35,6 +35,12 @@ describe('route templates (ASP.NET Core routing syntax, as Azure Functions uses)
 
   it('orders literals before constrained, plain, optional and catch-all parameters', () => {
     const routes = ['a/{*rest}', 'a/{id?}', 'a/{id}', 'a/{id:int}', 'a/b'].map(compileRoute);
-    expect(routes.sort(bySpecificity).map((r) => r.template)).toEqual(['a/b', 'a/{id:int}', 'a/{id}', 'a/{id?}', 'a/{*rest}']);
+    expect(routes.sort(bySpecificity).map((r) => r.template)).toEqual([
+      'a/b',
+      'a/{id:int}',
+      'a/{id}',
+      'a/{id?}',
+      'a/{*rest}',
+    ]);
   });
 });

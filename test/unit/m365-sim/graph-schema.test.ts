@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import type { WriteMode } from '../../../dev/m365-sim/graph-schema/types.js';
 import {
   graphSchema,
   propertyType,
@@ -7,7 +8,6 @@ import {
   validateEntityBody,
   writableProperties,
 } from '../../../dev/m365-sim/graph-schema/validate-body.js';
-import type { WriteMode } from '../../../dev/m365-sim/graph-schema/types.js';
 
 const USER = 'microsoft.graph.user';
 const GROUP = 'microsoft.graph.group';
@@ -79,9 +79,19 @@ describe('graph-v1.0-schema.json (CSDL extract)', () => {
   test('msgraph-metadata v1.0 CSDL: complex types reachable from user/group/organization/subscribedSku are present', () => {
     const types = graphSchema().types;
     for (const t of [
-      'passwordProfile', 'assignedLicense', 'assignedPlan', 'servicePlanInfo', 'licenseUnitsDetail',
-      'passwordCredential', 'objectIdentity', 'verifiedDomain', 'onPremisesExtensionAttributes', 'employeeOrgData',
-      'provisionedPlan', 'licenseAssignmentState', 'signInActivity',
+      'passwordProfile',
+      'assignedLicense',
+      'assignedPlan',
+      'servicePlanInfo',
+      'licenseUnitsDetail',
+      'passwordCredential',
+      'objectIdentity',
+      'verifiedDomain',
+      'onPremisesExtensionAttributes',
+      'employeeOrgData',
+      'provisionedPlan',
+      'licenseAssignmentState',
+      'signInActivity',
     ]) {
       expect(types[`microsoft.graph.${t}`], t).toBeDefined();
     }
@@ -199,7 +209,9 @@ describe('validateEntityBody', () => {
       target: 'businessPhones',
       message: expect.stringContaining("expected type 'Collection(Edm.String)[Nullable=False]'"),
     });
-    expect(validateEntityBody(USER, { businessPhones: [null] }, 'update')).toMatchObject({ target: 'businessPhones[0]' });
+    expect(validateEntityBody(USER, { businessPhones: [null] }, 'update')).toMatchObject({
+      target: 'businessPhones[0]',
+    });
     expect(validateEntityBody(USER, { jobTitle: null, passwordProfile: null }, 'update')).toBeUndefined();
   });
 
@@ -211,16 +223,37 @@ describe('validateEntityBody', () => {
       target: 'mailboxSettings.delegateMeetingMessageDeliveryOptions',
     });
     const numeric = { mailboxSettings: { automaticRepliesSetting: { status: 1 } } };
-    expect(validateEntityBody(USER, numeric, 'update')).toMatchObject({ target: 'mailboxSettings.automaticRepliesSetting.status' });
+    expect(validateEntityBody(USER, numeric, 'update')).toMatchObject({
+      target: 'mailboxSettings.automaticRepliesSetting.status',
+    });
   });
 
   test.each([
-    'id', 'createdDateTime', 'deletedDateTime', 'assignedLicenses', 'assignedPlans', 'provisionedPlans',
-    'licenseAssignmentStates', 'proxyAddresses', 'securityIdentifier', 'signInActivity', 'creationType',
-    'externalUserState', 'externalUserStateChangeDateTime', 'lastPasswordChangeDateTime',
-    'onPremisesSyncEnabled', 'onPremisesLastSyncDateTime', 'onPremisesDistinguishedName', 'onPremisesDomainName',
-    'onPremisesSamAccountName', 'onPremisesSecurityIdentifier', 'onPremisesUserPrincipalName',
-    'onPremisesProvisioningErrors', 'imAddresses', 'legalAgeGroupClassification', 'signInSessionsValidFromDateTime',
+    'id',
+    'createdDateTime',
+    'deletedDateTime',
+    'assignedLicenses',
+    'assignedPlans',
+    'provisionedPlans',
+    'licenseAssignmentStates',
+    'proxyAddresses',
+    'securityIdentifier',
+    'signInActivity',
+    'creationType',
+    'externalUserState',
+    'externalUserStateChangeDateTime',
+    'lastPasswordChangeDateTime',
+    'onPremisesSyncEnabled',
+    'onPremisesLastSyncDateTime',
+    'onPremisesDistinguishedName',
+    'onPremisesDomainName',
+    'onPremisesSamAccountName',
+    'onPremisesSecurityIdentifier',
+    'onPremisesUserPrincipalName',
+    'onPremisesProvisioningErrors',
+    'imAddresses',
+    'legalAgeGroupClassification',
+    'signInSessionsValidFromDateTime',
   ])('user resource type: read-only %s is rejected on create and update', (prop) => {
     for (const mode of ['create', 'update'] as const) {
       expect(validateEntityBody(USER, { [prop]: null }, mode)).toEqual({
@@ -238,12 +271,17 @@ describe('validateEntityBody', () => {
     expect(propertyType(USER, 'assignedLicenses')?.readOnly).toBe(true);
   });
 
-  test.each(['id', 'mail', 'proxyAddresses', 'renewedDateTime', 'securityIdentifier', 'onPremisesSyncEnabled', 'expirationDateTime'])(
-    'group resource type: read-only %s is rejected',
-    (prop) => {
-      expect(validateEntityBody(GROUP, { [prop]: null }, 'update')).toMatchObject({ target: prop });
-    },
-  );
+  test.each([
+    'id',
+    'mail',
+    'proxyAddresses',
+    'renewedDateTime',
+    'securityIdentifier',
+    'onPremisesSyncEnabled',
+    'expirationDateTime',
+  ])('group resource type: read-only %s is rejected', (prop) => {
+    expect(validateEntityBody(GROUP, { [prop]: null }, 'update')).toMatchObject({ target: prop });
+  });
 
   test('Create group (group-post-groups): members@odata.bind and owners@odata.bind are accepted', () => {
     const body = {
@@ -264,10 +302,14 @@ describe('validateEntityBody', () => {
   });
 
   test('Create group (group-post-groups): members@odata.bind must be an array of URLs; unknown binds rejected', () => {
-    expect(validateEntityBody(GROUP, { 'members@odata.bind': 'https://graph.microsoft.com/v1.0/users/x' }, 'update')).toMatchObject({
+    expect(
+      validateEntityBody(GROUP, { 'members@odata.bind': 'https://graph.microsoft.com/v1.0/users/x' }, 'update'),
+    ).toMatchObject({
       target: 'members@odata.bind',
     });
-    expect(validateEntityBody(GROUP, { 'members@odata.bind': [42] }, 'update')).toMatchObject({ target: 'members@odata.bind' });
+    expect(validateEntityBody(GROUP, { 'members@odata.bind': [42] }, 'update')).toMatchObject({
+      target: 'members@odata.bind',
+    });
     expect(validateEntityBody(GROUP, { 'calendar@odata.bind': 'https://x/y' }, 'update')).toMatchObject({
       target: 'calendar@odata.bind',
     });
@@ -275,10 +317,14 @@ describe('validateEntityBody', () => {
   });
 
   test('Create group (group-post-groups): autoSubscribeNewMembers only on PATCH, isAssignableToRole only on POST', () => {
-    expect(validateEntityBody(GROUP, { autoSubscribeNewMembers: true }, 'create')).toMatchObject({ target: 'autoSubscribeNewMembers' });
+    expect(validateEntityBody(GROUP, { autoSubscribeNewMembers: true }, 'create')).toMatchObject({
+      target: 'autoSubscribeNewMembers',
+    });
     expect(validateEntityBody(GROUP, { autoSubscribeNewMembers: true }, 'update')).toBeUndefined();
     expect(validateEntityBody(GROUP, { isAssignableToRole: true }, 'create')).toBeUndefined();
-    expect(validateEntityBody(GROUP, { isAssignableToRole: true }, 'update')).toMatchObject({ target: 'isAssignableToRole' });
+    expect(validateEntityBody(GROUP, { isAssignableToRole: true }, 'update')).toMatchObject({
+      target: 'isAssignableToRole',
+    });
     expect(writableProperties(GROUP, 'create')).not.toContain('autoSubscribeNewMembers');
     expect(writableProperties(GROUP, 'update')).not.toContain('isAssignableToRole');
   });
@@ -286,7 +332,9 @@ describe('validateEntityBody', () => {
   test('user resource type: manager@odata.bind takes a single URL', () => {
     const url = 'https://graph.microsoft.com/v1.0/users/26be1845-1150-4de1-9b49-38ba1fe61d93';
     expect(validateEntityBody(USER, { 'manager@odata.bind': url }, 'update')).toBeUndefined();
-    expect(validateEntityBody(USER, { 'manager@odata.bind': [url] }, 'update')).toMatchObject({ target: 'manager@odata.bind' });
+    expect(validateEntityBody(USER, { 'manager@odata.bind': [url] }, 'update')).toMatchObject({
+      target: 'manager@odata.bind',
+    });
   });
 
   test('user resource type: @odata.type must name the type being written', () => {
@@ -319,14 +367,26 @@ describe('validateActionBody', () => {
   const A = 'microsoft.graph.assignLicense' as const;
 
   test('user: assignLicense (user-assignlicense): documented body shape is accepted', () => {
-    expect(validateActionBody(A, { addLicenses: [{ skuId: SKU, disabledPlans: [] }], removeLicenses: [] })).toBeUndefined();
-    expect(validateActionBody(A, { addLicenses: [{ skuId: SKU, disabledPlans: [PLAN] }], removeLicenses: [SKU] })).toBeUndefined();
+    expect(
+      validateActionBody(A, { addLicenses: [{ skuId: SKU, disabledPlans: [] }], removeLicenses: [] }),
+    ).toBeUndefined();
+    expect(
+      validateActionBody(A, { addLicenses: [{ skuId: SKU, disabledPlans: [PLAN] }], removeLicenses: [SKU] }),
+    ).toBeUndefined();
     expect(validateActionBody(A, { addLicenses: [], removeLicenses: [SKU] })).toBeUndefined();
   });
 
   test.each<[string, unknown, string]>([
-    ['bad skuId', { addLicenses: [{ skuId: 'not-a-guid', disabledPlans: [] }], removeLicenses: [] }, 'addLicenses[0].skuId'],
-    ['bad disabledPlans entry', { addLicenses: [{ skuId: SKU, disabledPlans: ['x'] }], removeLicenses: [] }, 'addLicenses[0].disabledPlans[0]'],
+    [
+      'bad skuId',
+      { addLicenses: [{ skuId: 'not-a-guid', disabledPlans: [] }], removeLicenses: [] },
+      'addLicenses[0].skuId',
+    ],
+    [
+      'bad disabledPlans entry',
+      { addLicenses: [{ skuId: SKU, disabledPlans: ['x'] }], removeLicenses: [] },
+      'addLicenses[0].disabledPlans[0]',
+    ],
     ['removeLicenses not an array', { addLicenses: [], removeLicenses: SKU }, 'removeLicenses'],
     ['addLicenses item not an object', { addLicenses: [SKU], removeLicenses: [] }, 'addLicenses[0]'],
   ])('user: assignLicense (user-assignlicense): %s is rejected', (_label, body, target) => {
@@ -339,12 +399,16 @@ describe('validateActionBody', () => {
 
   test('user: assignLicense (user-assignlicense): both parameters are required, unknown ones rejected', () => {
     expect(validateActionBody(A, { addLicenses: [] })).toMatchObject({ target: 'removeLicenses' });
-    expect(validateActionBody(A, { addLicenses: [], removeLicenses: null })).toMatchObject({ target: 'removeLicenses' });
+    expect(validateActionBody(A, { addLicenses: [], removeLicenses: null })).toMatchObject({
+      target: 'removeLicenses',
+    });
     expect(validateActionBody(A, { addLicenses: [], removeLicenses: [], extra: 1 })).toMatchObject({
       target: 'extra',
       message: expect.stringContaining("not a valid parameter for the operation 'assignLicense'"),
     });
-    expect(validateActionBody(A, { addLicenses: [{ skuId: SKU, disabledPlans: [], foo: 1 }], removeLicenses: [] })).toMatchObject({
+    expect(
+      validateActionBody(A, { addLicenses: [{ skuId: SKU, disabledPlans: [], foo: 1 }], removeLicenses: [] }),
+    ).toMatchObject({
       target: 'addLicenses[0].foo',
     });
     expect(validateActionBody(A, [])).toMatchObject({ code: 'Request_BadRequest', target: '' });

@@ -36,7 +36,7 @@ function parseError(source: string): ExpressionError {
 describe('templates', () => {
   it.each([
     ['placeholders are replaced by attribute values', '"{givenName}.{familyName}"', 'José.Müller-Lüdenscheidt'],
-    ['{domain} is the connection\'s domain', '"{givenName}@{domain}"', 'José@contoso.com'],
+    ["{domain} is the connection's domain", '"{givenName}@{domain}"', 'José@contoso.com'],
     ['text without placeholders is a plain string', '"Contoso GmbH"', 'Contoso GmbH'],
     ['numbers and booleans become text', '"{count}-{active}"', '3-true'],
     ['{{ and }} are literal braces', '"{{{givenName}}}"', '{José}'],
@@ -98,7 +98,11 @@ describe('references and literals', () => {
     ['a null attribute stays null (an explicit clear)', 'displayName', null],
     ['an absent attribute is missing', 'middleName', undefined],
     ['domain is reserved for the connection domain', 'domain', 'contoso.com'],
-    ['dotted and URN-style names are attribute names', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber', 'E-17'],
+    [
+      'dotted and URN-style names are attribute names',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber',
+      'E-17',
+    ],
     ['true', 'true', true],
     ['false', 'false', false],
     ['null', 'null', null],
@@ -125,7 +129,11 @@ describe('functions', () => {
     ['trim', 'trim("  a b  ")', 'a b'],
     ['normalizeDiacritics', 'normalizeDiacritics("{givenName} {familyName}")', 'Jose Muller-Ludenscheidt'],
     ['coalesce: first present', 'coalesce(displayName, middleName, givenName, familyName)', 'José'],
-    ['coalesce: a missing template falls through', 'coalesce("{middleName} x", "{givenName} {familyName}")', 'José Müller-Lüdenscheidt'],
+    [
+      'coalesce: a missing template falls through',
+      'coalesce("{middleName} x", "{givenName} {familyName}")',
+      'José Müller-Lüdenscheidt',
+    ],
     ['coalesce: all empty → null (clear)', 'coalesce(displayName, empty)', null],
     ['coalesce: all missing → missing', 'coalesce(a, b)', undefined],
     ['default: present value', 'default(givenName, "n/a")', 'José'],
@@ -225,7 +233,12 @@ describe('upnSafe / mailNicknameSafe (Entra username policy, Exchange alias rule
 
 describe('parse errors', () => {
   it.each([
-    ['an unclosed call', 'lower(normalizeDiacritics(givenName)', 36, /^expected "," or "\)" at 36, found end of expression$/],
+    [
+      'an unclosed call',
+      'lower(normalizeDiacritics(givenName)',
+      36,
+      /^expected "," or "\)" at 36, found end of expression$/,
+    ],
     ['a missing comma', 'left(givenName 3)', 15, /^expected "," or "\)" at 15, found "3"$/],
     ['an unclosed template', 'lower("{givenName}', 18, /^expected '"' at 18/],
     ['an unclosed placeholder', '"{givenName"', 11, /^expected "\}" at 11/],
@@ -246,7 +259,9 @@ describe('parse errors', () => {
   it('an unknown function names the known ones and suggests the closest', () => {
     const e = parseError('lowr(givenName)');
     expect(e.position).toBe(0);
-    expect(e.message).toMatch(/^unknown function "lowr" at 0 \(did you mean lower\?\); known functions: coalesce, concat, default, left/);
+    expect(e.message).toMatch(
+      /^unknown function "lowr" at 0 \(did you mean lower\?\); known functions: coalesce, concat, default, left/,
+    );
   });
 
   it.each([

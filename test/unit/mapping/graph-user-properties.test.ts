@@ -20,7 +20,7 @@ describe('graph-user-properties.json', () => {
     expect(readFileSync(GRAPH_USER_PROPERTIES_JSON, 'utf8')).toBe(regenerated);
   });
 
-  it('every target is accepted by the simulator\'s body validator on create and update with a value of its type', () => {
+  it("every target is accepted by the simulator's body validator on create and update with a value of its type", () => {
     const sample = (type: string): unknown =>
       ({ 'Edm.String': 'x', 'Edm.Boolean': true, 'Edm.Int32': 1, 'Edm.DateTimeOffset': '2025-01-31T00:00:00Z' })[type];
     for (const [name, p] of writableUserProperties()) {
@@ -43,17 +43,23 @@ describe('writableUserProperties', () => {
     ['deviceEnrollmentLimit', { type: 'Edm.Int32', collection: false, nullable: false }],
     ['passwordProfile.password', { type: 'Edm.String', collection: false, nullable: true }],
     ['passwordProfile.forceChangePasswordNextSignIn', { type: 'Edm.Boolean', collection: false, nullable: true }],
-    ['passwordProfile.forceChangePasswordNextSignInWithMfa', { type: 'Edm.Boolean', collection: false, nullable: true }],
+    [
+      'passwordProfile.forceChangePasswordNextSignInWithMfa',
+      { type: 'Edm.Boolean', collection: false, nullable: true },
+    ],
     ['employeeOrgData.costCenter', { type: 'Edm.String', collection: false, nullable: true }],
     ['onPremisesExtensionAttributes.extensionAttribute15', { type: 'Edm.String', collection: false, nullable: true }],
   ])('%s', (name, type) => {
     expect(writableUserProperties().get(name)).toEqual(type);
   });
 
-  it.each(['id', 'assignedLicenses', 'proxyAddresses', 'createdDateTime', 'onPremisesSyncEnabled', 'signInActivity'])('leaves out read-only %s', (name) => {
-    expect(writableUserProperties().has(name)).toBe(false);
-    expect(isReadOnlyUserProperty(name)).toBe(true);
-  });
+  it.each(['id', 'assignedLicenses', 'proxyAddresses', 'createdDateTime', 'onPremisesSyncEnabled', 'signInActivity'])(
+    'leaves out read-only %s',
+    (name) => {
+      expect(writableUserProperties().has(name)).toBe(false);
+      expect(isReadOnlyUserProperty(name)).toBe(true);
+    },
+  );
 
   it('complex properties appear only as their fields; structured ones not at all', () => {
     expect(writableUserProperties().has('passwordProfile')).toBe(false);
@@ -69,7 +75,13 @@ describe('writableUserProperties', () => {
   });
 
   it('REQUIRED_ON_CREATE are all mapping targets', () => {
-    expect(REQUIRED_ON_CREATE).toEqual(['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile.password']);
+    expect(REQUIRED_ON_CREATE).toEqual([
+      'accountEnabled',
+      'displayName',
+      'mailNickname',
+      'userPrincipalName',
+      'passwordProfile.password',
+    ]);
     for (const name of REQUIRED_ON_CREATE) expect(writableUserProperties().has(name)).toBe(true);
   });
 });

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { REQUIRED_ON_CREATE } from '../../../shared/domain/mapping/graph-user-properties.js';
 import {
   applyMapping,
   DEFAULT_MAPPING,
   GENERATED_PASSWORD_LENGTH,
   generatePassword,
   mappedProperties,
+  type Mapping,
   mappingRuleSchema,
   mappingSchema,
   validateMapping,
-  type Mapping,
 } from '../../../shared/domain/mapping/mapping.js';
-import { REQUIRED_ON_CREATE } from '../../../shared/domain/mapping/graph-user-properties.js';
 
 const context = { domain: 'contoso.com' };
 type RuleInput = z.input<typeof mappingRuleSchema>;
@@ -105,9 +105,25 @@ describe('DEFAULT_MAPPING', () => {
   it('maps exactly the documented targets', () => {
     expect(Object.keys(DEFAULT_MAPPING.properties).sort()).toEqual(
       [
-        'accountEnabled', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeId',
-        'employeeType', 'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation',
-        'passwordProfile.password', 'surname', 'usageLocation', 'userPrincipalName',
+        'accountEnabled',
+        'businessPhones',
+        'city',
+        'companyName',
+        'country',
+        'department',
+        'displayName',
+        'employeeId',
+        'employeeType',
+        'givenName',
+        'jobTitle',
+        'mail',
+        'mailNickname',
+        'mobilePhone',
+        'officeLocation',
+        'passwordProfile.password',
+        'surname',
+        'usageLocation',
+        'userPrincipalName',
       ].sort(),
     );
   });
@@ -129,39 +145,134 @@ describe('validateMapping', () => {
     [
       'a typo, with the closest name suggested',
       { surnme: { source: 'familyName' } },
-      { field: 'properties.surnme', message: /^'surnme' is not a writable property of a Microsoft Graph user — did you mean 'surname'\?$/ },
+      {
+        field: 'properties.surnme',
+        message: /^'surnme' is not a writable property of a Microsoft Graph user — did you mean 'surname'\?$/,
+      },
     ],
-    ['a wrong case, suggested too', { jobtitle: { source: 'title' } }, { field: 'properties.jobtitle', message: /did you mean 'jobTitle'\?/ }],
-    ['a typo in a complex field', { 'passwordProfile.pasword': { source: 'p' } }, { field: 'properties.passwordProfile.pasword', message: /did you mean 'passwordProfile.password'\?/ }],
-    ['an unknown name without a near miss', { favouriteColour: { source: 'c' } }, { field: 'properties.favouriteColour', message: /^'favouriteColour' is not a writable property of a Microsoft Graph user$/ }],
-    ['read-only id', { id: { source: 'externalId' } }, { field: 'properties.id', message: /^'id' is read-only in Microsoft Graph and can't be mapped \(Graph assigns it\)$/ }],
-    ['read-only assignedLicenses', { assignedLicenses: { constant: ['E3'] } }, { field: 'properties.assignedLicenses', message: /'assignedLicenses' is read-only .*assignLicense/ }],
-    ['read-only proxyAddresses', { proxyAddresses: { source: 'aliases' } }, { field: 'properties.proxyAddresses', message: /read-only .*map mail instead/ }],
-    ['read-only createdDateTime', { createdDateTime: { source: 'created' } }, { field: 'properties.createdDateTime', message: /read-only/ }],
+    [
+      'a wrong case, suggested too',
+      { jobtitle: { source: 'title' } },
+      { field: 'properties.jobtitle', message: /did you mean 'jobTitle'\?/ },
+    ],
+    [
+      'a typo in a complex field',
+      { 'passwordProfile.pasword': { source: 'p' } },
+      { field: 'properties.passwordProfile.pasword', message: /did you mean 'passwordProfile.password'\?/ },
+    ],
+    [
+      'an unknown name without a near miss',
+      { favouriteColour: { source: 'c' } },
+      {
+        field: 'properties.favouriteColour',
+        message: /^'favouriteColour' is not a writable property of a Microsoft Graph user$/,
+      },
+    ],
+    [
+      'read-only id',
+      { id: { source: 'externalId' } },
+      {
+        field: 'properties.id',
+        message: /^'id' is read-only in Microsoft Graph and can't be mapped \(Graph assigns it\)$/,
+      },
+    ],
+    [
+      'read-only assignedLicenses',
+      { assignedLicenses: { constant: ['E3'] } },
+      { field: 'properties.assignedLicenses', message: /'assignedLicenses' is read-only .*assignLicense/ },
+    ],
+    [
+      'read-only proxyAddresses',
+      { proxyAddresses: { source: 'aliases' } },
+      { field: 'properties.proxyAddresses', message: /read-only .*map mail instead/ },
+    ],
+    [
+      'read-only createdDateTime',
+      { createdDateTime: { source: 'created' } },
+      { field: 'properties.createdDateTime', message: /read-only/ },
+    ],
     [
       'a complex property as a whole',
       { passwordProfile: { source: 'password' } },
-      { field: 'properties.passwordProfile', message: /is a complex property: map its fields instead \(.*passwordProfile\.password\)/ },
+      {
+        field: 'properties.passwordProfile',
+        message: /is a complex property: map its fields instead \(.*passwordProfile\.password\)/,
+      },
     ],
-    ['a structured property', { identities: { source: 'ids' } }, { field: 'properties.identities', message: /holds structured values that a field mapping can't write/ }],
+    [
+      'a structured property',
+      { identities: { source: 'ids' } },
+      { field: 'properties.identities', message: /holds structured values that a field mapping can't write/ },
+    ],
     [
       'an expression that does not parse, with the position',
       { jobTitle: { expression: 'upper(title' } },
-      { field: 'properties.jobTitle.expression', message: /^expression does not parse: expected "," or "\)" at 11, found end of expression$/ },
+      {
+        field: 'properties.jobTitle.expression',
+        message: /^expression does not parse: expected "," or "\)" at 11, found end of expression$/,
+      },
     ],
-    ['an unknown function', { jobTitle: { expression: 'uppr(title)' } }, { field: 'properties.jobTitle.expression', message: /unknown function "uppr" at 0 \(did you mean upper\?\)/ }],
-    ['a text constant for a boolean', { accountEnabled: { constant: 'true' } }, { field: 'properties.accountEnabled.constant', message: /^'accountEnabled' is Edm.Boolean: the constant must be true or false, got "true"$/ }],
-    ['a text constant for a list', { businessPhones: { constant: '+1 555 0100' } }, { field: 'properties.businessPhones.constant', message: /Collection\(Edm.String\): the constant must be a list of text/ }],
-    ['a boolean constant for text', { companyName: { constant: true } }, { field: 'properties.companyName.constant', message: /Edm.String: the constant must be text, got true/ }],
-    ['a fractional constant for Int32', { deviceEnrollmentLimit: { constant: 1.5 } }, { field: 'properties.deviceEnrollmentLimit.constant', message: /Edm.Int32: expected a whole number/ }],
-    ['a non-date constant for a date', { employeeHireDate: { constant: 'last monday' } }, { field: 'properties.employeeHireDate.constant', message: /Edm.DateTimeOffset: expected an ISO 8601/ }],
-    ['an impossible date', { employeeHireDate: { constant: '2025-02-30' } }, { field: 'properties.employeeHireDate.constant', message: /real calendar date/ }],
-    ['a null constant for a non-nullable property', { birthday: { constant: null } }, { field: 'properties.birthday.constant', message: /'birthday' \(Edm.DateTimeOffset\) can't be cleared/ }],
-    ['an empty constant for a required property', { displayName: { constant: '' } }, { field: 'properties.displayName.constant', message: /'displayName' is required to create a user; a constant for it can't be empty/ }],
+    [
+      'an unknown function',
+      { jobTitle: { expression: 'uppr(title)' } },
+      { field: 'properties.jobTitle.expression', message: /unknown function "uppr" at 0 \(did you mean upper\?\)/ },
+    ],
+    [
+      'a text constant for a boolean',
+      { accountEnabled: { constant: 'true' } },
+      {
+        field: 'properties.accountEnabled.constant',
+        message: /^'accountEnabled' is Edm.Boolean: the constant must be true or false, got "true"$/,
+      },
+    ],
+    [
+      'a text constant for a list',
+      { businessPhones: { constant: '+1 555 0100' } },
+      {
+        field: 'properties.businessPhones.constant',
+        message: /Collection\(Edm.String\): the constant must be a list of text/,
+      },
+    ],
+    [
+      'a boolean constant for text',
+      { companyName: { constant: true } },
+      { field: 'properties.companyName.constant', message: /Edm.String: the constant must be text, got true/ },
+    ],
+    [
+      'a fractional constant for Int32',
+      { deviceEnrollmentLimit: { constant: 1.5 } },
+      { field: 'properties.deviceEnrollmentLimit.constant', message: /Edm.Int32: expected a whole number/ },
+    ],
+    [
+      'a non-date constant for a date',
+      { employeeHireDate: { constant: 'last monday' } },
+      { field: 'properties.employeeHireDate.constant', message: /Edm.DateTimeOffset: expected an ISO 8601/ },
+    ],
+    [
+      'an impossible date',
+      { employeeHireDate: { constant: '2025-02-30' } },
+      { field: 'properties.employeeHireDate.constant', message: /real calendar date/ },
+    ],
+    [
+      'a null constant for a non-nullable property',
+      { birthday: { constant: null } },
+      { field: 'properties.birthday.constant', message: /'birthday' \(Edm.DateTimeOffset\) can't be cleared/ },
+    ],
+    [
+      'an empty constant for a required property',
+      { displayName: { constant: '' } },
+      {
+        field: 'properties.displayName.constant',
+        message: /'displayName' is required to create a user; a constant for it can't be empty/,
+      },
+    ],
     [
       'a constant password',
       { 'passwordProfile.password': { constant: 'Welcome1!' } },
-      { field: 'properties.passwordProfile.password.constant', message: /same password: map passwordProfile.password from an attribute or set generatePassword: true/ },
+      {
+        field: 'properties.passwordProfile.password.constant',
+        message: /same password: map passwordProfile.password from an attribute or set generatePassword: true/,
+      },
     ],
   ])('reports %s', (_name, extra, issue) => {
     const issues = validateMapping(minimal(extra));
@@ -177,25 +288,44 @@ describe('validateMapping', () => {
     ['an empty list for a collection', { otherMails: { constant: [] } }],
     ['a date-time with offset', { employeeHireDate: { constant: '2025-01-31T08:00:00+01:00' } }],
     ['a whole number for Int32', { deviceEnrollmentLimit: { constant: 5 } }],
-    ['complex fields', { 'employeeOrgData.costCenter': { source: 'costCenter' }, 'onPremisesExtensionAttributes.extensionAttribute1': { constant: 'x' } }],
-    ['custom source attribute names', { employeeId: { source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' } }],
+    [
+      'complex fields',
+      {
+        'employeeOrgData.costCenter': { source: 'costCenter' },
+        'onPremisesExtensionAttributes.extensionAttribute1': { constant: 'x' },
+      },
+    ],
+    [
+      'custom source attribute names',
+      { employeeId: { source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' } },
+    ],
     ['a bare template', { mail: { expression: '{givenName}.{familyName}@{domain}' } }],
   ])('accepts %s', (_name, extra) => {
     expect(validateMapping(minimal(extra))).toEqual([]);
   });
 
-  it.each(['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'])('requires a rule for %s (POST /users needs it)', (name) => {
-    const m = minimal();
-    delete m.properties[name];
-    expect(validateMapping(m)).toEqual([
-      { field: `properties.${name}`, message: expect.stringMatching(new RegExp(`^'${name}' is required to create a user \\(POST /users\\) but has no rule`)) },
-    ]);
-  });
+  it.each(['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'])(
+    'requires a rule for %s (POST /users needs it)',
+    (name) => {
+      const m = minimal();
+      delete m.properties[name];
+      expect(validateMapping(m)).toEqual([
+        {
+          field: `properties.${name}`,
+          message: expect.stringMatching(
+            new RegExp(`^'${name}' is required to create a user \\(POST /users\\) but has no rule`),
+          ),
+        },
+      ]);
+    },
+  );
 
   it('a missing accountEnabled is not defaulted: the message says how to create users enabled', () => {
     const m = minimal();
     delete m.properties.accountEnabled;
-    expect(validateMapping(m)[0]!.message).toMatch(/\{"source":"active"\}.*there is no implicit default: use \{ "constant": true \}/);
+    expect(validateMapping(m)[0]!.message).toMatch(
+      /\{"source":"active"\}.*there is no implicit default: use \{ "constant": true \}/,
+    );
   });
 
   it('requires a password mapping or generatePassword, and says how to fix it (like PingOne)', () => {
@@ -260,7 +390,12 @@ describe('applyMapping: the default mapping on a realistic SCIM-like user', () =
   });
 
   it('a partial update touches only what the change carries; the rest is unresolved (left alone)', () => {
-    const { values, unresolved } = applyMapping(DEFAULT_MAPPING, { jobTitle: 'Leiter', active: 'false' }, context, 'update');
+    const { values, unresolved } = applyMapping(
+      DEFAULT_MAPPING,
+      { jobTitle: 'Leiter', active: 'false' },
+      context,
+      'update',
+    );
     expect(values).toEqual({ jobTitle: 'Leiter', accountEnabled: false });
     expect(unresolved).toContain('userPrincipalName');
     expect(unresolved).toContain('displayName');
@@ -270,7 +405,12 @@ describe('applyMapping: the default mapping on a realistic SCIM-like user', () =
   it.each([
     ['a plain user name', 'jdoe', 'jdoe@contoso.com', 'jdoe'],
     ['an e-mail-like user name: the part before the @', 'j.doe@source.example', 'j.doe@contoso.com', 'j.doe'],
-    ['characters Entra / Exchange refuse are dropped', 'Mary Ann O\'Neil (Ext)@x.example', "MaryAnnO'NeilExt@contoso.com", "MaryAnnO'NeilExt"],
+    [
+      'characters Entra / Exchange refuse are dropped',
+      "Mary Ann O'Neil (Ext)@x.example",
+      "MaryAnnO'NeilExt@contoso.com",
+      "MaryAnnO'NeilExt",
+    ],
     ['no "." before the @', 'trailing.@x.example', 'trailing@contoso.com', 'trailing'],
     ['Exchange keeps characters a UPN may not', 'a+b&c@x.example', 'abc@contoso.com', 'a+b&c'],
   ])('userPrincipalName and mailNickname from %s', (_name, userName, upn, nick) => {
@@ -280,8 +420,13 @@ describe('applyMapping: the default mapping on a realistic SCIM-like user', () =
   });
 
   it('displayName falls back to "{givenName} {familyName}" and prefers the source displayName', () => {
-    expect(applyMapping(DEFAULT_MAPPING, { givenName: 'A', familyName: 'B' }, context, 'update').values.displayName).toBe('A B');
-    expect(applyMapping(DEFAULT_MAPPING, { displayName: 'Dr. A B', givenName: 'A', familyName: 'B' }, context, 'update').values.displayName).toBe('Dr. A B');
+    expect(
+      applyMapping(DEFAULT_MAPPING, { givenName: 'A', familyName: 'B' }, context, 'update').values.displayName,
+    ).toBe('A B');
+    expect(
+      applyMapping(DEFAULT_MAPPING, { displayName: 'Dr. A B', givenName: 'A', familyName: 'B' }, context, 'update')
+        .values.displayName,
+    ).toBe('Dr. A B');
     expect(applyMapping(DEFAULT_MAPPING, { givenName: 'A' }, context, 'update').unresolved).toContain('displayName');
   });
 
@@ -292,21 +437,32 @@ describe('applyMapping: the default mapping on a realistic SCIM-like user', () =
   });
 
   it('is deterministic', () => {
-    expect(applyMapping(DEFAULT_MAPPING, jose, context, 'create')).toEqual(applyMapping(DEFAULT_MAPPING, jose, context, 'create'));
+    expect(applyMapping(DEFAULT_MAPPING, jose, context, 'create')).toEqual(
+      applyMapping(DEFAULT_MAPPING, jose, context, 'create'),
+    );
   });
 });
 
 describe('applyMapping: rules', () => {
   it('applyOn create is applied on create and skipped on update', () => {
-    const m = minimal({ employeeType: { constant: 'Contractor', applyOn: 'create' }, companyName: { constant: 'Contoso' } });
-    expect(applyMapping(m, {}, context, 'create').values).toMatchObject({ employeeType: 'Contractor', companyName: 'Contoso' });
+    const m = minimal({
+      employeeType: { constant: 'Contractor', applyOn: 'create' },
+      companyName: { constant: 'Contoso' },
+    });
+    expect(applyMapping(m, {}, context, 'create').values).toMatchObject({
+      employeeType: 'Contractor',
+      companyName: 'Contoso',
+    });
     const update = applyMapping(m, {}, context, 'update').values;
     expect(update).toEqual({ companyName: 'Contoso' });
   });
 
   it('update never emits passwordProfile, even for always-rules and generatePassword', () => {
     const m = minimal(
-      { 'passwordProfile.password': { source: 'password' }, 'passwordProfile.forceChangePasswordNextSignInWithMfa': { constant: true } },
+      {
+        'passwordProfile.password': { source: 'password' },
+        'passwordProfile.forceChangePasswordNextSignInWithMfa': { constant: true },
+      },
       { generatePassword: true },
     );
     const { values, unresolved } = applyMapping(m, { password: 'Xy1!xxxxxxxx' }, context, 'update');
@@ -359,7 +515,11 @@ describe('applyMapping: coercion to EDM types', () => {
   });
   const one = (target: string, v: unknown) => {
     const r = applyMapping(m, { v }, context, 'update');
-    return { value: r.values[target], error: r.errors.find((e) => e.field === target)?.message, unresolved: r.unresolved.includes(target) };
+    return {
+      value: r.values[target],
+      error: r.errors.find((e) => e.field === target)?.message,
+      unresolved: r.unresolved.includes(target),
+    };
   };
 
   it.each<[string, string, unknown, unknown]>([
@@ -377,7 +537,12 @@ describe('applyMapping: coercion to EDM types', () => {
     ['Collection(Edm.String) drops empty items', 'businessPhones', ['+1', ''], ['+1']],
     ['Collection(Edm.String) from a number', 'businessPhones', 5550100, ['5550100']],
     ['Edm.DateTimeOffset from an ISO date-time', 'employeeHireDate', '2025-01-31T08:00:00Z', '2025-01-31T08:00:00Z'],
-    ['Edm.DateTimeOffset with an offset and fraction', 'employeeHireDate', '2025-01-31T08:00:00.123+01:00', '2025-01-31T08:00:00.123+01:00'],
+    [
+      'Edm.DateTimeOffset with an offset and fraction',
+      'employeeHireDate',
+      '2025-01-31T08:00:00.123+01:00',
+      '2025-01-31T08:00:00.123+01:00',
+    ],
     ['Edm.DateTimeOffset from a date (midnight UTC)', 'employeeHireDate', '2025-01-31', '2025-01-31T00:00:00Z'],
     ['Edm.Int32 from an integer', 'deviceEnrollmentLimit', 15, 15],
     ['Edm.Int32 from a numeric string', 'deviceEnrollmentLimit', ' 15 ', 15],
@@ -386,14 +551,24 @@ describe('applyMapping: coercion to EDM types', () => {
   });
 
   it.each<[string, string, unknown, RegExp]>([
-    ['Edm.Boolean from "maybe"', 'showInAddressList', 'maybe', /^showInAddressList is Edm.Boolean: expected true\/false \("true"\/"false", 1\/0\), got "maybe" \(from attribute 'v'\)$/],
+    [
+      'Edm.Boolean from "maybe"',
+      'showInAddressList',
+      'maybe',
+      /^showInAddressList is Edm.Boolean: expected true\/false \("true"\/"false", 1\/0\), got "maybe" \(from attribute 'v'\)$/,
+    ],
     ['Edm.Boolean from 2', 'showInAddressList', 2, /expected true\/false.*got 2/],
     ['Edm.Boolean from a list', 'showInAddressList', ['true'], /expected a single value, got a list of 1/],
     ['Edm.String from a list', 'jobTitle', ['a', 'b'], /Edm.String: expected a single value, got a list of 2/],
     ['Edm.DateTimeOffset without a time zone', 'employeeHireDate', '2025-01-31T08:00:00', /needs a time zone/],
     ['Edm.DateTimeOffset from nonsense', 'employeeHireDate', 'soon', /expected an ISO 8601 date or date-time/],
     ['Edm.DateTimeOffset from an impossible date', 'employeeHireDate', '2025-13-01', /real calendar date/],
-    ['Edm.DateTimeOffset from a number', 'employeeHireDate', 1738310400, /expected an ISO 8601 date-time text, got 1738310400/],
+    [
+      'Edm.DateTimeOffset from a number',
+      'employeeHireDate',
+      1738310400,
+      /expected an ISO 8601 date-time text, got 1738310400/,
+    ],
     ['Edm.Int32 from a fraction', 'deviceEnrollmentLimit', 1.5, /expected a whole number \(32-bit\), got 1.5/],
     ['Edm.Int32 out of range', 'deviceEnrollmentLimit', 2 ** 31, /expected a whole number/],
     ['Edm.Int32 from text', 'deviceEnrollmentLimit', 'ten', /expected a whole number/],
@@ -421,25 +596,54 @@ describe('applyMapping: coercion to EDM types', () => {
 
   it('a non-nullable property can not be cleared', () => {
     const r = applyMapping(minimal({ birthday: { source: 'v' } }), { v: null }, context, 'update');
-    expect(r.errors).toEqual([{ field: 'birthday', attribute: 'v', message: expect.stringMatching(/Edm.DateTimeOffset here can't be cleared/) }]);
+    expect(r.errors).toEqual([
+      { field: 'birthday', attribute: 'v', message: expect.stringMatching(/Edm.DateTimeOffset here can't be cleared/) },
+    ]);
   });
 
   it("a value over Graph's documented maximum length is an error naming the property, its limit and the attribute", () => {
-    const r = applyMapping(minimal({ jobTitle: { source: 'title' }, city: { expression: 'upper("{town}")' } }), { title: 'x'.repeat(129), town: 'y'.repeat(128) }, context, 'update');
-    expect(r.errors).toEqual([{ field: 'jobTitle', attribute: 'title', message: "jobTitle is at most 128 characters in Microsoft 365; attribute 'title' gives 129" }]);
+    const r = applyMapping(
+      minimal({ jobTitle: { source: 'title' }, city: { expression: 'upper("{town}")' } }),
+      { title: 'x'.repeat(129), town: 'y'.repeat(128) },
+      context,
+      'update',
+    );
+    expect(r.errors).toEqual([
+      {
+        field: 'jobTitle',
+        attribute: 'title',
+        message: "jobTitle is at most 128 characters in Microsoft 365; attribute 'title' gives 129",
+      },
+    ]);
     expect(r.values).toEqual({ city: 'Y'.repeat(128) });
-    const atLimit = applyMapping(minimal({ jobTitle: { source: 'title' } }), { title: 'x'.repeat(128) }, context, 'update');
+    const atLimit = applyMapping(
+      minimal({ jobTitle: { source: 'title' } }),
+      { title: 'x'.repeat(128) },
+      context,
+      'update',
+    );
     expect(atLimit).toMatchObject({ errors: [], values: { jobTitle: 'x'.repeat(128) } });
   });
 
   it('a password over 256 characters is refused without showing it', () => {
     const r = applyMapping(minimal({}), { password: `Pa55-${'w'.repeat(300)}` }, context, 'create');
-    expect(r.errors).toEqual([{ field: 'passwordProfile.password', attribute: 'password', message: expect.stringMatching(/at most 256 characters/) }]);
+    expect(r.errors).toEqual([
+      {
+        field: 'passwordProfile.password',
+        attribute: 'password',
+        message: expect.stringMatching(/at most 256 characters/),
+      },
+    ]);
     expect(JSON.stringify(r.errors)).not.toContain('www');
   });
 
   it('a required property is never cleared: empty counts as unresolved', () => {
-    const r = applyMapping(minimal(), { displayName: '', active: null, nick: 'n', upn: 'u@contoso.com' }, context, 'update');
+    const r = applyMapping(
+      minimal(),
+      { displayName: '', active: null, nick: 'n', upn: 'u@contoso.com' },
+      context,
+      'update',
+    );
     expect(r.values).toEqual({ mailNickname: 'n', userPrincipalName: 'u@contoso.com' });
     expect(r.unresolved).toEqual(['accountEnabled', 'displayName']);
   });
@@ -451,7 +655,12 @@ describe('applyMapping: passwords on create', () => {
   it('generates a strong password when generatePassword is set and none is mapped', () => {
     const m = minimal({}, { generatePassword: true });
     delete m.properties['passwordProfile.password'];
-    const { values, unresolved } = applyMapping(m, { active: true, displayName: 'A', nick: 'a', upn: 'a@contoso.com' }, context, 'create');
+    const { values, unresolved } = applyMapping(
+      m,
+      { active: true, displayName: 'A', nick: 'a', upn: 'a@contoso.com' },
+      context,
+      'create',
+    );
     const profile = values.passwordProfile as { password: string; forceChangePasswordNextSignIn: boolean };
     expect(profile.forceChangePasswordNextSignIn).toBe(true);
     expect(profile.password).toHaveLength(GENERATED_PASSWORD_LENGTH);
@@ -463,9 +672,9 @@ describe('applyMapping: passwords on create', () => {
     const missing = applyMapping(m, {}, context, 'create');
     expect((missing.values.passwordProfile as { password: string }).password).toHaveLength(GENERATED_PASSWORD_LENGTH);
     expect(missing.unresolved).not.toContain('passwordProfile.password');
-    expect((applyMapping(m, { password: '' }, context, 'create').values.passwordProfile as { password: string }).password).toHaveLength(
-      GENERATED_PASSWORD_LENGTH,
-    );
+    expect(
+      (applyMapping(m, { password: '' }, context, 'create').values.passwordProfile as { password: string }).password,
+    ).toHaveLength(GENERATED_PASSWORD_LENGTH);
     expect(applyMapping(m, { password: 'Given-Passw0rd' }, context, 'create').values.passwordProfile).toEqual({
       password: 'Given-Passw0rd',
       forceChangePasswordNextSignIn: false,
@@ -480,7 +689,9 @@ describe('applyMapping: passwords on create', () => {
 
   it('a forceChangePasswordNextSignIn rule wins over the mapping flag', () => {
     const m = minimal({ 'passwordProfile.forceChangePasswordNextSignIn': { source: 'mustChange' } });
-    expect(applyMapping(m, { password: 'P@ssw0rd-123', mustChange: 'false' }, context, 'create').values.passwordProfile).toEqual({
+    expect(
+      applyMapping(m, { password: 'P@ssw0rd-123', mustChange: 'false' }, context, 'create').values.passwordProfile,
+    ).toEqual({
       password: 'P@ssw0rd-123',
       forceChangePasswordNextSignIn: false,
     });
@@ -494,7 +705,9 @@ describe('applyMapping: passwords on create', () => {
     const m = minimal({}, { generatePassword: true });
     const r = applyMapping(m, { password: ['Secret-1', 'Secret-2'] }, context, 'create');
     expect(r.values).not.toHaveProperty('passwordProfile');
-    expect(r.errors).toEqual([{ field: 'passwordProfile.password', attribute: 'password', message: expect.stringContaining('(not shown)') }]);
+    expect(r.errors).toEqual([
+      { field: 'passwordProfile.password', attribute: 'password', message: expect.stringContaining('(not shown)') },
+    ]);
     expect(JSON.stringify(r.errors)).not.toContain('Secret');
   });
 
@@ -526,26 +739,62 @@ describe('mappedProperties', () => {
       DEFAULT_MAPPING,
       'update',
       [
-        'accountEnabled', 'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeId', 'employeeType',
-        'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation', 'surname', 'usageLocation', 'userPrincipalName',
+        'accountEnabled',
+        'businessPhones',
+        'city',
+        'companyName',
+        'country',
+        'department',
+        'displayName',
+        'employeeId',
+        'employeeType',
+        'givenName',
+        'jobTitle',
+        'mail',
+        'mailNickname',
+        'mobilePhone',
+        'officeLocation',
+        'surname',
+        'usageLocation',
+        'userPrincipalName',
       ],
     ],
-    ['create includes passwordProfile', minimal(), 'create', ['accountEnabled', 'displayName', 'mailNickname', 'passwordProfile', 'userPrincipalName']],
-    ['update leaves out passwordProfile', minimal(), 'update', ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName']],
+    [
+      'create includes passwordProfile',
+      minimal(),
+      'create',
+      ['accountEnabled', 'displayName', 'mailNickname', 'passwordProfile', 'userPrincipalName'],
+    ],
+    [
+      'update leaves out passwordProfile',
+      minimal(),
+      'update',
+      ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'],
+    ],
     [
       'generatePassword alone adds passwordProfile on create',
       mapping({ givenName: { source: 'g' } }, { generatePassword: true }),
       'create',
       ['givenName', 'passwordProfile'],
     ],
-    ['applyOn create is left out on update', mapping({ givenName: { source: 'g' }, jobTitle: { source: 't', applyOn: 'create' } }), 'update', ['givenName']],
+    [
+      'applyOn create is left out on update',
+      mapping({ givenName: { source: 'g' }, jobTitle: { source: 't', applyOn: 'create' } }),
+      'update',
+      ['givenName'],
+    ],
     [
       'complex fields give their top-level property once',
       mapping({ 'employeeOrgData.division': { source: 'd' }, 'employeeOrgData.costCenter': { source: 'c' } }),
       'update',
       ['employeeOrgData'],
     ],
-    ['invalid targets are left out', mapping({ surnme: { source: 's' }, id: { source: 'i' }, city: { source: 'c' } }), 'update', ['city']],
+    [
+      'invalid targets are left out',
+      mapping({ surnme: { source: 's' }, id: { source: 'i' }, city: { source: 'c' } }),
+      'update',
+      ['city'],
+    ],
   ])('%s', (_name, m, mode, expected) => {
     expect(mappedProperties(m, mode)).toEqual(expected);
   });

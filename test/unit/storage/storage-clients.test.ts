@@ -1,11 +1,25 @@
 // The storage clients of both connection styles, built and driven without a network: which endpoint each
 // client targets, and that identity-based clients authenticate with an Entra token, never an account key.
-import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
+import {
+  createHttpHeaders,
+  createPipelineRequest,
+  type HttpClient,
+  type PipelineRequest,
+} from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { StorageSharedKeyCredential } from '@azure/storage-queue';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { queueClient, queueServiceClient, tableClient, tableServiceClient } from '../../../shared/storage/storage-clients.js';
-import { parseStorageSettings, storageSettingsOrThrow, type StorageSettings } from '../../../shared/storage/storage-settings.js';
+import {
+  queueClient,
+  queueServiceClient,
+  tableClient,
+  tableServiceClient,
+} from '../../../shared/storage/storage-clients.js';
+import {
+  parseStorageSettings,
+  type StorageSettings,
+  storageSettingsOrThrow,
+} from '../../../shared/storage/storage-settings.js';
 
 const CLIENT_ID = '6d1f0a2c-0000-4000-8000-000000000001';
 const onAzure = storageSettingsOrThrow({
@@ -13,15 +27,24 @@ const onAzure = storageSettingsOrThrow({
   AzureWebJobsStorage__credential: 'managedidentity',
   AzureWebJobsStorage__clientId: CLIENT_ID,
 });
-const accountKey = 'DefaultEndpointsProtocol=https;AccountName=stprov01;AccountKey=a2V5a2V5a2V5a2V5;EndpointSuffix=core.windows.net';
+const accountKey =
+  'DefaultEndpointsProtocol=https;AccountName=stprov01;AccountKey=a2V5a2V5a2V5a2V5;EndpointSuffix=core.windows.net';
 
 /** Sends one request through a client's pipeline to a recording stand-in for the network. */
-async function sendThrough(pipeline: { sendRequest(client: HttpClient, request: PipelineRequest): Promise<unknown> }, url: string) {
+async function sendThrough(
+  pipeline: { sendRequest(client: HttpClient, request: PipelineRequest): Promise<unknown> },
+  url: string,
+) {
   const sent: PipelineRequest[] = [];
   const network: HttpClient = {
     sendRequest: async (request) => {
       sent.push(request);
-      return { request, status: 200, headers: createHttpHeaders({ 'content-type': 'application/json' }), bodyAsText: '{"value":[]}' };
+      return {
+        request,
+        status: 200,
+        headers: createHttpHeaders({ 'content-type': 'application/json' }),
+        bodyAsText: '{"value":[]}',
+      };
     },
   };
   await pipeline.sendRequest(network, createPipelineRequest({ url, method: 'GET' }));
@@ -37,7 +60,9 @@ describe('storage clients, identity-based', () => {
     expect(tableClient(onAzure, 'users').url).toBe('https://stprov01.table.core.windows.net');
     expect(tableClient(onAzure, 'users').tableName).toBe('users');
     expect(tableServiceClient(onAzure).url).toBe('https://stprov01.table.core.windows.net');
-    expect(queueClient(onAzure, 'provisioning-operations').url).toBe('https://stprov01.queue.core.windows.net/provisioning-operations');
+    expect(queueClient(onAzure, 'provisioning-operations').url).toBe(
+      'https://stprov01.queue.core.windows.net/provisioning-operations',
+    );
     expect(queueClient(onAzure, 'provisioning-operations').name).toBe('provisioning-operations');
     expect(queueServiceClient(onAzure).url).toBe('https://stprov01.queue.core.windows.net');
   });
@@ -77,7 +102,11 @@ describe('storage clients, identity-based', () => {
   });
 
   it('refuse a service the connection has no endpoint for, naming the setting', () => {
-    const queueOnly = storageSettingsOrThrow({ Triggers__queueServiceUri: 'https://q.example.com', Triggers__credential: 'managedidentity' }, 'Triggers', ['queue']);
+    const queueOnly = storageSettingsOrThrow(
+      { Triggers__queueServiceUri: 'https://q.example.com', Triggers__credential: 'managedidentity' },
+      'Triggers',
+      ['queue'],
+    );
     expect(() => tableClient(queueOnly, 'users')).toThrow(/Triggers__tableServiceUri is not set/);
     expect(queueClient(queueOnly, 'jobs').url).toBe('https://q.example.com/jobs');
   });
@@ -98,16 +127,28 @@ describe('storage clients, connection string', () => {
 
 describe('identity-based trigger connections (the local host)', () => {
   it('read <connection>__queueServiceUri for a connection other than AzureWebJobsStorage', () => {
-    const result = parseStorageSettings({ Jobs__queueServiceUri: 'https://jobs.queue.core.windows.net', Jobs__credential: 'managedidentity' }, 'Jobs', ['queue']);
+    const result = parseStorageSettings(
+      { Jobs__queueServiceUri: 'https://jobs.queue.core.windows.net', Jobs__credential: 'managedidentity' },
+      'Jobs',
+      ['queue'],
+    );
     expect(result).toEqual({
       ok: true,
-      settings: { kind: 'identity', prefix: 'Jobs', serviceUrls: { queue: 'https://jobs.queue.core.windows.net' }, credential: 'managedidentity' },
+      settings: {
+        kind: 'identity',
+        prefix: 'Jobs',
+        serviceUrls: { queue: 'https://jobs.queue.core.windows.net' },
+        credential: 'managedidentity',
+      },
     });
   });
 
   it('keep the __accountName shorthand to AzureWebJobsStorage, as the host does', () => {
     const result = parseStorageSettings({ Jobs__accountName: 'jobs' }, 'Jobs', ['queue']);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.issues[0]).toEqual({ setting: 'Jobs', problem: expect.stringMatching(/^is required .*Jobs__queueServiceUri/) });
+    expect(!result.ok && result.issues[0]).toEqual({
+      setting: 'Jobs',
+      problem: expect.stringMatching(/^is required .*Jobs__queueServiceUri/),
+    });
   });
 });

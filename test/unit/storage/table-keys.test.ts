@@ -3,7 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/domain/errors.js';
 import { isWellFormed } from '../../../shared/domain/identifiers.js';
-import { decodeKey, encodeKey, isJsonColumnPart, readJsonColumn, writeJsonColumn } from '../../../shared/storage/table-keys.js';
+import {
+  decodeKey,
+  encodeKey,
+  isJsonColumnPart,
+  readJsonColumn,
+  writeJsonColumn,
+} from '../../../shared/storage/table-keys.js';
 
 describe('encodeKey', () => {
   it('escapes the characters a Table key may not hold, reversibly, and leaves GUIDs and run ids as they are', () => {
@@ -34,7 +40,9 @@ describe('JSON columns over several Table strings', () => {
     expect(small).toEqual({ desired: '{"a":1}' });
 
     // Emoji everywhere, so some cut falls between the halves of a surrogate pair unless it is moved.
-    const value = { attributes: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, `${'😀'.repeat(300)}${i}`])) };
+    const value = {
+      attributes: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, `${'😀'.repeat(300)}${i}`])),
+    };
     const entity: Record<string, unknown> = {};
     writeJsonColumn(entity, 'desired', value);
     const parts = Object.keys(entity);
