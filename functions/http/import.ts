@@ -1,11 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import {
-  applyImport,
-  importQuerySchema,
-  importSelectionSchema,
-  previewImport,
-} from '../../shared/provisioning/import.js';
+import { applyImport, importSelectionSchema } from '../../shared/provisioning/import-apply.js';
+import { importQuerySchema, previewImport } from '../../shared/provisioning/import-preview.js';
 import { httpFunction } from '../define.js';
 import { readBody, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';

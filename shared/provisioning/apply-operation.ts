@@ -9,6 +9,8 @@
 // - nothing lost: every operation ends applied, skipped (why), failed (visible, retryable), held (connection
 //   not ready) or planned (dry run), and writes one log record.
 // Throttled and transient errors are thrown to the caller, which decides when to try again.
+// Over ~300 lines on purpose: one flow whose ordering (claim before acting, save with the claim's ETag) is the
+// guarantee; split into files it would be harder to check.
 import type { OperationMessage } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import { type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionView } from '../../shared/domain/connection.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
-import type { ImportEntry } from '../../shared/provisioning/import.js';
+import type { ImportEntry } from '../../shared/provisioning/import-preview.js';
 import { useAppWithTenant } from '../support/app-host.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
