@@ -3,14 +3,19 @@
 import { z } from 'zod';
 import { changeSchema, type OperationMessage, postedChangeSchema } from '../domain/change.js';
 import { AppError, ValidationError } from '../domain/errors.js';
-import { isInSync, operationActions, type ProvisioningLogRecord } from '../domain/user-state.js';
+import { isInSync, operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
 import { type ApplyDeps, applyOperation, type OperationOutcome } from './apply-operation.js';
 import { hideDesired, openChange } from './change-secrets.js';
 import { loadConnection } from './connections.js';
 import type { LogQuery } from './ports.js';
 
-export async function getUserState(deps: ApplyDeps, connectionId: string, externalId: string) {
+/** The user of a connection that has received a change; 404 otherwise (an unknown connection too). */
+async function loadUser(
+  deps: Pick<ApplyDeps, 'connections' | 'users'>,
+  connectionId: string,
+  externalId: string,
+): Promise<UserState> {
   await loadConnection(deps, connectionId);
   const user = await deps.users.get(connectionId, externalId);
   if (!user)
@@ -20,6 +25,11 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
       `No change has been received for user ${externalId} on this connection`,
       { externalId },
     );
+  return user;
+}
+
+export async function getUserState(deps: ApplyDeps, connectionId: string, externalId: string) {
+  const user = await loadUser(deps, connectionId, externalId);
   return {
     externalId: user.externalId,
     status: user.status,
@@ -88,15 +98,7 @@ export async function retryUser(
   connectionId: string,
   externalId: string,
 ): Promise<{ operationId: string; version: number }> {
-  await loadConnection(deps, connectionId);
-  const user = await deps.users.get(connectionId, externalId);
-  if (!user)
-    throw new AppError(
-      'not-found',
-      'user-not-found',
-      `No change has been received for user ${externalId} on this connection`,
-      { externalId },
-    );
+  const user = await loadUser(deps, connectionId, externalId);
   const change = user.lastChange;
   if (!change || (user.status !== 'failed' && user.status !== 'held')) {
     throw new AppError(
