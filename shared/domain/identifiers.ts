@@ -7,8 +7,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Run ids: inverted milliseconds, a dash, 8 hex digits (see newRunId). */
 const RUN_ID = /^\d{13}-[0-9a-f]{8}$/;
 
-export const isGuid = (value: string) => GUID.test(value);
-export const isConnectionId = isGuid;
+export const isConnectionId = (value: string) => GUID.test(value);
 export const isRunId = (value: string) => RUN_ID.test(value);
 export const runIdSchema = z.string().regex(RUN_ID, 'must be a run id (as POST …/reconcile answers it)');
 
@@ -31,7 +30,7 @@ export const isWellFormed = (value: string) => !value.match(LONE_SURROGATE);
 export const printable = (value: string) => value.replace(LONE_SURROGATE, '\uFFFD');
 export const wellFormedText = () => z.string().refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
 
-export const MAX_EXTERNAL_ID_LENGTH = 256;
+const MAX_EXTERNAL_ID_LENGTH = 256;
 /** The person's (or group's) stable id at the source: any text but control characters, well-formed. */
 export const externalIdSchema = wellFormedText()
   .min(1, 'is required')

@@ -19,7 +19,7 @@ import { classifyStorageError } from './table-support.js';
 /** A queue message's visibility delay can be at most 7 days. */
 const MAX_DELAY_S = 7 * 24 * 3600;
 /** A queue message holds at most 64 KiB; ours are base64 text, so that many characters. */
-export const MAX_QUEUE_MESSAGE_CHARS = 64 * 1024;
+const MAX_QUEUE_MESSAGE_CHARS = 64 * 1024;
 
 export const encodeMessage = (message: unknown) => Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
 
