@@ -5,8 +5,8 @@ import { type Connection, REQUIRED_PERMISSIONS, type TestCheck, type TestResult 
 import { isAppError } from '../domain/errors.js';
 import { type ConnectionDeps, connectionSecrets, loadConnection, rewrapSecrets } from './connections.js';
 import type { ApplicationSecret, OperationQueue, TenantGatewayFactory, UserStateRepository } from './ports.js';
+import { releaseHeld } from './release-held.js';
 import { tenantGateway } from './tenant.js';
-import { releaseHeld } from './user-admin.js';
 
 export interface TestConnectionDeps extends ConnectionDeps {
   tenants: TenantGatewayFactory;

@@ -1,7 +1,7 @@
 // What an admin sees and does for one user: its state, provision on demand, retry, releasing held changes, and
 // the provisioning log.
 import { z } from 'zod';
-import { changeSchema, type OperationMessage, postedChangeSchema } from '../domain/change.js';
+import { changeSchema, postedChangeSchema } from '../domain/change.js';
 import { AppError, ValidationError } from '../domain/errors.js';
 import { isInSync, operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
@@ -9,6 +9,7 @@ import { type ApplyDeps, applyOperation, type OperationOutcome } from './apply-o
 import { hideDesired, openChange } from './change-secrets.js';
 import { loadConnection } from './connections.js';
 import type { LogQuery } from './ports.js';
+import { reapplyMessage } from './release-held.js';
 
 /** The user of a connection that has received a change; 404 otherwise (an unknown connection too). */
 async function loadUser(
@@ -110,23 +111,6 @@ export async function retryUser(
   }
   await deps.queue.enqueue(reapplyMessage(deps, change, 'retry requested by an admin'));
   return { operationId: change.operationId, version: change.version };
-}
-
-/** Held changes of a connection that has become ready go back on the queue. */
-export async function releaseHeld(
-  deps: Pick<ApplyDeps, 'users' | 'queue' | 'secrets'>,
-  connectionId: string,
-): Promise<number> {
-  const held = await deps.users.listByStatus(connectionId, 'held');
-  const changes = held.flatMap((u) => (u.lastChange ? [u.lastChange] : []));
-  for (const change of changes)
-    await deps.queue.enqueue(reapplyMessage(deps, change, 'released: the connection is ready'));
-  return changes.length;
-}
-
-/** The user's last change, marked to re-apply the merged desired state (not to be skipped as a duplicate). */
-function reapplyMessage(deps: Pick<ApplyDeps, 'secrets'>, change: OperationMessage, reason: string): OperationMessage {
-  return { ...openChange(deps.secrets, change), retry: { attempt: 1, reason } };
 }
 
 export const logQuerySchema = z.strictObject({
