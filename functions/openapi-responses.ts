@@ -58,14 +58,27 @@ export const userViewSchema = describes<Answer<typeof getUserState>>()(
           .object({
             version: z.number().int(),
             state: z.enum(['active', 'inactive', 'removed']),
-            explicit: z.boolean().describe('False when it only follows from being assigned'),
+            explicit: z
+              .boolean()
+              .describe('False when it comes from an upsert (being assigned): activateOnAssign decides then'),
           })
           .optional(),
       })
       .nullable()
       .describe('What the source wants, merged from every change received'),
     appliedVersion: z.number().int(),
-    inSync: z.boolean().describe('Microsoft 365 reflects every change received so far'),
+    inSync: z
+      .boolean()
+      .describe('Microsoft 365 reflects every change received so far (not while policy blocks part of it)'),
+    blockedBy: z
+      .array(
+        z.object({
+          setting: z.enum(['allowUpdate', 'allowDeactivate', 'activateOnAssign']),
+          properties: z.array(z.string()),
+        }),
+      )
+      .nullable()
+      .describe('What policy keeps from being written: the setting and the properties that still differ'),
     link: z
       .object({ objectId: z.string(), userPrincipalName: z.string().nullable() })
       .nullable()

@@ -46,7 +46,9 @@ export function mergeChange(state: DesiredState, m: OperationMessage): { next: D
     next.lifecycle = {
       version: m.version,
       state: lifecycleOf(m),
-      explicit: m.type !== 'upsert' || m.attributes?.active !== undefined,
+      // Only an activate/deactivate/remove change states the lifecycle on its own; an upsert's `active` is part of
+      // being assigned, so activateOnAssign decides whether it enables an existing disabled account.
+      explicit: m.type !== 'upsert',
     };
     changed = true;
   }
@@ -64,7 +66,7 @@ export interface EffectiveChange {
   licenses?: LicenseRef[];
   /** The account's enabled state the lifecycle asks for (undefined when unknown). */
   enabled?: boolean;
-  /** False when `enabled` only follows from being assigned (activateOnAssign decides then). */
+  /** False when `enabled` comes from an upsert (being assigned, `active` included): activateOnAssign decides then. */
   explicit?: boolean;
   hasProfile: boolean;
 }

@@ -15,6 +15,7 @@ import {
 } from './licenses.js';
 import { applyMapping, type Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
+import type { BlockedBy } from './user-state.js';
 
 export interface ExpectedAccount {
   /** Mapped properties (update mode) the account should have, accountEnabled and values that do not fit left out. */
@@ -23,6 +24,8 @@ export interface ExpectedAccount {
   updatable: boolean;
   /** accountEnabled the account should have; undefined when policy leaves it alone. */
   enabled?: boolean;
+  /** accountEnabled the lifecycle asks for but a setting holds back (reported as blocked when it differs). */
+  enabledHeldBack?: { setting: 'allowDeactivate' | 'activateOnAssign'; enabled: boolean };
   /** skuIds the account should hold; undefined when no license is desired either way. */
   licenses?: string[];
   /** The account should not exist (removed, remove action delete). */
@@ -71,10 +74,20 @@ export function enabledFor(
   change: EffectiveChange,
   settings: Pick<SyncSettings, 'allowDeactivate' | 'activateOnAssign'>,
 ): boolean | undefined {
-  if (!settings.allowDeactivate) return undefined;
-  return change.enabled === true && change.explicit === false && !settings.activateOnAssign
-    ? undefined
-    : change.enabled;
+  return enabledDecision(change, settings).enabled;
+}
+
+/** enabledFor, and which setting holds the lifecycle's wish back when one does. */
+function enabledDecision(
+  change: EffectiveChange,
+  settings: Pick<SyncSettings, 'allowDeactivate' | 'activateOnAssign'>,
+): { enabled?: boolean; heldBack?: { setting: 'allowDeactivate' | 'activateOnAssign'; enabled: boolean } } {
+  if (change.enabled === undefined) return {};
+  if (!settings.allowDeactivate) return { heldBack: { setting: 'allowDeactivate', enabled: change.enabled } };
+  if (change.enabled && change.explicit === false && !settings.activateOnAssign) {
+    return { heldBack: { setting: 'activateOnAssign', enabled: true } };
+  }
+  return { enabled: change.enabled };
 }
 
 export function expectedAccount(desired: DesiredState, ctx: DriftContext): ExpectedAccount {
@@ -88,8 +101,12 @@ export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): 
     if (!s.allowRemove) return none;
     return s.removeAction === 'delete' ? { ...none, absent: true } : { ...none, enabled: false };
   }
-  const enabled = enabledFor(change, s);
-  if (!change.hasProfile) return { ...none, ...(enabled === undefined ? {} : { enabled }) };
+  const { enabled, heldBack } = enabledDecision(change, s);
+  const lifecycle = {
+    ...(enabled === undefined ? {} : { enabled }),
+    ...(heldBack ? { enabledHeldBack: heldBack } : {}),
+  };
+  if (!change.hasProfile) return { ...none, ...lifecycle };
   const mapped = applyMapping(ctx.mapping, change.attributes, { domain: ctx.domain }, 'update');
   // A property whose value does not fit the mapping is reported by the executor; do not compare it. (A new
   // object rather than `delete`: a full round holds one of these per linked user, and deleting properties
@@ -111,7 +128,7 @@ export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): 
   return {
     values,
     updatable: s.allowUpdate,
-    ...(enabled === undefined ? {} : { enabled }),
+    ...lifecycle,
     ...(licenses ? { licenses } : {}),
     absent: false,
     present: s.allowCreate,
@@ -134,7 +151,7 @@ export interface AccountDrift {
   /** The account exists but should not (removed with remove action delete). */
   shouldBeAbsent: boolean;
   /** Differences policy holds back (allowUpdate off): not written, not drift, but not in sync either. */
-  blocked: { setting: 'allowUpdate'; differences: PropertyDifference[] }[];
+  blocked: { setting: BlockedBy['setting']; differences: PropertyDifference[] }[];
 }
 
 export interface ObservedAccount {
@@ -169,6 +186,13 @@ export function compareAccount(
       };
   if (expected.enabled !== undefined && known('accountEnabled') && account.accountEnabled !== expected.enabled)
     drift.enabled = expected.enabled;
+  const held = expected.enabledHeldBack;
+  if (held && known('accountEnabled') && account.accountEnabled !== held.enabled) {
+    drift.blocked.push({
+      setting: held.setting,
+      differences: [{ property: 'accountEnabled', expected: held.enabled, actual: account.accountEnabled ?? null }],
+    });
+  }
   if (expected.licenses && known('assignedLicenses')) {
     const { add, remove } = diffLicenses(
       expected.licenses.map((skuId) => ({ skuId })),
@@ -179,6 +203,10 @@ export function compareAccount(
   }
   return drift;
 }
+
+/** What policy held back in a plan, as a log record and the user view name it. */
+export const blockedBy = (drift: AccountDrift): BlockedBy[] =>
+  drift.blocked.map((b) => ({ setting: b.setting, properties: b.differences.map((d) => d.property) }));
 
 /** The Graph PATCH body a plan calls for: the profile properties to write and accountEnabled when it must change. */
 export function patchOf(drift: AccountDrift): Record<string, unknown> {

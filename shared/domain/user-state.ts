@@ -4,7 +4,7 @@ import type { OperationMessage } from './change.js';
 import type { DesiredState } from './desired-state.js';
 import type { ErrorKind } from './errors.js';
 
-export const userStatuses = ['pending', 'applied', 'skipped', 'failed', 'held', 'planned'] as const;
+export const userStatuses = ['pending', 'applied', 'skipped', 'blocked', 'failed', 'held', 'planned'] as const;
 export type UserStatus = (typeof userStatuses)[number];
 
 export interface OperationError {
@@ -30,6 +30,8 @@ export interface UserState {
   userPrincipalName?: string;
   status: UserStatus;
   statusReason?: string;
+  /** With status `blocked`: what policy keeps from being written. */
+  blockedBy?: BlockedBy[];
   lastError?: OperationError;
   lastOperationId?: string;
   /** skuIds this connection assigned: the only licenses it ever removes. */
@@ -46,7 +48,13 @@ export interface UserState {
   etag?: string;
 }
 
-export type OperationResult = 'applied' | 'skipped' | 'failed' | 'held' | 'planned';
+export type OperationResult = 'applied' | 'skipped' | 'blocked' | 'failed' | 'held' | 'planned';
+
+/** Policy that held back part of what the desired state asks for: the setting and the properties it kept as they are. */
+export interface BlockedBy {
+  setting: 'allowUpdate' | 'allowDeactivate' | 'activateOnAssign';
+  properties: string[];
+}
 export const operationActions = [
   'create',
   'adopt',
@@ -85,6 +93,8 @@ export interface ProvisioningLogRecord {
   plan?: PlannedRequest[];
   /** A message that could not be read as a change: its text as received (secrets redacted, truncated). */
   rawMessage?: string;
+  /** What policy held back (result `blocked`, or `applied` with part of the change held back). */
+  blockedBy?: BlockedBy[];
 }
 
 /** The last successful operation reconciled every change received so far (the desired versions). */
@@ -93,8 +103,8 @@ export const reconciledAllChanges = (u: Pick<UserState, 'appliedDesired' | 'desi
   u.appliedDesired?.lifecycle === (u.desired?.lifecycle?.version ?? 0);
 
 /**
- * Microsoft 365 is taken to reflect what the source wants: every change reconciled, and the user neither failed
- * nor held since (a failed correction leaves the versions equal but the account unlike the desired state).
+ * Microsoft 365 is taken to reflect what the source wants: every change reconciled, and the user neither failed,
+ * held nor blocked by policy since (a failed correction leaves the versions equal but the account unlike the desired state).
  */
 export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status'>): boolean =>
-  reconciledAllChanges(u) && u.status !== 'failed' && u.status !== 'held';
+  reconciledAllChanges(u) && u.status !== 'failed' && u.status !== 'held' && u.status !== 'blocked';

@@ -18,6 +18,7 @@ import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
 import {
+  type BlockedBy,
   isInSync,
   type OperationAction,
   type OperationResult,
@@ -57,6 +58,8 @@ export interface OperationOutcome {
   graphRequestIds: string[];
   plan?: PlannedRequest[];
   objectId?: string;
+  /** What policy held back (see BlockedBy). */
+  blockedBy?: BlockedBy[];
   trace: TraceStep[];
 }
 
@@ -267,6 +270,7 @@ async function actOnClaimed(
         ? { objectId: account.id, userPrincipalName: account.userPrincipalName ?? user.userPrincipalName }
         : {}),
       ...(outcome.applied ? { lastApplied: outcome.applied } : {}),
+      blockedBy: outcome.blockedBy?.length ? outcome.blockedBy : undefined,
     };
     return finish(saved, {
       result: outcome.result,
@@ -274,6 +278,7 @@ async function actOnClaimed(
       ...(outcome.reason ? { reason: outcome.reason } : {}),
       changedProperties: outcome.changedProperties,
       ...(saved.objectId ? { objectId: saved.objectId } : {}),
+      ...(outcome.blockedBy?.length ? { blockedBy: outcome.blockedBy } : {}),
     });
   } catch (error) {
     if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') {
@@ -333,5 +338,6 @@ function logRecord(message: OperationMessage, o: OperationOutcome, started: Date
     durationMs: ended.getTime() - started.getTime(),
     changedProperties: o.changedProperties,
     ...(o.plan ? { plan: o.plan } : {}),
+    ...(o.blockedBy ? { blockedBy: o.blockedBy } : {}),
   };
 }

@@ -6,11 +6,11 @@ import type { Connection } from '../domain/connection.js';
 import type { EffectiveChange } from '../domain/desired-state.js';
 import type { Mapping } from '../domain/mapping/mapping.js';
 import type { SyncSettings } from '../domain/sync-settings.js';
-import type { OperationAction, OperationResult, UserState } from '../domain/user-state.js';
+import type { BlockedBy, OperationAction, OperationResult, UserState } from '../domain/user-state.js';
 import type { GraphUser, TenantGateway } from './ports.js';
 
 export interface ActionOutcome {
-  result: Extract<OperationResult, 'applied' | 'skipped'>;
+  result: Extract<OperationResult, 'applied' | 'skipped' | 'blocked'>;
   action: OperationAction;
   reason?: string;
   changedProperties: string[];
@@ -19,6 +19,8 @@ export interface ActionOutcome {
   ownedLicenses: string[];
   /** Values written or confirmed (mapped properties). */
   applied?: Record<string, unknown>;
+  /** What policy held back: the account still differs there. */
+  blockedBy?: BlockedBy[];
 }
 
 export interface ActionContext {

@@ -3,10 +3,10 @@
 // allowed. Errors are AppErrors; the caller records them.
 // Over ~300 lines on purpose: the five actions share the account lookup and the decider's plan (licences are in
 // user-licences.ts).
-import { compareAccount, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
+import { blockedBy, compareAccount, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
 import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
-import type { OperationAction } from '../domain/user-state.js';
+import type { BlockedBy, OperationAction } from '../domain/user-state.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
 import type { GraphUser } from './ports.js';
 import { reconcileLicenses } from './user-licences.js';
@@ -198,7 +198,9 @@ async function updateAccount(
   restored = false,
 ): Promise<ActionOutcome> {
   const desired = mapOrFail(ctx, 'update');
-  const patch = patchOf(planFor(ctx, current));
+  const plan = planFor(ctx, current);
+  const patch = patchOf(plan);
+  const held = blockedBy(plan);
   if (Object.keys(patch).length > 0) {
     ctx.trace('action', `Update ${Object.keys(patch).join(', ')}`);
     await ctx.gateway.users.updateUser(current.id, patch);
@@ -228,16 +230,25 @@ async function updateAccount(
             ? 'activate'
             : 'deactivate'
           : 'update';
+  const nothingWritten = changed.length === 0 && !adopted;
   return {
-    result: changed.length === 0 && !adopted ? 'skipped' : 'applied',
+    // Nothing written because policy holds it back is not "up to date": it says so, and the user is not in sync.
+    result: nothingWritten ? (held.length > 0 ? 'blocked' : 'skipped') : 'applied',
     action,
-    ...(changed.length === 0 && !adopted ? { reason: 'Already up to date: no Graph write needed' } : {}),
+    ...(nothingWritten
+      ? { reason: held.length > 0 ? blockedReason(held) : 'Already up to date: no Graph write needed' }
+      : {}),
     changedProperties: changed,
     account: current,
     ownedLicenses: licenses.owned,
     applied: { ...pick(current, Object.keys(desired)), ...patch },
+    ...(held.length > 0 ? { blockedBy: held } : {}),
   };
 }
+
+/** "Blocked by allowUpdate: jobTitle, department would change" (names, never values). */
+const blockedReason = (held: BlockedBy[]) =>
+  `Blocked by ${held.map((b) => `${b.setting}: ${b.properties.join(', ')} would change`).join('; ')}`;
 
 async function setEnabled(
   ctx: ActionContext,
@@ -246,13 +257,19 @@ async function setEnabled(
 ): Promise<ActionOutcome> {
   const action = enabled ? 'activate' : 'deactivate';
   if (!ctx.settings.allowDeactivate) {
+    // Blocked when the account differs from what the lifecycle asks; nothing to hold back otherwise.
+    const held = current ? blockedBy(planFor(ctx, current)) : [];
     return {
-      result: 'skipped',
+      result: held.length > 0 ? 'blocked' : 'skipped',
       action: 'none',
-      reason: `Activating and deactivating accounts is not allowed (allowDeactivate is off)`,
+      reason:
+        held.length > 0
+          ? blockedReason(held)
+          : 'Activating and deactivating accounts is not allowed (allowDeactivate is off)',
       changedProperties: [],
       ownedLicenses: ctx.user.ownedLicenses,
       ...(current ? { account: current } : {}),
+      ...(held.length > 0 ? { blockedBy: held } : {}),
     };
   }
   if (!current)

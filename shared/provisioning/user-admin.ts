@@ -39,6 +39,7 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
     appliedVersion: user.appliedVersion,
     /** Microsoft 365 reflects every change received so far. */
     inSync: isInSync(user),
+    blockedBy: user.blockedBy ?? null,
     link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
     ownedLicenses: user.ownedLicenses,
     lastChange: user.lastChange
@@ -101,11 +102,12 @@ export async function retryUser(
 ): Promise<{ operationId: string; version: number }> {
   const user = await loadUser(deps, connectionId, externalId);
   const change = user.lastChange;
-  if (!change || (user.status !== 'failed' && user.status !== 'held')) {
+  // A blocked user too: once the setting that blocked it is changed, a retry applies what it held back.
+  if (!change || !['failed', 'held', 'blocked'].includes(user.status)) {
     throw new AppError(
       'conflict',
       'nothing-to-retry',
-      `User ${externalId} is ${user.status}: only failed or held operations can be retried`,
+      `User ${externalId} is ${user.status}: only failed, held or blocked operations can be retried`,
       { status: user.status },
     );
   }
@@ -115,7 +117,7 @@ export async function retryUser(
 
 export const logQuerySchema = z.strictObject({
   externalId: z.string().min(1).max(256).optional(),
-  status: z.enum(['applied', 'skipped', 'failed', 'held', 'planned']).optional(),
+  status: z.enum(['applied', 'skipped', 'blocked', 'failed', 'held', 'planned']).optional(),
   action: z.enum(operationActions).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),

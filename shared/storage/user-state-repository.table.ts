@@ -14,6 +14,7 @@ const JSON_FIELDS = [
   'ownedLicenses',
   'lastApplied',
   'lease',
+  'blockedBy',
 ] as const;
 
 /** Columns only this adapter reads: the object id the link index holds for the row, and the attention flag. */

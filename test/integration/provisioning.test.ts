@@ -24,6 +24,8 @@ interface UserView {
   lastError: { code: string; message: string } | null;
   ownedLicenses: string[];
   desired: { profile?: { attributes: Record<string, unknown> } } | null;
+  inSync: boolean;
+  blockedBy: { setting: string; properties: string[] }[] | null;
 }
 
 const { readyConnection, submit, logOf } = provisioningApi(ctx, 'prov');
@@ -137,6 +139,86 @@ describe('create, adopt, update', () => {
     expect(record).toMatchObject({ result: 'failed', error: { code: 'account-conflict', kind: 'conflict' } });
     expect(record.error!.message).toMatch(/already uses alex\.wilber@contoso\.example/);
     expect((await userOf(conn, ext)).status).toBe('failed');
+  });
+});
+
+describe('what policy blocks is said, never called in sync (issue 15, point 2)', () => {
+  it('allowUpdate off: a profile change is logged blocked with the setting and the properties, nothing is written, and the user is not in sync', async () => {
+    const conn = await readyConnection({ allowUpdate: false });
+    const ext = uniqueName('emp');
+    const attributes = person('bea.blocked', { jobTitle: 'Engineer', department: 'R&D' });
+    await logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes }), 'applied');
+    const objectId = (await userOf(conn, ext)).link!.objectId;
+    const since = await lastSeq();
+    const op = await submit(conn, {
+      type: 'upsert',
+      externalId: ext,
+      version: 2,
+      attributes: { ...attributes, jobTitle: 'Manager', department: 'Sales' },
+    });
+    const record = await logOf(conn, ext, op);
+    expect(record).toMatchObject({
+      result: 'blocked',
+      action: 'none',
+      reason: 'Blocked by allowUpdate: jobTitle, department would change',
+    });
+    expect(record.blockedBy).toEqual([{ setting: 'allowUpdate', properties: ['jobTitle', 'department'] }]);
+    expect(await writesSince(since)).toEqual([]);
+    expect((await simUser(objectId)).jobTitle).toBe('Engineer');
+    expect(await userOf(conn, ext)).toMatchObject({
+      status: 'blocked',
+      inSync: false,
+      blockedBy: [{ setting: 'allowUpdate', properties: ['jobTitle', 'department'] }],
+    });
+    expect(JSON.stringify(record)).not.toContain('Manager');
+  });
+
+  it('allowDeactivate off: a deactivation is blocked and the account stays enabled', async () => {
+    const conn = await readyConnection({ allowDeactivate: false });
+    const ext = uniqueName('emp');
+    await logOf(
+      conn,
+      ext,
+      await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes: person('dan.blocked') }),
+      'applied',
+    );
+    const objectId = (await userOf(conn, ext)).link!.objectId;
+    const record = await logOf(conn, ext, await submit(conn, { type: 'deactivate', externalId: ext, version: 2 }));
+    expect(record).toMatchObject({
+      result: 'blocked',
+      blockedBy: [{ setting: 'allowDeactivate', properties: ['accountEnabled'] }],
+    });
+    expect((await simUser(objectId)).accountEnabled).toBe(true);
+    expect(await userOf(conn, ext)).toMatchObject({ inSync: false, status: 'blocked' });
+  });
+
+  it('activateOnAssign off: an upsert saying active: true keeps a disabled account disabled; an activate change enables it', async () => {
+    const conn = await readyConnection({ activateOnAssign: false });
+    const ext = uniqueName('emp');
+    const attributes = person('ada.assign');
+    await logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes }), 'applied');
+    const objectId = (await userOf(conn, ext)).link!.objectId;
+    await logOf(conn, ext, await submit(conn, { type: 'deactivate', externalId: ext, version: 2 }), 'applied');
+    expect((await simUser(objectId)).accountEnabled).toBe(false);
+    const assigned = await logOf(
+      conn,
+      ext,
+      await submit(conn, { type: 'upsert', externalId: ext, version: 3, attributes: { ...attributes, active: true } }),
+    );
+    expect(assigned).toMatchObject({
+      result: 'blocked',
+      blockedBy: [{ setting: 'activateOnAssign', properties: ['accountEnabled'] }],
+    });
+    expect((await simUser(objectId)).accountEnabled).toBe(false);
+    const activated = await logOf(
+      conn,
+      ext,
+      await submit(conn, { type: 'activate', externalId: ext, version: 4 }),
+      'applied',
+    );
+    expect(activated.action).toBe('activate');
+    expect((await simUser(objectId)).accountEnabled).toBe(true);
+    expect(await userOf(conn, ext)).toMatchObject({ status: 'applied', inSync: true, blockedBy: null });
   });
 });
 

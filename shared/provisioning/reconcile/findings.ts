@@ -100,6 +100,7 @@ export class Findings {
       return;
     }
     if (user.status === 'held') return; // released when the connection is tested
+    if (user.status === 'blocked') return; // policy holds it back: the user view and its log say what
     const inSync = isInSync(user);
     const age = this.deps.clock.now().getTime() - Date.parse(user.updatedAt);
     const wanted = user.desired.lifecycle?.state !== 'removed';
