@@ -1,4 +1,4 @@
-// The one place that decides when a provisioning operation is tried again (ARCHITECTURE.md invariant 3).
+// The one place that decides when a provisioning operation is tried again (docs/architecture.md, invariant 3).
 // Functions never sleep: a later attempt is a new queue message made visible after the delay.
 import { type AppError, type ErrorCode, isAppError } from '../../shared/domain/errors.js';
 

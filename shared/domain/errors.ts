@@ -1,4 +1,4 @@
-// One error taxonomy for the whole app (ARCHITECTURE.md, invariant 3). Adapters classify what they see into
+// One error taxonomy for the whole app (docs/architecture.md, invariant 3). Adapters classify what they see into
 // a kind; HTTP maps kinds to statuses; the queue function maps kinds to retry decisions.
 export type ErrorKind = 'transient' | 'throttled' | 'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'dry-run';
 

@@ -147,7 +147,7 @@ export function createGraphClient(credential: TokenCredential, c: Connection): C
       return token.token;
     },
   });
-  // No RetryHandler: retry policy lives in the queue function (ARCHITECTURE.md invariant 3), not in the client.
+  // No RetryHandler: retry policy lives in the queue function (docs/architecture.md, invariant 3), not in the client.
   const observer = new ResponseObserver();
   auth.setNext(observer);
   observer.setNext(new HTTPMessageHandler());

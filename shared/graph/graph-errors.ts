@@ -104,7 +104,7 @@ export function classifyGraphError(error: unknown, what: string): AppError {
 
 /** Steps that present the connection's own credentials: a refusal there is the credentials', not a user's. */
 const CREDENTIAL_STEPS = new Set(['acquire-token', 'oauth-refresh', 'oauth-code-exchange']);
-// Graph documents no code for an exhausted SKU; this message is what assignLicense answers (graph-behaviour.md).
+// Graph documents no code for an exhausted SKU; this message is what assignLicense answers (docs/graph-behaviour.md).
 const NO_AVAILABLE_LICENSES = /does not have any available licenses/i;
 
 /** The app's stable code for a classified failure; Graph's or the identity platform's own code stays in details. */

@@ -1,5 +1,5 @@
 // Throttle governor: paces one app's Graph requests to one tenant so they stay just under Graph's identity
-// limits (../shared/reference/graph-behaviour.md, "Throttling"):
+// limits (docs/graph-behaviour.md, "Throttling"):
 //   writes: 3,000 per 150 s per app + tenant  → 20/s;
 //   resource units: 3,500 / 5,000 / 8,000 per 10 s by tenant size (we assume the smallest until told).
 // Each limit is a GCRA scheduler (a leaky bucket with a small burst). A caller reserves its cost; a short wait is

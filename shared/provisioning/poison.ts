@@ -1,4 +1,4 @@
-// Nothing lost (ARCHITECTURE.md invariant 4): a message the host gave up on lands in `<queue>-poison`, and from
+// Nothing lost (docs/architecture.md, invariant 4): a message the host gave up on lands in `<queue>-poison`, and from
 // there in a record — the user's status and the provisioning log for an operation, the run record for a
 // reconciliation request. The poison queues are read raw (not through a queue trigger) because a message the
 // host could not decode (not base64, not UTF-8) would fail a trigger on the poison queue just the same; here no

@@ -20,7 +20,7 @@ export function ensureTable(table: TableClient): Promise<void> {
 
 export const statusOf = (error: unknown) => (error instanceof RestError ? error.statusCode : undefined);
 
-/** Maps a storage SDK error to the app's taxonomy (ARCHITECTURE.md invariant 3). */
+/** Maps a storage SDK error to the app's taxonomy (docs/architecture.md, invariant 3). */
 export function classifyStorageError(error: unknown, what: string): AppError {
   if (error instanceof AppError) return error;
   const status = statusOf(error);

@@ -4,8 +4,8 @@
  *
  *   npx tsx dev/m365-sim/graph-schema/extract.ts [path/to/v1.0.csdl]
  *
- * Source: microsoftgraph/msgraph-metadata schemas/v1.0-Prod.csdl at commit f54f11b6 (MIT), kept in
- * the workspace at ../shared/reference/graph/v1.0.csdl. See NOTICE.md.
+ * Source: microsoftgraph/msgraph-metadata schemas/v1.0-Prod.csdl at commit f54f11b6 (MIT): pass its path, or it
+ * is read from ../shared/reference/graph/v1.0.csdl beside the repository (the team's workspace copy). See NOTICE.md.
  *
  * What is kept: the root entity types below with every inherited structural property resolved
  * (user -> directoryObject -> entity), their navigation properties (names/types only, so the

@@ -29,7 +29,7 @@ function listSubscribedSkus(call: GraphCall): GraphResult {
 /**
  * Order of checks follows what the service reports first: body shape, usage location, unknown SKU, removal
  * of a group-inherited license, then seats. Messages: usage location and "does not have any available
- * licenses" are community-reported wordings (the reference documents neither); see graph-behaviour.md.
+ * licenses" are community-reported wordings (the reference documents neither); see docs/graph-behaviour.md.
  */
 function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
   const { tenant } = call;

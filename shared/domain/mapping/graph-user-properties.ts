@@ -14,7 +14,7 @@ export interface GraphUserPropertyType {
 
 /**
  * Properties POST /users needs ("Create user", https://learn.microsoft.com/graph/api/user-post-users; also
- * ../shared/reference/graph-behaviour.md): accountEnabled, displayName, mailNickname, userPrincipalName and a
+ * docs/graph-behaviour.md): accountEnabled, displayName, mailNickname, userPrincipalName and a
  * passwordProfile with a password. `passwordProfile.forceChangePasswordNextSignIn` is not listed: the mapping
  * always supplies it (its own rule, else `Mapping.forceChangePasswordNextSignIn`).
  */
