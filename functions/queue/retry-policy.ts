@@ -1,13 +1,12 @@
 // The one place that decides when a provisioning operation is tried again (docs/architecture.md, invariant 3).
 // Functions never sleep: a later attempt is a new queue message made visible after the delay.
 import { type AppError, type ErrorCode, isAppError } from '../../shared/domain/errors.js';
-
-export const MAX_TRANSIENT_ATTEMPTS = 6;
-export const MAX_THROTTLED_ATTEMPTS = 50;
-const TRANSIENT_BASE_MS = 5_000;
-const TRANSIENT_MAX_MS = 5 * 60_000;
-/** When Graph throttles without saying how long to wait. */
-const THROTTLED_DEFAULT_MS = 30_000;
+import {
+  MAX_THROTTLED_ATTEMPTS,
+  MAX_TRANSIENT_ATTEMPTS,
+  throttledDelayMs,
+  transientDelayMs,
+} from '../../shared/domain/retry-delays.js';
 
 export type RetryDecision =
   | { action: 'defer'; delayMs: number; reason: string }
@@ -24,7 +23,7 @@ export function decideRetry(error: unknown, attempt: number, random: () => numbe
     // Retry-After exactly, plus jitter so deferred messages do not return in one burst.
     return {
       action: 'defer',
-      delayMs: jitter(error.retryAfterMs ?? THROTTLED_DEFAULT_MS),
+      delayMs: jitter(throttledDelayMs(error)),
       reason: `throttled (${error.code})`,
     };
   }
@@ -41,7 +40,7 @@ export function decideRetry(error: unknown, attempt: number, random: () => numbe
     if (attempt >= MAX_TRANSIENT_ATTEMPTS) return fail(error, `gave up after ${attempt} attempts`);
     return {
       action: 'defer',
-      delayMs: jitter(Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1))),
+      delayMs: jitter(transientDelayMs(attempt)),
       reason: `transient failure (${error.code})`,
     };
   }

@@ -75,14 +75,9 @@ export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 export const changeBytes = (change: unknown) => Buffer.byteLength(JSON.stringify(change), 'utf8');
 
 /** A queue message whose change is kept in storage (too large for the queue): who it is for, and where. */
-export const claimCheckMessageSchema = z.strictObject({
-  claimCheck: z.string().min(1).max(128),
-  type: z.enum(changeTypes),
-  connectionId: connectionIdSchema,
-  externalId: externalIdSchema,
-  version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  operationId: wellFormedText().min(1).max(128),
-});
+export const claimCheckMessageSchema = operationMessageSchema
+  .pick({ type: true, connectionId: true, externalId: true, version: true, operationId: true })
+  .safeExtend({ claimCheck: z.string().min(1).max(128) });
 export type ClaimCheckMessage = z.infer<typeof claimCheckMessageSchema>;
 export const isClaimCheck = (item: unknown): boolean =>
   typeof item === 'object' && item !== null && 'claimCheck' in item;

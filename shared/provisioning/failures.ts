@@ -4,7 +4,7 @@ import { changeSchema, type OperationMessage } from '../domain/change.js';
 import { mergeChange } from '../domain/desired-state.js';
 import type { AppError } from '../domain/errors.js';
 import { type ErrorCode } from '../domain/errors.js';
-import { isConnectionId, printable } from '../domain/identifiers.js';
+import { isConnectionId } from '../domain/identifiers.js';
 import { rawForRecord } from '../domain/queue-message.js';
 import { type ApplyDeps } from './apply-operation.js';
 import { sealChange, sealDesired } from './change-secrets.js';
@@ -22,7 +22,8 @@ export async function recordFailure(
 ): Promise<void> {
   const parsed = changeSchema.safeParse(item);
   const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-  const text = (v: unknown, max: number) => (typeof v === 'string' ? printable(v).slice(0, max) : undefined);
+  // Text as it came, cut to size: the log adapter makes every text column well-formed.
+  const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
   const rawConnection = text(raw.connectionId, 36);
   const connectionId = parsed.success
     ? parsed.data.connectionId
@@ -66,7 +67,7 @@ export async function recordFailure(
     type: parsed.success ? parsed.data.type : 'malformed',
     action: 'none',
     result: 'failed',
-    error: { ...failure, message: printable(failure.message).slice(0, 4000) },
+    error: { ...failure, message: failure.message.slice(0, 4000) },
     graphRequestIds: [],
     durationMs: 0,
     changedProperties: [],

@@ -1,15 +1,14 @@
 // Claim checks: changes too large for a queue message (64 KiB) wait here while a small message referring to them
 // is on the queue. One row per stored change: PK connection, RK a random id. The body is encrypted as a whole
-// (it may hold a password), bound to its row, and split over string columns (a Table string holds 32 Ki UTF-16
-// code units; an entity at most 1 MiB, which MAX_CHANGE_BYTES keeps well under).
+// (it may hold a password), bound to its row, and written as long text (writeLongText: an entity holds at most
+// 1 MiB, which MAX_CHANGE_BYTES keeps well under).
 import type { TableClient } from '@azure/data-tables';
 import { type OperationMessage, operationMessageSchema } from '../domain/change.js';
 import { AppError } from '../domain/errors.js';
 import type { OperationBodies, SecretProtector } from '../provisioning/ports.js';
-import { encodeKey } from './table-keys.js';
+import { encodeKey, readLongText, writeLongText } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
-const PART_CHARS = 30_000;
 const aad = (connectionId: string, ref: string) => `operation-body:${connectionId}:${ref}`;
 
 export class TableOperationBodies implements OperationBodies {
@@ -26,9 +25,7 @@ export class TableOperationBodies implements OperationBodies {
       partitionKey: encodeKey(message.connectionId),
       rowKey: ref,
     };
-    const parts = Math.ceil(sealed.length / PART_CHARS);
-    entity.parts = parts;
-    for (let i = 0; i < parts; i++) entity[`p${i}`] = sealed.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
+    writeLongText(entity, 'body', sealed);
     try {
       await this.table.createEntity(entity);
     } catch (error) {
@@ -46,8 +43,7 @@ export class TableOperationBodies implements OperationBodies {
       if (statusOf(error) === 404) return undefined;
       throw classifyStorageError(error, 'read a large change');
     }
-    const parts = Number(entity.parts);
-    const sealed = Array.from({ length: parts }, (_, i) => String(entity[`p${i}`] ?? '')).join('');
+    const sealed = readLongText(entity, 'body');
     const parsed = operationMessageSchema.safeParse(JSON.parse(this.secrets.decrypt(sealed, aad(connectionId, ref))));
     if (!parsed.success)
       throw new AppError('invalid', 'claim-check-corrupt', `The stored change ${ref} is not a valid change`);

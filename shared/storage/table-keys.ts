@@ -24,31 +24,36 @@ export function parseJsonColumn<T>(value: unknown): T | undefined {
 }
 
 /**
- * A Table string holds 32 Ki UTF-16 code units (64 KiB). A JSON value longer than PART_CHARS is written over
- * `name`, `name__1`, `name__2`, … (never splitting a surrogate pair) and read back joined; the entity's 1 MiB
- * limit still bounds the whole row. Rows must be written with Replace, so a shorter value leaves no stale part.
+ * A Table string holds 32 Ki UTF-16 code units (64 KiB). Text longer than PART_CHARS is written over `name`,
+ * `name__1`, `name__2`, … (never splitting a surrogate pair) and read back joined; the entity's 1 MiB limit still
+ * bounds the whole row. Rows must be written with Replace, so a shorter value leaves no stale part.
  */
 const PART_CHARS = 30_000;
 const PART_SUFFIX = /__\d+$/;
 export const isJsonColumnPart = (column: string) => PART_SUFFIX.test(column);
 
-export function writeJsonColumn(entity: Record<string, unknown>, name: string, value: unknown): void {
-  const json = JSON.stringify(value);
-  for (let start = 0, part = 0; start < json.length; part++) {
-    let end = Math.min(json.length, start + PART_CHARS);
+export function writeLongText(entity: Record<string, unknown>, name: string, text: string): void {
+  for (let start = 0, part = 0; start < text.length; part++) {
+    let end = Math.min(text.length, start + PART_CHARS);
     // A high surrogate at the cut stays with its low half in the next part.
-    if (end < json.length && /[\uD800-\uDBFF]/.test(json.charAt(end - 1))) end--;
-    entity[part === 0 ? name : `${name}__${part}`] = json.slice(start, end);
+    if (end < text.length && /[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+    entity[part === 0 ? name : `${name}__${part}`] = text.slice(start, end);
     start = end;
   }
 }
 
-export function readJsonColumn<T>(entity: Record<string, unknown>, name: string): T | undefined {
-  let json = typeof entity[name] === 'string' ? entity[name] : '';
+export function readLongText(entity: Record<string, unknown>, name: string): string {
+  let text = typeof entity[name] === 'string' ? entity[name] : '';
   for (let part = 1; typeof entity[`${name}__${part}`] === 'string'; part++)
-    json += entity[`${name}__${part}`] as string;
-  return parseJsonColumn<T>(json);
+    text += entity[`${name}__${part}`] as string;
+  return text;
 }
+
+/** A JSON value as one column, or as parts when it is longer than one Table string (see writeLongText). */
+export const writeJsonColumn = (entity: Record<string, unknown>, name: string, value: unknown) =>
+  writeLongText(entity, name, JSON.stringify(value));
+export const readJsonColumn = <T>(entity: Record<string, unknown>, name: string): T | undefined =>
+  parseJsonColumn<T>(readLongText(entity, name));
 
 /** OData string literal inside a $filter: a single quote is written twice. */
 export const odataString = (value: string) => `'${value.replaceAll("'", "''")}'`;

@@ -1,17 +1,16 @@
-// When a run pauses, and for how long: reconciliation's side of the one retry policy
-// (functions/queue/retry-policy.ts, same numbers). A run never sleeps waiting for Graph (the throttle governor's
+// When a run pauses, and for how long: reconciliation's side of the one retry policy (its numbers:
+// domain/retry-delays.ts, shared with functions/queue/retry-policy.ts). A run never sleeps waiting for Graph (the throttle governor's
 // own short wait, at most 2 s, is the only wait inside a run): a Graph read answered "throttled" pauses the run for
 // Retry-After, one that failed transiently with an HTTP status for an exponential back-off; run.ts then saves the
 // run's progress, holds its lease and re-enqueues its request, visible after the delay. Reads that keep failing
 // give up (the run fails; the next one starts over), as a network failure without any answer does at once.
 import { type AppError, isAppError } from '../../domain/errors.js';
-
-export const MAX_THROTTLED_ATTEMPTS = 50;
-export const MAX_TRANSIENT_ATTEMPTS = 6;
-const TRANSIENT_BASE_MS = 5_000;
-const TRANSIENT_MAX_MS = 5 * 60_000;
-/** When Graph throttles without saying how long to wait. */
-const THROTTLED_DEFAULT_MS = 30_000;
+import {
+  MAX_THROTTLED_ATTEMPTS,
+  MAX_TRANSIENT_ATTEMPTS,
+  throttledDelayMs,
+  transientDelayMs,
+} from '../../domain/retry-delays.js';
 
 /** Thrown out of a round to stop the run here; it continues from its saved progress after `delayMs`. */
 export class RunPaused extends Error {
@@ -30,7 +29,7 @@ export function pauseFor(error: unknown, attempt: number): RunPaused | undefined
   if (!isAppError(error)) return undefined;
   if (error.kind === 'throttled' && attempt < MAX_THROTTLED_ATTEMPTS) {
     return new RunPaused(
-      error.retryAfterMs ?? THROTTLED_DEFAULT_MS,
+      throttledDelayMs(error),
       `throttled by Microsoft Graph (${error.code}, attempt ${attempt})`,
       error,
     );
@@ -38,7 +37,7 @@ export function pauseFor(error: unknown, attempt: number): RunPaused | undefined
   // A tenant that cannot be reached at all (no HTTP status) fails the run at once: the next run tries again.
   if (error.kind === 'transient' && typeof error.details.status === 'number' && attempt < MAX_TRANSIENT_ATTEMPTS) {
     return new RunPaused(
-      Math.min(TRANSIENT_MAX_MS, TRANSIENT_BASE_MS * 2 ** (attempt - 1)),
+      transientDelayMs(attempt),
       `Microsoft Graph failed transiently (${error.code}, HTTP ${String(error.details.status)}, attempt ${attempt})`,
       error,
     );

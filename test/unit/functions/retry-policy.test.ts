@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decideRetry, MAX_THROTTLED_ATTEMPTS, MAX_TRANSIENT_ATTEMPTS } from '../../../functions/queue/retry-policy.js';
+import { decideRetry } from '../../../functions/queue/retry-policy.js';
 import { AppError } from '../../../shared/domain/errors.js';
+import { MAX_THROTTLED_ATTEMPTS, MAX_TRANSIENT_ATTEMPTS } from '../../../shared/domain/retry-delays.js';
 
 const noJitter = () => 0;
 
