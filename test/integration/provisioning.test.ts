@@ -32,6 +32,16 @@ const { readyConnection, submit, logOf } = provisioningApi(ctx, 'prov');
 
 const userOf = async (connectionId: string, externalId: string) =>
   (await ctx.app.api<UserView>('GET', `/api/connections/${connectionId}/users/${encodeURIComponent(externalId)}`)).body;
+/** Creates the user's account with a version-1 upsert, waits until it is applied, and answers its object id. */
+async function created(connectionId: string, externalId: string, attributes: Record<string, unknown>): Promise<string> {
+  await logOf(
+    connectionId,
+    externalId,
+    await submit(connectionId, { type: 'upsert', externalId, version: 1, attributes }),
+    'applied',
+  );
+  return (await userOf(connectionId, externalId)).link!.objectId;
+}
 const simUser = (idOrUpn: string) => ctx.sim.controls.user(contoso.tenantId, idOrUpn);
 const lastSeq = async () => (await ctx.sim.controls.requests()).at(-1)?.seq ?? 0;
 const writesSince = async (seq: number) =>
@@ -147,8 +157,7 @@ describe('what policy blocks is said, never called in sync (issue 15, point 2)',
     const conn = await readyConnection({ allowUpdate: false });
     const ext = uniqueName('emp');
     const attributes = person('bea.blocked', { jobTitle: 'Engineer', department: 'R&D' });
-    await logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes }), 'applied');
-    const objectId = (await userOf(conn, ext)).link!.objectId;
+    const objectId = await created(conn, ext, attributes);
     const since = await lastSeq();
     const op = await submit(conn, {
       type: 'upsert',
@@ -176,13 +185,7 @@ describe('what policy blocks is said, never called in sync (issue 15, point 2)',
   it('allowDeactivate off: a deactivation is blocked and the account stays enabled', async () => {
     const conn = await readyConnection({ allowDeactivate: false });
     const ext = uniqueName('emp');
-    await logOf(
-      conn,
-      ext,
-      await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes: person('dan.blocked') }),
-      'applied',
-    );
-    const objectId = (await userOf(conn, ext)).link!.objectId;
+    const objectId = await created(conn, ext, person('dan.blocked'));
     const record = await logOf(conn, ext, await submit(conn, { type: 'deactivate', externalId: ext, version: 2 }));
     expect(record).toMatchObject({
       result: 'blocked',
@@ -196,8 +199,7 @@ describe('what policy blocks is said, never called in sync (issue 15, point 2)',
     const conn = await readyConnection({ activateOnAssign: false });
     const ext = uniqueName('emp');
     const attributes = person('ada.assign');
-    await logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes }), 'applied');
-    const objectId = (await userOf(conn, ext)).link!.objectId;
+    const objectId = await created(conn, ext, attributes);
     await logOf(conn, ext, await submit(conn, { type: 'deactivate', externalId: ext, version: 2 }), 'applied');
     expect((await simUser(objectId)).accountEnabled).toBe(false);
     const assigned = await logOf(
