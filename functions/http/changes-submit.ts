@@ -7,7 +7,10 @@ import { readOptionalJson, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
-/** POST /api/connections/{id}/changes: one change or {changes:[…]} (≤ 1,000); 202 with an operation id each. */
+/**
+ * POST /api/connections/{id}/changes: one change or {changes:[…]} (≤ 1,000); 202 with an operation id each, and
+ * per change `stale` / `heldVersion` and `warnings` when there are any.
+ */
 export async function submitChangesHttp(request: HttpRequest): Promise<HttpResponseInit> {
   return {
     status: 202,
@@ -34,10 +37,29 @@ export const submitChangesFunction = httpFunction({
       202: {
         description: 'Enqueued',
         schema: z.object({
-          operations: z.array(z.object({ operationId: z.string(), externalId: z.string(), version: z.number() })),
+          operations: z.array(
+            z.object({
+              operationId: z.string(),
+              externalId: z.string(),
+              version: z.number(),
+              stale: z
+                .literal(true)
+                .optional()
+                .describe('Not newer than what was already received: enqueued, and skipped by the executor'),
+              heldVersion: z.number().optional().describe('With stale: the highest version already received'),
+              warnings: z
+                .array(z.object({ field: z.string(), message: z.string() }))
+                .optional()
+                .describe(
+                  'Not refused, worth a look: e.g. an attribute the mapping doesn\'t read, with "did you mean"',
+                ),
+            }),
+          ),
         }),
       },
-      400: problem('Names each invalid change and field (changes.N.field); nothing was enqueued'),
+      400: problem(
+        'Names each invalid change and field (changes.N.field), including an upsert for a user not linked yet that could not create the account (no displayName, password, mailNickname, or a userPrincipalName Entra refuses); nothing was enqueued',
+      ),
       404: common[404],
     },
   },

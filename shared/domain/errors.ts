@@ -46,6 +46,7 @@ export const errorCodes = [
   'linked-account-missing',
   'mapping-failed',
   'required-properties-missing',
+  'invalid-user-principal-name',
   'usage-location-required',
   'unknown-sku',
   'unknown-service-plan',

@@ -13,7 +13,7 @@
 // guarantee; split into files it would be harder to check.
 import type { OperationMessage } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
-import { type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
+import { desiredVersion, type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
@@ -157,7 +157,7 @@ async function attemptOperation(
     const known = `profile v${desired.profile?.version ?? 0}, lifecycle v${desired.lifecycle?.version ?? 0}`;
     const why = message.retry
       ? `Already applied: version ${message.version} was applied while this copy waited (${known})`
-      : `Stale: version ${message.version} is not newer than what was already received (${known})`;
+      : `Stale: version ${message.version} is not newer than version ${desiredVersion(desired)}, already received (${known})`;
     step('version', `Version ${message.version} adds nothing (${known}): skipped`);
     return finish(undefined, { result: 'skipped', action: 'none', reason: why, changedProperties: [] });
   }

@@ -3,6 +3,7 @@
 // allowed. Errors are AppErrors; the caller records them.
 // Over ~300 lines on purpose: the five actions share the account lookup and the decider's plan (licences are in
 // user-licences.ts).
+import { assertCreatable } from '../domain/create-requirements.js';
 import { blockedBy, compareAccount, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
 import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
@@ -129,8 +130,6 @@ function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string
   return withUsageLocation({ ...mapped.values }, ctx.change.attributes, ctx.settings);
 }
 
-const REQUIRED_ON_CREATE = ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile'];
-
 async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
   if (!ctx.settings.allowCreate) {
     return {
@@ -144,14 +143,8 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
   const values = mapOrFail(ctx, 'create');
   // The lifecycle (newest of upsert/activate/deactivate) decides; being assigned means enabled.
   values.accountEnabled = ctx.change.enabled ?? values.accountEnabled ?? true;
-  const missing = REQUIRED_ON_CREATE.filter((p) => values[p] === undefined || values[p] === null || values[p] === '');
-  if (missing.length > 0) {
-    throw new AppError(
-      'invalid',
-      'required-properties-missing',
-      `Cannot create the account: no value for ${missing.join(', ')} (check the mapping and the user's attributes)`,
-    );
-  }
+  // What POST /users needs (one rule with POST …/changes, which refuses such a change before it is enqueued).
+  assertCreatable(values);
   ctx.trace('action', `Create ${String(values.userPrincipalName)}`);
   let created: GraphUser;
   try {

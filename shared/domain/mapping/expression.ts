@@ -226,7 +226,8 @@ function dotAtom(s: string, disallowed: RegExp): string {
   if (out.length > MAX_ALIAS) out = out.slice(0, MAX_ALIAS).replace(/\.+$/, '');
   return out;
 }
-const NOT_UPN_CHAR = /[^A-Za-z0-9'.\-_!#^~]/g;
+/** A character Entra does not allow before the `@` of a userPrincipalName (global: use with match/replace). */
+export const NOT_UPN_CHAR = /[^A-Za-z0-9'.\-_!#^~]/g;
 const NOT_ALIAS_CHAR = /[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/g;
 
 /** Before the `@` of a userPrincipalName: Entra's username policy (see the header). */

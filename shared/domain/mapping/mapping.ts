@@ -413,6 +413,8 @@ interface CompiledRule {
   origin: string;
   /** The attribute a `source` rule reads. */
   source?: string;
+  /** Every attribute the rule reads (a source, or the attributes an expression names). */
+  reads: readonly string[];
   /** Set when the rule can't be applied at all (unknown target, expression that doesn't parse). */
   invalid: MappingIssue | undefined;
 }
@@ -436,6 +438,7 @@ function compileRule(target: string, rule: MappingRule): CompiledRule {
   const problem = targetProblem(target);
   const invalid = (message: string): CompiledRule => ({
     ...base,
+    reads: [],
     read: () => undefined,
     origin: '',
     invalid: { field: target, message },
@@ -448,16 +451,17 @@ function compileRule(target: string, rule: MappingRule): CompiledRule {
       read: (scope) => (Object.hasOwn(scope.attributes, name) ? scope.attributes[name] : undefined),
       origin: `attribute '${name}'`,
       source: name,
+      reads: [name],
       invalid: undefined,
     };
   }
   if ('constant' in rule) {
     const value = rule.constant;
-    return { ...base, read: () => value, origin: 'constant', invalid: undefined };
+    return { ...base, reads: [], read: () => value, origin: 'constant', invalid: undefined };
   }
   try {
     const compiled = compileExpression(rule.expression);
-    return { ...base, read: compiled.evaluate, origin: 'expression', invalid: undefined };
+    return { ...base, reads: compiled.attributes, read: compiled.evaluate, origin: 'expression', invalid: undefined };
   } catch (e) {
     if (!(e instanceof ExpressionError)) throw e;
     return invalid(`expression does not parse: ${e.message}`);
@@ -599,6 +603,16 @@ export function mappedProperties(mapping: Mapping, mode: 'create' | 'update'): s
   }
   if (mode === 'create' && mapping.generatePassword) out.add('passwordProfile');
   return [...out].sort();
+}
+
+/** The attributes the rule for `target` reads (an expression's sorted by name; [] for a constant or no rule). */
+export function ruleAttributes(mapping: Mapping, target: string): readonly string[] {
+  return compileMapping(mapping).rules.find((r) => r.target === target)?.reads ?? [];
+}
+
+/** Every change attribute some rule of the mapping reads. */
+export function mappingAttributes(mapping: Mapping): ReadonlySet<string> {
+  return new Set(compileMapping(mapping).rules.flatMap((r) => r.reads));
 }
 
 // ---------------------------------------------------------------------------------------------
