@@ -21,7 +21,7 @@ import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite } from '../dev/azurite.js';
 import type { RequestStats } from '../dev/m365-sim/request-log.js';
-import { LOCAL_STATE_DIR, REPO_ROOT } from '../dev/paths.js';
+import { LOCAL_DIR, REPO_ROOT } from '../dev/paths.js';
 import { type OperationMessage, PROVISIONING_QUEUE } from '../shared/domain/change.js';
 import type { DesiredState } from '../shared/domain/desired-state.js';
 import { applyMapping, DEFAULT_MAPPING } from '../shared/domain/mapping/mapping.js';
@@ -351,7 +351,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     const queue = new QueueClient(azurite.connectionString, PROVISIONING_QUEUE);
     await queue.createIfNotExists();
-    const profileDir = join(LOCAL_STATE_DIR, 'bench-profiles');
+    const profileDir = join(LOCAL_DIR, 'bench-profiles');
     if (profile) mkdirSync(profileDir, { recursive: true });
 
     /** One run in its own process, with the simulator's counters and the other processes' CPU around it. */
@@ -550,7 +550,7 @@ function codeState(sourceRoot: string): { source: string; head: string; uncommit
 
 /** bench/reconcile-run.ts and what it imports, compiled (no type check) to .local/bench-dist-<pid>/; answers the script. */
 function compileRunScript(sourceRoot: string): string {
-  const outDir = join(LOCAL_STATE_DIR, `bench-dist-${process.pid}`);
+  const outDir = join(LOCAL_DIR, `bench-dist-${process.pid}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   // The run script is always this bench's (its output must match what the bench reads).

@@ -1,4 +1,4 @@
-// Starts Azurite from node_modules, in memory, and reports the ports it bound.
+// Starts Azurite from node_modules, in memory or keeping its data in a folder, and reports the ports it bound.
 // Port 0 lets the OS choose free ports (tests run beside a running `npm start`); Azurite prints the ports
 // it actually listens on, which we parse instead of guessing.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -41,11 +41,15 @@ function azuriteEntry(): string {
 
 export async function startAzurite(
   ports: Partial<AzuritePorts> = {},
-  options: { startTimeoutMs?: number } = {},
+  options: {
+    startTimeoutMs?: number;
+    /** Keep the data in this folder (kept across restarts); in memory when absent. */
+    location?: string;
+  } = {},
 ): Promise<RunningAzurite> {
   const args = [
     azuriteEntry(),
-    '--inMemoryPersistence',
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
     '--silent',
     '--skipApiVersionCheck',
     '--disableTelemetry',
@@ -95,7 +99,8 @@ export async function startAzurite(
   return {
     ports: boundPorts,
     connectionString: azuriteConnectionString(boundPorts),
-    stop: () => stopChild(child),
+    // Azurite saves its data files when it closes (SIGTERM); with data on disk, give it time to finish.
+    stop: () => stopChild(child, options.location ? 15_000 : 5000),
   };
 }
 

@@ -1,13 +1,17 @@
-// `npm start`: the whole product offline — Azurite (in memory), the simulated Microsoft 365 tenant and the
+// `npm start [-- --fresh]`: the whole product offline — Azurite, the simulated Microsoft 365 tenant and the
 // local Functions host. Prints where everything listens, then one JSON line {"event":"ready",...}.
 // Ctrl-C (SIGINT) or SIGTERM stops everything it started.
+// What it makes is kept between runs in LOCAL_STATE_DIR (default .local/): Azurite's data, the simulated tenant
+// and the key that encrypts secrets at rest. `--fresh` deletes the data first and starts empty.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
 import { type RunningAzurite, startAzurite, stopChild } from './azurite.js';
 import { buildReadyInfo, type RunningSimulatedTenant, startSimulatedTenant } from './m365-sim/server.js';
-import { DEV_TLS_DIR, REPO_ROOT } from './paths.js';
+import { DEV_TLS_DIR, localStateDir, REPO_ROOT } from './paths.js';
 import { ensureDevCertificates } from './tls/dev-certificates.js';
 
 const port = (name: string, fallback: number) => {
@@ -18,7 +22,38 @@ const port = (name: string, fallback: number) => {
   return value;
 };
 
+/** What `npm start` keeps in the state folder. */
+function statePaths(dir: string) {
+  return {
+    dir,
+    azurite: join(dir, 'azurite'),
+    simulatedTenant: join(dir, 'm365-sim-state.json'),
+    encryptionKeys: join(dir, 'secrets-encryption-keys'),
+  };
+}
+
+/** SECRETS_ENCRYPTION_KEYS when set; otherwise the key kept in the state folder (made on first use). */
+function encryptionKeys(file: string): string {
+  if (process.env.SECRETS_ENCRYPTION_KEYS) return process.env.SECRETS_ENCRYPTION_KEYS;
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept) return kept;
+  }
+  const made = generateEncryptionKeyEntry('local');
+  writeFileSync(file, `${made}\n`, { mode: 0o600 });
+  return made;
+}
+
 async function main() {
+  const { values: flags } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
+  const state = statePaths(localStateDir());
+  if (flags.fresh) {
+    rmSync(state.azurite, { recursive: true, force: true });
+    rmSync(state.simulatedTenant, { force: true });
+  }
+  mkdirSync(state.azurite, { recursive: true });
+  const storageKept = readdirSync(state.azurite).length > 0;
+
   const ports = {
     host: port('PORT', 7071),
     tenant: port('M365_SIM_PORT', 7443),
@@ -46,7 +81,7 @@ async function main() {
   }
 
   try {
-    started.azurite = await startAzurite(ports);
+    started.azurite = await startAzurite(ports, { location: state.azurite });
   } catch (error) {
     throw new Error(
       `Azurite could not start (ports ${ports.blob}/${ports.queue}/${ports.table} busy? set AZURITE_BLOB_PORT, AZURITE_QUEUE_PORT, AZURITE_TABLE_PORT): ${(error as Error).message}`,
@@ -57,6 +92,7 @@ async function main() {
     started.tenant = await startSimulatedTenant({
       port: ports.tenant,
       tls: { cert: certs.serverCert, key: certs.serverKey },
+      stateFile: state.simulatedTenant,
     });
   } catch (error) {
     throw new Error(
@@ -64,8 +100,7 @@ async function main() {
     );
   }
   const tenant = buildReadyInfo(started.tenant, certs.caCertPath);
-  // Azurite keeps nothing after a restart, so a key made for this run is enough unless one is configured.
-  const encryptionKeys = process.env.SECRETS_ENCRYPTION_KEYS || generateEncryptionKeyEntry('local');
+  const tenantKept = started.tenant.state?.restored ?? false;
 
   const host = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'dev', 'host', 'main.ts')], {
     cwd: REPO_ROOT,
@@ -73,7 +108,8 @@ async function main() {
       ...process.env,
       PORT: String(ports.host),
       AzureWebJobsStorage: storageConnectionString,
-      SECRETS_ENCRYPTION_KEYS: encryptionKeys,
+      // Secrets stored in an earlier run must still decrypt: the key is kept with the data.
+      SECRETS_ENCRYPTION_KEYS: encryptionKeys(state.encryptionKeys),
       // The host's Graph and identity clients trust the simulated tenant's certificate through the local CA.
       NODE_EXTRA_CA_CERTS: certs.caCertPath,
     },
@@ -108,8 +144,9 @@ async function main() {
         (t) =>
           `    tenant ${t.tenantId} (${t.domains.join(', ')}): clientId ${t.clientId}, clientSecret ${t.clientSecret}`,
       ),
-      `  Azurite          blob ${started.azurite.ports.blob}, queue ${started.azurite.ports.queue}, table ${started.azurite.ports.table} (in memory)`,
+      `  Azurite          blob ${started.azurite.ports.blob}, queue ${started.azurite.ports.queue}, table ${started.azurite.ports.table}`,
       `  Local CA         ${certs.caCertPath}`,
+      `  State            ${state.dir} (storage ${storageKept ? 'kept from the last run' : 'new'}, simulated tenant ${tenantKept ? 'kept from the last run' : 'from the seed'}); \`npm start -- --fresh\` starts empty`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
@@ -125,6 +162,11 @@ async function main() {
       graphBaseUrl: tenant.graphBaseUrl,
       tenants: tenant.tenants,
       caCertPath: certs.caCertPath,
+      state: {
+        dir: state.dir,
+        storage: storageKept ? 'restored' : 'new',
+        simulatedTenant: tenantKept ? 'restored' : 'seeded',
+      },
     }),
   );
 }

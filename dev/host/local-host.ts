@@ -1,5 +1,6 @@
 // The local stand-in for the Azure Functions host (Core Tools cannot be installed offline): serves the
 // declared HTTP functions, polls storage queues and fires timers, all with the real @azure/functions types.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   FunctionDefinition,
@@ -23,6 +24,12 @@ export interface LocalHostOptions {
   /** 0 lets the OS choose. */
   port: number;
   host?: string;
+  /**
+   * Serve http://localhost:<port> (the address the OAuth redirect URI is registered with): listen on 127.0.0.1
+   * and on ::1, whichever `localhost` resolves to first on this machine, and answer `url` with localhost.
+   * Replaces `host`.
+   */
+  localhost?: boolean;
   functionKey?: string;
   env?: NodeJS.ProcessEnv;
   log: (record: LogRecord) => void;
@@ -78,21 +85,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   const timers = timerFunctions.map((fn) => new TimerScheduler(fn, resolveAppSettingRefs(fn.schedule, env), logger));
 
   const inFlightHttp = new Set<Promise<unknown>>();
-  const server = createHttpListener({
-    functions: httpFunctions,
-    routePrefix: options.settings.routePrefix,
-    functionKey,
-    logger,
-    onInvocation: (done) => {
-      inFlightHttp.add(done);
-      void done.finally(() => inFlightHttp.delete(done));
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listener = () =>
+    createHttpListener({
+      functions: httpFunctions,
+      routePrefix: options.settings.routePrefix,
+      functionKey,
+      logger,
+      onInvocation: (done) => {
+        inFlightHttp.add(done);
+        void done.finally(() => inFlightHttp.delete(done));
+      },
+    });
+  const servers = options.localhost
+    ? await listenOnLoopback(listener, options.port)
+    : [await listen(listener(), options.port, options.host ?? '127.0.0.1')];
+  const { port } = servers[0]!.address() as AddressInfo;
   // As on Azure (and as `func start` does), the app learns its own address from WEBSITE_HOSTNAME: the OAuth
   // redirect URI is built from it, never from a request's Host header. The first host of a process sets it.
   process.env.WEBSITE_HOSTNAME ??= `localhost:${port}`;
@@ -102,7 +109,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${options.localhost ? 'localhost' : (options.host ?? '127.0.0.1')}:${port}`,
     functions: [
       ...httpFunctions.map((f) => ({
         name: f.name,
@@ -130,12 +137,43 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking work, then let what is running finish.
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
         await Promise.all([...queues.map((q) => q.stop()), ...timers.map((t) => t.stop())]);
         await Promise.allSettled([...inFlightHttp]);
         // Every response is written; keep-alive sockets would otherwise hold close() open.
-        server.closeAllConnections();
-        await closed;
+        for (const server of servers) server.closeAllConnections();
+        await Promise.all(closed);
       })()),
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * 127.0.0.1 and ::1 on one port (an OS-chosen one when `port` is 0, tried again if ::1 has it taken). A machine
+ * without IPv6 loopback gets 127.0.0.1 alone: its `localhost` cannot resolve to ::1 either.
+ */
+async function listenOnLoopback(listener: () => Server, port: number): Promise<Server[]> {
+  for (let attempt = 1; ; attempt++) {
+    const v4 = await listen(listener(), port, '127.0.0.1');
+    const chosen = (v4.address() as AddressInfo).port;
+    try {
+      return [v4, await listen(listener(), chosen, '::1')];
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') return [v4];
+      await new Promise<void>((resolve) => v4.close(() => resolve()));
+      if (code !== 'EADDRINUSE' || port !== 0 || attempt === 5) {
+        throw new Error(`port ${chosen} is free on 127.0.0.1 but not on ::1 (localhost): ${(error as Error).message}`);
+      }
+    }
+  }
 }

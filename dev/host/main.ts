@@ -26,6 +26,8 @@ const host = await startLocalHost({
   definitions: functionDefinitions,
   settings: readHostJson(join(REPO_ROOT, 'host.json')),
   port: Number(process.env.PORT ?? 7071),
+  // http://localhost:<port>, as the OAuth redirect URI registered for local use (127.0.0.1 would be another one).
+  localhost: true,
   functionKey: process.env.LOCAL_FUNCTION_KEY || DEFAULT_FUNCTION_KEY,
   // Dev/test only: how long a message being processed stays invisible (a killed host's messages reappear then).
   ...(process.env.LOCAL_HOST_MESSAGE_VISIBILITY_SECONDS

@@ -1,5 +1,7 @@
-// `npm run tenant [--port N] [--seed file] [--time-scale N] [--no-throttling] [--replication-delay-ms N]`
+// `npm run tenant [--port N] [--seed file] [--state file] [--time-scale N] [--no-throttling] [--replication-delay-ms N]`
+// With --state the directory is kept in that file across runs (loaded at start, saved as it changes and on stop).
 // Prints exactly one JSON line on stdout ({"event":"ready",…}); everything for humans goes to stderr.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEV_TLS_DIR } from '../paths.js';
 import { ensureDevCertificates } from '../tls/dev-certificates.js';
@@ -11,6 +13,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string', default: '0' },
       seed: { type: 'string' },
+      state: { type: 'string' },
       'time-scale': { type: 'string', default: '1' },
       'no-throttling': { type: 'boolean', default: false },
       'replication-delay-ms': { type: 'string', default: '0' },
@@ -31,10 +34,14 @@ async function main(): Promise<void> {
     timeScale,
     throttling: !values['no-throttling'],
     replicationDelayMs,
+    ...(values.state ? { stateFile: resolve(values.state) } : {}),
   });
   process.stdout.write(`${JSON.stringify(buildReadyInfo(sim, certs.caCertPath))}\n`);
   process.stderr.write(
-    `[m365-sim] simulated tenant on ${sim.url} (controls: ${sim.url}/_sim/…). Clients must trust ${certs.caCertPath} (NODE_EXTRA_CA_CERTS).\n`,
+    `[m365-sim] simulated tenant on ${sim.url} (controls: ${sim.url}/_sim/…). Clients must trust ${certs.caCertPath} (NODE_EXTRA_CA_CERTS).\n` +
+      (sim.state
+        ? `[m365-sim] state kept in ${sim.state.file} (${sim.state.restored ? 'loaded from it' : 'started from the seed'}).\n`
+        : ''),
   );
   const stop = (signal: string) => {
     process.stderr.write(`[m365-sim] ${signal}: stopping\n`);

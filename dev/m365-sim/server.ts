@@ -12,6 +12,7 @@ import { handleGraphRequest } from './graph/pipeline.js';
 import { flattenHeaders, jsonResponse, readBody, type SimResponse } from './http.js';
 import { handleIdentityRequest } from './identity/routes.js';
 import { createSigningKeys } from './identity/signing.js';
+import { serializeSimState, SimStateFile } from './persistence.js';
 import { RequestLog } from './request-log.js';
 import { loadDefaultSeed, type ParsedSeed, parseSeed, type SeedDocument } from './seed.js';
 import { DirectoryState } from './state.js';
@@ -32,6 +33,13 @@ export interface SimulatedTenantOptions {
   replicationDelayMs?: number;
   /** Injected clock (simulated time still moves with /_sim/clock/advance). */
   clock?: SimClock;
+  /**
+   * Keep the directory in this file: loaded at start (an unreadable file is reported and the seed used), saved
+   * shortly after requests and on close. In memory only when absent.
+   */
+  stateFile?: string;
+  /** Where the simulator reports what humans should know (an unreadable state file). Default: stderr. */
+  report?: (message: string) => void;
 }
 
 export interface TenantReadyInfo {
@@ -48,6 +56,8 @@ export interface RunningSimulatedTenant {
   graphBaseUrl: string;
   port: number;
   tenants: TenantReadyInfo[];
+  /** With `stateFile`: the file, and whether the directory was loaded from it (false: started from the seed). */
+  state?: { file: string; restored: boolean };
   /** Replace the data with the seed (or the start-up seed) and clear faults, logs, throttling usage. */
   reset(seed?: SeedDocument): void;
   close(): Promise<void>;
@@ -149,6 +159,11 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
     ctx.refreshTokens.clear();
   };
   reset();
+  const report = options.report ?? ((message: string) => process.stderr.write(`[m365-sim] ${message}\n`));
+  const stateFile = options.stateFile
+    ? new SimStateFile(options.stateFile, () => serializeSimState(ctx), report)
+    : undefined;
+  const restored = stateFile?.restoreInto(ctx).restored ?? false;
 
   const hooks = {
     reset,
@@ -217,13 +232,18 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
   }
 
   const server: Server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    const done = handle(req, res).catch((e: unknown) => {
       // A bug in the simulator must be loud, but must not kill the process other tests share.
       console.error('[m365-sim] internal error', e);
       if (!res.headersSent)
         send(res, jsonResponse(500, { error: { code: 'SimulatorInternalError', message: String(e) } }), false);
       else res.end();
     });
+    // Once it is answered, any request but a control read may have changed what is kept (even a GET: delta hands
+    // out new links).
+    if (stateFile && !(req.method === 'GET' && req.url?.startsWith('/_sim/'))) {
+      void done.finally(() => stateFile.changed());
+    }
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -242,10 +262,16 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
     get tenants() {
       return tenantsInfo(ctx);
     },
+    ...(stateFile ? { state: { file: stateFile.path, restored } } : {}),
     reset: (seed) => reset(seed),
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          // After the last request: what it changed is in the file before the process goes.
+          stateFile?.flush();
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeAllConnections();
       }),
   };

@@ -51,7 +51,7 @@ describe('start-up', () => {
       AzureWebJobsStorage: inject('storageConnectionString'),
       LOCAL_FUNCTION_KEY: 'k-123',
     });
-    expect(ready.hostUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready.hostUrl).toMatch(/^http:\/\/localhost:\d+$/);
     expect(ready.functionKey).toBe('k-123');
     expect(stderr()).toContain('function key: k-123');
   });

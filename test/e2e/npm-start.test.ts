@@ -1,8 +1,14 @@
-// `npm start` as a newcomer runs it: Azurite, the local host (and the simulated tenant) come up, health answers,
-// Ctrl-C stops everything it started. Ports are OS-chosen so the test runs beside a real `npm start`.
+// `npm start` as a newcomer runs it: Azurite, the local host and the simulated tenant come up, health answers,
+// Ctrl-C stops everything it started, and what was made survives a restart (`--fresh` starts empty). Ports are
+// OS-chosen and the state lives in a temporary LOCAL_STATE_DIR, so the test runs beside a real `npm start` and
+// never touches the repository's .local/.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { expect, it } from 'vitest';
-import { spawnReady } from '../support/spawn-ready.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ReadyProcess, spawnReady } from '../support/spawn-ready.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface StartReady {
   hostUrl: string;
@@ -12,11 +18,20 @@ interface StartReady {
   functionKey: string;
   storageConnectionString: string;
   azurite: { blob: number; queue: number; table: number };
+  state: { dir: string; storage: 'new' | 'restored'; simulatedTenant: 'seeded' | 'restored' };
 }
 
-const listening = (port: number) =>
+const zeroPorts = {
+  PORT: '0',
+  M365_SIM_PORT: '0',
+  AZURITE_BLOB_PORT: '0',
+  AZURITE_QUEUE_PORT: '0',
+  AZURITE_TABLE_PORT: '0',
+};
+
+const listening = (port: number, host = '127.0.0.1') =>
   new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -24,53 +39,172 @@ const listening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
-it('starts everything, answers GET /api/health with 200, and stops everything on SIGINT', async () => {
-  const zeroPorts = {
-    PORT: '0',
-    M365_SIM_PORT: '0',
-    AZURITE_BLOB_PORT: '0',
-    AZURITE_QUEUE_PORT: '0',
-    AZURITE_TABLE_PORT: '0',
-  };
-  const started = await spawnReady<StartReady>('dev/start.ts', zeroPorts, { timeoutMs: 30_000 });
-  try {
-    const { ready } = started;
-    expect(ready.functionKey).toBe('local-dev-key');
-    expect(ready.storageConnectionString).toContain(`QueueEndpoint=http://127.0.0.1:${ready.azurite.queue}/`);
-    const res = await fetch(`${ready.hostUrl}/api/health`);
-    expect(res.status).toBe(200);
-    expect(await listening(ready.azurite.table)).toBe(true);
+let stateDir: string;
+beforeAll(() => {
+  stateDir = mkdtempSync(join(tmpdir(), 'npm-start-state-'));
+});
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
-    // The product, as started, talks to the simulated tenant: create a connection from the ready line and test it.
-    const [tenant] = ready.tenants;
-    const key = { 'x-functions-key': ready.functionKey, 'content-type': 'application/json' };
-    const created = await fetch(`${ready.hostUrl}/api/connections`, {
-      method: 'POST',
-      headers: key,
-      body: JSON.stringify({
-        name: 'e2e',
+/**
+ * `npm start [args]` with its state in `dir`; the key for secrets at rest is the one npm start keeps there.
+ * `env` may pin a port: a connection remembers the simulated tenant's address, as with the fixed default ports.
+ */
+const start = (dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  spawnReady<StartReady>(
+    'dev/start.ts',
+    { ...zeroPorts, LOCAL_STATE_DIR: dir, SECRETS_ENCRYPTION_KEYS: '', ...env },
+    { timeoutMs: 60_000, args },
+  );
+
+async function stopWithCtrlC(started: ReadyProcess<StartReady>) {
+  const exited = new Promise<number | null>((resolve) => started.child.once('exit', (code) => resolve(code)));
+  started.child.kill('SIGINT');
+  expect(await exited).toBe(0);
+}
+
+function api(ready: StartReady) {
+  const headers = { 'x-functions-key': ready.functionKey, 'content-type': 'application/json' };
+  return async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${ready.hostUrl}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, text };
+  };
+}
+
+/** The simulated tenant's stored user (also soft-deleted), through its test controls. */
+const simUser = (ready: StartReady, objectId: string) =>
+  fetch(`${ready.authorityHost}/_sim/tenants/${ready.tenants[0]!.tenantId}/users/${objectId}`);
+
+describe('npm start', () => {
+  it('starts everything on a localhost hostUrl, answers GET /api/health with 200, and stops everything on SIGINT', async () => {
+    const started = await start(mkdtempSync(join(stateDir, 'health-')));
+    try {
+      const { ready } = started;
+      // The OAuth redirect URI registered for local use is http://localhost/…; 127.0.0.1 would be another one.
+      expect(ready.hostUrl).toMatch(/^http:\/\/localhost:\d+$/);
+      const port = Number(new URL(ready.hostUrl).port);
+      expect(ready.functionKey).toBe('local-dev-key');
+      expect(ready.storageConnectionString).toContain(`QueueEndpoint=http://127.0.0.1:${ready.azurite.queue}/`);
+      expect((await fetch(`${ready.hostUrl}/api/health`)).status).toBe(200);
+      // Whichever loopback address `localhost` resolves to first on this machine, the host answers on it.
+      expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+      expect((await fetch(`http://[::1]:${port}/api/health`)).status).toBe(200);
+      expect(await listening(ready.azurite.table)).toBe(true);
+
+      await stopWithCtrlC(started);
+      expect(await listening(ready.azurite.table)).toBe(false);
+      expect(await listening(port)).toBe(false);
+      expect(await listening(port, '::1')).toBe(false);
+      expect(await listening(Number(new URL(ready.authorityHost).port))).toBe(false);
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it('remembers connections, users and the simulated accounts across a restart; --fresh starts empty', async () => {
+    const dir = mkdtempSync(join(stateDir, 'remember-'));
+    let started = await start(dir);
+    try {
+      let { ready } = started;
+      expect(ready.state).toEqual({ dir, storage: 'new', simulatedTenant: 'seeded' });
+      const [tenant] = ready.tenants;
+      const created = await api(ready)<{ id: string }>('POST', '/api/connections', {
+        name: 'remembered',
         tenantId: tenant!.tenantId,
         domain: tenant!.domains.at(-1),
         clientId: tenant!.clientId,
         clientSecret: tenant!.clientSecret,
         authorityHost: ready.authorityHost,
         graphEndpoint: ready.graphBaseUrl,
-      }),
-    });
-    expect(created.status).toBe(201);
-    const { id } = (await created.json()) as { id: string };
-    const tested = (await (
-      await fetch(`${ready.hostUrl}/api/connections/${id}/test`, { method: 'POST', headers: key })
-    ).json()) as { ok: boolean; checks: unknown[] };
-    expect(tested.ok, JSON.stringify(tested.checks)).toBe(true);
+      });
+      expect(created.status, created.text).toBe(201);
+      const id = created.body.id;
+      const tested = await api(ready)<{ ok: boolean; status: string }>('POST', `/api/connections/${id}/test`);
+      expect(tested.body.status, tested.text).toBe('ready');
+      const submitted = await api(ready)('POST', `/api/connections/${id}/changes`, {
+        type: 'upsert',
+        externalId: 'emp-remember',
+        version: 1,
+        attributes: {
+          userName: 'rita.remember',
+          givenName: 'Rita',
+          familyName: 'Remember',
+          displayName: 'Rita Remember',
+          active: true,
+          password: 'Initial-Pa55word!',
+        },
+      });
+      expect(submitted.status, submitted.text).toBe(202);
+      const provisioned = await waitFor(
+        async () => {
+          const user = await api(ready)<{ status: string; link: { objectId: string } | null }>(
+            'GET',
+            `/api/connections/${id}/users/emp-remember`,
+          );
+          return user.body?.status === 'applied' ? user.body : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: 'the user applied' },
+      );
+      const objectId = provisioned.link!.objectId;
+      expect((await simUser(ready, objectId)).status).toBe(200);
 
-    const exited = new Promise<number | null>((resolve) => started.child.once('exit', (code) => resolve(code)));
-    started.child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(await listening(ready.azurite.table)).toBe(false);
-    expect(await listening(Number(new URL(ready.hostUrl).port))).toBe(false);
-    expect(await listening(Number(new URL(ready.authorityHost).port))).toBe(false);
-  } finally {
-    await started.stop();
-  }
+      await stopWithCtrlC(started);
+      expect(existsSync(join(dir, 'm365-sim-state.json'))).toBe(true);
+
+      // Started again: the connection (still ready: its secret decrypts with the kept key), the user row and the
+      // account in the simulated tenant are all still there.
+      const samePlace = { M365_SIM_PORT: new URL(ready.authorityHost).port };
+      started = await start(dir, [], samePlace);
+      ready = started.ready;
+      expect(ready.state).toEqual({ dir, storage: 'restored', simulatedTenant: 'restored' });
+      const connection = await api(ready)<{ name: string; status: string }>('GET', `/api/connections/${id}`);
+      expect(connection.status, connection.text).toBe(200);
+      expect(connection.body).toMatchObject({ name: 'remembered', status: 'ready' });
+      const user = await api(ready)<{ status: string; link: { objectId: string; userPrincipalName: string } }>(
+        'GET',
+        `/api/connections/${id}/users/emp-remember`,
+      );
+      expect(user.status, user.text).toBe(200);
+      expect(user.body).toMatchObject({ status: 'applied', link: { objectId } });
+      const account = await simUser(ready, objectId);
+      expect(account.status).toBe(200);
+      expect(await account.json()).toMatchObject({ id: objectId, displayName: 'Rita Remember', deleted: false });
+      const retested = await api(ready)<{ ok: boolean; checks: unknown[] }>('POST', `/api/connections/${id}/test`);
+      expect(retested.body.ok, retested.text).toBe(true);
+      await stopWithCtrlC(started);
+
+      // --fresh: no connection, no user, and the simulated tenant is back to its seed.
+      started = await start(dir, ['--fresh'], samePlace);
+      ready = started.ready;
+      expect(ready.state).toEqual({ dir, storage: 'new', simulatedTenant: 'seeded' });
+      const list = await api(ready)<{ value: unknown[] }>('GET', '/api/connections');
+      expect(list.body.value).toEqual([]);
+      expect((await simUser(ready, objectId)).status).toBe(404);
+      await stopWithCtrlC(started);
+    } finally {
+      await started.stop();
+    }
+  }, 180_000);
+
+  it('starts from the seed, saying why, when the saved simulated tenant cannot be read', async () => {
+    const dir = mkdtempSync(join(stateDir, 'corrupt-'));
+    writeFileSync(join(dir, 'm365-sim-state.json'), '{"format":"m365-sim-state","version":1,"tenants":[{"id":');
+    const started = await start(dir);
+    try {
+      expect(started.ready.state).toEqual({ dir, storage: 'new', simulatedTenant: 'seeded' });
+      expect(started.stderr()).toMatch(/saved state .*m365-sim-state\.json.* could not be read/);
+      expect(started.stderr()).toMatch(/starting from the seed/);
+      expect(started.ready.tenants.length).toBeGreaterThan(0);
+      // The unreadable file is kept aside for a look, not overwritten.
+      const kept = started.stderr().match(/kept as (\S+m365-sim-state\.json\.unreadable-\d+)\)/)?.[1];
+      expect(kept && readFileSync(kept, 'utf8')).toContain('"tenants":[{"id":');
+      await stopWithCtrlC(started);
+    } finally {
+      await started.stop();
+    }
+  }, 90_000);
 });

@@ -16,9 +16,9 @@ export interface ReadyProcess<T> {
 export async function spawnReady<T = Record<string, unknown>>(
   script: string,
   env: NodeJS.ProcessEnv,
-  { timeoutMs = 30_000 } = {},
+  { timeoutMs = 30_000, args = [] as string[] } = {},
 ): Promise<ReadyProcess<T>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
