@@ -175,17 +175,21 @@ export async function run(): Promise<Record<string, unknown>> {
     console.error(`seeding ${users} users in the simulated tenant…`);
     await controls.settings({ throttling: false });
     await controls.generateUsers(contoso.tenantId, users, PREFIX);
-    const conn = await createConnection(app, {
-      name: 'bench-reconcile',
-      tenantId: contoso.tenantId,
-      domain: contoso.domain,
-      clientId: contoso.fullApp.clientId,
-      clientSecret: contoso.fullApp.secret,
-      authMode: 'client_credentials',
-      cloud: 'global',
-      authorityHost: sim.ready.authorityHost,
-      graphEndpoint: sim.ready.graphBaseUrl,
-    });
+    const { value: conn } = await createConnection(
+      app,
+      {
+        name: 'bench-reconcile',
+        tenantId: contoso.tenantId,
+        domain: contoso.domain,
+        clientId: contoso.fullApp.clientId,
+        clientSecret: contoso.fullApp.secret,
+        authMode: 'client_credentials',
+        cloud: 'global',
+        authorityHost: sim.ready.authorityHost,
+        graphEndpoint: sim.ready.graphBaseUrl,
+      },
+      { type: 'function-key' },
+    );
     const tested = await testConnection(app, conn.id);
     if (tested.status !== 'ready') throw new Error(`connection not ready: ${JSON.stringify(tested)}`);
     const graph = graphClientForBaseUrl(

@@ -19,8 +19,17 @@ export interface OpenApiResponse {
  */
 export interface OpenApiOperation {
   summary: string;
+  /** Longer prose (Markdown) where the summary cannot say all, e.g. replace vs merge semantics. */
+  description?: string;
   /** The JSON request body (documented for every method but GET). */
   request?: z.ZodType;
+  /** Media types the request body is accepted in (default application/json). */
+  requestTypes?: string[];
+  /**
+   * The resource is versioned: 2xx answers carry an `ETag`, and (for a write) an `If-Match` naming a stale one
+   * answers 412.
+   */
+  conditional?: true;
   /** Query parameters, from the schema that validates them. */
   query?: z.ZodObject;
   responses: Record<number, OpenApiResponse>;

@@ -1,6 +1,7 @@
 // Every function of the app, declared once. functions/index.ts registers these with Azure; the local host
 // (dev/host) serves the same list.
 import type { FunctionDefinition } from './define.js';
+import { auditFunction } from './http/audit.js';
 import { submitChangesFunction } from './http/changes-submit.js';
 import { adminConsentFunction } from './http/connections-admin-consent.js';
 import { authorizeConnectionFunction } from './http/connections-authorize.js';
@@ -13,7 +14,7 @@ import { updateConnectionFunction } from './http/connections-update.js';
 import { healthFunction } from './http/health.js';
 import { importFunction } from './http/import.js';
 import { queryLogsFunction } from './http/logs-query.js';
-import { mappingFunction } from './http/mapping.js';
+import { mappingFunction, patchMappingFunction } from './http/mapping.js';
 import { notFoundFunction } from './http/not-found.js';
 import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
@@ -24,7 +25,7 @@ import {
   listStagedFunction,
   startReconcileFunction,
 } from './http/reconcile.js';
-import { settingsFunction } from './http/settings.js';
+import { patchSettingsFunction, settingsFunction } from './http/settings.js';
 import { getUserFunction } from './http/users-get.js';
 import { provisionUserFunction } from './http/users-provision.js';
 import { retryUserFunction } from './http/users-retry.js';
@@ -46,7 +47,10 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   oauthCallbackFunction,
   openApiFunction,
   mappingFunction,
+  patchMappingFunction,
   settingsFunction,
+  patchSettingsFunction,
+  auditFunction,
   submitChangesFunction,
   getUserFunction,
   provisionUserFunction,

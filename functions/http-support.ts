@@ -3,10 +3,17 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { z } from 'zod';
 import { type AppConfig, publicOrigin } from '../shared/config.js';
 import { MAX_REQUEST_BYTES } from '../shared/domain/change.js';
-import { AppError, type ErrorKind, isAppError, ValidationError } from '../shared/domain/errors.js';
+import { AppError, type ErrorCode, type ErrorKind, isAppError, ValidationError } from '../shared/domain/errors.js';
 import { externalIdSchema, isConnectionId, isRunId, requireSaneJson } from '../shared/domain/identifiers.js';
 import { parseOrThrow } from '../shared/domain/validation.js';
 import { problemResponse } from './problem.js';
+
+/** Codes whose HTTP status is more specific than their kind's. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  'payload-too-large': 413,
+  'precondition-failed': 412,
+  'unsupported-media-type': 415,
+};
 
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
@@ -92,7 +99,7 @@ export function withProblems(handler: HttpHandler): HttpHandler {
 
 export function problemFor(error: unknown, context: InvocationContext): HttpResponseInit {
   if (isAppError(error)) {
-    const status = error.code === 'payload-too-large' ? 413 : STATUS[error.kind];
+    const status = STATUS_BY_CODE[error.code] ?? STATUS[error.kind];
     if (status >= 500) context.warn(`${error.code}: ${error.message}`);
     const retryAfter: Record<string, string> =
       error.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : {};
@@ -118,6 +125,8 @@ const titleFor = (status: number) =>
     404: 'Not found',
     413: 'Payload too large',
     409: 'Conflict',
+    412: 'Precondition failed',
+    415: 'Unsupported media type',
     429: 'Too many requests',
     502: 'Upstream refused our credentials',
     503: 'Temporarily unavailable',

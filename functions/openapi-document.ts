@@ -7,6 +7,15 @@ import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
+const IF_MATCH = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description: 'The ETag a previous answer gave (or *): a write made from a stale one answers 412 precondition-failed',
+  schema: { type: 'string' },
+};
+const ETAG = { description: 'The version of the connection this answer reflects', schema: { type: 'string' } };
+
 export function buildOpenApiDocument(definitions: readonly FunctionDefinition[]) {
   const http = definitions.filter((d): d is HttpFunctionDefinition => d.kind === 'http');
   const paths: Record<string, Record<string, unknown>> = {};
@@ -23,18 +32,28 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
     for (const [name, schema] of Object.entries(op.query?.shape ?? {})) {
       parameters.push({ name, in: 'query', required: false, schema: jsonSchema(schema as z.ZodType, 'input') });
     }
+    // A write to a versioned resource (not its creation) may be conditional.
+    const takesIfMatch = (method: string) => op.conditional === true && !['GET', 'POST'].includes(method);
     for (const method of fn.methods) {
       (paths[path] ??= {})[method.toLowerCase()] = {
         // Unique per operation: a function serving several methods gets one per method.
         operationId: fn.methods.length === 1 ? fn.name : `${fn.name}-${method.toLowerCase()}`,
         summary: op.summary,
-        ...(parameters.length ? { parameters } : {}),
+        ...(op.description ? { description: op.description } : {}),
+        ...(parameters.length || takesIfMatch(method)
+          ? { parameters: takesIfMatch(method) ? [...parameters, IF_MATCH] : parameters }
+          : {}),
         ...(fn.authLevel === 'anonymous' ? { security: [] } : {}),
         ...(op.request && method !== 'GET'
           ? {
               requestBody: {
                 required: true,
-                content: { 'application/json': { schema: jsonSchema(op.request, 'input') } },
+                content: Object.fromEntries(
+                  (op.requestTypes ?? ['application/json']).map((type) => [
+                    type,
+                    { schema: jsonSchema(op.request!, 'input') },
+                  ]),
+                ),
               },
             }
           : {}),
@@ -54,6 +73,7 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
                 : {}),
               ...(r.html ? { content: { 'text/html': { schema: { type: 'string' } } } } : {}),
               ...(r.redirect ? { headers: { Location: { schema: { type: 'string', format: 'uri' } } } } : {}),
+              ...(op.conditional && Number(status) < 300 ? { headers: { ETag: ETAG } } : {}),
             },
           ]),
         ),

@@ -7,6 +7,7 @@ import { GraphTenantGatewayFactory } from '../shared/graph/tenant-gateway.graph.
 import { GovernorRegistry, scaledLimits } from '../shared/graph/throttle-governor.js';
 import { systemClock } from '../shared/provisioning/ports.js';
 import { SecretCipher } from '../shared/security/secret-cipher.js';
+import { TableAuditLog } from '../shared/storage/audit-log.table.js';
 import { TableConnectionRepository } from '../shared/storage/connection-repository.table.js';
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
 import { TableOperationBodies } from '../shared/storage/operation-bodies.table.js';
@@ -23,6 +24,7 @@ export const TABLES = {
   logs: 'provisioninglogs',
   reconciliation: 'reconciliation',
   operationBodies: 'operationbodies',
+  audit: 'configaudit',
 } as const;
 
 function build() {
@@ -37,6 +39,7 @@ function build() {
     operationBodies,
     connections: new TableConnectionRepository(tableClient(storage, TABLES.connections)),
     oauthStates: new TableOAuthStateRepository(tableClient(storage, TABLES.oauthStates)),
+    audit: new TableAuditLog(tableClient(storage, TABLES.audit)),
     oauth: oauthClient,
     tenants: new GraphTenantGatewayFactory(new GovernorRegistry(scaledLimits(config.GRAPH_THROTTLE_TIME_SCALE))),
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),

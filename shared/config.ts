@@ -80,6 +80,14 @@ export const configSchema = z.object({
     .regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'must be a host name, optionally with a port')
     .optional(),
   /**
+   * Set by the platform when App Service authentication is on; only then are its x-ms-client-principal-* headers
+   * (which it strips from outside requests) trusted to say who made a configuration change.
+   */
+  WEBSITE_AUTH_ENABLED: z
+    .string()
+    .optional()
+    .transform((v) => v?.toLowerCase() === 'true'),
+  /**
    * Only for runs against the simulated tenant with --time-scale N: the throttle governor paces N× faster to
    * match the simulator's shrunken windows. Never set it against Microsoft 365.
    */

@@ -3,13 +3,19 @@ import { connectionCreateSchema, connectionViewSchema } from '../../shared/domai
 import { createConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
 import { readBody, withProblems } from '../http-support.js';
+import { actorOf, etagHeader } from '../http-writes.js';
 import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** POST /api/connections: 201 with the new connection (status draft); secrets are never echoed. */
 export async function createConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const created = await createConnection(services(), await readBody(request, connectionCreateSchema));
-  return { status: 201, headers: { location: `/api/connections/${created.id}` }, jsonBody: created };
+  const input = await readBody(request, connectionCreateSchema);
+  const { value, etag } = await createConnection(
+    services(),
+    input,
+    actorOf(request, services().config.WEBSITE_AUTH_ENABLED),
+  );
+  return { status: 201, headers: { location: `/api/connections/${value.id}`, ...etagHeader(etag) }, jsonBody: value };
 }
 
 export const createConnectionFunction = httpFunction({
@@ -21,6 +27,7 @@ export const createConnectionFunction = httpFunction({
   openapi: {
     summary: 'Create a connection to a Microsoft 365 tenant (status draft)',
     request: connectionCreateSchema,
+    conditional: true,
     responses: { 201: { description: 'Created', schema: connectionViewSchema }, 400: common[400] },
   },
 });

@@ -4,6 +4,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { deleteConnection, provisionedUsersChoices } from '../../shared/provisioning/delete-connection.js';
 import { httpFunction } from '../define.js';
 import { withProblems } from '../http-support.js';
+import { configWrite } from '../http-writes.js';
 import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
@@ -12,7 +13,12 @@ const query = z.object({ provisionedUsers: z.enum(provisionedUsersChoices).optio
 /** DELETE /api/connections/{id}[?provisionedUsers=keep|deprovision] (a choice is required once users were provisioned). */
 export async function deleteConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const { provisionedUsers } = parseOrThrow(query, Object.fromEntries(request.query));
-  const { status, body } = await deleteConnection(services(), request.params.id!, provisionedUsers);
+  const { status, body } = await deleteConnection(
+    services(),
+    request.params.id!,
+    provisionedUsers,
+    configWrite(request),
+  );
   return { status, jsonBody: body };
 }
 
@@ -26,11 +32,13 @@ export const deleteConnectionFunction = httpFunction({
     summary:
       'Delete a connection; once users were provisioned, choose ?provisionedUsers=keep (accounts stay) or deprovision (removed first)',
     query,
+    conditional: true,
     responses: {
       200: { description: 'Deleted' },
       202: { description: 'Deprovisioning: remove operations enqueued; delete again when they are applied' },
       404: common[404],
       409: problem('Users were provisioned: a choice is required'),
+      412: problem('If-Match names a stale ETag: nothing was deleted (precondition-failed)'),
     },
   },
 });

@@ -3,12 +3,14 @@ import { connectionViewSchema } from '../../shared/domain/connection.js';
 import { getConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
 import { withProblems } from '../http-support.js';
+import { etagHeader } from '../http-writes.js';
 import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
-/** GET /api/connections/{id} */
+/** GET /api/connections/{id} (with its ETag). */
 export async function getConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  return { jsonBody: await getConnection(services(), request.params.id!) };
+  const { value, etag } = await getConnection(services(), request.params.id!);
+  return { headers: etagHeader(etag), jsonBody: value };
 }
 
 export const getConnectionFunction = httpFunction({
@@ -19,6 +21,7 @@ export const getConnectionFunction = httpFunction({
   handler: withProblems(getConnectionHttp),
   openapi: {
     summary: 'Read a connection',
+    conditional: true,
     responses: { 200: { description: 'The connection', schema: connectionViewSchema }, 404: common[404] },
   },
 });

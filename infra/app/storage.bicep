@@ -24,6 +24,7 @@ var tableNames = [
   'provisioninglogs'
   'reconciliation'
   'operationbodies'
+  'configaudit'
 ]
 
 var deploymentContainerName = 'app-package'

@@ -11,6 +11,7 @@ export const errorCodes = [
   // The request itself (HTTP edge, queue messages)
   'validation-failed',
   'payload-too-large',
+  'unsupported-media-type',
   'invalid-continuation',
   'invalid-key',
   'route-not-found',
@@ -27,6 +28,7 @@ export const errorCodes = [
   'connection-exists',
   'connection-not-ready',
   'concurrent-update',
+  'precondition-failed',
   'provisioned-users-choice-required',
   'not-authorization-code',
   'not-authorized',

@@ -4,7 +4,8 @@ import { AppError } from '../domain/errors.js';
 import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
 import { type UserState } from '../domain/user-state.js';
 import { type ApplyDeps } from './apply-operation.js';
-import { loadConnection } from './connections.js';
+import type { AuditDeps } from './audit.js';
+import { type ConfigWrite, loadConnection, removeConnection, requireMatch } from './connections.js';
 
 export const provisionedUsersChoices = ['keep', 'deprovision'] as const;
 export type ProvisionedUsersChoice = (typeof provisionedUsersChoices)[number];
@@ -19,8 +20,14 @@ const stillProvisioned = (u: UserState) =>
  * accounts as they are; `deprovision` removes them per the connection's remove action first (the connection
  * stays until they are removed; delete it again then).
  */
-export async function deleteConnection(deps: ApplyDeps, id: string, choice?: ProvisionedUsersChoice) {
+export async function deleteConnection(
+  deps: ApplyDeps & AuditDeps,
+  id: string,
+  choice?: ProvisionedUsersChoice,
+  write?: ConfigWrite,
+) {
   const connection = await loadConnection(deps, id);
+  requireMatch(connection, write?.ifMatch);
   const users = await deps.users.listAll(id);
   const provisioned = users.filter(stillProvisioned);
   if (provisioned.length > 0 && choice === undefined) {
@@ -58,7 +65,7 @@ export async function deleteConnection(deps: ApplyDeps, id: string, choice?: Pro
     };
   }
   await deps.users.deleteAll(id);
-  await deps.connections.delete(id);
+  await removeConnection(deps, connection, write);
   return {
     status: 200,
     body: {

@@ -3,14 +3,16 @@
 // Every outcome of the callback is reported for the person's browser and, where a connection is known,
 // recorded on it.
 import { createHash, randomBytes } from 'node:crypto';
+import { auditChanges } from '../domain/config-audit.js';
 import { type AuthorizationState, type Connection, graphScope, resolveEndpoints } from '../domain/connection.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { type ConnectionDeps, connectionSecrets, loadConnection, secretAad } from './connections.js';
+import { type AuditDeps, recordChange } from './audit.js';
+import { connectionChanges, type ConnectionDeps, connectionSecrets, loadConnection, secretAad } from './connections.js';
 import type { OAuthClient, OAuthStateRecord, OAuthStateRepository } from './ports.js';
 
 export const STATE_TTL_MS = 10 * 60_000;
 
-export interface ConsentDeps extends ConnectionDeps {
+export interface ConsentDeps extends ConnectionDeps, AuditDeps {
   oauthStates: OAuthStateRepository;
   oauth: OAuthClient;
 }
@@ -146,12 +148,19 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
 
   if (record.purpose === 'admin-consent' && !params.error && params.adminConsent?.toLowerCase() === 'true') {
     const latest = await loadConnection(deps, connectionId);
-    await deps.connections.replace({
+    const saved = await deps.connections.replace({
       ...latest,
       adminConsent: { at: now.toISOString() },
       status: 'draft',
       statusReason: 'Application permissions granted: run POST /api/connections/{id}/test to make it ready.',
       updatedAt: now.toISOString(),
+    });
+    await recordChange(deps, {
+      connectionId,
+      actor: { type: 'oauth-callback' },
+      action: 'admin-consent.granted',
+      changes: auditChanges({ adminConsent: latest.adminConsent }, { adminConsent: saved.adminConsent }),
+      etag: saved.etag,
     });
     return { outcome: 'admin-consented', ...named };
   }
@@ -180,7 +189,7 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
       );
     }
     const latest = await loadConnection(deps, connectionId);
-    await deps.connections.replace({
+    const saved = await deps.connections.replace({
       ...latest,
       refreshTokenCipher: deps.secrets.encrypt(refreshToken, secretAad(connectionId, 'refreshToken')),
       credentialVersion: crypto.randomUUID(),
@@ -188,6 +197,16 @@ export async function completeAuthorization(deps: ConsentDeps, params: CallbackP
       status: 'draft',
       statusReason: 'Authorised: run POST /api/connections/{id}/test to check permissions and make it ready.',
       updatedAt: now.toISOString(),
+    });
+    await recordChange(deps, {
+      connectionId,
+      actor: { type: 'oauth-callback' },
+      action: 'authorization.completed',
+      changes: [
+        ...auditChanges({ authorization: latest.authorization }, { authorization: saved.authorization }),
+        ...connectionChanges(latest, saved),
+      ],
+      etag: saved.etag,
     });
     return { outcome: 'authorized', ...named };
   } catch (error) {

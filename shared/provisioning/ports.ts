@@ -1,5 +1,6 @@
 // Ports the use cases declare; shared/storage, shared/graph and shared/security implement them.
 import type { OperationMessage } from '../domain/change.js';
+import type { AuditEntry } from '../domain/config-audit.js';
 import type { Connection, ResolvedEndpoints } from '../domain/connection.js';
 import type {
   ReconciliationRun,
@@ -31,8 +32,19 @@ export interface ConnectionRepository {
   list(): Promise<Connection[]>;
   /** Replaces the stored connection if it still has `connection.etag`; a conflict (`concurrent-update`) otherwise. */
   replace(connection: Connection): Promise<Connection>;
-  /** False when there was nothing to delete. */
-  delete(id: string): Promise<boolean>;
+  /** False when there was nothing to delete. With `etag`: only if it still has it; a conflict (`concurrent-update`) otherwise. */
+  delete(id: string, etag?: string): Promise<boolean>;
+}
+
+/** Configuration changes per connection (kept when the connection is deleted). */
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<void>;
+  /** Newest first; `continuation` from a previous page (a token this list did not give out: `invalid-continuation`). */
+  list(
+    connectionId: string,
+    limit: number,
+    continuation?: string,
+  ): Promise<{ entries: AuditEntry[]; continuation?: string }>;
 }
 
 export interface OAuthStateRecord {

@@ -78,34 +78,37 @@ export class TableConnectionRepository implements ConnectionRepository {
     return out;
   }
 
+  /** Replace with If-Match = the connection's ETag: the write only happens if nobody wrote it since it was read. */
   async replace(connection: Connection): Promise<Connection> {
     await ensureTable(this.table);
     try {
       const { etag } = await this.table.updateEntity(toEntity(connection), 'Replace', { etag: connection.etag ?? '*' });
       return { ...connection, etag };
     } catch (error) {
-      if (statusOf(error) === 412) {
-        throw new AppError(
-          'conflict',
-          'concurrent-update',
-          'The connection was changed by someone else meanwhile; read it again and retry',
-          { connectionId: connection.id },
-        );
-      }
+      if (statusOf(error) === 412) throw concurrentUpdate(connection.id);
       if (statusOf(error) === 404)
         throw new AppError('not-found', 'connection-not-found', `No connection with id ${connection.id}`);
       throw classifyStorageError(error, 'update connection');
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, etag?: string): Promise<boolean> {
     await ensureTable(this.table);
     try {
-      await this.table.deleteEntity(PARTITION, id);
+      await this.table.deleteEntity(PARTITION, encodeKey(id), { etag: etag ?? '*' });
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
+      if (statusOf(error) === 412) throw concurrentUpdate(id);
       throw classifyStorageError(error, 'delete connection');
     }
   }
 }
+
+const concurrentUpdate = (connectionId: string) =>
+  new AppError(
+    'conflict',
+    'concurrent-update',
+    'The connection was changed by someone else meanwhile; read it again and retry',
+    { connectionId },
+  );

@@ -74,7 +74,7 @@ export class TableProvisioningLog implements ProvisioningLog {
  * The SDK's tokens are base64 JSON `{nextPartitionKey, nextRowKey}` (the service's own opaque values), and the
  * SDK throws on anything else. Only a token of that shape is passed on; any other is the caller's mistake.
  */
-function checkedToken(token: string): string {
+export function checkedToken(token: string): string {
   let parsed: unknown;
   try {
     parsed = /^[A-Za-z0-9+/=]{1,2048}$/.test(token)

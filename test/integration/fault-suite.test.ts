@@ -9,6 +9,7 @@ import { createConnection } from '../../shared/provisioning/connections.js';
 import { systemClock } from '../../shared/provisioning/ports.js';
 import { testConnection } from '../../shared/provisioning/test-connection.js';
 import { parseEncryptionKeys, SecretCipher } from '../../shared/security/secret-cipher.js';
+import { TableAuditLog } from '../../shared/storage/audit-log.table.js';
 import { TableConnectionRepository } from '../../shared/storage/connection-repository.table.js';
 import { sendChange } from '../../shared/storage/operation-queue.queue.js';
 import { TableProvisioningLog } from '../../shared/storage/provisioning-log.table.js';
@@ -50,21 +51,26 @@ it(
   async () => {
     const deps = {
       connections: new TableConnectionRepository(tableClient(storage, 'connections')),
+      audit: new TableAuditLog(tableClient(storage, 'configaudit')),
       secrets: new SecretCipher(parseEncryptionKeys(process.env.SECRETS_ENCRYPTION_KEYS!)),
       clock: systemClock,
       tenants: new GraphTenantGatewayFactory(),
     };
-    const connection = await createConnection(deps, {
-      name: 'faults',
-      tenantId: contoso.tenantId,
-      domain: contoso.domain,
-      clientId: contoso.fullApp.clientId,
-      clientSecret: contoso.fullApp.secret,
-      authMode: 'client_credentials',
-      cloud: 'global',
-      authorityHost: sim.authorityHost,
-      graphEndpoint: sim.graphBaseUrl,
-    });
+    const { value: connection } = await createConnection(
+      deps,
+      {
+        name: 'faults',
+        tenantId: contoso.tenantId,
+        domain: contoso.domain,
+        clientId: contoso.fullApp.clientId,
+        clientSecret: contoso.fullApp.secret,
+        authMode: 'client_credentials',
+        cloud: 'global',
+        authorityHost: sim.authorityHost,
+        graphEndpoint: sim.graphBaseUrl,
+      },
+      { type: 'function-key' },
+    );
     expect((await testConnection(deps, connection.id)).status).toBe('ready');
 
     const tag = uniqueName('f').slice(-6);

@@ -6,6 +6,7 @@ import { connectionSecrets, createConnection } from '../../shared/provisioning/c
 import { systemClock } from '../../shared/provisioning/ports.js';
 import { testConnection } from '../../shared/provisioning/test-connection.js';
 import { generateEncryptionKeyEntry, parseEncryptionKeys, SecretCipher } from '../../shared/security/secret-cipher.js';
+import { TableAuditLog } from '../../shared/storage/audit-log.table.js';
 import { TableConnectionRepository } from '../../shared/storage/connection-repository.table.js';
 import { tableClient } from '../../shared/storage/storage-clients.js';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../support/simulated-tenant.js';
@@ -22,19 +23,28 @@ it('decrypts with the old key after rotation and re-encrypts under the new one w
     tableClient(inject('storageConnectionString'), uniqueName('rotation').replaceAll('-', '')),
   );
   const [oldKey, newKey] = [generateEncryptionKeyEntry('old'), generateEncryptionKeyEntry('new')];
-  const before = { connections, secrets: new SecretCipher(parseEncryptionKeys(oldKey)), clock: systemClock };
+  const before = {
+    connections,
+    audit: new TableAuditLog(tableClient(inject('storageConnectionString'), 'configaudit')),
+    secrets: new SecretCipher(parseEncryptionKeys(oldKey)),
+    clock: systemClock,
+  };
   const { contoso } = DEFAULT_SEED;
-  const created = await createConnection(before, {
-    name: 'Rotating',
-    tenantId: contoso.tenantId,
-    domain: contoso.domain,
-    clientId: contoso.fullApp.clientId,
-    clientSecret: contoso.fullApp.secret,
-    authMode: 'client_credentials',
-    cloud: 'global',
-    authorityHost: sim.authorityHost,
-    graphEndpoint: sim.graphBaseUrl,
-  });
+  const { value: created } = await createConnection(
+    before,
+    {
+      name: 'Rotating',
+      tenantId: contoso.tenantId,
+      domain: contoso.domain,
+      clientId: contoso.fullApp.clientId,
+      clientSecret: contoso.fullApp.secret,
+      authMode: 'client_credentials',
+      cloud: 'global',
+      authorityHost: sim.authorityHost,
+      graphEndpoint: sim.graphBaseUrl,
+    },
+    { type: 'function-key' },
+  );
   expect((await connections.get(created.id))!.clientSecretCipher).toMatch(/^v1\.old\./);
 
   const after = {
