@@ -2,25 +2,19 @@
 // (ETag / If-Match, 412 on a stale one) and an audit log of every configuration change, through the HTTP API
 // with the real local host and Azurite. Nothing of ours is mocked.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionView } from '../../shared/domain/connection.js';
-import { type AppHost, startAppHost } from '../support/app-host.js';
+import { useAppWithTenant } from '../support/app-host.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 
 const contoso = DEFAULT_SEED.contoso;
-let app: AppHost;
-beforeAll(async () => {
-  app = await startAppHost();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const ctx = useAppWithTenant();
 
 const MERGE = { 'content-type': 'application/merge-patch+json' };
 
 async function createConnection(extra: Record<string, unknown> = {}): Promise<ConnectionView & { etag: string }> {
-  const res = await app.api<ConnectionView>('POST', '/api/connections', {
+  const res = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
     name: uniqueName('merge'),
     tenantId: contoso.tenantId,
     domain: contoso.domain,
@@ -49,19 +43,19 @@ interface AuditEntry {
   etag?: string;
 }
 
-const settingsOf = (id: string) => app.api<Settings>('GET', `/api/connections/${id}/settings`);
+const settingsOf = (id: string) => ctx.app.api<Settings>('GET', `/api/connections/${id}/settings`);
 
 describe('PATCH …/settings (JSON Merge Patch)', () => {
   it('changes only what it names: removeAction "delete" keeps defaultLicenses and usageLocation', async () => {
     const { id } = await createConnection();
-    const put = await app.api('PUT', `/api/connections/${id}/settings`, {
+    const put = await ctx.app.api('PUT', `/api/connections/${id}/settings`, {
       defaultLicenses: ['ENTERPRISEPACK'],
       usageLocation: 'DE',
       allowCreate: false,
     });
     expect(put.status, put.text).toBe(200);
 
-    const patched = await app.api<Settings>(
+    const patched = await ctx.app.api<Settings>(
       'PATCH',
       `/api/connections/${id}/settings`,
       { removeAction: 'delete' },
@@ -80,8 +74,8 @@ describe('PATCH …/settings (JSON Merge Patch)', () => {
 
   it('accepts application/json too; null resets a setting to its default', async () => {
     const { id } = await createConnection();
-    await app.api('PATCH', `/api/connections/${id}/settings`, { allowCreate: false, usageLocation: 'FR' });
-    const reset = await app.api<Settings>('PATCH', `/api/connections/${id}/settings`, {
+    await ctx.app.api('PATCH', `/api/connections/${id}/settings`, { allowCreate: false, usageLocation: 'FR' });
+    const reset = await ctx.app.api<Settings>('PATCH', `/api/connections/${id}/settings`, {
       allowCreate: null,
       usageLocation: null,
       accidentalDeletionThreshold: 10,
@@ -92,16 +86,16 @@ describe('PATCH …/settings (JSON Merge Patch)', () => {
 
   it('PUT stays a full replace: left-out settings take their defaults', async () => {
     const { id } = await createConnection();
-    await app.api('PATCH', `/api/connections/${id}/settings`, { usageLocation: 'DE' });
-    const put = await app.api<Settings>('PUT', `/api/connections/${id}/settings`, { removeAction: 'delete' });
+    await ctx.app.api('PATCH', `/api/connections/${id}/settings`, { usageLocation: 'DE' });
+    const put = await ctx.app.api<Settings>('PUT', `/api/connections/${id}/settings`, { removeAction: 'delete' });
     expect(put.body).toMatchObject({ removeAction: 'delete', usageLocation: null });
   });
 
   it('validates the merged result like PUT: 400 naming the field, nothing applied', async () => {
     const { id } = await createConnection();
-    await app.api('PATCH', `/api/connections/${id}/settings`, { usageLocation: 'DE' });
+    await ctx.app.api('PATCH', `/api/connections/${id}/settings`, { usageLocation: 'DE' });
     const before = await settingsOf(id);
-    const bad = await app.api<Problem>(
+    const bad = await ctx.app.api<Problem>(
       'PATCH',
       `/api/connections/${id}/settings`,
       { removeAction: 'delete', usageLocation: 'Germany', unknownSetting: 1 },
@@ -118,7 +112,7 @@ describe('PATCH …/settings (JSON Merge Patch)', () => {
 
   it('refuses a patch format it does not speak (415) and a body that is not JSON (400)', async () => {
     const { id } = await createConnection();
-    const jsonPatch = await app.api<Problem>(
+    const jsonPatch = await ctx.app.api<Problem>(
       'PATCH',
       `/api/connections/${id}/settings`,
       [{ op: 'replace', path: '/removeAction', value: 'delete' }],
@@ -126,7 +120,7 @@ describe('PATCH …/settings (JSON Merge Patch)', () => {
     );
     expect(jsonPatch.status, jsonPatch.text).toBe(415);
     expect(jsonPatch.body.code).toBe('unsupported-media-type');
-    const notJson = await app.api<Problem>('PATCH', `/api/connections/${id}/settings`, '{"removeAction":', {
+    const notJson = await ctx.app.api<Problem>('PATCH', `/api/connections/${id}/settings`, '{"removeAction":', {
       headers: MERGE,
     });
     expect(notJson.status).toBe(400);
@@ -136,9 +130,9 @@ describe('PATCH …/settings (JSON Merge Patch)', () => {
 describe('PATCH …/mapping (JSON Merge Patch)', () => {
   it('adds and changes rules (a rule merges with the one it replaces), null removes one, the rest stays', async () => {
     const { id } = await createConnection();
-    const base = (await app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`)).body.mapping;
+    const base = (await ctx.app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`)).body.mapping;
     expect(base.properties.jobTitle).toBeDefined();
-    const patched = await app.api<MappingAnswer>(
+    const patched = await ctx.app.api<MappingAnswer>(
       'PATCH',
       `/api/connections/${id}/mapping`,
       {
@@ -162,14 +156,14 @@ describe('PATCH …/mapping (JSON Merge Patch)', () => {
     const { jobTitle: _j, department: _d, officeLocation: _o, state: _s, ...untouched } = props;
     const { jobTitle: _bj, department: _bd, officeLocation: _bo, ...baseUntouched } = base.properties;
     expect(untouched).toEqual(baseUntouched);
-    const read = await app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`);
+    const read = await ctx.app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`);
     expect(read.body).toEqual(patched.body);
   });
 
   it('validates the merged mapping like PUT: removing the password rule is refused, nothing applied', async () => {
     const { id } = await createConnection();
-    const before = await app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`);
-    const bad = await app.api<Problem>(
+    const before = await ctx.app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`);
+    const bad = await ctx.app.api<Problem>(
       'PATCH',
       `/api/connections/${id}/mapping`,
       { properties: { 'passwordProfile.password': null, surnme: { source: 'familyName' } } },
@@ -179,12 +173,12 @@ describe('PATCH …/mapping (JSON Merge Patch)', () => {
     expect(bad.body.errors!.map((e) => e.field)).toEqual(
       expect.arrayContaining(['properties.passwordProfile.password', 'properties.surnme']),
     );
-    const after = await app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`);
+    const after = await ctx.app.api<MappingAnswer>('GET', `/api/connections/${id}/mapping`);
     expect(after.body).toEqual(before.body);
     expect(after.body.isDefault).toBe(true);
     expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
     // With generated passwords the same removal is valid.
-    const ok = await app.api<MappingAnswer>('PATCH', `/api/connections/${id}/mapping`, {
+    const ok = await ctx.app.api<MappingAnswer>('PATCH', `/api/connections/${id}/mapping`, {
       properties: { 'passwordProfile.password': null },
       generatePassword: true,
     });
@@ -196,24 +190,24 @@ describe('PATCH …/mapping (JSON Merge Patch)', () => {
 describe('ETag and If-Match', () => {
   it('connection, settings and mapping answers carry the connection ETag; each write gives a new one', async () => {
     const c = await createConnection();
-    const got = await app.api('GET', `/api/connections/${c.id}`);
+    const got = await ctx.app.api('GET', `/api/connections/${c.id}`);
     const settings = await settingsOf(c.id);
-    const mapping = await app.api('GET', `/api/connections/${c.id}/mapping`);
+    const mapping = await ctx.app.api('GET', `/api/connections/${c.id}/mapping`);
     expect(got.headers.get('etag')).toBe(c.etag);
     expect(settings.headers.get('etag')).toBe(c.etag);
     expect(mapping.headers.get('etag')).toBe(c.etag);
     expect(c.etag).toMatch(/^"[^"]+"$/);
 
-    const patched = await app.api('PATCH', `/api/connections/${c.id}/settings`, { dryRun: true });
+    const patched = await ctx.app.api('PATCH', `/api/connections/${c.id}/settings`, { dryRun: true });
     const next = patched.headers.get('etag');
     expect(next).toBeTruthy();
     expect(next).not.toBe(c.etag);
-    expect((await app.api('GET', `/api/connections/${c.id}`)).headers.get('etag')).toBe(next);
+    expect((await ctx.app.api('GET', `/api/connections/${c.id}`)).headers.get('etag')).toBe(next);
   });
 
   it('a write with a stale If-Match answers 412 and changes nothing; the current one, * or none are accepted', async () => {
     const c = await createConnection();
-    const first = await app.api(
+    const first = await ctx.app.api(
       'PATCH',
       `/api/connections/${c.id}/settings`,
       { usageLocation: 'DE' },
@@ -234,19 +228,19 @@ describe('ETag and If-Match', () => {
       ['DELETE', `/api/connections/${c.id}`, undefined],
     ];
     for (const [method, path, body] of writes) {
-      const res = await app.api<Problem>(method, path, body, stale);
+      const res = await ctx.app.api<Problem>(method, path, body, stale);
       expect(res.status, `${method} ${path}: ${res.text}`).toBe(412);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(res.body.code).toBe('precondition-failed');
     }
-    const after = await app.api<ConnectionView>('GET', `/api/connections/${c.id}`);
+    const after = await ctx.app.api<ConnectionView>('GET', `/api/connections/${c.id}`);
     expect(after.status).toBe(200);
     expect(after.body.name).toBe(c.name);
     expect(after.headers.get('etag')).toBe(current);
     expect((await settingsOf(c.id)).body).toMatchObject({ usageLocation: 'DE' });
 
     // A list naming the current tag matches; a weak tag never does (If-Match compares strongly, RFC 9110).
-    const weak = await app.api(
+    const weak = await ctx.app.api(
       'PATCH',
       `/api/connections/${c.id}`,
       { name: 'weak' },
@@ -255,7 +249,7 @@ describe('ETag and If-Match', () => {
       },
     );
     expect(weak.status).toBe(412);
-    const listed = await app.api(
+    const listed = await ctx.app.api(
       'PATCH',
       `/api/connections/${c.id}`,
       { name: 'listed' },
@@ -264,7 +258,7 @@ describe('ETag and If-Match', () => {
       },
     );
     expect(listed.status, listed.text).toBe(200);
-    const star = await app.api(
+    const star = await ctx.app.api(
       'PATCH',
       `/api/connections/${c.id}/settings`,
       { usageLocation: 'FR' },
@@ -273,10 +267,10 @@ describe('ETag and If-Match', () => {
       },
     );
     expect(star.status, star.text).toBe(200);
-    const none = await app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation: 'IT' });
+    const none = await ctx.app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation: 'IT' });
     expect(none.status, none.text).toBe(200);
 
-    const deleted = await app.api('DELETE', `/api/connections/${c.id}`, undefined, {
+    const deleted = await ctx.app.api('DELETE', `/api/connections/${c.id}`, undefined, {
       headers: { 'if-match': none.headers.get('etag')! },
     });
     expect(deleted.status, deleted.text).toBe(200);
@@ -284,7 +278,7 @@ describe('ETag and If-Match', () => {
 
   it('a malformed If-Match is a 400 naming the header', async () => {
     const c = await createConnection();
-    const res = await app.api<Problem>(
+    const res = await ctx.app.api<Problem>(
       'PATCH',
       `/api/connections/${c.id}/settings`,
       { dryRun: true },
@@ -300,14 +294,19 @@ describe('ETag and If-Match', () => {
     const c = await createConnection();
     const racing = await Promise.all(
       ['DE', 'FR'].map((usageLocation) =>
-        app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation }, { headers: { 'if-match': c.etag } }),
+        ctx.app.api(
+          'PATCH',
+          `/api/connections/${c.id}/settings`,
+          { usageLocation },
+          { headers: { 'if-match': c.etag } },
+        ),
       ),
     );
     expect(racing.map((r) => r.status).sort()).toEqual([200, 412]);
 
     const patches = [{ allowCreate: false }, { allowUpdate: false }, { removeAction: 'delete' }, { dryRun: true }];
     const results = await Promise.all(
-      patches.map((p) => app.api('PATCH', `/api/connections/${c.id}/settings`, p, { headers: MERGE })),
+      patches.map((p) => ctx.app.api('PATCH', `/api/connections/${c.id}/settings`, p, { headers: MERGE })),
     );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect((await settingsOf(c.id)).body).toMatchObject(Object.assign({}, ...patches) as Settings);
@@ -318,14 +317,17 @@ describe('audit log (GET …/audit)', () => {
   it('records who changed what and when, newest first, with the resulting ETag; secrets never appear', async () => {
     const c = await createConnection();
     const newSecret = `rotated-secret-${uniqueName('s')}`;
-    await app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation: 'DE', removeAction: 'delete' });
-    await app.api('PATCH', `/api/connections/${c.id}/mapping`, {
+    await ctx.app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation: 'DE', removeAction: 'delete' });
+    await ctx.app.api('PATCH', `/api/connections/${c.id}/mapping`, {
       properties: { jobTitle: null, department: { source: 'division' }, state: { source: 'region' } },
     });
-    const rotated = await app.api('PATCH', `/api/connections/${c.id}`, { clientSecret: newSecret, name: 'Renamed' });
+    const rotated = await ctx.app.api('PATCH', `/api/connections/${c.id}`, {
+      clientSecret: newSecret,
+      name: 'Renamed',
+    });
     expect(rotated.status, rotated.text).toBe(200);
     // The principal header is the platform's: without App Service authentication it is anyone's to send.
-    const spoofed = await app.api(
+    const spoofed = await ctx.app.api(
       'PATCH',
       `/api/connections/${c.id}/settings`,
       { dryRun: true },
@@ -335,7 +337,7 @@ describe('audit log (GET …/audit)', () => {
     );
     expect(spoofed.status).toBe(200);
 
-    const audit = await app.api<{ value: AuditEntry[]; continuation: string | null }>(
+    const audit = await ctx.app.api<{ value: AuditEntry[]; continuation: string | null }>(
       'GET',
       `/api/connections/${c.id}/audit`,
     );
@@ -348,7 +350,7 @@ describe('audit log (GET …/audit)', () => {
       'settings.patched',
       'connection.created',
     ]);
-    const keyId = `sha256:${createHash('sha256').update(app.host.functionKey).digest('hex').slice(0, 12)}`;
+    const keyId = `sha256:${createHash('sha256').update(ctx.app.host.functionKey).digest('hex').slice(0, 12)}`;
     for (const e of entries) expect(e.actor).toEqual({ type: 'function-key', keyId });
     expect(audit.text).not.toContain('mallory');
     const times = entries.map((e) => Date.parse(e.at));
@@ -381,23 +383,23 @@ describe('audit log (GET …/audit)', () => {
     expect(created!.changes).toEqual(expect.arrayContaining([{ path: 'domain', after: contoso.domain }]));
     expect(audit.text).not.toContain(newSecret);
     expect(audit.text).not.toContain(contoso.fullApp.secret);
-    expect(app.transcripts.join('\n')).not.toContain(newSecret);
+    expect(ctx.app.transcripts.join('\n')).not.toContain(newSecret);
   });
 
   it('a write that changes nothing records nothing and keeps the ETag', async () => {
     const c = await createConnection();
-    const same = await app.api('PATCH', `/api/connections/${c.id}/settings`, { removeAction: 'disable' });
+    const same = await ctx.app.api('PATCH', `/api/connections/${c.id}/settings`, { removeAction: 'disable' });
     expect(same.status).toBe(200);
     expect(same.headers.get('etag')).toBe(c.etag);
-    const audit = await app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${c.id}/audit`);
+    const audit = await ctx.app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${c.id}/audit`);
     expect(audit.body.value.map((e) => e.action)).toEqual(['connection.created']);
   });
 
   it('pages with a continuation token; a forged token is a 400; an unknown connection a 404', async () => {
     const c = await createConnection();
     for (const loc of ['DE', 'FR', 'IT', 'ES'])
-      await app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation: loc });
-    const first = await app.api<{ value: AuditEntry[]; continuation: string | null }>(
+      await ctx.app.api('PATCH', `/api/connections/${c.id}/settings`, { usageLocation: loc });
+    const first = await ctx.app.api<{ value: AuditEntry[]; continuation: string | null }>(
       'GET',
       `/api/connections/${c.id}/audit?limit=2`,
     );
@@ -407,7 +409,7 @@ describe('audit log (GET …/audit)', () => {
     const seen = [...first.body.value];
     let token = first.body.continuation;
     while (token) {
-      const page = await app.api<{ value: AuditEntry[]; continuation: string | null }>(
+      const page = await ctx.app.api<{ value: AuditEntry[]; continuation: string | null }>(
         'GET',
         `/api/connections/${c.id}/audit?limit=2&continuation=${encodeURIComponent(token)}`,
       );
@@ -418,19 +420,44 @@ describe('audit log (GET …/audit)', () => {
     expect(seen.map((e) => e.action)).toEqual([...Array(4).fill('settings.patched'), 'connection.created']);
     expect(new Set(seen.map((e) => e.id)).size).toBe(5);
 
-    const forged = await app.api<Problem>('GET', `/api/connections/${c.id}/audit?continuation=abc`);
+    const forged = await ctx.app.api<Problem>('GET', `/api/connections/${c.id}/audit?continuation=abc`);
     expect(forged.status).toBe(400);
     expect(forged.body.code).toBe('invalid-continuation');
-    const badLimit = await app.api<Problem>('GET', `/api/connections/${c.id}/audit?limit=0`);
+    const badLimit = await ctx.app.api<Problem>('GET', `/api/connections/${c.id}/audit?limit=0`);
     expect(badLimit.status).toBe(400);
-    const unknown = await app.api<Problem>('GET', `/api/connections/${crypto.randomUUID()}/audit`);
+    const unknown = await ctx.app.api<Problem>('GET', `/api/connections/${crypto.randomUUID()}/audit`);
     expect(unknown.status).toBe(404);
+  });
+
+  it('records a consent completed in the browser (OAuth callback), the refresh token only as set', async () => {
+    const c = await createConnection({
+      authMode: 'authorization_code',
+      authorityHost: ctx.sim.authorityHost,
+      graphEndpoint: ctx.sim.graphBaseUrl,
+    });
+    const start = await ctx.app.api('GET', `/api/connections/${c.id}/authorize`);
+    expect(start.status, start.text).toBe(302);
+    const atTenant = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const callback = new URL(atTenant.headers.get('location')!);
+    const page = await ctx.app.api('GET', `${callback.pathname}${callback.search}`, undefined, { key: false });
+    expect(page.status).toBe(200);
+
+    const audit = await ctx.app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${c.id}/audit`);
+    const [consent] = audit.body.value;
+    expect(consent).toMatchObject({ action: 'authorization.completed', actor: { type: 'oauth-callback' } });
+    expect(consent!.changes).toEqual(
+      expect.arrayContaining([
+        { path: 'authorization.status', before: 'not-authorized', after: 'authorized' },
+        { path: 'refreshToken', secret: 'set' },
+      ]),
+    );
+    expect(consent!.etag).toBe((await ctx.app.api('GET', `/api/connections/${c.id}`)).headers.get('etag'));
   });
 
   it('outlives the connection: its deletion is the newest entry', async () => {
     const c = await createConnection();
-    expect((await app.api('DELETE', `/api/connections/${c.id}`)).status).toBe(200);
-    const audit = await app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${c.id}/audit`);
+    expect((await ctx.app.api('DELETE', `/api/connections/${c.id}`)).status).toBe(200);
+    const audit = await ctx.app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${c.id}/audit`);
     expect(audit.status, audit.text).toBe(200);
     expect(audit.body.value.map((e) => e.action)).toEqual(['connection.deleted', 'connection.created']);
     expect(audit.body.value[0]).not.toHaveProperty('etag');
