@@ -37,6 +37,7 @@ export const errorCodes = [
   'no-refresh-token',
   'oauth-code-exchange',
   'credentials-refused',
+  'tenant-not-found',
   'permission-denied',
   // Users and their accounts
   'user-not-found',

@@ -91,7 +91,38 @@ export function describeFailure(error: unknown): GraphFailure {
 
 export function classifyGraphError(error: unknown, what: string): AppError {
   if (error instanceof AppError) return error;
-  const failure = describeFailure(error);
+  return classifyFailure(describeFailure(error), what);
+}
+
+/** An identity platform error body (`{error, error_description}`) read by the adapter itself, classified the same way. */
+export function classifyIdentityResponse(status: number, body: unknown, what: string): AppError {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { error?: unknown; error_description?: unknown };
+  return classifyFailure(
+    {
+      status,
+      ...(typeof b.error === 'string' ? { code: b.error } : {}),
+      message: firstLine(typeof b.error_description === 'string' ? b.error_description : `HTTP ${status}`),
+    },
+    what,
+  );
+}
+
+// AADSTS90002 (reference-error-codes: InvalidTenantName): the tenant in the authority does not exist (or not in this
+// cloud). The token endpoint says `invalid_request`, OpenID discovery `invalid_tenant`.
+const TENANT_NOT_FOUND = /^AADSTS90002: Tenant '([^']*)' not found/;
+const isTenantNotFound = (f: GraphFailure) => f.code === 'invalid_tenant' || TENANT_NOT_FOUND.test(f.message);
+
+function classifyFailure(failure: GraphFailure, what: string): AppError {
+  if (isTenantNotFound(failure)) {
+    // The connection's tenant id (or cloud) is wrong: its credentials can never work, as with a refused secret.
+    const tenant = TENANT_NOT_FOUND.exec(failure.message)?.[1];
+    return new AppError(
+      'unauthorized',
+      'tenant-not-found',
+      `AADSTS90002: Tenant${tenant === undefined ? '' : ` '${tenant}'`} not found: check the connection's tenantId (the Directory (tenant) ID of the Microsoft 365 organisation) and its cloud`,
+      { ...failure, operation: what },
+    );
+  }
   const kind = kindOf(failure);
   return new AppError(
     kind,

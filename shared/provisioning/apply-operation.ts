@@ -95,7 +95,8 @@ export async function applyOperation(
 }
 
 /** Connection-level refusals: the credentials, not this user, are the problem. */
-const connectionRefused = (e: AppError) => e.code === 'credentials-refused' || e.code === 'not-authorized';
+const connectionRefused = (e: AppError) =>
+  e.code === 'credentials-refused' || e.code === 'not-authorized' || e.code === 'tenant-not-found';
 
 async function attemptOperation(
   deps: ApplyDeps,

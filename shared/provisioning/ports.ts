@@ -137,9 +137,17 @@ export interface RequestRecorder {
 }
 
 /** What Test connection asks of a tenant. Errors are AppErrors classified by the adapter. */
+/** A verified domain of the tenant (organization → verifiedDomains); `type` is `Managed` or `Federated`. */
+export interface VerifiedDomain {
+  name: string;
+  type?: string;
+}
+
 export interface ConnectionProbe {
   acquireToken(): Promise<TokenInfo>;
-  verifiedDomains(): Promise<string[]>;
+  verifiedDomains(): Promise<VerifiedDomain[]>;
+  /** GET /domains/{id} → authenticationType (`Managed` | `Federated`); needs Domain.Read.All or Directory.Read.All. */
+  domainAuthenticationType(domain: string): Promise<string | undefined>;
   readOneUser(): Promise<void>;
   applicationSecrets(appId: string): Promise<ApplicationSecret[]>;
 }

@@ -1,10 +1,19 @@
 // "Test connection" (PingOne's button, Entra's "Test Connection"): can we get a token, does it carry the
-// permissions provisioning needs, is the domain verified, can we read users, when does the secret expire.
+// permissions provisioning needs, is the domain verified (and, when it is federated, does the mapping give the
+// onPremisesImmutableId Microsoft 365 needs to create its users), can we read users, when does the secret expire.
 // The result is stored on the connection and sets its status: ready, or invalid with the reason.
 import { type Connection, REQUIRED_PERMISSIONS, type TestCheck, type TestResult } from '../domain/connection.js';
 import { isAppError } from '../domain/errors.js';
+import { DEFAULT_MAPPING, mappedProperties } from '../domain/mapping/mapping.js';
 import { type ConnectionDeps, connectionSecrets, loadConnection, rewrapSecrets } from './connections.js';
-import type { ApplicationSecret, OperationQueue, TenantGatewayFactory, UserStateRepository } from './ports.js';
+import type {
+  ApplicationSecret,
+  ConnectionProbe,
+  OperationQueue,
+  TenantGatewayFactory,
+  UserStateRepository,
+  VerifiedDomain,
+} from './ports.js';
 import { releaseHeld } from './release-held.js';
 import { tenantGateway } from './tenant.js';
 
@@ -20,6 +29,8 @@ const DAY_MS = 86_400_000;
 
 /** Permissions that also satisfy a required one (a broader grant of the same resource). */
 const SATISFIED_BY: Record<string, string[]> = { 'Organization.Read.All': ['Organization.ReadWrite.All'] };
+/** Permissions GET /domains/{id} accepts (domain-get, "Permissions"); without one, /organization's domain type is used. */
+const DOMAIN_READ_PERMISSIONS = ['Domain.Read.All', 'Domain.ReadWrite.All', 'Directory.Read.All'];
 
 export async function testConnection(
   deps: TestConnectionDeps,
@@ -32,10 +43,12 @@ export async function testConnection(
   const failed = (name: string, error: unknown) => checks.push({ name, ok: false, detail: describe(error) });
 
   let tokenOk = false;
+  let canReadDomains = false;
   let refreshTokenRevoked = false;
   try {
     const token = await gateway.probe.acquireToken();
     tokenOk = true;
+    canReadDomains = DOMAIN_READ_PERMISSIONS.some((p) => token.permissions.includes(p));
     checks.push({
       name: 'token',
       ok: true,
@@ -65,16 +78,7 @@ export async function testConnection(
 
   if (tokenOk) {
     await gateway.probe.verifiedDomains().then(
-      (domains) =>
-        checks.push(
-          domains.includes(connection.domain)
-            ? { name: 'verifiedDomain', ok: true, detail: `${connection.domain} is a verified domain of the tenant` }
-            : {
-                name: 'verifiedDomain',
-                ok: false,
-                detail: `${connection.domain} is not a verified domain of the tenant (verified: ${domains.join(', ') || 'none'})`,
-              },
-        ),
+      async (domains) => checks.push(await domainCheck(gateway.probe, connection, domains, canReadDomains)),
       (error) => failed('verifiedDomain', error),
     );
     await gateway.probe.readOneUser().then(
@@ -116,6 +120,49 @@ export async function testConnection(
     ...(released > 0 ? { releasedOperations: released } : {}),
     ...(result.ok && current.quarantine ? { quarantineLifted: true } : {}),
   };
+}
+
+/**
+ * The connection's domain must be a verified domain of the tenant. A federated one (authentication by the
+ * organisation's own identity provider, e.g. AD FS) also needs onPremisesImmutableId on every user Microsoft 365
+ * creates (user-post-users): without a mapping rule for it every create would fail, so the check fails now. The
+ * domain's type comes from GET /domains/{id} (`authenticationType`) when the app may read domains, else from
+ * /organization's verifiedDomains (`type`), which the required Organization.Read.All covers.
+ */
+async function domainCheck(
+  probe: ConnectionProbe,
+  connection: Connection,
+  domains: VerifiedDomain[],
+  canReadDomains: boolean,
+): Promise<TestCheck> {
+  const domain = connection.domain;
+  const verified = domains.find((d) => d.name === domain.toLowerCase());
+  if (!verified)
+    return {
+      name: 'verifiedDomain',
+      ok: false,
+      detail: `${domain} is not a verified domain of the tenant (verified: ${domains.map((d) => d.name).join(', ') || 'none'})`,
+    };
+  let type = verified.type;
+  let source = '/organization verifiedDomains';
+  if (canReadDomains) {
+    // A refusal here (e.g. a consent withdrawn meanwhile) leaves the organization's answer in place.
+    const authenticationType = await probe.domainAuthenticationType(domain).catch(() => undefined);
+    if (authenticationType) [type, source] = [authenticationType, `GET /domains/${domain}`];
+  }
+  if (type?.toLowerCase() !== 'federated')
+    return { name: 'verifiedDomain', ok: true, detail: `${domain} is a verified domain of the tenant` };
+  return mappedProperties(connection.mapping ?? DEFAULT_MAPPING, 'create').includes('onPremisesImmutableId')
+    ? {
+        name: 'verifiedDomain',
+        ok: true,
+        detail: `${domain} is a verified domain of the tenant; it is federated, and the mapping gives onPremisesImmutableId`,
+      }
+    : {
+        name: 'verifiedDomain',
+        ok: false,
+        detail: `${domain} is a federated domain (authentication type ${type}, from ${source}): Microsoft 365 creates its users only with an onPremisesImmutableId, and the mapping has no rule for it. Map onPremisesImmutableId (e.g. from the on-premises objectGUID, base64) or use a managed domain.`,
+      };
 }
 
 /**

@@ -315,7 +315,7 @@ describe('test connection', () => {
     expect(check(result, 'token')).toEqual({
       name: 'token',
       ok: false,
-      detail: `AADSTS90002: Tenant '${tenantId}' not found: check the connection's tenantId (the directory (tenant) ID of the Microsoft 365 organisation) and its cloud (global).`,
+      detail: `AADSTS90002: Tenant '${tenantId}' not found: check the connection's tenantId (the Directory (tenant) ID of the Microsoft 365 organisation) and its cloud (authority ${ctx.sim.authorityHost}/${tenantId})`,
     });
   });
 

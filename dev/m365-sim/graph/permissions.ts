@@ -23,6 +23,8 @@ export const PERMISSIONS = {
   groupsWrite: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
   applicationsRead: ['Application.Read.All', 'Application.ReadWrite.All', ...DIR_READ],
+  // domain-get lists exactly these (Directory.ReadWrite.All is not among them).
+  domainsRead: ['Domain.Read.All', 'Domain.ReadWrite.All', 'Directory.Read.All'],
 } as const;
 
 export function grantedPermissions(auth: AccessTokenClaims): Set<string> {

@@ -2,6 +2,7 @@
 // come before the catch-all `/users/{id | userPrincipalName}`.
 import { deltaRoutes } from './delta-routes.js';
 import { directoryRoutes } from './directory.js';
+import { domainRoutes } from './domains.js';
 import { groupRoutes } from './groups.js';
 import { licenseRoutes } from './licenses.js';
 import type { GraphRoute } from './types.js';
@@ -10,6 +11,6 @@ import { userRoutes } from './users.js';
 let routes: GraphRoute[] | undefined;
 
 export function graphRoutes(): GraphRoute[] {
-  routes ??= [...deltaRoutes, ...licenseRoutes, ...groupRoutes, ...directoryRoutes, ...userRoutes];
+  routes ??= [...deltaRoutes, ...licenseRoutes, ...groupRoutes, ...directoryRoutes, ...domainRoutes, ...userRoutes];
   return routes;
 }

@@ -8,12 +8,21 @@ import { IdentityError } from './errors.js';
 /** Tenant path segments the identity platform accepts in place of a tenant id or domain. */
 export const MULTI_TENANT_SEGMENTS = new Set(['common', 'organizations', 'consumers']);
 
-export function resolveTenantOrThrow(ctx: SimContext, segment: string) {
+/**
+ * An unknown tenant is AADSTS90002 (reference-error-codes: InvalidTenantName) with 400. The `error` differs by
+ * endpoint, as the service answers today: `invalid_tenant` from OpenID discovery (and the browser endpoints),
+ * `invalid_request` from the token endpoint.
+ */
+export function resolveTenantOrThrow(
+  ctx: SimContext,
+  segment: string,
+  error: 'invalid_tenant' | 'invalid_request' = 'invalid_tenant',
+) {
   const tenant = ctx.directory.tenant(segment);
   if (!tenant) {
     throw new IdentityError(
       400,
-      'invalid_tenant',
+      error,
       90002,
       `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
     );

@@ -35,7 +35,7 @@ export async function tokenEndpoint(
   const now = ctx.clock.now();
   switch (grantType) {
     case 'client_credentials': {
-      const tenant = resolveTenantOrThrow(ctx, segment);
+      const tenant = resolveTenantOrThrow(ctx, segment, 'invalid_request');
       const resource = parseClientCredentialsScope(params.get('scope'));
       const app = authenticateClient(tenant, params, authorization, now);
       const accessToken = await signAccessToken(
@@ -105,7 +105,7 @@ async function redeemCode(
   const grant = ctx.authCodes.get(code);
   const tenant = grant ? ctx.directory.tenant(grant.tenantId) : undefined;
   if (segment.toLowerCase() !== 'common' && segment.toLowerCase() !== 'organizations')
-    resolveTenantOrThrow(ctx, segment);
+    resolveTenantOrThrow(ctx, segment, 'invalid_request');
   if (!grant || !tenant)
     throw new IdentityError(
       400,
@@ -177,7 +177,7 @@ async function redeemRefreshToken(
       "The request body must contain the following parameter: 'refresh_token'.",
     );
   const grant = ctx.refreshTokens.get(token);
-  const tenant = grant ? ctx.directory.tenant(grant.tenantId) : resolveTenantOrThrow(ctx, segment);
+  const tenant = grant ? ctx.directory.tenant(grant.tenantId) : resolveTenantOrThrow(ctx, segment, 'invalid_request');
   if (!grant || !tenant)
     throw new IdentityError(
       400,

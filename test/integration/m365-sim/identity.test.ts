@@ -148,7 +148,8 @@ describe('client credentials (v2-oauth2-client-creds-grant-flow)', () => {
       },
       'nobody.example',
     );
-    expect(unknownTenant.body).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] });
+    // The token endpoint says invalid_request (OpenID discovery says invalid_tenant), both with AADSTS90002.
+    expect(unknownTenant.body).toMatchObject({ error: 'invalid_request', error_codes: [90002] });
     await expect(
       sim.credentialFor('99999999-9999-4999-8999-999999999999', c.fullApp.clientId, c.fullApp.secret).getToken(SCOPE),
     ).rejects.toThrow();

@@ -59,6 +59,24 @@ describe('Graph adapter error classifier', () => {
   });
 
   it.each([
+    ['invalid_request', 'the token endpoint'],
+    ['invalid_tenant', 'OpenID discovery'],
+  ])('a tenant that does not exist (%s, from %s) is tenant-not-found, naming it', (code) => {
+    const error = new AuthenticationError(400, {
+      error: code,
+      error_description:
+        "AADSTS90002: Tenant 'nope.example' not found. Check to make sure you have the correct tenant ID.\r\nTrace ID: x",
+    });
+    expect(classifyGraphError(error, 'acquire-token')).toMatchObject({
+      kind: 'unauthorized',
+      code: 'tenant-not-found',
+      message:
+        "AADSTS90002: Tenant 'nope.example' not found: check the connection's tenantId (the Directory (tenant) ID of the Microsoft 365 organisation) and its cloud",
+      details: { code, operation: 'acquire-token' },
+    });
+  });
+
+  it.each([
     [401, 'InvalidAuthenticationToken', 'create-user', 'credentials-refused'],
     [403, 'Authorization_RequestDenied', 'update-user', 'permission-denied'],
     [403, 'invalid_client', 'acquire-token', 'credentials-refused'],
