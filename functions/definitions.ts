@@ -27,6 +27,7 @@ import {
 } from './http/reconcile.js';
 import { patchSettingsFunction, settingsFunction } from './http/settings.js';
 import { getUserFunction } from './http/users-get.js';
+import { listUsersFunction } from './http/users-list.js';
 import { provisionUserFunction } from './http/users-provision.js';
 import { retryUserFunction } from './http/users-retry.js';
 import { applyOperationFunction } from './queue/apply-operation.js';
@@ -53,6 +54,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   auditFunction,
   submitChangesFunction,
   getUserFunction,
+  listUsersFunction,
   provisionUserFunction,
   retryUserFunction,
   queryLogsFunction,

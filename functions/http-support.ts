@@ -68,6 +68,15 @@ const tooLarge = (bytes: number) =>
   );
 
 /**
+ * The query parameters a handler validates: every one but `code`, the function key (`?code=`), which the host
+ * checks before the handler runs and which is no filter of any route.
+ */
+export function queryOf(request: HttpRequest): Record<string, string> {
+  const { code: _key, ...rest } = Object.fromEntries(request.query);
+  return rest;
+}
+
+/**
  * Route values are outside input too: checked before any handler runs, so a bad one is answered at once and never
  * reaches a Table key. A connection id that is not a GUID, or a run id of the wrong shape, names nothing: 404.
  */

@@ -12,6 +12,7 @@ import { TableConnectionRepository } from '../shared/storage/connection-reposito
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
 import { TableOperationBodies } from '../shared/storage/operation-bodies.table.js';
 import { StorageOperationQueue, StoragePoisonQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
+import { TablePendingRemovals } from '../shared/storage/pending-removals.table.js';
 import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
 import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
 import { queueClient, tableClient } from '../shared/storage/storage-clients.js';
@@ -43,6 +44,8 @@ function build() {
     oauth: oauthClient,
     tenants: new GraphTenantGatewayFactory(new GovernorRegistry(scaledLimits(config.GRAPH_THROTTLE_TIME_SCALE))),
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
+    // Beside the user rows, in partitions of their own (see the adapter).
+    pendingRemovals: new TablePendingRemovals(tableClient(storage, TABLES.users)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
     queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE), operationBodies),
     reconciliation: new TableReconciliationStore(tableClient(storage, TABLES.reconciliation)),

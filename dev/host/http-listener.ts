@@ -1,9 +1,11 @@
 // HTTP side of the local host: routes /<prefix>/<route> to the declared HTTP functions and runs them with the
 // real HttpRequest / InvocationContext / HttpResponse classes of @azure/functions, as the worker does.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serialize as serializeCookie } from 'cookie';
 import type { HttpFunctionDefinition } from '../../functions/define.js';
+import { routeNotFound } from '../../functions/http/not-found.js';
+import { type Problem, problemResponse } from '../../functions/problem.js';
 import { HttpRequest, HttpResponse, InvocationContext } from './azure-functions-classes.js';
 import type { HostLogger } from './host-logger.js';
 import { bySpecificity, type CompiledRoute, compileRoute } from './route-template.js';
@@ -42,7 +44,7 @@ export function createHttpListener(options: HttpListenerOptions): Server {
     const method = (req.method ?? 'GET').toUpperCase();
     const pathname = url.pathname;
     if (prefix && !(pathname.toLowerCase() === prefix || pathname.toLowerCase().startsWith(`${prefix}/`))) {
-      return void res.writeHead(404).end();
+      return writeProblem(res, routeNotFound(method));
     }
     const path = pathname.slice(prefix.length);
 
@@ -50,15 +52,31 @@ export function createHttpListener(options: HttpListenerOptions): Server {
       const params = r.compiled.match(path);
       return params ? [{ ...r, params }] : [];
     });
-    if (matches.length === 0) return void res.writeHead(404).end();
+    if (matches.length === 0) return writeProblem(res, routeNotFound(method));
     const match = matches.find((m) => m.fn.methods.some((fm) => fm === method));
     if (!match) {
       const allow = [...new Set(matches.flatMap((m) => m.fn.methods))].join(', ');
-      return void res.writeHead(405, { allow }).end();
+      return writeProblem(
+        res,
+        {
+          status: 405,
+          code: 'method-not-allowed',
+          title: 'Method not allowed',
+          detail: `${method} is not served on this path (Allow: ${allow})`,
+        },
+        { allow },
+      );
     }
     if (match.fn.authLevel !== 'anonymous') {
       const presented = header(req, 'x-functions-key') ?? url.searchParams.get('code');
-      if (presented !== options.functionKey) return void res.writeHead(401).end();
+      if (!keyMatches(presented, options.functionKey))
+        return writeProblem(res, {
+          status: 401,
+          code: 'function-key-required',
+          title: 'Unauthorized',
+          // The same answer for a missing and a wrong key: it says nothing about the key.
+          detail: 'This operation needs a function key: header x-functions-key or query parameter code',
+        });
     }
 
     const body = await readBody(req);
@@ -124,6 +142,22 @@ async function writeResult(res: ServerResponse, result: unknown): Promise<void> 
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   const body = Buffer.from(await response.arrayBuffer());
   res.writeHead(response.status, headers).end(body);
+}
+
+/**
+ * The host's own refusals (no route, wrong method, no or wrong key) as problem+json, like the app's errors. On Azure
+ * the Functions host answers 401 itself, with no body, before the app runs (see README: "Errors").
+ */
+function writeProblem(res: ServerResponse, problem: Problem, headers: Record<string, string> = {}): void {
+  const response = problemResponse(problem, headers);
+  res.writeHead(response.status!, response.headers as Record<string, string>).end(response.body as string);
+}
+
+/** Compares in constant time (over the SHA-256 of each, so the length of the key leaks nothing either). */
+function keyMatches(presented: string | null | undefined, key: string): boolean {
+  if (presented === null || presented === undefined) return false;
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(presented), digest(key));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

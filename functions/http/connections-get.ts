@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { connectionViewSchema } from '../../shared/domain/connection.js';
 import { getConnection } from '../../shared/provisioning/connections.js';
+import { withDeletionProgress } from '../../shared/provisioning/delete-connection.js';
 import { httpFunction } from '../define.js';
 import { withProblems } from '../http-support.js';
 import { etagHeader } from '../http-writes.js';
@@ -10,7 +11,7 @@ import { services } from '../services.js';
 /** GET /api/connections/{id} (with its ETag). */
 export async function getConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const { value, etag } = await getConnection(services(), request.params.id!);
-  return { headers: etagHeader(etag), jsonBody: value };
+  return { headers: etagHeader(etag), jsonBody: await withDeletionProgress(services(), value) };
 }
 
 export const getConnectionFunction = httpFunction({

@@ -2,13 +2,13 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { logQuerySchema, queryLogs } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
-import { withProblems } from '../http-support.js';
+import { queryOf, withProblems } from '../http-support.js';
 import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
-/** GET /api/connections/{id}/logs?externalId=&status=&action=&since=&until=&limit=&continuation= (newest first). */
+/** GET /api/connections/{id}/logs?externalId=&result=&action=&since=&until=&limit=&continuation= (newest first; status: alias of result). */
 export async function queryLogsHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const query = parseOrThrow(logQuerySchema, Object.fromEntries(request.query), 'The log query is not valid');
+  const query = parseOrThrow(logQuerySchema, queryOf(request), 'The log query is not valid');
   return { jsonBody: await queryLogs(services(), request.params.id!, query) };
 }
 
@@ -19,7 +19,8 @@ export const queryLogsFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(queryLogsHttp),
   openapi: {
-    summary: 'Provisioning log, newest first (filters: externalId, status, action, since, until; limit, continuation)',
+    summary:
+      'Provisioning log, newest first (filters: externalId, result (alias status), action, since, until; limit, continuation)',
     query: logQuerySchema,
     responses: { 200: { description: 'Records and a continuation token' }, ...common },
   },

@@ -1,20 +1,23 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { httpFunction } from '../define.js';
 import { problem } from '../openapi-common.js';
-import { problemResponse } from '../problem.js';
+import { type Problem, problemResponse } from '../problem.js';
 
 /**
  * Any path or method no other function serves (the least specific route, so it never shadows one): a 404 in
  * problem+json like every other error, instead of the host's empty 404/405. It names nothing about what exists.
  */
 export async function notFound(request: HttpRequest): Promise<HttpResponseInit> {
-  return problemResponse({
-    status: 404,
-    code: 'route-not-found',
-    title: 'Not found',
-    detail: `No operation answers ${request.method} on this path; the API is described at /api/openapi.json`,
-  });
+  return problemResponse(routeNotFound(request.method));
 }
+
+/** The answer for a path or method the API does not have (the local host answers it too, for paths outside /api). */
+export const routeNotFound = (method: string): Problem => ({
+  status: 404,
+  code: 'route-not-found',
+  title: 'Not found',
+  detail: `No operation answers ${method} on this path; the API is described at /api/openapi.json`,
+});
 
 export const notFoundFunction = httpFunction({
   name: 'not-found',

@@ -22,6 +22,27 @@ export const REQUIRED_PERMISSIONS = [
 
 export const connectionStatuses = ['draft', 'ready', 'invalid', 'needs-attention'] as const;
 export type ConnectionStatus = (typeof connectionStatuses)[number];
+/**
+ * What the API shows: the stored status, or `deleting` while a deletion deprovisions the users
+ * (`Connection.deletion`; the stored status stays what it is, and removals wait while it is not ready).
+ */
+export const connectionViewStatuses = [...connectionStatuses, 'deleting'] as const;
+
+/** A deletion that deprovisions the connection's users first (deprovisionOnRuleDeletion). */
+export interface ConnectionDeletion {
+  requestedAt: string;
+  removeAction: 'disable' | 'delete';
+  /** Users whose removal was enqueued. */
+  total: number;
+  /** Set by whoever removes the connection's rows once nothing is pending (one writer wins, by ETag). */
+  finishingAt?: string;
+}
+/** How far a deletion is (counted when the connection is read). */
+export interface DeletionProgress {
+  done: number;
+  failed: number;
+  pending: number;
+}
 
 const guid = (what: string) => guidSchema(`the ${what}`);
 
@@ -170,6 +191,8 @@ export interface Connection {
   quarantine?: { since: string; reason: string };
   /** A reconciliation run staged disable/delete operations over the accidental-deletion threshold. */
   stagedOperations?: { count: number; runId: string; since: string };
+  /** Being deleted: its users are deprovisioned first, then it removes itself. */
+  deletion?: ConnectionDeletion;
   createdAt: string;
   updatedAt: string;
   etag?: string;
@@ -240,7 +263,7 @@ export const connectionViewSchema = z.strictObject({
     authorizationEndpoint: z.string().nullable(),
     tokenEndpoint: z.string().nullable(),
   }),
-  status: z.enum(connectionStatuses),
+  status: z.enum(connectionViewStatuses),
   statusReason: z.string().optional(),
   clientSecret: z
     .strictObject({ set: z.literal(true), updatedAt: z.string() })
@@ -259,6 +282,17 @@ export const connectionViewSchema = z.strictObject({
     .describe(
       'Disable/delete operations awaiting approval: GET …/staged, then POST …/staged/approve or …/staged/reject',
     ),
+  deletion: z
+    .object({
+      requestedAt: z.string(),
+      removeAction: z.enum(['disable', 'delete']),
+      total: z.number().int().describe('Users whose removal was enqueued'),
+      done: z.number().int().optional().describe('Removed (GET /api/connections/{id} only, as are failed and pending)'),
+      failed: z.number().int().optional().describe('Failed or held: retry them, or delete with ?provisionedUsers=keep'),
+      pending: z.number().int().optional(),
+    })
+    .nullable()
+    .describe('Status deleting: the users are deprovisioned, then the connection removes itself'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -281,8 +315,12 @@ export function connectionView(c: Connection): ConnectionView {
       authorizationEndpoint: c.authorizationEndpoint ?? null,
       tokenEndpoint: c.tokenEndpoint ?? null,
     },
-    status: c.status,
-    ...(c.statusReason ? { statusReason: c.statusReason } : {}),
+    status: c.deletion ? 'deleting' : c.status,
+    ...(c.deletion
+      ? { statusReason: deletionReason(c.deletion, c) }
+      : c.statusReason
+        ? { statusReason: c.statusReason }
+        : {}),
     clientSecret: { set: true, updatedAt: c.clientSecretUpdatedAt },
     authorization: c.authorization,
     adminConsent: c.adminConsent ?? null,
@@ -290,9 +328,24 @@ export function connectionView(c: Connection): ConnectionView {
     lastTest: c.lastTest ?? null,
     quarantine: c.quarantine ?? null,
     stagedOperations: c.stagedOperations ?? null,
+    deletion: c.deletion
+      ? {
+          requestedAt: c.deletion.requestedAt,
+          removeAction: c.deletion.removeAction,
+          total: c.deletion.total,
+        }
+      : null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
+}
+
+function deletionReason(d: ConnectionDeletion, c: Connection): string {
+  const held =
+    c.status === 'ready'
+      ? ''
+      : ` Removals wait while the connection is ${c.status}${c.statusReason ? ` (${c.statusReason})` : ''}.`;
+  return `Being deleted: ${d.total} user(s) are removed (remove action ${d.removeAction}) through the provisioning queue; the connection removes itself once the last removal is applied.${held} A failed removal waits: retry it (POST …/users/{externalId}/retry), or DELETE with ?provisionedUsers=keep to delete the connection now and leave the remaining accounts as they are.`;
 }
 
 export const testResultSchema = z.object({

@@ -15,6 +15,8 @@ export const errorCodes = [
   'invalid-continuation',
   'invalid-key',
   'route-not-found',
+  'method-not-allowed',
+  'function-key-required',
   'internal-error',
   'malformed-message',
   'unreadable-message',

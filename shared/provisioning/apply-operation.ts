@@ -28,7 +28,14 @@ import {
 } from '../domain/user-state.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
 import type { ObjectKind } from './object-kind.js';
-import type { OperationQueue, ProvisioningLog, RequestRecorder, UserStateRepository } from './ports.js';
+import { settleDeletion, skippedWhileDeleting } from './delete-connection.js';
+import type {
+  OperationQueue,
+  PendingRemovals,
+  ProvisioningLog,
+  RequestRecorder,
+  UserStateRepository,
+} from './ports.js';
 import { tenantGateway } from './tenant.js';
 import type { TestConnectionDeps } from './test-connection.js';
 import { userKind } from './user-actions.js';
@@ -41,6 +48,8 @@ export interface ApplyDeps extends TestConnectionDeps {
   userLeaseMs?: number;
 }
 
+  /** Removals a connection being deleted still waits for (delete-connection.ts). */
+  pendingRemovals: PendingRemovals;
 export interface TraceStep {
   step: string;
   detail: string;
@@ -85,7 +94,10 @@ export async function applyOperation(
   const kind = kindOf(message);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await attemptOperation(deps, kind, message, options);
+      const outcome = await attemptOperation(deps, kind, message, options);
+      // A connection being deleted (deprovisionOnRuleDeletion) removes itself after its last removal.
+      if (message.type === 'remove') await settleDeletion(deps, message.connectionId, message.externalId);
+      return outcome;
     } catch (error) {
       // Someone wrote this object meanwhile: start again from a fresh read (the Graph side is idempotent).
       if (isAppError(error) && error.code === 'concurrent-update' && attempt < MAX_REDO) continue;
@@ -140,6 +152,11 @@ async function attemptOperation(
     externalId: message.externalId,
     appliedVersion: 0,
     status: 'pending',
+  const whileDeleting = skippedWhileDeleting(connection, message);
+  if (whileDeleting) {
+    step('connection', whileDeleting);
+    return finish(undefined, { result: 'skipped', action: 'none', reason: whileDeleting, changedProperties: [] });
+  }
     ownedLicenses: [],
     createdAt: now,
     updatedAt: now,

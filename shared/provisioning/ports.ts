@@ -226,14 +226,32 @@ export interface UserStateRepository {
   save(state: UserState): Promise<UserState>;
   listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]>;
   listAll(connectionId: string): Promise<UserState[]>;
-  /** Every user of the connection, a page at a time. */
-  scan(connectionId: string): AsyncIterable<UserState[]>;
+  /**
+   * Every user of the connection, a page at a time, in externalId order: optionally only those with `status`, and
+   * only those after externalId `after` (where a previous page ended).
+   */
+  scan(connectionId: string, options?: { status?: UserStatus; after?: string }): AsyncIterable<UserState[]>;
+  /** How many users of the connection have each status (a scan of the status column only). */
+  countByStatus(connectionId: string): Promise<Partial<Record<UserStatus, number>>>;
   /** The user linked to Microsoft 365 account `objectId`, if any. */
   findByObjectId(connectionId: string, objectId: string): Promise<UserState | undefined>;
   /** Users wanted but never linked, or whose latest change is not reconciled yet. */
   listNeedingAttention(connectionId: string): Promise<UserState[]>;
   /** Deletes every user row of the connection (the Microsoft 365 accounts are not touched). */
   deleteAll(connectionId: string): Promise<number>;
+}
+
+/**
+ * The users whose accounts a connection being deleted still has to remove (deprovisionOnRuleDeletion): one entry
+ * per user, dropped once its removal is applied, so "is anything left" is one small read.
+ */
+export interface PendingRemovals {
+  add(connectionId: string, externalIds: string[]): Promise<void>;
+  /** Idempotent. */
+  remove(connectionId: string, externalId: string): Promise<void>;
+  /** Up to `limit` externalIds still pending (all of them without a limit). */
+  list(connectionId: string, limit?: number): Promise<string[]>;
+  clear(connectionId: string): Promise<void>;
 }
 
 export interface LogQuery {

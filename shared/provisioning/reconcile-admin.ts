@@ -43,12 +43,15 @@ export async function startRun(
   options: z.infer<typeof startRunQuerySchema>,
 ): Promise<ReconciliationRun> {
   const connection = await loadConnection(deps, connectionId);
-  if (connection.status !== 'ready') {
+  if (connection.status !== 'ready' || connection.deletion) {
+    const status = connection.deletion ? 'deleting' : connection.status;
     throw new AppError(
       'conflict',
       'connection-not-ready',
-      `The connection is ${connection.status}: test it successfully before reconciling`,
-      { connectionStatus: connection.status },
+      connection.deletion
+        ? 'The connection is being deleted: it is not reconciled'
+        : `The connection is ${connection.status}: test it successfully before reconciling`,
+      { connectionStatus: status },
     );
   }
   const state = await deps.reconciliation.getState(connectionId);
@@ -97,8 +100,8 @@ export async function queueDueRuns(
   for (const connection of await deps.connections.list()) {
     const settings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
     const why = (w: string) => notDue.push({ connectionId: connection.id, why: w });
-    if (connection.status !== 'ready') {
-      why(`status ${connection.status}`);
+    if (connection.status !== 'ready' || connection.deletion) {
+      why(connection.deletion ? 'being deleted' : `status ${connection.status}`);
       continue;
     }
     if (!settings.reconciliationEnabled) {

@@ -1,9 +1,18 @@
-// What an admin sees and does for one user: its state, provision on demand, retry, releasing held changes, and
-// the provisioning log.
+// What an admin sees and does for users: one user's state, the list of a connection's users (filters, paging,
+// counts per status), provision on demand, retry, releasing held changes, and the provisioning log.
 import { z } from 'zod';
 import { changeSchema, postedChangeSchema } from '../domain/change.js';
-import { AppError, ValidationError } from '../domain/errors.js';
-import { isInSync, operationActions, type ProvisioningLogRecord, type UserState } from '../domain/user-state.js';
+import { AppError, invalidContinuation, ValidationError } from '../domain/errors.js';
+import { externalIdSchema } from '../domain/identifiers.js';
+import {
+  isInSync,
+  operationActions,
+  type OperationResult,
+  type ProvisioningLogRecord,
+  type UserState,
+  type UserStatus,
+  userStatuses,
+} from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
 import { type ApplyDeps, applyOperation, type OperationOutcome } from './apply-operation.js';
 import { hideDesired, openChange } from './change-secrets.js';
@@ -30,7 +39,12 @@ async function loadUser(
 }
 
 export async function getUserState(deps: ApplyDeps, connectionId: string, externalId: string) {
-  const user = await loadUser(deps, connectionId, externalId);
+  return userView(await loadUser(deps, connectionId, externalId));
+}
+
+/** A user as the API shows it (one user, or an item of the list): the one mapping from UserState. */
+function userView(user: UserState) {
+  const { connectionId, externalId } = user;
   return {
     externalId: user.externalId,
     status: user.status,
@@ -50,6 +64,108 @@ export async function getUserState(deps: ApplyDeps, connectionId: string, extern
     updatedAt: user.updatedAt,
     history: `/api/connections/${connectionId}/logs?externalId=${encodeURIComponent(externalId)}`,
   };
+}
+
+const booleanParam = (what: string) =>
+  z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .describe(what);
+
+export const userListQuerySchema = z.strictObject({
+  status: z.enum(userStatuses).optional().describe('Only users with this status'),
+  inSync: booleanParam('Only users Microsoft 365 reflects (true) or does not (false): see inSync').optional(),
+  blocked: booleanParam('Only users that policy holds back (blockedBy set), or only the others').optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('Part of the externalId, userPrincipalName or displayName (case-insensitive)'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  continuation: z.string().max(2048).optional(),
+});
+export type UserListQuery = z.infer<typeof userListQuerySchema>;
+
+/** Rows read per request at most: a selective filter answers a short (even empty) page with a continuation. */
+const LIST_SCAN_BUDGET = 5_000;
+
+/**
+ * A connection's users in externalId order, each as GET …/users/{externalId} shows it, with the count of users per
+ * status (all users of the connection, whatever the filter). `status` is filtered by storage; inSync, blocked and q
+ * while the pages stream past. A page ends at `limit` users or after LIST_SCAN_BUDGET rows read; `continuation`
+ * (the last externalId read) is null once the end is reached.
+ */
+export async function listUsers(
+  deps: Pick<ApplyDeps, 'connections' | 'users'>,
+  connectionId: string,
+  q: UserListQuery,
+) {
+  await loadConnection(deps, connectionId);
+  const after = q.continuation === undefined ? undefined : continuationAfter(q.continuation);
+  const [page, byStatus] = await Promise.all([
+    scanUsers(deps, connectionId, q, after),
+    deps.users.countByStatus(connectionId),
+  ]);
+  const counts = Object.fromEntries(userStatuses.map((s) => [s, byStatus[s] ?? 0])) as Record<UserStatus, number>;
+  return {
+    value: page.users.map(userView),
+    continuation: page.last === undefined ? null : continuationToken(page.last),
+    counts: { ...counts, total: Object.values(counts).reduce((a, b) => a + b, 0) },
+  };
+}
+
+async function scanUsers(
+  deps: Pick<ApplyDeps, 'users'>,
+  connectionId: string,
+  q: UserListQuery,
+  after: string | undefined,
+): Promise<{ users: UserState[]; last?: string }> {
+  const users: UserState[] = [];
+  let read = 0;
+  const pages = deps.users.scan(connectionId, {
+    ...(q.status ? { status: q.status } : {}),
+    ...(after ? { after } : {}),
+  });
+  for await (const rows of pages) {
+    for (const user of rows) {
+      read++;
+      if (listed(user, q)) users.push(user);
+      if (users.length === q.limit || read === LIST_SCAN_BUDGET) return { users, last: user.externalId };
+    }
+  }
+  return { users };
+}
+
+/** The filters storage cannot apply. */
+function listed(user: UserState, q: UserListQuery): boolean {
+  if (q.inSync !== undefined && isInSync(user) !== q.inSync) return false;
+  if (q.blocked !== undefined && Boolean(user.blockedBy?.length) !== q.blocked) return false;
+  if (q.q === undefined) return true;
+  const needle = q.q.toLowerCase();
+  const applied = user.lastApplied ?? {};
+  return [
+    user.externalId,
+    user.userPrincipalName,
+    applied.userPrincipalName,
+    applied.displayName,
+    user.desired?.profile?.attributes.displayName,
+  ].some((v) => typeof v === 'string' && v.toLowerCase().includes(needle));
+}
+
+/** The list's continuation: the last externalId read, as base64url JSON (opaque to callers). */
+const continuationToken = (after: string) => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+
+function continuationAfter(token: string): string {
+  let parsed: unknown;
+  try {
+    parsed = /^[A-Za-z0-9_-]+$/.test(token) ? JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const after = (parsed as { after?: unknown } | undefined)?.after;
+  if (typeof after !== 'string' || !externalIdSchema.safeParse(after).success) throw invalidContinuation();
+  return after;
 }
 
 /**
@@ -115,9 +231,19 @@ export async function retryUser(
   return { operationId: change.operationId, version: change.version };
 }
 
+const operationResults = [
+  'applied',
+  'skipped',
+  'blocked',
+  'failed',
+  'held',
+  'planned',
+] as const satisfies readonly OperationResult[];
+
 export const logQuerySchema = z.strictObject({
   externalId: z.string().min(1).max(256).optional(),
-  status: z.enum(['applied', 'skipped', 'blocked', 'failed', 'held', 'planned']).optional(),
+  result: z.enum(operationResults).optional().describe("Only records with this result (the record's field)"),
+  status: z.enum(operationResults).optional().describe('Alias of result, as documented before it was named so'),
   action: z.enum(operationActions).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
@@ -133,7 +259,12 @@ export async function queryLogs(
   await loadConnection(deps, connectionId);
   const query: LogQuery = { limit: q.limit };
   if (q.externalId) query.externalId = q.externalId;
-  if (q.status) query.result = q.status;
+  if (q.result && q.status && q.result !== q.status)
+    throw new ValidationError([
+      { field: 'status', message: `is an alias of result: give one, or the same value (${q.result})` },
+    ]);
+  const result = q.result ?? q.status;
+  if (result) query.result = result;
   if (q.action) query.action = q.action;
   if (q.since) query.since = q.since;
   if (q.until) query.until = q.until;

@@ -17,6 +17,7 @@ const JSON_FIELDS = [
   'settings',
   'quarantine',
   'stagedOperations',
+  'deletion',
 ] as const;
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };

@@ -151,11 +151,11 @@ export class TableUserStateRepository implements UserStateRepository {
   }
 
   /** Every user of the connection, a page at a time (bounded memory for large directories). */
-  async *scan(connectionId: string): AsyncIterable<UserState[]> {
+  async *scan(connectionId: string, options: { status?: UserStatus; after?: string } = {}): AsyncIterable<UserState[]> {
     await ensureTable(this.table);
     try {
       const pages = this.table
-        .listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(encodeKey(connectionId))}` } })
+        .listEntities({ queryOptions: { filter: clauses.join(' and ') } })
         .byPage({ maxPageSize: 1000 });
       for await (const page of pages) yield page.map(fromEntity);
     } catch (error) {
@@ -167,6 +167,9 @@ export class TableUserStateRepository implements UserStateRepository {
     return this.list(`PartitionKey eq ${odataString(encodeKey(connectionId))} and attention eq true`);
   }
 
+    const clauses = [`PartitionKey eq ${odataString(encodeKey(connectionId))}`];
+    if (options.after !== undefined) clauses.push(`RowKey gt ${odataString(encodeKey(options.after))}`);
+    if (options.status) clauses.push(`status eq ${odataString(options.status)}`);
   async deleteAll(connectionId: string): Promise<number> {
     const rows = await this.listAll(connectionId);
     await ensureTable(this.table);
@@ -204,3 +207,18 @@ export class TableUserStateRepository implements UserStateRepository {
     return out;
   }
 }
+
+  /** How many users have each status: reads only the status column of the connection's rows. */
+  async countByStatus(connectionId: string): Promise<Partial<Record<UserStatus, number>>> {
+    await ensureTable(this.table);
+    const counts: Partial<Record<UserStatus, number>> = {};
+    try {
+      for await (const e of this.table.listEntities<{ status?: UserStatus }>({
+        queryOptions: { filter: `PartitionKey eq ${odataString(encodeKey(connectionId))}`, select: ['status'] },
+      }))
+        if (e.status) counts[e.status] = (counts[e.status] ?? 0) + 1;
+    } catch (error) {
+      throw classifyStorageError(error, 'count users');
+    }
+    return counts;
+  }
