@@ -27,8 +27,8 @@ import {
   type UserState,
 } from '../domain/user-state.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
-import type { ObjectKind } from './object-kind.js';
 import { settleDeletion, skippedWhileDeleting } from './delete-connection.js';
+import type { ObjectKind } from './object-kind.js';
 import type {
   OperationQueue,
   PendingRemovals,
@@ -46,10 +46,10 @@ export interface ApplyDeps extends TestConnectionDeps {
   queue: OperationQueue;
   /** How long an operation holds its user (default USER_LEASE_MS). */
   userLeaseMs?: number;
-}
-
   /** Removals a connection being deleted still waits for (delete-connection.ts). */
   pendingRemovals: PendingRemovals;
+}
+
 export interface TraceStep {
   step: string;
   detail: string;
@@ -146,17 +146,17 @@ async function attemptOperation(
       },
     });
   }
+  const whileDeleting = skippedWhileDeleting(connection, message);
+  if (whileDeleting) {
+    step('connection', whileDeleting);
+    return finish(undefined, { result: 'skipped', action: 'none', reason: whileDeleting, changedProperties: [] });
+  }
   const now = started.toISOString();
   const user: UserState = (await deps.users.get(message.connectionId, message.externalId)) ?? {
     connectionId: message.connectionId,
     externalId: message.externalId,
     appliedVersion: 0,
     status: 'pending',
-  const whileDeleting = skippedWhileDeleting(connection, message);
-  if (whileDeleting) {
-    step('connection', whileDeleting);
-    return finish(undefined, { result: 'skipped', action: 'none', reason: whileDeleting, changedProperties: [] });
-  }
     ownedLicenses: [],
     createdAt: now,
     updatedAt: now,

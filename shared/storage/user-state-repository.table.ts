@@ -153,6 +153,9 @@ export class TableUserStateRepository implements UserStateRepository {
   /** Every user of the connection, a page at a time (bounded memory for large directories). */
   async *scan(connectionId: string, options: { status?: UserStatus; after?: string } = {}): AsyncIterable<UserState[]> {
     await ensureTable(this.table);
+    const clauses = [`PartitionKey eq ${odataString(encodeKey(connectionId))}`];
+    if (options.after !== undefined) clauses.push(`RowKey gt ${odataString(encodeKey(options.after))}`);
+    if (options.status) clauses.push(`status eq ${odataString(options.status)}`);
     try {
       const pages = this.table
         .listEntities({ queryOptions: { filter: clauses.join(' and ') } })
@@ -167,9 +170,6 @@ export class TableUserStateRepository implements UserStateRepository {
     return this.list(`PartitionKey eq ${odataString(encodeKey(connectionId))} and attention eq true`);
   }
 
-    const clauses = [`PartitionKey eq ${odataString(encodeKey(connectionId))}`];
-    if (options.after !== undefined) clauses.push(`RowKey gt ${odataString(encodeKey(options.after))}`);
-    if (options.status) clauses.push(`status eq ${odataString(options.status)}`);
   async deleteAll(connectionId: string): Promise<number> {
     const rows = await this.listAll(connectionId);
     await ensureTable(this.table);
@@ -206,7 +206,6 @@ export class TableUserStateRepository implements UserStateRepository {
     }
     return out;
   }
-}
 
   /** How many users have each status: reads only the status column of the connection's rows. */
   async countByStatus(connectionId: string): Promise<Partial<Record<UserStatus, number>>> {
@@ -222,3 +221,4 @@ export class TableUserStateRepository implements UserStateRepository {
     }
     return counts;
   }
+}
