@@ -5,7 +5,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { listAudit } from '../../shared/provisioning/audit.js';
 import { logQuerySchema } from '../../shared/provisioning/user-admin.js';
 import { httpFunction } from '../define.js';
-import { withProblems } from '../http-support.js';
+import { queryOf, withProblems } from '../http-support.js';
 import { entityTag } from '../http-writes.js';
 import { common } from '../openapi-common.js';
 import { services } from '../services.js';
@@ -41,7 +41,7 @@ const auditEntrySchema = z.object({
 
 /** GET /api/connections/{id}/audit?limit=&continuation= : configuration changes, newest first. */
 export async function auditHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const query = parseOrThrow(auditQuerySchema, Object.fromEntries(request.query), 'The audit query is not valid');
+  const query = parseOrThrow(auditQuerySchema, queryOf(request), 'The audit query is not valid');
   const { value, continuation } = await listAudit(services(), request.params.id!, query);
   return {
     jsonBody: {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { deleteConnection, provisionedUsersChoices } from '../../shared/provisioning/delete-connection.js';
 import { httpFunction } from '../define.js';
-import { withProblems } from '../http-support.js';
+import { queryOf, withProblems } from '../http-support.js';
 import { configWrite } from '../http-writes.js';
 import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
@@ -12,7 +12,7 @@ const query = z.object({ provisionedUsers: z.enum(provisionedUsersChoices).optio
 
 /** DELETE /api/connections/{id}[?provisionedUsers=keep|deprovision] (a choice is required once users were provisioned). */
 export async function deleteConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const { provisionedUsers } = parseOrThrow(query, Object.fromEntries(request.query));
+  const { provisionedUsers } = parseOrThrow(query, queryOf(request));
   const { status, body } = await deleteConnection(
     services(),
     request.params.id!,

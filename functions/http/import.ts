@@ -3,7 +3,7 @@ import { parseOrThrow } from '../../shared/domain/validation.js';
 import { applyImport, importSelectionSchema } from '../../shared/provisioning/import-apply.js';
 import { importQuerySchema, previewImport } from '../../shared/provisioning/import-preview.js';
 import { httpFunction } from '../define.js';
-import { readBody, withProblems } from '../http-support.js';
+import { queryOf, readBody, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
@@ -14,7 +14,7 @@ import { services } from '../services.js';
 export async function importHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const id = request.params.id!;
   if (request.method === 'GET') {
-    const query = parseOrThrow(importQuerySchema, Object.fromEntries(request.query), 'The import query is not valid');
+    const query = parseOrThrow(importQuerySchema, queryOf(request), 'The import query is not valid');
     return { jsonBody: await previewImport(services(), id, query) };
   }
   return { jsonBody: await applyImport(services(), id, await readBody(request, importSelectionSchema)) };

@@ -12,7 +12,7 @@ import {
   startRunQuerySchema,
 } from '../../shared/provisioning/reconcile-admin.js';
 import { httpFunction } from '../define.js';
-import { readOptionalJson, withProblems } from '../http-support.js';
+import { queryOf, readOptionalJson, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';
 import { queuedRunSchema, runsPageSchema, runWithItemsSchema } from '../openapi-responses.js';
 import { services } from '../services.js';
@@ -21,11 +21,7 @@ const runLocation = (connectionId: string, runId: string) => `/api/connections/$
 
 /** POST /api/connections/{id}/reconcile[?dryRun=true][&full=true]: queues a run now; 202 with its record. */
 export async function startReconcileHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const options = parseOrThrow(
-    startRunQuerySchema,
-    Object.fromEntries(request.query),
-    'The reconcile options are not valid',
-  );
+  const options = parseOrThrow(startRunQuerySchema, queryOf(request), 'The reconcile options are not valid');
   const run = await startRun(services(), request.params.id!, options);
   const location = runLocation(run.connectionId, run.runId);
   return { status: 202, headers: { location }, jsonBody: { ...run, location } };
@@ -33,13 +29,13 @@ export async function startReconcileHttp(request: HttpRequest): Promise<HttpResp
 
 /** GET /api/connections/{id}/runs?limit=&continuation= (newest first). */
 export async function listRunsHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const query = parseOrThrow(pageQuerySchema, Object.fromEntries(request.query), 'The query is not valid');
+  const query = parseOrThrow(pageQuerySchema, queryOf(request), 'The query is not valid');
   return { jsonBody: await listRuns(services(), request.params.id!, query) };
 }
 
 /** GET /api/connections/{id}/runs/{runId}?limit=&continuation=: the run and a page of its items. */
 export async function getRunHttp(request: HttpRequest): Promise<HttpResponseInit> {
-  const query = parseOrThrow(pageQuerySchema, Object.fromEntries(request.query), 'The query is not valid');
+  const query = parseOrThrow(pageQuerySchema, queryOf(request), 'The query is not valid');
   return { jsonBody: await getRun(services(), request.params.id!, request.params.runId!, query) };
 }
 

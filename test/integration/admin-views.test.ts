@@ -215,6 +215,24 @@ describe('every error is problem+json', () => {
   });
 });
 
+describe('?code= is the function key, never a filter', () => {
+  it('is accepted by every route that validates its query', async () => {
+    const conn = await readyConnection();
+    const code = `code=${ctx.app.host.functionKey}`;
+    for (const [method, path] of [
+      ['GET', `/api/connections/${conn}/users?${code}`],
+      ['GET', `/api/connections/${conn}/logs?${code}`],
+      ['GET', `/api/connections/${conn}/runs?${code}`],
+      ['GET', `/api/connections/${conn}/audit?${code}`],
+      ['POST', `/api/connections/${conn}/reconcile?dryRun=true&${code}`],
+      ['DELETE', `/api/connections/${conn}?${code}`],
+    ] as const) {
+      const res = await ctx.app.api(method, path, undefined, { key: false });
+      expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
+    }
+  });
+});
+
 describe('the log filter is named like the record field', () => {
   it('filters by result (status stays an alias); both at once must agree; ?code= is not a filter', async () => {
     const conn = await readyConnection();
