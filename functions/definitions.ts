@@ -27,6 +27,7 @@ import {
 } from './http/reconcile.js';
 import { patchSettingsFunction, settingsFunction } from './http/settings.js';
 import { getUserFunction } from './http/users-get.js';
+import { rematchUserFunction, unlinkUserFunction } from './http/users-links.js';
 import { listUsersFunction } from './http/users-list.js';
 import { provisionUserFunction } from './http/users-provision.js';
 import { retryUserFunction } from './http/users-retry.js';
@@ -53,10 +54,12 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   patchSettingsFunction,
   auditFunction,
   submitChangesFunction,
-  getUserFunction,
   listUsersFunction,
+  getUserFunction,
   provisionUserFunction,
   retryUserFunction,
+  unlinkUserFunction,
+  rematchUserFunction,
   queryLogsFunction,
   startReconcileFunction,
   listRunsFunction,

@@ -26,6 +26,7 @@ const settingsSchema = z.object({
   replicationDelayMs: z.number().min(0).optional(),
 });
 const interactiveSchema = z.object({ decision: z.enum(['approve', 'deny']), userPrincipalName: z.string().optional() });
+const roleGrantSchema = z.object({ role: z.string().min(1) });
 const generateSchema = z.object({
   count: z.number().int().min(1).max(1_000_000),
   prefix: z
@@ -151,6 +152,22 @@ function route(
       })),
     });
   }
+  const roleMatch = /^\/users\/([^/]+)\/directory-roles$/.exec(rest);
+  if (method === 'POST' && roleMatch) {
+    // Grants a directory role (by display name or template id), as an admin would in the Entra admin center.
+    const { role } = roleGrantSchema.parse(body ?? {});
+    const user = findUser(tenant, decodeURIComponent(roleMatch[1]!));
+    if (!user) return notFound(`user ${roleMatch[1]}`);
+    let granted;
+    try {
+      granted = tenant.activateRole(role);
+    } catch {
+      return jsonResponse(400, { error: { code: 'InvalidControlRequest', message: `unknown directory role ${role}` } });
+    }
+    tenant.addRoleMember(granted, user);
+    tenant.recordChange('users', user.id);
+    return jsonResponse(200, { roleId: granted.id, displayName: granted.displayName });
+  }
   const userMatch = /^\/users\/([^/]+)$/.exec(rest);
   if (method === 'GET' && userMatch) {
     // The stored user (including soft-deleted ones and memberships) for assertions that Graph cannot make.
@@ -164,6 +181,7 @@ function route(
       deleted: !live,
       memberOf: [...user.memberOf],
       isPrivileged: user.isPrivileged,
+      directoryRoles: tenant.rolesOf(user.id).map((r) => r.displayName),
     });
   }
   return undefined;

@@ -58,8 +58,10 @@ const userSchema = z.looseObject({
   displayName: z.string().min(1),
   accountEnabled: z.boolean().default(true),
   assignedLicenses: z.array(assignedLicenseSchema).optional(),
-  /** Holds a privileged directory role: sensitive properties need a higher role to change. */
+  /** Holds a privileged directory role (Global Administrator unless directoryRoles names others). */
   isPrivileged: z.boolean().optional(),
+  /** Directory roles the user holds, by display name or role template id (e.g. "Global Administrator"). */
+  directoryRoles: z.array(z.string().min(1)).optional(),
 });
 
 const groupSchema = z.looseObject({

@@ -52,6 +52,55 @@ export interface UserRecord extends DirectoryRecord {
   suspendedLicenses?: Map<string, AssignedLicense>;
 }
 
+/** An activated directory role (directoryRole): built-in role templates, members are users. */
+export interface DirectoryRoleRecord {
+  id: string;
+  roleTemplateId: string;
+  displayName: string;
+  description: string;
+  /** Member user ids; a soft-deleted member keeps its roles and regains them on restore. */
+  members: Set<string>;
+}
+
+/**
+ * Built-in role templates the simulator knows (Microsoft Entra built-in roles: template ids are the same in every
+ * tenant). Global Administrator is always activated.
+ */
+export const ROLE_TEMPLATES: ReadonlyArray<Omit<DirectoryRoleRecord, 'id' | 'members'>> = [
+  {
+    roleTemplateId: '62e90394-69f5-4237-9190-012177145e10',
+    displayName: 'Global Administrator',
+    description:
+      'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.',
+  },
+  {
+    roleTemplateId: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+    displayName: 'User Administrator',
+    description: 'Can manage all aspects of users and groups, including resetting passwords for limited admins.',
+  },
+  {
+    roleTemplateId: 'e8611ab8-c189-46e8-94e1-60213ab1f814',
+    displayName: 'Privileged Role Administrator',
+    description:
+      'Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.',
+  },
+  {
+    roleTemplateId: '29232cdf-9323-42fd-ade2-1d097af3e4de',
+    displayName: 'Exchange Administrator',
+    description: 'Can manage all aspects of the Exchange product.',
+  },
+  {
+    roleTemplateId: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+    displayName: 'Helpdesk Administrator',
+    description: 'Can reset passwords for non-administrators and Helpdesk Administrators.',
+  },
+  {
+    roleTemplateId: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+    displayName: 'Global Reader',
+    description: 'Can read everything that a Global Administrator can, but not update anything.',
+  },
+];
+
 export interface GroupRecord extends DirectoryRecord {
   /** Member ids in the order they were added. */
   members: Set<string>;
@@ -122,6 +171,8 @@ export class TenantState {
     { property: 'displayName', caseInsensitive: true },
   ]);
   readonly deletedItems = new Map<string, DeletedItem>();
+  /** Activated directory roles by id (directoryRole-list lists only activated ones). */
+  readonly directoryRoles = new Map<string, DirectoryRoleRecord>();
   /** Append-only ids of changed objects; a delta token is a position in this log. */
   readonly changes: Record<DirectoryKind, string[]> = { users: [], groups: [] };
   /** Delta links and delta page cursors handed out (opaque token → position). */
@@ -254,6 +305,41 @@ export class TenantState {
     this.removeGroupLicenses(user, group);
   }
 
+  // ---- directory roles ------------------------------------------------------------------------
+
+  /** The activated role for a template id or display name, activating it (directoryRole-post) when needed. */
+  activateRole(nameOrTemplateId: string): DirectoryRoleRecord {
+    const key = nameOrTemplateId.toLowerCase();
+    const template = ROLE_TEMPLATES.find((t) => t.roleTemplateId === key || t.displayName.toLowerCase() === key);
+    if (!template) throw new Error(`unknown directory role ${nameOrTemplateId}`);
+    const existing = [...this.directoryRoles.values()].find((r) => r.roleTemplateId === template.roleTemplateId);
+    if (existing) return existing;
+    const role: DirectoryRoleRecord = {
+      ...template,
+      id: derivedGuid(this.id, template.roleTemplateId),
+      members: new Set(),
+    };
+    this.directoryRoles.set(role.id, role);
+    return role;
+  }
+
+  /** Activated roles the user holds (directly; the simulator has no role-assignable groups). */
+  rolesOf(userId: string): DirectoryRoleRecord[] {
+    return [...this.directoryRoles.values()].filter((r) => r.members.has(userId));
+  }
+
+  addRoleMember(role: DirectoryRoleRecord, user: UserRecord): void {
+    role.members.add(user.id);
+    // A role holder is privileged: sensitive properties need a higher role to change (user-update).
+    user.isPrivileged = true;
+  }
+
+  removeRoleMember(role: DirectoryRoleRecord, userId: string): void {
+    role.members.delete(userId);
+    const user = this.users.get(userId);
+    if (user) user.isPrivileged = this.rolesOf(userId).length > 0;
+  }
+
   // ---- soft delete -----------------------------------------------------------------------------
 
   softDeleteUser(user: UserRecord, now: number): void {
@@ -330,6 +416,7 @@ function buildApp(seed: SeedApplication, tenantId: string, now: number): AppRegi
 /** Builds one tenant from its seed: apps, SKUs, users (with direct licenses), groups (with inherited licenses). */
 export function buildTenant(seed: SeedTenant, now: number): TenantState {
   const tenant = new TenantState(seed, now);
+  tenant.activateRole('Global Administrator');
   for (const app of seed.applications) tenant.apps.set(app.appId.toLowerCase(), buildApp(app, tenant.id, now));
   for (const sku of seed.subscribedSkus) {
     tenant.skus.set(sku.skuId.toLowerCase(), {
@@ -342,9 +429,11 @@ export function buildTenant(seed: SeedTenant, now: number): TenantState {
     });
   }
   for (const u of seed.users) {
-    const { id, assignedLicenses, isPrivileged, ...props } = u;
+    const { id, assignedLicenses, isPrivileged, directoryRoles, ...props } = u;
     const user = tenant.newUser(seedUserDefaults(props), 0, id);
-    user.isPrivileged = isPrivileged ?? false;
+    // isPrivileged without roles named: a Global Administrator (a privileged user holds a directory role).
+    const roles = directoryRoles ?? (isPrivileged ? ['Global Administrator'] : []);
+    for (const role of roles) tenant.addRoleMember(tenant.activateRole(role), user);
     for (const lic of assignedLicenses ?? []) {
       const skuId = lic.skuId.toLowerCase();
       if (!tenant.skus.has(skuId))

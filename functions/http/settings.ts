@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { syncSettingsSchema } from '../../shared/domain/sync-settings.js';
+import { syncSettingsObject } from '../../shared/domain/sync-settings.js';
 import { getSettings, patchSettings, putSettings } from '../../shared/provisioning/connection-config.js';
 import { httpFunction } from '../define.js';
 import { readBody, withProblems } from '../http-support.js';
@@ -34,9 +34,9 @@ export const settingsFunction = httpFunction({
       'Read (GET) or replace (PUT) the sync policy; PUT is a full replace: settings left out take their defaults',
     description:
       'PUT replaces every setting: one left out of the body is reset to its default. To change some settings and keep the others, use PATCH. Answers carry the connection ETag; send it back in If-Match to refuse (412) a write made from a stale read.',
-    request: syncSettingsSchema,
+    request: syncSettingsObject,
     conditional: true,
-    responses: { 200: { description: 'The settings', schema: syncSettingsSchema }, ...common, ...conditional },
+    responses: { 200: { description: 'The settings', schema: syncSettingsObject }, ...common, ...conditional },
   },
 });
 
@@ -58,11 +58,11 @@ export const patchSettingsFunction = httpFunction({
       'Change some settings (JSON Merge Patch): the ones named change, null resets one to its default, the rest stay',
     description:
       'RFC 7396 JSON Merge Patch over the settings in force (application/merge-patch+json or application/json). The merged settings are validated like a PUT: a bad one answers 400 naming it and nothing is changed. A merge patch cannot set a setting to null (null means "reset"): use PUT for accidentalDeletionThreshold: null.',
-    request: mergePatchSchema(syncSettingsSchema),
+    request: mergePatchSchema(syncSettingsObject),
     requestTypes: ['application/merge-patch+json', 'application/json'],
     conditional: true,
     responses: {
-      200: { description: 'The settings after the patch', schema: syncSettingsSchema },
+      200: { description: 'The settings after the patch', schema: syncSettingsObject },
       ...common,
       ...conditional,
       415: problem('Not a merge patch (e.g. application/json-patch+json)'),

@@ -15,7 +15,8 @@ import {
 } from './licenses.js';
 import { applyMapping, type Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
-import type { BlockedBy } from './user-state.js';
+import { withGenerated } from './upn-candidates.js';
+import type { BlockedBy, GeneratedValues } from './user-state.js';
 
 export interface ExpectedAccount {
   /** Mapped properties (update mode) the account should have, accountEnabled and values that do not fit left out. */
@@ -90,11 +91,20 @@ function enabledDecision(
   return { enabled: change.enabled };
 }
 
-export function expectedAccount(desired: DesiredState, ctx: DriftContext): ExpectedAccount {
-  return expectedAccountFor(effectiveChange(desired), ctx);
+/** `generated`: the user's values generated on a UPN collision (they stand in for the mapped ones). */
+export function expectedAccount(
+  desired: DesiredState,
+  ctx: DriftContext,
+  generated?: GeneratedValues,
+): ExpectedAccount {
+  return expectedAccountFor(effectiveChange(desired), ctx, generated);
 }
 
-export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): ExpectedAccount {
+export function expectedAccountFor(
+  change: EffectiveChange,
+  ctx: DriftContext,
+  generated?: GeneratedValues,
+): ExpectedAccount {
   const s = ctx.settings;
   const none = { values: {}, updatable: s.allowUpdate, absent: false, present: false };
   if (change.type === 'remove') {
@@ -113,7 +123,9 @@ export function expectedAccountFor(change: EffectiveChange, ctx: DriftContext): 
   // turns an object into a much larger dictionary.)
   const skip = new Set(['accountEnabled', ...mapped.errors.map((e) => e.field)]);
   const values = Object.fromEntries(
-    Object.entries(withUsageLocation(mapped.values, change.attributes, s)).filter(([k]) => !skip.has(k)),
+    Object.entries(withGenerated(withUsageLocation(mapped.values, change.attributes, s), generated)).filter(
+      ([k]) => !skip.has(k),
+    ),
   );
   let licenses: string[] | undefined;
   const refs = desiredLicenseRefs(change.licenses, s);

@@ -5,7 +5,19 @@ import { licenseRefSchema } from './change.js';
 export const matchingAttributes = ['userPrincipalName', 'employeeId', 'mail', 'onPremisesImmutableId'] as const;
 export type MatchingAttribute = (typeof matchingAttributes)[number];
 
-export const syncSettingsSchema = z.strictObject({
+/**
+ * A UPN candidate: `{attribute}` placeholders from the change's attributes (made safe for a UPN: accents dropped,
+ * lower case, only letters, digits and . - _ ' kept), `{domain}` (the connection's domain) and `{n}` (2, 3, … up to
+ * upnCandidateLimit). E.g. "{givenName}.{familyName}@{domain}", "{givenName}.{familyName}{n}@{domain}".
+ */
+export const upnTemplateSchema = z
+  .string()
+  .min(3)
+  .max(256)
+  .regex(/^[^@]+@[^@]+$/, 'must be one local part, "@" and a domain, e.g. {givenName}.{familyName}@{domain}')
+  .regex(/^([^{}]|\{[A-Za-z][A-Za-z0-9_.:-]{0,127}\})*$/, 'placeholders are {attributeName}, {domain} or {n}');
+
+const settingsShape = z.strictObject({
   allowCreate: z.boolean().default(true).describe('Create a Microsoft 365 account when a user is assigned'),
   allowUpdate: z.boolean().default(true).describe('Update mapped properties when the profile changes'),
   allowDeactivate: z.boolean().default(true).describe('Activate and deactivate (accountEnabled)'),
@@ -18,10 +30,35 @@ export const syncSettingsSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe('Enable an existing disabled account when the user is assigned again'),
-  matchingAttribute: z
-    .enum(matchingAttributes)
-    .default('userPrincipalName')
-    .describe('How an existing account is found and adopted'),
+  matchingRules: z
+    .array(z.enum(matchingAttributes))
+    .min(1)
+    .max(matchingAttributes.length)
+    .refine((rules) => new Set(rules).size === rules.length, 'each attribute at most once')
+    .default(['userPrincipalName'])
+    .describe(
+      'Matching precedence: how an existing account is found for a user not linked yet, tried in order (the first rule that finds one account decides; more than one is a conflict)',
+    ),
+  adoptExistingAccounts: z
+    .enum(['never', 'matching'])
+    .default('matching')
+    .describe(
+      'matching: an account found by the matching rules is adopted (linked and updated); never: only accounts this connection creates are managed. An account holding a directory role or linked to another directory user is never adopted',
+    ),
+  upnCandidates: z
+    .array(upnTemplateSchema)
+    .max(10)
+    .default([])
+    .describe(
+      'UPNs to try, in order, when the mapped userPrincipalName belongs to an account that may not be adopted (active or soft-deleted): {attribute}, {domain}, {n}. mailNickname and mail follow the chosen UPN. Empty: such a user fails with upn-taken',
+    ),
+  upnCandidateLimit: z
+    .number()
+    .int()
+    .min(2)
+    .max(100)
+    .default(20)
+    .describe('The highest {n} a UPN candidate is tried with'),
   defaultLicenses: z.array(licenseRefSchema).default([]).describe('Licenses for users whose change carries none'),
   removeLicensesWhenEmpty: z
     .boolean()
@@ -75,5 +112,35 @@ export const syncSettingsSchema = z.strictObject({
     .default(100)
     .describe('…out of at least this many recent operations'),
 });
-export type SyncSettings = z.infer<typeof syncSettingsSchema>;
+
+/**
+ * Older settings named one `matchingAttribute`; it is still accepted (and read from stored connections) as the
+ * one-rule list it means, unless matchingRules is given too.
+ */
+const withLegacyMatching = (input: unknown): unknown => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || !('matchingAttribute' in input))
+    return input;
+  const { matchingAttribute, ...rest } = input as Record<string, unknown>;
+  if (!('matchingRules' in rest)) return { ...rest, matchingRules: [matchingAttribute] };
+  // Both (e.g. a merge patch naming the old setting over stored rules): only when they agree; otherwise the
+  // unknown key is refused rather than silently ignored.
+  const same =
+    Array.isArray(rest.matchingRules) && rest.matchingRules.length === 1 && rest.matchingRules[0] === matchingAttribute;
+  return same ? rest : input;
+};
+
+/** The settings as one object schema (documents, merge patches); parse input with syncSettingsSchema. */
+export const syncSettingsObject = settingsShape;
+/** Parses settings (a request body, a stored row), the legacy matchingAttribute included. */
+export const syncSettingsSchema = z.preprocess(withLegacyMatching, settingsShape);
+export type SyncSettings = z.infer<typeof settingsShape>;
 export const DEFAULT_SYNC_SETTINGS: SyncSettings = syncSettingsSchema.parse({});
+
+/** The settings a connection runs with: the defaults under what it stored (older rows included). */
+export function effectiveSettings(stored: Partial<SyncSettings> | undefined): SyncSettings {
+  return { ...DEFAULT_SYNC_SETTINGS, ...(withLegacyMatching(stored ?? {}) as Partial<SyncSettings>) };
+}
+
+/** The first matching rule: what names an account in reports and imports. */
+export const primaryMatchingRule = (s: Pick<SyncSettings, 'matchingRules'>): MatchingAttribute =>
+  s.matchingRules[0] ?? 'userPrincipalName';

@@ -4,7 +4,16 @@ import type { OperationMessage } from './change.js';
 import type { DesiredState } from './desired-state.js';
 import type { ErrorKind } from './errors.js';
 
-export const userStatuses = ['pending', 'applied', 'skipped', 'blocked', 'failed', 'held', 'planned'] as const;
+export const userStatuses = [
+  'pending',
+  'applied',
+  'skipped',
+  'blocked',
+  'failed',
+  'held',
+  'planned',
+  'unlinked',
+] as const;
 export type UserStatus = (typeof userStatuses)[number];
 
 export interface OperationError {
@@ -43,12 +52,41 @@ export interface UserState {
    * change can never write to Microsoft 365 after a newer one. Expires if its holder dies.
    */
   lease?: { operationId: string; until: string };
+  /** The account whose link claim (one account, one directory user, across the tenant) this user holds. */
+  claimedObjectId?: string;
+  /** Values generated instead of the mapped ones (a unique UPN on collision): see GeneratedValues. */
+  generated?: GeneratedValues;
+  /** Unlinked by an admin from this account: never adopted again automatically; operations wait for a re-match. */
+  unlinkedFrom?: { objectId: string; at: string };
   createdAt: string;
   updatedAt: string;
   etag?: string;
 }
 
 export type OperationResult = 'applied' | 'skipped' | 'blocked' | 'failed' | 'held' | 'planned';
+
+/**
+ * A UPN generated from upnCandidates because the mapped one (`from`) belonged to an account that may not be adopted,
+ * with the mailNickname and mail that followed it. Used instead of the mapped values while the mapping still gives
+ * `from`; a new mapped UPN (a rename at the source) drops it.
+ */
+export interface GeneratedValues {
+  from: string;
+  userPrincipalName: string;
+  mailNickname: string;
+  mail?: string;
+}
+
+/** What matching found for a user not linked yet, and whether the account was adopted or why not. */
+export interface MatchReport {
+  /** The matching rule that found the account, `admin` for a re-match naming it, `create` for a UPN collision. */
+  rule: 'userPrincipalName' | 'employeeId' | 'mail' | 'onPremisesImmutableId' | 'admin' | 'create';
+  objectId: string;
+  userPrincipalName?: string;
+  adopted: boolean;
+  /** Why it was not adopted. */
+  reason?: string;
+}
 
 /** Policy that held back part of what the desired state asks for: the setting and the properties it kept as they are. */
 export interface BlockedBy {
@@ -95,6 +133,10 @@ export interface ProvisioningLogRecord {
   rawMessage?: string;
   /** What policy held back (result `blocked`, or `applied` with part of the change held back). */
   blockedBy?: BlockedBy[];
+  /** The accounts matching found and whether each was adopted (or why not). */
+  match?: MatchReport[];
+  /** A UPN generated on collision (names, never other values). */
+  generatedUserPrincipalName?: string;
 }
 
 /** The last successful operation reconciled every change received so far (the desired versions). */
@@ -107,4 +149,8 @@ export const reconciledAllChanges = (u: Pick<UserState, 'appliedDesired' | 'desi
  * held nor blocked by policy since (a failed correction leaves the versions equal but the account unlike the desired state).
  */
 export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status'>): boolean =>
-  reconciledAllChanges(u) && u.status !== 'failed' && u.status !== 'held' && u.status !== 'blocked';
+  reconciledAllChanges(u) &&
+  u.status !== 'failed' &&
+  u.status !== 'held' &&
+  u.status !== 'blocked' &&
+  u.status !== 'unlinked';

@@ -9,20 +9,54 @@ import { classifyGraphError } from './graph-errors.js';
 export class GraphUsersClient implements UsersClient {
   constructor(private readonly core: GraphCall) {}
 
-  async findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined> {
+  async findUsers(attribute: MatchingAttribute, value: string, select: string[], max: number): Promise<GraphUser[]> {
     // OData string literal: a single quote is written twice.
     const filter = `${attribute} eq '${value.replaceAll("'", "''")}'`;
-    const page = (await this.core.send('find-user', 'read', 'GET', '/users', '$select=x&$top=2', () =>
-      this.core.graph.api('/users').filter(filter).select(select.join(',')).top(2).get(),
+    const page = (await this.core.send('find-user', 'read', 'GET', '/users', '$select=x&$top=n', () =>
+      this.core.graph.api('/users').filter(filter).select(select.join(',')).top(max).get(),
     )) as { value: GraphUser[] };
-    if (page.value.length > 1) {
-      throw new AppError(
-        'conflict',
-        'ambiguous-match',
-        `More than one Microsoft 365 user has ${attribute} = ${value}; resolve the duplicate or match on another attribute`,
-      );
-    }
-    return page.value[0];
+    return page.value;
+  }
+
+  async directoryRolesOf(id: string): Promise<string[]> {
+    // The OData cast keeps groups out; $count + ConsistencyLevel make it an advanced query, which the cast on
+    // directory-object collections may need (user-list-transitivememberof).
+    const page = (await this.core.send(
+      'directory-roles-of',
+      'read',
+      'GET',
+      '/users/id/transitiveMemberOf/microsoft.graph.directoryRole',
+      '$select=x&$count=true',
+      () =>
+        this.core.graph
+          .api(`/users/${encodeURIComponent(id)}/transitiveMemberOf/microsoft.graph.directoryRole`)
+          .header('ConsistencyLevel', 'eventual')
+          .query({ $count: 'true' })
+          .select('id,displayName')
+          .top(999)
+          .get(),
+    )) as { value: { id: string; displayName?: string | null }[] };
+    // Without RoleManagement.Read.Directory (or Directory.Read.All) Graph answers roles with limited information:
+    // the id, no name.
+    return page.value.map(
+      (r) => r.displayName ?? `role ${r.id} (name not readable without RoleManagement.Read.Directory)`,
+    );
+  }
+
+  async deletedUserPrincipalNames(): Promise<string[]> {
+    const names: string[] = [];
+    let link: string | undefined;
+    do {
+      const page = (await this.core.send('deleted-users', 'read', 'GET', '/directory/deletedItems/user', '', () =>
+        (link
+          ? this.core.graph.api(link)
+          : this.core.graph.api('/directory/deletedItems/microsoft.graph.user').select('id,userPrincipalName').top(999)
+        ).get(),
+      )) as { value: GraphUser[]; '@odata.nextLink'?: string };
+      for (const u of page.value) if (u.userPrincipalName) names.push(u.userPrincipalName);
+      link = page['@odata.nextLink'];
+    } while (link);
+    return names;
   }
 
   async getUser(id: string, select: string[]): Promise<GraphUser | undefined> {

@@ -16,10 +16,11 @@ import type { Connection } from '../domain/connection.js';
 import { desiredVersion, type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
-import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
+import { effectiveSettings, type SyncSettings } from '../domain/sync-settings.js';
 import {
   type BlockedBy,
   isInSync,
+  type MatchReport,
   type OperationAction,
   type OperationResult,
   type PlannedRequest,
@@ -28,6 +29,7 @@ import {
 } from '../domain/user-state.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
 import { settleDeletion, skippedWhileDeleting } from './delete-connection.js';
+import { claimAccountLink } from './link-claims.js';
 import type { ObjectKind } from './object-kind.js';
 import type {
   OperationQueue,
@@ -69,12 +71,16 @@ export interface OperationOutcome {
   objectId?: string;
   /** What policy held back (see BlockedBy). */
   blockedBy?: BlockedBy[];
+  /** What matching found, and whether it adopted each account or why not. */
+  match?: MatchReport[];
   trace: TraceStep[];
 }
 
 export interface ApplyOptions {
   /** Provision on demand re-applies the current desired state: its version may equal the applied one. */
   reapply?: boolean;
+  /** An admin's re-match: matching runs for a user unlinked by an admin, or links the account named here. */
+  rematch?: { objectId?: string };
 }
 
 const MAX_REDO = 5;
@@ -213,6 +219,9 @@ async function attemptOperation(
     step,
     recorder,
     finish,
+    options,
+    // A lease left behind: an earlier attempt was cut short (its host died) after it claimed the user.
+    ...(user.lease ? { resumedSince: Date.parse(user.updatedAt) } : {}),
   });
 }
 
@@ -224,6 +233,8 @@ interface Attempt {
     user: UserState | undefined,
     outcome: Omit<OperationOutcome, 'operationId' | 'externalId' | 'version' | 'trace' | 'graphRequestIds'>,
   ) => Promise<OperationOutcome>;
+  options: ApplyOptions;
+  resumedSince?: number;
 }
 
 async function actOnClaimed(
@@ -249,8 +260,17 @@ async function actOnClaimed(
     );
   }
   step('connection', 'Connection is ready');
-  const settings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
+  if (user.unlinkedFrom && !a.options.rematch) {
+    const reason = `Unlinked by an admin from account ${user.unlinkedFrom.objectId} (${user.unlinkedFrom.at}): re-match the user to provision it again`;
+    step('match', reason);
+    return finish(
+      { ...user, status: 'unlinked', statusReason: reason },
+      { result: 'skipped', action: 'none', reason, changedProperties: [] },
+    );
+  }
+  const settings: SyncSettings = effectiveSettings(connection.settings);
   const gateway = tenantGateway(deps, connection, { dryRun: settings.dryRun, recorder });
+  const owner = { tenantId: connection.tenantId, connectionId: connection.id, externalId: user.externalId };
 
   try {
     const outcome = await kind.act({
@@ -261,6 +281,9 @@ async function actOnClaimed(
       user,
       change,
       trace: step,
+      links: { claim: (objectId) => claimAccountLink(deps, owner, objectId, settings.dryRun) },
+      ...(a.resumedSince !== undefined ? { resumedSince: a.resumedSince } : {}),
+      ...(a.options.rematch?.objectId ? { linkTo: a.options.rematch.objectId } : {}),
     });
     if (settings.dryRun) {
       step('dry-run', `${recorder.planned.length} write(s) planned, none sent`);
@@ -271,6 +294,7 @@ async function actOnClaimed(
           action: outcome.action,
           changedProperties: outcome.changedProperties,
           plan: recorder.planned,
+          ...(outcome.match?.length ? { match: outcome.match } : {}),
         },
       );
     }
@@ -285,9 +309,16 @@ async function actOnClaimed(
       lastError: undefined,
       ownedLicenses: outcome.ownedLicenses,
       ...(account && !deleted
-        ? { objectId: account.id, userPrincipalName: account.userPrincipalName ?? user.userPrincipalName }
+        ? {
+            objectId: account.id,
+            userPrincipalName: account.userPrincipalName ?? user.userPrincipalName,
+            // Every path that links an account claimed it first (user-actions.ts).
+            claimedObjectId: account.id,
+            unlinkedFrom: undefined,
+          }
         : {}),
       ...(outcome.applied ? { lastApplied: outcome.applied } : {}),
+      ...(outcome.generated ? { generated: outcome.generated } : {}),
       blockedBy: outcome.blockedBy?.length ? outcome.blockedBy : undefined,
     };
     return finish(saved, {
@@ -297,6 +328,7 @@ async function actOnClaimed(
       changedProperties: outcome.changedProperties,
       ...(saved.objectId ? { objectId: saved.objectId } : {}),
       ...(outcome.blockedBy?.length ? { blockedBy: outcome.blockedBy } : {}),
+      ...(outcome.match?.length ? { match: outcome.match } : {}),
     });
   } catch (error) {
     if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') {
@@ -315,9 +347,11 @@ async function actOnClaimed(
       );
     }
     step('failed', error.message);
+    // Matching's reports ride on its errors (an account not adopted, and why).
+    const match = Array.isArray(error.details.match) ? (error.details.match as MatchReport[]) : undefined;
     return finish(
       { ...user, status: 'failed', statusReason: error.message, lastError: { ...failure, at: now } },
-      { result: 'failed', action: 'none', error: failure, changedProperties: [] },
+      { result: 'failed', action: 'none', error: failure, changedProperties: [], ...(match?.length ? { match } : {}) },
     );
   }
 }
@@ -357,5 +391,6 @@ function logRecord(message: OperationMessage, o: OperationOutcome, started: Date
     changedProperties: o.changedProperties,
     ...(o.plan ? { plan: o.plan } : {}),
     ...(o.blockedBy ? { blockedBy: o.blockedBy } : {}),
+    ...(o.match ? { match: o.match } : {}),
   };
 }

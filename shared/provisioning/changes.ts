@@ -14,7 +14,7 @@ import {
 import { type DesiredState, desiredVersion, mergeChange } from '../domain/desired-state.js';
 import { AppError, type FieldError, ValidationError } from '../domain/errors.js';
 import { applyMapping, DEFAULT_MAPPING, type MappedUser, ruleAttributes } from '../domain/mapping/mapping.js';
-import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
+import { effectiveSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import { fieldErrors } from '../domain/validation.js';
 import { type ApplyDeps } from './apply-operation.js';
@@ -108,7 +108,7 @@ export async function submitChanges(
 
   // What was already received for these users: one point read per user, in parallel.
   const rows = await readUsers(deps, connectionId, [...new Set(accepted.map((a) => a.message.externalId))]);
-  const allowCreate = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings }.allowCreate;
+  const allowCreate = effectiveSettings(connection.settings).allowCreate;
   const received = new Map<string, DesiredState>();
   const answers = accepted.map(({ index, prefix, message, mapped }): AcceptedChange => {
     const row = rows.get(message.externalId);

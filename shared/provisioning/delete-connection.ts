@@ -8,7 +8,7 @@ import type { OperationMessage } from '../domain/change.js';
 import type { Connection, ConnectionView, DeletionProgress } from '../domain/connection.js';
 import { desiredVersion } from '../domain/desired-state.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
+import { effectiveSettings } from '../domain/sync-settings.js';
 import { type UserState, type UserStatus } from '../domain/user-state.js';
 import { type ApplyDeps } from './apply-operation.js';
 import type { AuditDeps } from './audit.js';
@@ -59,7 +59,7 @@ export async function deleteConnection(
     }
     return resumeDeletion(deps, connection);
   }
-  const settings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
+  const settings = effectiveSettings(connection.settings);
   const provisioned = (await deps.users.listAll(id)).filter(stillProvisioned);
   if (provisioned.length === 0 || choice === 'keep') {
     await removeEverything(deps, connection, removeRow);
@@ -106,7 +106,7 @@ async function startDeletion(deps: DeletionDeps, connection: Connection, provisi
     id,
     provisioned.map((u) => u.externalId),
   );
-  const removeAction = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings }.removeAction;
+  const removeAction = effectiveSettings(connection.settings).removeAction;
   const marked = await deps.connections.replace({
     ...connection,
     deletion: { requestedAt: now, removeAction, total: provisioned.length },

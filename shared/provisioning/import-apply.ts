@@ -8,6 +8,7 @@ import type { DesiredState } from '../domain/desired-state.js';
 import { attributesFromAccount, type DriftContext } from '../domain/drift.js';
 import { isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
+import { primaryMatchingRule } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import {
@@ -18,7 +19,9 @@ import {
   readyConnection,
   settingsOf,
 } from './import-preview.js';
+import { claimAccountLink } from './link-claims.js';
 import type { GraphUser } from './ports.js';
+import { tenantGateway } from './tenant.js';
 
 export const importSelectionSchema = z
   .strictObject({
@@ -91,7 +94,7 @@ export async function applyImport(
     deactivate: new Set<string>(),
   };
   const mapping = connection.mapping ?? DEFAULT_MAPPING;
-  const matching = settingsOf(connection).matchingAttribute;
+  const matching = primaryMatchingRule(settingsOf(connection));
 
   for await (const c of classify(deps, connection)) {
     const ext = c.user?.externalId;
@@ -200,6 +203,13 @@ async function importAccount(
   const existing = await deps.users.get(connection.id, externalId);
   if (existing)
     return { result: 'failed', detail: `The directory already has a user ${externalId}: choose another externalId` };
+  // Importing links the account: the same rules as adopting it (account-matching.ts).
+  const roles = await tenantGateway(deps, connection, {}).users.directoryRolesOf(account.id);
+  if (roles.length > 0)
+    return { result: 'failed', detail: `Not imported: it holds a directory role (${roles.join(', ')})` };
+  const owner = { tenantId: connection.tenantId, connectionId: connection.id, externalId };
+  const refusal = await claimAccountLink(deps, owner, account.id);
+  if (refusal) return { result: 'failed', detail: `Not imported: ${refusal}` };
   const now = deps.clock.now().toISOString();
   const mapping = connection.mapping ?? DEFAULT_MAPPING;
   // Version 0: whatever the source later sends (version ≥ 1) supersedes what was imported.
@@ -214,6 +224,7 @@ async function importAccount(
     appliedVersion: 0,
     appliedDesired: { profile: 0, lifecycle: 0 },
     objectId: account.id,
+    claimedObjectId: account.id,
     ...(typeof account.userPrincipalName === 'string' ? { userPrincipalName: account.userPrincipalName } : {}),
     status: 'applied',
     statusReason: 'Imported from Microsoft 365',

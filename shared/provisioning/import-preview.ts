@@ -17,7 +17,12 @@ import {
 } from '../domain/drift.js';
 import { AppError, invalidContinuation } from '../domain/errors.js';
 import { applyMapping, DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
-import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../domain/sync-settings.js';
+import {
+  effectiveSettings,
+  type MatchingAttribute,
+  primaryMatchingRule,
+  type SyncSettings,
+} from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { loadConnection } from './connections.js';
@@ -53,7 +58,7 @@ export interface ImportEntry {
   wouldChange?: string[];
 }
 
-export const settingsOf = (c: Connection): SyncSettings => ({ ...DEFAULT_SYNC_SETTINGS, ...c.settings });
+export const settingsOf = (c: Connection): SyncSettings => effectiveSettings(c.settings);
 export const normal = (attribute: string, v: unknown) =>
   typeof v !== 'string' || v === ''
     ? undefined
@@ -73,24 +78,36 @@ interface DirectoryIndex {
   byMatch: Map<string, UserState>;
 }
 
-/** Directory users by link and by the matching attribute's mapped value (removed users are left out). */
+const matchKey = (rule: MatchingAttribute, value: unknown) => {
+  const v = normal(rule, value);
+  return v ? `${rule}:${v}` : undefined;
+};
+
+/** Directory users by link and by each matching rule's mapped value (removed users are left out). */
 async function directoryIndex(deps: ApplyDeps, connection: Connection): Promise<DirectoryIndex> {
   const mapping = connection.mapping ?? DEFAULT_MAPPING;
-  const matching = settingsOf(connection).matchingAttribute;
+  const rules = settingsOf(connection).matchingRules;
   const index: DirectoryIndex = { byObjectId: new Map(), byMatch: new Map() };
   for await (const page of deps.users.scan(connection.id)) {
     for (const user of page) {
       if (!user.desired || user.desired.lifecycle?.state === 'removed') continue;
       if (user.objectId) index.byObjectId.set(user.objectId, user);
       const attributes = user.desired.profile?.attributes;
-      const value = attributes
-        ? normal(matching, applyMapping(mapping, attributes, { domain: connection.domain }, 'create').values[matching])
-        : undefined;
-      if (value) index.byMatch.set(value, user);
+      if (!attributes) continue;
+      const values = applyMapping(mapping, attributes, { domain: connection.domain }, 'create').values;
+      for (const rule of rules) {
+        const key = matchKey(rule, values[rule]);
+        if (key) index.byMatch.set(key, user);
+      }
     }
   }
   return index;
 }
+
+/** The directory user an account belongs to: its link, else the matching rules in order. */
+const directoryUserOf = (index: DirectoryIndex, rules: MatchingAttribute[], account: GraphUser) =>
+  index.byObjectId.get(account.id) ??
+  rules.map((rule) => index.byMatch.get(matchKey(rule, account[rule]) ?? '')).find((u) => u !== undefined);
 
 export interface Classified {
   list: ImportList;
@@ -114,16 +131,18 @@ export async function* classify(deps: ApplyDeps, connection: Connection): AsyncI
   do {
     const page = await gateway.users.usersPage(select, next);
     for (const account of page.users) {
-      const summary = accountOf(account, settings.matchingAttribute);
-      const key = normal(settings.matchingAttribute, account[settings.matchingAttribute]);
-      const user = index.byObjectId.get(account.id) ?? (key ? index.byMatch.get(key) : undefined);
+      const summary = accountOf(account, primaryMatchingRule(settings));
+      const user = directoryUserOf(index, settings.matchingRules, account);
       if (!user) {
         const wouldChange = differencesAfterImport(ctx, account).map((d) => d.property);
         yield { list: 'new', entry: { account: summary, ...(wouldChange.length ? { wouldChange } : {}) }, account };
         continue;
       }
       const desired = user.desired!;
-      const differences = compareAccount(expectedAccount(desired, ctx), account, { complete: true, owned: [] }).profile;
+      const differences = compareAccount(expectedAccount(desired, ctx, user.generated), account, {
+        complete: true,
+        owned: [],
+      }).profile;
       if (differences.length > 0) {
         yield {
           list: 'update',
@@ -171,7 +190,7 @@ export async function previewImport(deps: ApplyDeps, connectionId: string, q: z.
   }
   const continuation = q.list && offset + q.limit < counts[q.list] ? String(offset + q.limit) : null;
   return {
-    matchingAttribute: settingsOf(connection).matchingAttribute,
+    matchingRules: settingsOf(connection).matchingRules,
     counts,
     lists,
     ...(q.list ? { list: q.list, continuation } : {}),

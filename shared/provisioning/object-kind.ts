@@ -6,7 +6,14 @@ import type { Connection } from '../domain/connection.js';
 import type { EffectiveChange } from '../domain/desired-state.js';
 import type { Mapping } from '../domain/mapping/mapping.js';
 import type { SyncSettings } from '../domain/sync-settings.js';
-import type { BlockedBy, OperationAction, OperationResult, UserState } from '../domain/user-state.js';
+import type {
+  BlockedBy,
+  GeneratedValues,
+  MatchReport,
+  OperationAction,
+  OperationResult,
+  UserState,
+} from '../domain/user-state.js';
 import type { GraphUser, TenantGateway } from './ports.js';
 
 export interface ActionOutcome {
@@ -21,6 +28,18 @@ export interface ActionOutcome {
   applied?: Record<string, unknown>;
   /** What policy held back: the account still differs there. */
   blockedBy?: BlockedBy[];
+  /** What matching found (accounts adopted, or not and why). */
+  match?: MatchReport[];
+  /** Values generated on a UPN collision, to use instead of the mapped ones from now on. */
+  generated?: GeneratedValues;
+}
+
+/**
+ * One Microsoft 365 account, one directory user: claims an account for the user acting now before it is adopted or
+ * linked (see UserStateRepository.claimLink). Answers why not when another directory user holds it.
+ */
+export interface LinkClaims {
+  claim(objectId: string): Promise<string | undefined>;
 }
 
 export interface ActionContext {
@@ -32,6 +51,11 @@ export interface ActionContext {
   /** The merged desired state to reconcile with (see domain/desired-state.ts). */
   change: EffectiveChange;
   trace: (step: string, detail: string) => void;
+  links: LinkClaims;
+  /** An earlier attempt of an operation on this user was cut short at this time (its lease was left behind). */
+  resumedSince?: number;
+  /** A re-match naming the account to link (an admin's choice, checked like any adoption). */
+  linkTo?: string;
 }
 
 /** One object type of the pipeline. */

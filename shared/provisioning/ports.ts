@@ -154,10 +154,17 @@ export interface ConnectionProbe {
 
 /** A tenant's users. */
 export interface UsersClient {
-  /** The user whose `attribute` equals `value`, if any (the matching rule for adopting accounts). */
-  findUser(attribute: MatchingAttribute, value: string, select: string[]): Promise<GraphUser | undefined>;
+  /** Up to `max` users whose `attribute` equals `value` (a matching rule finding more than one is a conflict). */
+  findUsers(attribute: MatchingAttribute, value: string, select: string[], max: number): Promise<GraphUser[]>;
   /** undefined when Graph answers 404. */
   getUser(id: string, select: string[]): Promise<GraphUser | undefined>;
+  /**
+   * The directory roles the account holds, directly or through a group (transitiveMemberOf cast to
+   * directoryRole): display names, or ids when the app may not read roles. Empty: no role.
+   */
+  directoryRolesOf(id: string): Promise<string[]>;
+  /** userPrincipalNames of soft-deleted users (deletedItems, as stored: possibly prefixed with the object id). */
+  deletedUserPrincipalNames(): Promise<string[]>;
   createUser(body: Record<string, unknown>): Promise<GraphUser>;
   updateUser(id: string, patch: Record<string, unknown>): Promise<void>;
   deleteUser(id: string): Promise<void>;
@@ -222,7 +229,10 @@ export interface TenantGatewayFactory {
 
 export interface UserStateRepository {
   get(connectionId: string, externalId: string): Promise<UserState | undefined>;
-  /** Creates (no etag) or replaces (if the etag still matches); a conflict (`concurrent-update`) otherwise. */
+  /**
+   * Creates (no etag) or replaces (if the etag still matches); a conflict (`concurrent-update`) otherwise. Keeps the
+   * link index in step: a new objectId is indexed, a removed one (unlinked) unindexed.
+   */
   save(state: UserState): Promise<UserState>;
   listByStatus(connectionId: string, status: UserStatus): Promise<UserState[]>;
   listAll(connectionId: string): Promise<UserState[]>;
@@ -239,6 +249,23 @@ export interface UserStateRepository {
   listNeedingAttention(connectionId: string): Promise<UserState[]>;
   /** Deletes every user row of the connection (the Microsoft 365 accounts are not touched). */
   deleteAll(connectionId: string): Promise<number>;
+  /** Who claimed Microsoft 365 account `objectId` of tenant `tenantId`, whichever connection it came from. */
+  linkClaim(tenantId: string, objectId: string): Promise<LinkClaim | undefined>;
+  /**
+   * Claims the account for `holder`: a new claim, or in place of the one read with etag `replacing`. False when
+   * another claim got there first (a uniqueness constraint in storage, not a read-then-write check).
+   */
+  claimLink(tenantId: string, objectId: string, holder: Omit<LinkClaim, 'etag'>, replacing?: string): Promise<boolean>;
+  /** Deletes the claim read with `etag` (nothing when it changed meanwhile). */
+  releaseLink(tenantId: string, objectId: string, etag: string): Promise<void>;
+}
+
+/** One Microsoft 365 account, one directory user: the claim every connection to the tenant checks before linking. */
+export interface LinkClaim {
+  connectionId: string;
+  externalId: string;
+  claimedAt: string;
+  etag: string;
 }
 
 /**

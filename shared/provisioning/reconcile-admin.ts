@@ -11,7 +11,7 @@ import {
   type RunRequest,
   type StagedOperation,
 } from '../domain/reconciliation.js';
-import { DEFAULT_SYNC_SETTINGS } from '../domain/sync-settings.js';
+import { effectiveSettings } from '../domain/sync-settings.js';
 import { loadConnection } from './connections.js';
 import { updateConnectionFlags } from './reconcile/connection-flags.js';
 import type { ReconcileDeps } from './reconcile/deps.js';
@@ -98,7 +98,7 @@ export async function queueDueRuns(
   const queued: string[] = [];
   const notDue: { connectionId: string; why: string }[] = [];
   for (const connection of await deps.connections.list()) {
-    const settings = { ...DEFAULT_SYNC_SETTINGS, ...connection.settings };
+    const settings = effectiveSettings(connection.settings);
     const why = (w: string) => notDue.push({ connectionId: connection.id, why: w });
     if (connection.status !== 'ready' || connection.deletion) {
       why(connection.deletion ? 'being deleted' : `status ${connection.status}`);

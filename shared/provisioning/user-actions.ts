@@ -1,13 +1,16 @@
-// What one change does to one Microsoft 365 account: find (linked id, else the matching attribute), then create,
-// adopt, update only what differs, (de)activate, remove, and reconcile licenses. Policy toggles decide what is
-// allowed. Errors are AppErrors; the caller records them.
+// What one change does to one Microsoft 365 account: find it (account-matching.ts: the link, else the matching
+// rules, with what may never be adopted), then create (a unique UPN on collision), adopt, update only what differs,
+// (de)activate, remove, and reconcile licenses. Policy toggles decide what is allowed. Errors are AppErrors; the
+// caller records them.
 // Over ~300 lines on purpose: the five actions share the account lookup and the decider's plan (licences are in
 // user-licences.ts).
 import { assertCreatable } from '../domain/create-requirements.js';
 import { blockedBy, compareAccount, expectedAccountFor, patchOf, withUsageLocation } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
 import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
-import type { BlockedBy, OperationAction } from '../domain/user-state.js';
+import { followUpn, generatedValues, heldByDeleted, upnCandidates, withGenerated } from '../domain/upn-candidates.js';
+import type { BlockedBy, MatchReport, OperationAction } from '../domain/user-state.js';
+import { adoptionRefusal, describe, findAccount, type FoundAccount, guardWrites } from './account-matching.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
 import type { GraphUser } from './ports.js';
 import { reconcileLicenses } from './user-licences.js';
@@ -17,7 +20,11 @@ import { reconcileLicenses } from './user-licences.js';
  */
 const planFor = (ctx: ActionContext, current: GraphUser) =>
   compareAccount(
-    expectedAccountFor(ctx.change, { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain }),
+    expectedAccountFor(
+      ctx.change,
+      { mapping: ctx.mapping, settings: ctx.settings, domain: ctx.connection.domain },
+      ctx.user.generated,
+    ),
     current,
     { complete: true, owned: ctx.user.ownedLicenses },
   );
@@ -29,23 +36,37 @@ const BASE_SELECT = [
   'usageLocation',
   'assignedLicenses',
   'licenseAssignmentStates',
+  // Tells an account an interrupted attempt of this user's operation created from one to adopt.
+  'createdDateTime',
 ];
 
 const select = (ctx: ActionContext) => [
-  ...new Set([...BASE_SELECT, ctx.settings.matchingAttribute, ...mappedProperties(ctx.mapping, 'update')]),
+  ...new Set([...BASE_SELECT, ...ctx.settings.matchingRules, ...mappedProperties(ctx.mapping, 'update')]),
 ];
 
 /** Users as an object type of the operation pipeline (apply-operation.ts). */
 export const userKind: ObjectKind = { name: 'user', act: (ctx) => performAction(ctx) };
 
 export async function performAction(ctx: ActionContext): Promise<ActionOutcome> {
-  const account = await findAccount(ctx, select(ctx));
+  const { found, reports } = await findAccount(ctx, select(ctx));
+  // An account found here existed before this operation: every write to it is checked for a directory role first
+  // (an adopted one was checked just now).
+  const acting = found && !found.adopted ? guardWrites(ctx, found.user) : ctx;
+  const outcome = await act(acting, found, reports);
+  return reports.length > 0 ? { ...outcome, match: [...reports, ...(outcome.match ?? [])] } : outcome;
+}
+
+async function act(
+  ctx: ActionContext,
+  found: FoundAccount | undefined,
+  reports: MatchReport[],
+): Promise<ActionOutcome> {
   switch (ctx.change.type) {
     case 'upsert':
-      return account ? updateAccount(ctx, account.user, account.adopted, account.restored) : createAccount(ctx);
+      return found ? updateAccount(ctx, found.user, found.adopted, found.restored) : createAccount(ctx, reports);
     case 'activate':
     case 'deactivate':
-      if (!account && !ctx.change.hasProfile) {
+      if (!found && !ctx.change.hasProfile) {
         // The change that assigns this user has not arrived yet (out of order): the account will be created
         // with this state when it does.
         return {
@@ -56,66 +77,10 @@ export async function performAction(ctx: ActionContext): Promise<ActionOutcome> 
           ownedLicenses: ctx.user.ownedLicenses,
         };
       }
-      return setEnabled(ctx, account?.user, ctx.change.type === 'activate');
+      return setEnabled(ctx, found?.user, ctx.change.type === 'activate');
     case 'remove':
-      return removeAccount(ctx, account?.user);
+      return removeAccount(ctx, found?.user);
   }
-}
-
-/** The linked account, or (not linked yet) the one the matching attribute finds, which is then adopted. */
-async function findAccount(
-  ctx: ActionContext,
-  select: string[],
-): Promise<{ user: GraphUser; adopted: boolean; restored?: boolean } | undefined> {
-  if (ctx.user.objectId) {
-    const linked = await ctx.gateway.users.getUser(ctx.user.objectId, select);
-    if (linked) {
-      ctx.trace('match', `Linked account ${linked.id} (${linked.userPrincipalName ?? '?'})`);
-      return { user: linked, adopted: false };
-    }
-    ctx.trace('match', `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365`);
-    if (ctx.change.type === 'upsert' && ctx.settings.restoreDeletedUsers) {
-      // Deleted in Microsoft 365 (by hand, or by an earlier remove) but wanted again: bring the same account back
-      // from deletedItems (30 days) instead of creating a new one; its id, mailbox and group memberships survive.
-      const restored = await ctx.gateway.users.restoreDeletedUser(ctx.user.objectId, select).catch((error: unknown) => {
-        // Its UPN (or mail) was taken meanwhile: it cannot come back; fall through to matching and creating.
-        if (error instanceof AppError && error.kind === 'conflict') return undefined;
-        throw error;
-      });
-      if (restored) {
-        ctx.trace('match', `Restored ${restored.id} (${restored.userPrincipalName ?? '?'}) from deleted items`);
-        return { user: restored, adopted: false, restored: true };
-      }
-      ctx.trace('match', `${ctx.user.objectId} is not in deleted items (purged or never soft-deleted)`);
-    }
-    if (ctx.change.type === 'upsert' && !ctx.settings.allowCreate) {
-      throw new AppError(
-        'not-found',
-        'linked-account-missing',
-        `The linked account ${ctx.user.objectId} no longer exists in Microsoft 365 and creating accounts is not allowed`,
-      );
-    }
-  }
-  const value = matchingValue(ctx);
-  if (value === undefined) {
-    ctx.trace('match', `No ${ctx.settings.matchingAttribute} value to match on`);
-    return undefined;
-  }
-  const found = await ctx.gateway.users.findUser(ctx.settings.matchingAttribute, value, select);
-  ctx.trace(
-    'match',
-    found
-      ? `Found existing account ${found.id} by ${ctx.settings.matchingAttribute} = ${value}`
-      : `No account has ${ctx.settings.matchingAttribute} = ${value}`,
-  );
-  return found ? { user: found, adopted: true } : undefined;
-}
-
-function matchingValue(ctx: ActionContext): string | undefined {
-  const mapped = applyMapping(ctx.mapping, ctx.change.attributes, { domain: ctx.connection.domain }, 'create').values[
-    ctx.settings.matchingAttribute
-  ];
-  return typeof mapped === 'string' && mapped !== '' ? mapped : undefined;
 }
 
 function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string, unknown> {
@@ -130,7 +95,12 @@ function mapOrFail(ctx: ActionContext, mode: 'create' | 'update'): Record<string
   return withUsageLocation({ ...mapped.values }, ctx.change.attributes, ctx.settings);
 }
 
-async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
+/**
+ * Creates the account: with the mapped values (or the UPN generated for this user earlier), else, when that UPN
+ * belongs to an account that may not be adopted, with the connection's upnCandidates in order. An account that
+ * holds the UPN is never modified.
+ */
+async function createAccount(ctx: ActionContext, reports: MatchReport[]): Promise<ActionOutcome> {
   if (!ctx.settings.allowCreate) {
     return {
       result: 'skipped',
@@ -140,32 +110,106 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
       ownedLicenses: ctx.user.ownedLicenses,
     };
   }
-  const values = mapOrFail(ctx, 'create');
+  const mapped = mapOrFail(ctx, 'create');
   // The lifecycle (newest of upsert/activate/deactivate) decides; being assigned means enabled.
-  values.accountEnabled = ctx.change.enabled ?? values.accountEnabled ?? true;
-  // What POST /users needs (one rule with POST …/changes, which refuses such a change before it is enqueued).
-  assertCreatable(values);
-  ctx.trace('action', `Create ${String(values.userPrincipalName)}`);
+  mapped.accountEnabled = ctx.change.enabled ?? mapped.accountEnabled ?? true;
+  assertCreatable(mapped);
+  const first = withGenerated(mapped, ctx.user.generated);
+  const upn = String(first.userPrincipalName);
+  // Matching already found who holds the mapped UPN (or mail) and why it may not be adopted: go straight to candidates.
+  let holder = reports.find((r) => !r.adopted && sameName(r.userPrincipalName, upn));
+  if (!holder) {
+    const created = await tryCreate(ctx, first, reports);
+    if (created) return created;
+    holder = reports.at(-1);
+  }
+  let deleted: string[] | undefined;
+  for (const candidate of upnCandidates(
+    ctx.settings.upnCandidates,
+    ctx.change.attributes,
+    ctx.connection.domain,
+    ctx.settings.upnCandidateLimit,
+  )) {
+    if (sameName(candidate, upn)) continue;
+    const active = await ctx.gateway.users.getUser(candidate, ['id', 'userPrincipalName']);
+    if (active) {
+      ctx.trace('match', `Candidate ${candidate} is taken by ${describe(active)}`);
+      continue;
+    }
+    deleted ??= await ctx.gateway.users.deletedUserPrincipalNames();
+    if (heldByDeleted(candidate, deleted)) {
+      ctx.trace('match', `Candidate ${candidate} is held by a soft-deleted account (kept free for its restore)`);
+      continue;
+    }
+    const values = followUpn(first, candidate);
+    const created = await tryCreate(ctx, values, reports, { adoptOnConflict: false });
+    if (created) return { ...created, generated: generatedValues(mapped, values) };
+  }
+  const who = holder ? ` by account ${holder.objectId}${holder.reason ? ` (not adopted: ${holder.reason})` : ''}` : '';
+  throw new AppError(
+    'conflict',
+    'upn-taken',
+    `userPrincipalName ${upn} is taken${who}. ${
+      ctx.settings.upnCandidates.length > 0
+        ? `No UPN candidate was free (upnCandidates, n up to ${ctx.settings.upnCandidateLimit})`
+        : 'Add upnCandidates to the settings to generate another UPN, or change the mapping'
+    }; the account that holds it was not modified`,
+    { userPrincipalName: upn, ...(holder ? { objectId: holder.objectId } : {}), match: reports },
+  );
+}
+
+/**
+ * POST /users with these values; undefined when the UPN (or mail) is taken by an account that may not be adopted
+ * (added to `reports`). An account that appeared meanwhile with the same UPN — typically one an earlier attempt of
+ * this operation created, which a lookup by filter can miss right after the write — is adopted when allowed.
+ */
+async function tryCreate(
+  ctx: ActionContext,
+  values: Record<string, unknown>,
+  reports: MatchReport[],
+  options: { adoptOnConflict?: boolean } = {},
+): Promise<ActionOutcome | undefined> {
+  const upn = String(values.userPrincipalName);
+  ctx.trace('action', `Create ${upn}`);
   let created: GraphUser;
   try {
     created = await ctx.gateway.users.createUser(values);
   } catch (error) {
     if (!(error instanceof AppError && error.kind === 'conflict')) throw error;
-    // The account may have just been created for this very user (a lookup by filter can lag a fresh write;
-    // a read by UPN does not): adopt it if it is the same person by the matching attribute.
-    const existing = await ctx.gateway.users.getUser(String(values.userPrincipalName), select(ctx));
-    if (existing && existing[ctx.settings.matchingAttribute] === values[ctx.settings.matchingAttribute]) {
-      ctx.trace(
-        'match',
-        `The account ${existing.id} appeared meanwhile with the same ${ctx.settings.matchingAttribute}: adopted`,
-      );
-      return updateAccount(ctx, existing, true);
+    const existing = await ctx.gateway.users.getUser(upn, select(ctx));
+    if (!existing) {
+      ctx.trace('match', `${upn}: ${error.message} (its mail or proxy address is taken)`);
+      return undefined;
     }
+    const rule = sameByRules(ctx, existing, values);
+    const refusal =
+      options.adoptOnConflict === false
+        ? 'taken'
+        : rule
+          ? await adoptionRefusal(ctx, existing)
+          : `it is not this user by the matching rules (${ctx.settings.matchingRules.join(', ')})`;
+    reports.push({
+      rule: 'create',
+      objectId: existing.id,
+      userPrincipalName: existing.userPrincipalName ?? upn,
+      adopted: !refusal,
+      ...(refusal ? { reason: refusal } : {}),
+    });
+    if (refusal) {
+      ctx.trace('match', `${upn} belongs to ${describe(existing)}, not adopted: ${refusal}`);
+      return undefined;
+    }
+    ctx.trace('match', `The account ${describe(existing)} appeared meanwhile with this UPN: adopted`);
+    return updateAccount(ctx, existing, true);
+  }
+  const refusal = await ctx.links.claim(created.id);
+  if (refusal) {
+    // Another directory user adopted the account between its creation and this claim: it is theirs now.
     throw new AppError(
       'conflict',
       'account-conflict',
-      `Another Microsoft 365 account already uses ${String(values.userPrincipalName)} (or its mail/proxy address) and does not match this user by ${ctx.settings.matchingAttribute}: resolve the duplicate or change the mapping`,
-      error.details,
+      `The account ${describe(created)} created for this user was claimed meanwhile by another directory user (${refusal})`,
+      { objectId: created.id },
     );
   }
   const licenses = await reconcileLicenses(
@@ -182,6 +226,17 @@ async function createAccount(ctx: ActionContext): Promise<ActionOutcome> {
     ownedLicenses: licenses.owned,
     applied,
   };
+}
+
+const sameName = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** The first matching rule by which `account` is this user (its value equals the mapped one), if any. */
+function sameByRules(ctx: ActionContext, account: GraphUser, values: Record<string, unknown>) {
+  return ctx.settings.matchingRules.find((rule) => {
+    const mine = values[rule];
+    const theirs = account[rule];
+    return typeof mine === 'string' && typeof theirs === 'string' && mine !== '' && sameName(theirs, mine);
+  });
 }
 
 async function updateAccount(

@@ -2,7 +2,7 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AppError } from '../domain/errors.js';
 import { reconciledAllChanges, type UserState, type UserStatus } from '../domain/user-state.js';
-import type { UserStateRepository } from '../provisioning/ports.js';
+import type { LinkClaim, UserStateRepository } from '../provisioning/ports.js';
 import { encodeKey, isJsonColumnPart, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
@@ -15,6 +15,8 @@ const JSON_FIELDS = [
   'lastApplied',
   'lease',
   'blockedBy',
+  'generated',
+  'unlinkedFrom',
 ] as const;
 
 /** Columns only this adapter reads: the object id the link index holds for the row, and the attention flag. */
@@ -22,6 +24,8 @@ type StoredUser = UserState & { indexedObjectId?: string; attention?: boolean };
 
 /** The link index (Graph object id → externalId) of a connection lives in its own partition of the same table. */
 const linkPartition = (connectionId: string) => `${encodeKey(connectionId)}~links`;
+/** Link claims (Graph object id → connection + externalId) of every connection to one tenant: one partition. */
+const claimPartition = (tenantId: string) => `${encodeKey(tenantId.toLowerCase())}~claims`;
 
 /**
  * Needs reconciliation's attention without a look at Microsoft 365: wanted but never linked, or its latest
@@ -99,6 +103,7 @@ export class TableUserStateRepository implements UserStateRepository {
   async save(state: UserState): Promise<UserState> {
     await ensureTable(this.table);
     const stored = state as StoredUser;
+    let unindex: string | undefined;
     if (state.objectId && stored.indexedObjectId !== state.objectId) {
       // Index the link before the row names it: the index may point at a row that does not (yet) link back, which
       // readers check, but a linked row is never missing from it.
@@ -108,11 +113,20 @@ export class TableUserStateRepository implements UserStateRepository {
           throw classifyStorageError(error, 'index user link');
         });
       state = { ...state, indexedObjectId: state.objectId } as StoredUser;
+    } else if (!state.objectId && stored.indexedObjectId) {
+      // Unlinked: the index row goes too (after the row no longer names it, readers already ignore it).
+      state = { ...state, indexedObjectId: undefined } as StoredUser;
+      unindex = stored.indexedObjectId;
     }
     try {
       const { etag } = state.etag
         ? await this.table.updateEntity(toEntity(state), 'Replace', { etag: state.etag })
         : await this.table.createEntity(toEntity(state));
+      if (unindex) {
+        await this.table.deleteEntity(linkPartition(state.connectionId), encodeKey(unindex)).catch((e: unknown) => {
+          if (statusOf(e) !== 404) throw e;
+        });
+      }
       return { ...state, etag };
     } catch (error) {
       // Someone else wrote this user since we read it (412), or created it meanwhile (409): redo.
@@ -164,6 +178,51 @@ export class TableUserStateRepository implements UserStateRepository {
     } catch (error) {
       throw classifyStorageError(error, 'list users');
     }
+  }
+
+  async linkClaim(tenantId: string, objectId: string): Promise<LinkClaim | undefined> {
+    await ensureTable(this.table);
+    try {
+      const e = await this.table.getEntity<Omit<LinkClaim, 'etag'>>(claimPartition(tenantId), encodeKey(objectId));
+      return {
+        connectionId: String(e.connectionId),
+        externalId: String(e.externalId),
+        claimedAt: String(e.claimedAt),
+        etag: e.etag,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw classifyStorageError(error, 'read link claim');
+    }
+  }
+
+  async claimLink(
+    tenantId: string,
+    objectId: string,
+    holder: Omit<LinkClaim, 'etag'>,
+    replacing?: string,
+  ): Promise<boolean> {
+    await ensureTable(this.table);
+    const entity = { partitionKey: claimPartition(tenantId), rowKey: encodeKey(objectId), ...holder };
+    try {
+      // Insert fails (409) when a claim exists; replace fails (412) when it changed since it was read: either way
+      // another writer got there first, and only one of two concurrent claims can win.
+      if (replacing) await this.table.updateEntity(entity, 'Replace', { etag: replacing });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409 || statusOf(error) === 412) return false;
+      throw classifyStorageError(error, 'claim link');
+    }
+  }
+
+  async releaseLink(tenantId: string, objectId: string, etag: string): Promise<void> {
+    await ensureTable(this.table);
+    await this.table.deleteEntity(claimPartition(tenantId), encodeKey(objectId), { etag }).catch((error: unknown) => {
+      // Gone already, or claimed anew meanwhile (not ours to delete any more).
+      if (statusOf(error) === 404 || statusOf(error) === 412) return;
+      throw classifyStorageError(error, 'release link');
+    });
   }
 
   listNeedingAttention(connectionId: string): Promise<UserState[]> {

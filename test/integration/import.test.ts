@@ -13,7 +13,7 @@ const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
 
 interface Preview {
-  matchingAttribute: string;
+  matchingRules: string[];
   counts: Record<'new' | 'update' | 'activate' | 'deactivate', number>;
   lists: Partial<Record<'new' | 'update' | 'activate' | 'deactivate', ImportEntry[]>>;
   continuation?: string | null;
@@ -105,7 +105,7 @@ describe('import from Microsoft 365', () => {
 
     const preview = await ctx.app.api<Preview>('GET', `/api/connections/${conn}/import`);
     expect(preview.status, preview.text).toBe(200);
-    expect(preview.body.matchingAttribute).toBe('userPrincipalName');
+    expect(preview.body.matchingRules).toEqual(['userPrincipalName']);
     // The seeded admin, Adele and Alex, plus Nina.
     expect(preview.body.counts).toEqual({ new: 4, update: 2, activate: 1, deactivate: 1 });
     expect(preview.body.lists.new!.map((e) => e.account.objectId).sort()).toEqual(

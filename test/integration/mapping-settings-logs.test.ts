@@ -132,7 +132,9 @@ describe('sync settings', () => {
       allowDeactivate: true,
       allowRemove: true,
       removeAction: 'disable',
-      matchingAttribute: 'userPrincipalName',
+      matchingRules: ['userPrincipalName'],
+      adoptExistingAccounts: 'matching',
+      upnCandidates: [],
       dryRun: false,
     });
     const put = await ctx.app.api<Record<string, unknown>>('PUT', `/api/connections/${id}/settings`, {

@@ -136,9 +136,10 @@ describe('create, adopt, update', () => {
     expect(await writesSince(since)).toEqual([]);
   });
 
-  it('fails with a clear conflict when the UPN belongs to another account that does not match', async () => {
-    const conn = await readyConnection({ matchingAttribute: 'employeeId' });
+  it('fails with upn-taken, naming the account, when the UPN belongs to another account that does not match (and never modifies it)', async () => {
+    const conn = await readyConnection({ matchingRules: ['employeeId'] });
     const ext = uniqueName('emp');
+    const since = await lastSeq();
     const op = await submit(conn, {
       type: 'upsert',
       externalId: ext,
@@ -146,9 +147,16 @@ describe('create, adopt, update', () => {
       attributes: person('alex.wilber', { employeeId: 'E-NOT-ALEX' }),
     });
     const record = await logOf(conn, ext, op);
-    expect(record).toMatchObject({ result: 'failed', error: { code: 'account-conflict', kind: 'conflict' } });
-    expect(record.error!.message).toMatch(/already uses alex\.wilber@contoso\.example/);
+    expect(record).toMatchObject({ result: 'failed', error: { code: 'upn-taken', kind: 'conflict' } });
+    expect(record.error!.message).toMatch(
+      /alex\.wilber@contoso\.example is taken by account b0000000-0000-4000-8000-000000000003/,
+    );
+    expect(record.match).toEqual([
+      expect.objectContaining({ rule: 'create', objectId: 'b0000000-0000-4000-8000-000000000003', adopted: false }),
+    ]);
     expect((await userOf(conn, ext)).status).toBe('failed');
+    // The only write was the refused create: Alex's account was never patched.
+    expect((await writesSince(since)).map((r) => r.method)).toEqual(['POST']);
   });
 });
 

@@ -71,6 +71,8 @@ export interface SimControls {
   skus(
     tenantId: string,
   ): Promise<Array<{ skuId: string; skuPartNumber: string; enabled: number; consumed: number; free: number }>>;
+  /** Grants a directory role (display name or template id), as an admin would in the Entra admin center. */
+  grantRole(tenantId: string, idOrUpn: string, role: string): Promise<void>;
 }
 
 export interface TestTenant extends RunningSimulatedTenant {
@@ -109,6 +111,8 @@ export function simControls(baseUrl: string): SimControls {
     generateUsers: (tenantId, count, prefix) => call('POST', `/tenants/${tenantId}/generate-users`, { count, prefix }),
     deltaReset: async (tenantId) => void (await call('POST', `/tenants/${tenantId}/delta-reset`)),
     user: (tenantId, idOrUpn) => call('GET', `/tenants/${tenantId}/users/${encodeURIComponent(idOrUpn)}`),
+    grantRole: async (tenantId, idOrUpn, role) =>
+      void (await call('POST', `/tenants/${tenantId}/users/${encodeURIComponent(idOrUpn)}/directory-roles`, { role })),
     skus: async (tenantId) =>
       (
         await call<{

@@ -1,5 +1,5 @@
 // /groups: group-list, group-post-groups, group-get, group-update (incl. `members@odata.bind`, up to 20
-// per request), group-delete, group-list-members, group-post-members ($ref), group-delete-members.
+// per request), group-delete, group-list-members, group-post-members ($ref), group-delete-members. (A user's memberOf: directory-roles.ts.)
 import { validateEntityBody } from '../graph-schema/validate-body.js';
 import type { GroupRecord, TenantState } from '../state.js';
 import { badRequest, GraphError, resourceNotFound } from './errors.js';
@@ -41,7 +41,7 @@ export function groupData(group: GroupRecord): Record<string, unknown> {
   return { ...group.data, assignedLicenses: group.licenses };
 }
 
-function groupView(group: GroupRecord, select: string[] | undefined): Record<string, unknown> {
+export function groupView(group: GroupRecord, select: string[] | undefined): Record<string, unknown> {
   if (select) return project(GROUP_TYPE, groupData(group), select);
   const { assignedLicenses: _hiddenByDefault, ...rest } = groupData(group);
   return rest;
@@ -205,18 +205,6 @@ function removeMemberRef(call: GraphCall, [id, memberId]: string[]): GraphResult
   return { status: 204 };
 }
 
-function memberOf(call: GraphCall, [idOrUpn]: string[]): GraphResult {
-  const user = idOrUpn!.includes('@')
-    ? call.tenant.users.findBy('userPrincipalName', idOrUpn!)[0]
-    : call.tenant.users.get(idOrUpn!);
-  if (!user) throw resourceNotFound(idOrUpn!);
-  const value = [...user.memberOf]
-    .map((g) => call.tenant.groups.get(g))
-    .filter((g) => g !== undefined)
-    .map((g) => ({ '@odata.type': '#microsoft.graph.group', ...groupView(g, undefined) }));
-  return { status: 200, body: { '@odata.context': contextUrl(call, 'directoryObjects'), value } };
-}
-
 const GROUP = String.raw`/groups/([0-9a-fA-F-]{36})`;
 
 export const groupRoutes: GraphRoute[] = [
@@ -244,11 +232,4 @@ export const groupRoutes: GraphRoute[] = [
   { method: 'GET', pattern: new RegExp(`^${GROUP}$`), permissions: PERMISSIONS.groupsRead, handle: getGroup },
   { method: 'PATCH', pattern: new RegExp(`^${GROUP}$`), permissions: PERMISSIONS.groupsWrite, handle: updateGroup },
   { method: 'DELETE', pattern: new RegExp(`^${GROUP}$`), permissions: PERMISSIONS.groupsWrite, handle: deleteGroup },
-  {
-    method: 'GET',
-    pattern: /^\/users\/([^/]+)\/memberOf$/,
-    permissions: PERMISSIONS.usersRead,
-    baseCost: 2,
-    handle: memberOf,
-  },
 ];

@@ -1,6 +1,6 @@
 // Least-to-most privileged permissions each endpoint accepts, from the "Permissions" table of its Graph
 // reference page (user-list, user-post-users, user-update, user-delete, user-assignlicense,
-// subscribedsku-list, organization-get, group-*, application-get, directory-deleteditems-*).
+// subscribedsku-list, organization-get, group-*, application-get, directory-deleteditems-*, directoryrole-*).
 import type { AccessTokenClaims } from '../identity/signing.js';
 import { insufficientPrivileges } from './errors.js';
 
@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   groupsRead: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', ...DIR_READ],
   groupsWrite: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
+  rolesRead: ['RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', ...DIR_READ],
+  rolesWrite: ['RoleManagement.ReadWrite.Directory'],
   applicationsRead: ['Application.Read.All', 'Application.ReadWrite.All', ...DIR_READ],
   // domain-get lists exactly these (Directory.ReadWrite.All is not among them).
   domainsRead: ['Domain.Read.All', 'Domain.ReadWrite.All', 'Directory.Read.All'],

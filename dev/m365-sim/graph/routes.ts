@@ -2,6 +2,7 @@
 // come before the catch-all `/users/{id | userPrincipalName}`.
 import { deltaRoutes } from './delta-routes.js';
 import { directoryRoutes } from './directory.js';
+import { directoryRoleRoutes } from './directory-roles.js';
 import { domainRoutes } from './domains.js';
 import { groupRoutes } from './groups.js';
 import { licenseRoutes } from './licenses.js';
@@ -11,6 +12,14 @@ import { userRoutes } from './users.js';
 let routes: GraphRoute[] | undefined;
 
 export function graphRoutes(): GraphRoute[] {
-  routes ??= [...deltaRoutes, ...licenseRoutes, ...groupRoutes, ...directoryRoutes, ...domainRoutes, ...userRoutes];
+  routes ??= [
+    ...deltaRoutes,
+    ...licenseRoutes,
+    ...groupRoutes,
+    ...directoryRoleRoutes,
+    ...directoryRoutes,
+    ...domainRoutes,
+    ...userRoutes,
+  ];
   return routes;
 }

@@ -1,7 +1,7 @@
 // What a reconciliation run works with. Each part of a run takes only what it uses (a Pick of ReconcileDeps), so
 // its signature says which ports it can touch: the lease and the findings never call Graph, the rounds never write.
 import type { Connection } from '../../domain/connection.js';
-import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../../domain/sync-settings.js';
+import { effectiveSettings, type SyncSettings } from '../../domain/sync-settings.js';
 import type { ApplyDeps } from '../apply-operation.js';
 import type { ReconciliationStore, RunQueue } from '../ports.js';
 
@@ -16,4 +16,4 @@ export interface ReconcileDeps extends Pick<
 }
 
 /** The connection's sync settings, defaults filled in. */
-export const settingsOf = (c: Connection): SyncSettings => ({ ...DEFAULT_SYNC_SETTINGS, ...c.settings });
+export const settingsOf = (c: Connection): SyncSettings => effectiveSettings(c.settings);

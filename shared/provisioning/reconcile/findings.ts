@@ -21,7 +21,7 @@ import type {
   StagedOperation,
 } from '../../domain/reconciliation.js';
 import { emptyDriftCounts } from '../../domain/reconciliation.js';
-import type { SyncSettings } from '../../domain/sync-settings.js';
+import { primaryMatchingRule, type SyncSettings } from '../../domain/sync-settings.js';
 import { isInSync, type UserState } from '../../domain/user-state.js';
 import type { GraphUser } from '../ports.js';
 import { updateConnectionFlags } from './connection-flags.js';
@@ -188,7 +188,7 @@ export class Findings {
 
   unmatched(account: GraphUser): void {
     this.run.unmatched++;
-    const attribute = this.settings.matchingAttribute;
+    const attribute = this.settings.matchingRules.find((rule) => account[rule]) ?? primaryMatchingRule(this.settings);
     const match = account[attribute];
     this.item({
       kind: 'unmatched',

@@ -28,7 +28,7 @@ export function reconcileSelect(c: Connection): string[] {
       'userPrincipalName',
       'accountEnabled',
       'assignedLicenses',
-      s.matchingAttribute,
+      ...s.matchingRules,
       ...mappedProperties(c.mapping ?? DEFAULT_MAPPING, 'update'),
     ]),
   ];
@@ -107,7 +107,7 @@ export async function fullRound(
       if (user.objectId)
         linked.set(user.objectId, {
           user: compact(user, connection.id),
-          expected: expectedAccount(user.desired, ctx),
+          expected: expectedAccount(user.desired, ctx, user.generated),
           seen: false,
         });
       if (!continued) await work.checkUnsettled(user);
@@ -165,7 +165,7 @@ export async function incrementalRound(
         if (!account['@removed']) work.unmatched(account);
         continue;
       }
-      const expected = expectedAccount(user.desired, ctx);
+      const expected = expectedAccount(user.desired, ctx, user.generated);
       if (account['@removed']) await work.accountGone(user, account.id);
       else await work.compare(user, expected, account, false);
     }
