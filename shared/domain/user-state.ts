@@ -63,7 +63,8 @@ export interface UserState {
   etag?: string;
 }
 
-export type OperationResult = 'applied' | 'skipped' | 'blocked' | 'failed' | 'held' | 'planned';
+export const operationResults = ['applied', 'skipped', 'blocked', 'failed', 'held', 'planned'] as const;
+export type OperationResult = (typeof operationResults)[number];
 
 /**
  * A UPN generated from upnCandidates because the mapped one (`from`) belonged to an account that may not be adopted,

@@ -7,7 +7,7 @@ import { externalIdSchema } from '../domain/identifiers.js';
 import {
   isInSync,
   operationActions,
-  type OperationResult,
+  operationResults,
   type ProvisioningLogRecord,
   type UserState,
   type UserStatus,
@@ -230,15 +230,6 @@ export async function retryUser(
   await deps.queue.enqueue(reapplyMessage(deps, change, 'retry requested by an admin'));
   return { operationId: change.operationId, version: change.version };
 }
-
-const operationResults = [
-  'applied',
-  'skipped',
-  'blocked',
-  'failed',
-  'held',
-  'planned',
-] as const satisfies readonly OperationResult[];
 
 export const logQuerySchema = z.strictObject({
   externalId: z.string().min(1).max(256).optional(),

@@ -78,7 +78,17 @@ function validateOrThrow(typeName: string, body: unknown, mode: 'create' | 'upda
     );
 }
 
+/**
+ * Entra's username policy (concept-sspr-policy, "Username policies"): before the "@" only A–Z a–z 0–9 ' . - _ ! # ^ ~,
+ * at most 64 characters, not ending in "."; one "@". Graph refuses anything else on create and update.
+ */
+const UPN_LOCAL_PART = /^[A-Za-z0-9'.\-_!#^~]{1,64}$/;
+
 function checkUpnDomain(tenant: TenantState, upn: string, body: Record<string, unknown>): void {
+  const [local = '', ...rest] = upn.split('@');
+  if (rest.length !== 1 || !UPN_LOCAL_PART.test(local) || local.endsWith('.')) {
+    throw badRequest('Property userPrincipalName is invalid.', [{ code: 'InvalidValue', target: 'userPrincipalName' }]);
+  }
   const domain = tenant.findDomain(upn.split('@')[1] ?? '');
   if (!domain) {
     throw badRequest(

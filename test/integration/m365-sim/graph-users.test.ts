@@ -101,6 +101,39 @@ describe('create, read, update, delete (user-post-users, user-get, user-update, 
     expect(err.body.error.message).toMatch(/verified domain/);
   });
 
+  it("rejects a UPN Entra's username policy refuses (characters, a dot before the @, two @), on create and update", async () => {
+    for (const upn of [
+      '李雷@contoso.example',
+      'ends.with.@contoso.example',
+      'a@b@contoso.example',
+      'sp ace@contoso.example',
+    ]) {
+      const err = await graphFailure(graph.api('/users').post(newUserBody(upn, { mailNickname: 'valid' })));
+      expect(err.statusCode, upn).toBe(400);
+      expect(err.body.error.message).toBe('Property userPrincipalName is invalid.');
+    }
+    expect(
+      (await graphFailure(graph.api(`/users/${c.users.alex}`).patch({ userPrincipalName: 'ä@contoso.example' })))
+        .statusCode,
+    ).toBe(400);
+  });
+
+  it("lists a user's directory roles through transitiveMemberOf cast to directoryRole, with limited information for an app that may not read roles", async () => {
+    const roles = (await graph
+      .api(`/users/${c.users.admin}/transitiveMemberOf/microsoft.graph.directoryRole`)
+      .header('ConsistencyLevel', 'eventual')
+      .query({ $count: 'true' })
+      .get()) as { value: { '@odata.type': string; id: string; displayName: string | null }[] };
+    expect(roles.value).toEqual([
+      expect.objectContaining({ '@odata.type': '#microsoft.graph.directoryRole', displayName: null }),
+    ]);
+    const none = (await graph.api(`/users/${c.users.alex}/transitiveMemberOf/microsoft.graph.directoryRole`).get()) as {
+      value: unknown[];
+    };
+    expect(none.value).toEqual([]);
+    expect((await graphFailure(graph.api('/directoryRoles').get())).statusCode).toBe(403);
+  });
+
   it('answers a duplicate UPN with the documented ObjectConflict body', async () => {
     const res = await rawGraph(
       sim,
