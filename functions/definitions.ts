@@ -11,6 +11,7 @@ import { getConnectionFunction } from './http/connections-get.js';
 import { listConnectionsFunction } from './http/connections-list.js';
 import { testConnectionFunction } from './http/connections-test.js';
 import { updateConnectionFunction } from './http/connections-update.js';
+import { getGroupFunction, listGroupsFunction, provisionGroupFunction, retryGroupFunction } from './http/groups.js';
 import { healthFunction } from './http/health.js';
 import { importFunction } from './http/import.js';
 import { queryLogsFunction } from './http/logs-query.js';
@@ -60,6 +61,10 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   retryUserFunction,
   unlinkUserFunction,
   rematchUserFunction,
+  listGroupsFunction,
+  getGroupFunction,
+  provisionGroupFunction,
+  retryGroupFunction,
   queryLogsFunction,
   startReconcileFunction,
   listRunsFunction,

@@ -73,12 +73,22 @@ export const userViewSchema = describes<Answer<typeof getUserState>>()(
     blockedBy: z
       .array(
         z.object({
-          setting: z.enum(['allowUpdate', 'allowDeactivate', 'activateOnAssign']),
+          setting: z.enum(['allowUpdate', 'allowDeactivate', 'activateOnAssign', 'allowGroupUpdate']),
           properties: z.array(z.string()),
         }),
       )
       .nullable()
       .describe('What policy keeps from being written: the setting and the properties that still differ'),
+    pending: z
+      .array(
+        z.object({
+          objectType: z.enum(['user', 'group']),
+          externalId: z.string(),
+          as: z.enum(['member', 'group', 'owner', 'manager']),
+          reason: z.string(),
+        }),
+      )
+      .describe('References not provisioned yet (group members, a manager): applied by themselves once linked'),
     link: z
       .object({ objectId: z.string(), userPrincipalName: z.string().nullable() })
       .nullable()

@@ -22,6 +22,7 @@ export const TABLES = {
   connections: 'connections',
   oauthStates: 'oauthstates',
   users: 'users',
+  groups: 'groups',
   logs: 'provisioninglogs',
   reconciliation: 'reconciliation',
   operationBodies: 'operationbodies',
@@ -44,6 +45,7 @@ function build() {
     oauth: oauthClient,
     tenants: new GraphTenantGatewayFactory(new GovernorRegistry(scaledLimits(config.GRAPH_THROTTLE_TIME_SCALE))),
     users: new TableUserStateRepository(tableClient(storage, TABLES.users)),
+    groups: new TableUserStateRepository(tableClient(storage, TABLES.groups)),
     // Beside the user rows, in partitions of their own (see the adapter).
     pendingRemovals: new TablePendingRemovals(tableClient(storage, TABLES.users)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),

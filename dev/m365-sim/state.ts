@@ -173,6 +173,8 @@ export class TenantState {
   readonly deletedItems = new Map<string, DeletedItem>();
   /** Activated directory roles by id (directoryRole-list lists only activated ones). */
   readonly directoryRoles = new Map<string, DirectoryRoleRecord>();
+  /** A user's manager (user id → manager id): the `manager` navigation property. */
+  readonly managers = new Map<string, string>();
   /** Append-only ids of changed objects; a delta token is a position in this log. */
   readonly changes: Record<DirectoryKind, string[]> = { users: [], groups: [] };
   /** Delta links and delta page cursors handed out (opaque token → position). */

@@ -21,6 +21,7 @@ var tableNames = [
   'connections'
   'oauthstates'
   'users'
+  'groups'
   'provisioninglogs'
   'reconciliation'
   'operationbodies'

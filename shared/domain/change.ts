@@ -5,6 +5,10 @@ import { connectionIdSchema, externalIdSchema, wellFormedText } from './identifi
 
 export const PROVISIONING_QUEUE = 'provisioning-operations';
 export const changeTypes = ['upsert', 'activate', 'deactivate', 'remove'] as const;
+export const objectTypes = ['user', 'group'] as const;
+export type ObjectType = (typeof objectTypes)[number];
+/** A change's object type (users when it names none). */
+export const objectTypeOf = (c: { objectType?: ObjectType }): ObjectType => c.objectType ?? 'user';
 export type ChangeType = (typeof changeTypes)[number];
 
 const attributeValue = z.union([wellFormedText(), z.number(), z.boolean(), z.null(), z.array(wellFormedText())]);
@@ -28,7 +32,13 @@ export const changeSchema = z
       .enum(changeTypes)
       .describe('upsert: assigned (create or update); activate / deactivate; remove: unassigned or deprovisioned'),
     connectionId: connectionIdSchema,
-    externalId: externalIdSchema.describe("The person's stable id at the source"),
+    objectType: z
+      .enum(objectTypes)
+      .optional()
+      .describe(
+        'user (the default) or group. A group change is an upsert or a remove; its attributes: displayName, description, mailNickname, kind (security | microsoft365), members (user externalIds), groups (nested group externalIds), owners (user externalIds)',
+      ),
+    externalId: externalIdSchema.describe("The person's (or group's) stable id at the source"),
     version: z
       .number()
       .int()
@@ -76,7 +86,7 @@ export const changeBytes = (change: unknown) => Buffer.byteLength(JSON.stringify
 
 /** A queue message whose change is kept in storage (too large for the queue): who it is for, and where. */
 export const claimCheckMessageSchema = operationMessageSchema
-  .pick({ type: true, connectionId: true, externalId: true, version: true, operationId: true })
+  .pick({ type: true, connectionId: true, objectType: true, externalId: true, version: true, operationId: true })
   .safeExtend({ claimCheck: z.string().min(1).max(128) });
 export type ClaimCheckMessage = z.infer<typeof claimCheckMessageSchema>;
 export const isClaimCheck = (item: unknown): boolean =>
@@ -96,10 +106,16 @@ export function changeJsonSchema() {
  * an approved staged operation, import). Carries no attributes (nothing secret on the queue) and version 0, so it
  * changes no desired state and is never skipped as stale.
  */
-export function reapplyStoredState(connectionId: string, externalId: string, reason: string): OperationMessage {
+export function reapplyStoredState(
+  connectionId: string,
+  externalId: string,
+  reason: string,
+  objectType: ObjectType = 'user',
+): OperationMessage {
   return {
     type: 'upsert',
     connectionId,
+    ...(objectType === 'group' ? { objectType } : {}),
     externalId,
     version: 0,
     operationId: crypto.randomUUID(),

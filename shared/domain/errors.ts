@@ -43,6 +43,7 @@ export const errorCodes = [
   'permission-denied',
   // Users and their accounts
   'user-not-found',
+  'group-not-found',
   'user-busy',
   'nothing-to-retry',
   'account-not-found',
@@ -51,6 +52,8 @@ export const errorCodes = [
   'adoption-refused',
   'account-linked-elsewhere',
   'protected-account',
+  'invalid-group',
+  'read-only-group',
   'upn-taken',
   'user-not-linked',
   'linked-account-missing',

@@ -4,6 +4,8 @@ import { licenseRefSchema } from './change.js';
 
 export const matchingAttributes = ['userPrincipalName', 'employeeId', 'mail', 'onPremisesImmutableId'] as const;
 export type MatchingAttribute = (typeof matchingAttributes)[number];
+export const groupMatchingAttributes = ['mailNickname', 'displayName'] as const;
+export type GroupMatchingAttribute = (typeof groupMatchingAttributes)[number];
 
 /**
  * A UPN candidate: `{attribute}` placeholders from the change's attributes (made safe for a UPN: accents dropped,
@@ -59,6 +61,36 @@ const settingsShape = z.strictObject({
     .max(100)
     .default(20)
     .describe('The highest {n} a UPN candidate is tried with'),
+  allowGroupCreate: z.boolean().default(true).describe('Groups: create a Microsoft 365 group for a directory group'),
+  allowGroupUpdate: z.boolean().default(true).describe('Groups: update its properties and members'),
+  allowGroupRemove: z.boolean().default(true).describe('Groups: act on a group remove'),
+  groupRemoveAction: z
+    .enum(['delete', 'keep', 'emptyAndKeep'])
+    .default('keep')
+    .describe(
+      'Groups: delete (a Microsoft 365 group goes to deleted items for 30 days; a security group is gone), keep (leave the group, stop managing it) or emptyAndKeep (remove the members this connection manages, then stop)',
+    ),
+  groupMatchingRules: z
+    .array(z.enum(groupMatchingAttributes))
+    .min(1)
+    .max(groupMatchingAttributes.length)
+    .refine((rules) => new Set(rules).size === rules.length, 'each attribute at most once')
+    .default(['mailNickname'])
+    .describe(
+      'Groups: how an existing group is found for a directory group not linked yet, in order (more than one is a conflict; a group linked to another directory group is never adopted)',
+    ),
+  groupMembership: z
+    .enum(['additive', 'authoritative'])
+    .default('additive')
+    .describe(
+      'Groups: additive manages only the members this connection added (members added by hand stay); authoritative makes the members exactly the directory group’s',
+    ),
+  nestedGroups: z
+    .enum(['flatten', 'nest'])
+    .default('flatten')
+    .describe(
+      'Groups: flatten (members of nested directory groups become direct members; works for every kind) or nest (the nested group itself becomes a member; security groups only, as Graph allows)',
+    ),
   defaultLicenses: z.array(licenseRefSchema).default([]).describe('Licenses for users whose change carries none'),
   removeLicensesWhenEmpty: z
     .boolean()

@@ -58,6 +58,13 @@ export interface UserState {
   generated?: GeneratedValues;
   /** Unlinked by an admin from this account: never adopted again automatically; operations wait for a re-match. */
   unlinkedFrom?: { objectId: string; at: string };
+  /**
+   * References not provisioned yet (a group's members or nested groups, a user's manager): applied by themselves
+   * once each is linked. Not in sync while any is pending.
+   */
+  pending?: PendingReference[];
+  /** Groups: the member object ids this connection added (additive membership removes only these). */
+  ownedMembers?: string[];
   createdAt: string;
   updatedAt: string;
   etag?: string;
@@ -78,6 +85,15 @@ export interface GeneratedValues {
   mail?: string;
 }
 
+/** A reference that waits for its object to be linked. */
+export interface PendingReference {
+  objectType: 'user' | 'group';
+  externalId: string;
+  /** members, groups, owners or manager. */
+  as: 'member' | 'group' | 'owner' | 'manager';
+  reason: string;
+}
+
 /** What matching found for a user not linked yet, and whether the account was adopted or why not. */
 export interface MatchReport {
   /** The matching rule that found the account, `admin` for a re-match naming it, `create` for a UPN collision. */
@@ -91,7 +107,7 @@ export interface MatchReport {
 
 /** Policy that held back part of what the desired state asks for: the setting and the properties it kept as they are. */
 export interface BlockedBy {
-  setting: 'allowUpdate' | 'allowDeactivate' | 'activateOnAssign';
+  setting: 'allowUpdate' | 'allowDeactivate' | 'activateOnAssign' | 'allowGroupUpdate';
   properties: string[];
 }
 export const operationActions = [
@@ -138,6 +154,10 @@ export interface ProvisioningLogRecord {
   match?: MatchReport[];
   /** A UPN generated on collision (names, never other values). */
   generatedUserPrincipalName?: string;
+  /** `group` for a group's operation (users name none). */
+  objectType?: 'group';
+  /** References that wait to be provisioned. */
+  pending?: PendingReference[];
 }
 
 /** The last successful operation reconciled every change received so far (the desired versions). */
@@ -149,9 +169,10 @@ export const reconciledAllChanges = (u: Pick<UserState, 'appliedDesired' | 'desi
  * Microsoft 365 is taken to reflect what the source wants: every change reconciled, and the user neither failed,
  * held nor blocked by policy since (a failed correction leaves the versions equal but the account unlike the desired state).
  */
-export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status'>): boolean =>
+export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'status' | 'pending'>): boolean =>
   reconciledAllChanges(u) &&
   u.status !== 'failed' &&
   u.status !== 'held' &&
   u.status !== 'blocked' &&
-  u.status !== 'unlinked';
+  u.status !== 'unlinked' &&
+  !u.pending?.length;

@@ -174,6 +174,11 @@ export class GraphCall {
     this.recorder = options.recorder ?? { requestIds: [], planned: [] };
   }
 
+  /** `https://graph…/v1.0`: the base of directory-object references (`@odata.id`, `members@odata.bind`). */
+  get graphBase(): string {
+    return `${resolveEndpoints(this.connection).graphEndpoint}/v1.0`;
+  }
+
   get dryRun(): boolean {
     return Boolean(this.options.dryRun);
   }

@@ -7,6 +7,7 @@ import type { Connection } from '../domain/connection.js';
 import type { ConnectionSecrets, GatewayOptions, TenantGateway, TenantGatewayFactory } from '../provisioning/ports.js';
 import { GraphConnectionProbe } from './connection-probe.graph.js';
 import { createCredential, createGraphClient, GraphCall } from './graph-client.js';
+import { GraphGroupsClient } from './groups.graph.js';
 import { GraphLicensesClient, type SkuCache } from './licenses.graph.js';
 import { GovernorRegistry } from './throttle-governor.js';
 import { GraphUsersClient } from './users.graph.js';
@@ -41,6 +42,7 @@ export class GraphTenantGatewayFactory implements TenantGatewayFactory {
       probe: new GraphConnectionProbe(core),
       users: new GraphUsersClient(core),
       licenses: new GraphLicensesClient(core, this.skuCache),
+      groups: new GraphGroupsClient(core),
     };
   }
 }

@@ -43,6 +43,29 @@ export class GraphUsersClient implements UsersClient {
     );
   }
 
+  async managerOf(id: string): Promise<string | undefined> {
+    try {
+      const manager = (await this.core.send('get-manager', 'read', 'GET', '/users/id/manager', '$select=id', () =>
+        this.core.graph
+          .api(`/users/${encodeURIComponent(id)}/manager`)
+          .select('id')
+          .get(),
+      )) as { id: string };
+      return manager.id;
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+  }
+
+  async setManager(id: string, managerId: string): Promise<void> {
+    const body = { '@odata.id': `${this.core.graphBase}/users/${managerId}` };
+    if (this.core.dryRun) return this.core.plan('PUT', `/users/${id}/manager/$ref`, body);
+    await this.core.send('set-manager', 'write', 'PUT', '/users/id/manager/$ref', '', () =>
+      this.core.graph.api(`/users/${encodeURIComponent(id)}/manager/$ref`).put(body),
+    );
+  }
+
   async deletedUserPrincipalNames(): Promise<string[]> {
     const names: string[] = [];
     let link: string | undefined;

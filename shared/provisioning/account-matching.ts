@@ -223,7 +223,7 @@ export function guardWrites(ctx: ActionContext, account: GraphUser): ActionConte
       return licenses.assignLicenses(id, add, remove);
     },
   });
-  return { ...ctx, gateway: { users: guardedUsers, licenses: guardedLicenses } };
+  return { ...ctx, gateway: { ...ctx.gateway, users: guardedUsers, licenses: guardedLicenses } };
 }
 
 export const describe = (a: GraphUser) => `${a.id} (${a.userPrincipalName ?? '?'})`;

@@ -11,7 +11,7 @@
 // Throttled and transient errors are thrown to the caller, which decides when to try again.
 // Over ~300 lines on purpose: one flow whose ordering (claim before acting, save with the claim's ETag) is the
 // guarantee; split into files it would be harder to check.
-import type { OperationMessage } from '../domain/change.js';
+import { type OperationMessage, objectTypeOf, reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import { desiredVersion, type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
 import { AppError, isAppError } from '../domain/errors.js';
@@ -21,6 +21,7 @@ import {
   type BlockedBy,
   isInSync,
   type MatchReport,
+  type PendingReference,
   type OperationAction,
   type OperationResult,
   type PlannedRequest,
@@ -30,7 +31,7 @@ import {
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
 import { settleDeletion, skippedWhileDeleting } from './delete-connection.js';
 import { claimAccountLink } from './link-claims.js';
-import type { ObjectKind } from './object-kind.js';
+import type { ActionOutcome, ObjectKind } from './object-kind.js';
 import type {
   OperationQueue,
   PendingRemovals,
@@ -40,10 +41,13 @@ import type {
 } from './ports.js';
 import { tenantGateway } from './tenant.js';
 import type { TestConnectionDeps } from './test-connection.js';
+import { groupKind } from './group-actions.js';
 import { userKind } from './user-actions.js';
 
 export interface ApplyDeps extends TestConnectionDeps {
   users: UserStateRepository;
+  /** Group rows: the same shape as user rows, in their own table. */
+  groups: UserStateRepository;
   log: ProvisioningLog;
   queue: OperationQueue;
   /** How long an operation holds its user (default USER_LEASE_MS). */
@@ -73,6 +77,8 @@ export interface OperationOutcome {
   blockedBy?: BlockedBy[];
   /** What matching found, and whether it adopted each account or why not. */
   match?: MatchReport[];
+  /** References that wait to be provisioned (group members, a manager). */
+  pending?: PendingReference[];
   trace: TraceStep[];
 }
 
@@ -90,7 +96,7 @@ export const USER_LEASE_MS = 60_000;
 const BUSY_RETRY_MS = 1_000;
 
 /** The object type a message is about. A change names none yet: every change is a user's (groups add `objectType`). */
-const kindOf = (_message: OperationMessage): ObjectKind => userKind;
+const kindOf = (message: OperationMessage): ObjectKind => (objectTypeOf(message) === 'group' ? groupKind : userKind);
 
 export async function applyOperation(
   deps: ApplyDeps,
@@ -133,7 +139,7 @@ async function attemptOperation(
     outcome: Omit<OperationOutcome, keyof typeof base | 'trace' | 'graphRequestIds'>,
   ) => {
     const full: OperationOutcome = { ...base, ...outcome, graphRequestIds: recorder.requestIds, trace };
-    if (user) await deps.users.save(user);
+    if (user) await deps[kind.rows].save(user);
     await deps.log.append(logRecord(message, full, started, deps.clock.now()));
     return full;
   };
@@ -158,7 +164,7 @@ async function attemptOperation(
     return finish(undefined, { result: 'skipped', action: 'none', reason: whileDeleting, changedProperties: [] });
   }
   const now = started.toISOString();
-  const user: UserState = (await deps.users.get(message.connectionId, message.externalId)) ?? {
+  const user: UserState = (await deps[kind.rows].get(message.connectionId, message.externalId)) ?? {
     connectionId: message.connectionId,
     externalId: message.externalId,
     appliedVersion: 0,
@@ -201,7 +207,7 @@ async function attemptOperation(
   }
   // Claim the user (ETag) before touching Microsoft 365: a concurrent operation on it now sees the lease, or
   // loses the claim and starts again from a fresh read.
-  const claimed = await deps.users.save({
+  const claimed = await deps[kind.rows].save({
     ...user,
     desired: sealDesired(deps.secrets, user, next),
     // A version-0 request re-applies what is stored: the last change received stays what it was.
@@ -281,7 +287,13 @@ async function actOnClaimed(
       user,
       change,
       trace: step,
-      links: { claim: (objectId) => claimAccountLink(deps, owner, objectId, settings.dryRun) },
+      links: {
+        claim: (objectId) => claimAccountLink({ ...deps, users: deps[kind.rows] }, owner, objectId, settings.dryRun),
+      },
+      references: {
+        user: (id) => deps.users.get(connection.id, id),
+        group: (id) => deps.groups.get(connection.id, id),
+      },
       ...(a.resumedSince !== undefined ? { resumedSince: a.resumedSince } : {}),
       ...(a.options.rematch?.objectId ? { linkTo: a.options.rematch.objectId } : {}),
     });
@@ -308,19 +320,24 @@ async function actOnClaimed(
       ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
       lastError: undefined,
       ownedLicenses: outcome.ownedLicenses,
-      ...(account && !deleted
-        ? {
-            objectId: account.id,
-            userPrincipalName: account.userPrincipalName ?? user.userPrincipalName,
-            // Every path that links an account claimed it first (user-actions.ts).
-            claimedObjectId: account.id,
-            unlinkedFrom: undefined,
-          }
-        : {}),
+      ...(outcome.unlink
+        ? { objectId: undefined, claimedObjectId: undefined, ownedMembers: undefined }
+        : account && !deleted
+          ? {
+              objectId: account.id,
+              userPrincipalName: account.userPrincipalName ?? user.userPrincipalName,
+              // Every path that links an account claimed it first (user-actions.ts).
+              claimedObjectId: account.id,
+              unlinkedFrom: undefined,
+            }
+          : {}),
       ...(outcome.applied ? { lastApplied: outcome.applied } : {}),
       ...(outcome.generated ? { generated: outcome.generated } : {}),
+      ...(outcome.ownedMembers ? { ownedMembers: outcome.ownedMembers } : {}),
       blockedBy: outcome.blockedBy?.length ? outcome.blockedBy : undefined,
+      pending: outcome.pending?.length ? outcome.pending : undefined,
     };
+    await afterApplied(deps, kind, message, user, saved, outcome);
     return finish(saved, {
       result: outcome.result,
       action: outcome.action,
@@ -329,11 +346,12 @@ async function actOnClaimed(
       ...(saved.objectId ? { objectId: saved.objectId } : {}),
       ...(outcome.blockedBy?.length ? { blockedBy: outcome.blockedBy } : {}),
       ...(outcome.match?.length ? { match: outcome.match } : {}),
+      ...(outcome.pending?.length ? { pending: outcome.pending } : {}),
     });
   } catch (error) {
     if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') {
       // Give the user back before the caller schedules another attempt (best effort: the lease expires anyway).
-      await deps.users.save(user).catch(() => undefined);
+      await deps[kind.rows].save(user).catch(() => undefined);
       throw error;
     }
     const failure = { code: error.code, kind: error.kind, message: error.message };
@@ -355,6 +373,56 @@ async function actOnClaimed(
     );
   }
 }
+
+/**
+ * What other objects learn from this one being applied: whoever waited for it to be linked (a group for a member, a
+ * user for a manager) is re-applied; what it now waits for is recorded; the groups of a removed user are re-applied
+ * (it leaves them); a group whose members could not be added yet (replication) comes back shortly. Runs before the
+ * row is saved: a crash in between re-runs the operation, and every step here is idempotent.
+ */
+async function afterApplied(
+  deps: ApplyDeps,
+  kind: ObjectKind,
+  message: OperationMessage,
+  before: UserState,
+  after: UserState,
+  outcome: ActionOutcome,
+): Promise<void> {
+  const self = { objectType: kind.name, externalId: after.externalId };
+  const reapply = (o: { objectType: 'user' | 'group'; externalId: string }, why: string, delayMs?: number) =>
+    deps.queue.enqueue(reapplyStoredState(message.connectionId, o.externalId, why, o.objectType), delayMs);
+  if (outcome.pending?.length) {
+    const on = outcome.pending.map((p) => ({ objectType: p.objectType, externalId: p.externalId }));
+    await deps.users.addWaits(message.connectionId, self, on);
+  }
+  if (after.objectId && after.objectId !== before.objectId) {
+    for (const waiter of await deps.users.takeWaits(message.connectionId, self))
+      await reapply(waiter, `${kind.name} ${self.externalId} is now provisioned`);
+  }
+  // A removed user leaves the groups that list it; a group whose own change arrived is re-applied into the groups
+  // that nest it (flattened members follow). Only for a source change (version ≥ 1): the re-applies themselves
+  // (version 0) do not cascade, so a cycle of nested groups ends.
+  const removedUser = kind.name === 'user' && message.type === 'remove' && outcome.result === 'applied';
+  const changedGroup = kind.name === 'group' && message.version > 0 && outcome.result === 'applied';
+  if (removedUser || changedGroup) {
+    const list = removedUser ? 'members' : 'groups';
+    for await (const page of deps.groups.scan(message.connectionId))
+      for (const group of page)
+        if (group.externalId !== self.externalId && lists(group, list, self.externalId))
+          await reapply(
+            { objectType: 'group', externalId: group.externalId },
+            `${kind.name} ${self.externalId} changed`,
+          );
+  }
+  if (outcome.requeueAfterMs !== undefined)
+    await reapply(self, 'finish what replication delayed', outcome.requeueAfterMs);
+}
+
+/** Whether a group row's desired `members` (or nested `groups`) names `externalId`. */
+const lists = (group: UserState, list: 'members' | 'groups', externalId: string) => {
+  const refs = group.desired?.profile?.attributes[list];
+  return Array.isArray(refs) && refs.includes(externalId);
+};
 
 async function markNeedsAttention(deps: ApplyDeps, connectionId: string, why: string): Promise<void> {
   const latest = await deps.connections.get(connectionId);
@@ -392,5 +460,7 @@ function logRecord(message: OperationMessage, o: OperationOutcome, started: Date
     ...(o.plan ? { plan: o.plan } : {}),
     ...(o.blockedBy ? { blockedBy: o.blockedBy } : {}),
     ...(o.match ? { match: o.match } : {}),
+    ...(objectTypeOf(message) === 'group' ? { objectType: 'group' as const } : {}),
+    ...(o.pending?.length ? { pending: o.pending } : {}),
   };
 }

@@ -2,7 +2,13 @@
 // under the connection's mapping, size, what a create needs) before any is enqueued, so a request is applied all or
 // not at all. The answer says, per change, what the admin should know now rather than find in the log later: a
 // likely typo in an attribute name, and a change that is stale (not newer than what was already received).
-import { changeBytes, MAX_CHANGE_BYTES, type OperationMessage, postedChangeSchema } from '../domain/change.js';
+import {
+  changeBytes,
+  MAX_CHANGE_BYTES,
+  objectTypeOf,
+  type OperationMessage,
+  postedChangeSchema,
+} from '../domain/change.js';
 import { attributeWarnings } from '../domain/change-checks.js';
 import {
   ALLOWED_CHARACTERS,
@@ -13,6 +19,7 @@ import {
 } from '../domain/create-requirements.js';
 import { type DesiredState, desiredVersion, mergeChange } from '../domain/desired-state.js';
 import { AppError, type FieldError, ValidationError } from '../domain/errors.js';
+import { groupDesired } from '../domain/group-drift.js';
 import { applyMapping, DEFAULT_MAPPING, type MappedUser, ruleAttributes } from '../domain/mapping/mapping.js';
 import { effectiveSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
@@ -93,7 +100,14 @@ export async function submitChanges(
       return;
     }
     let mapped: MappedUser | undefined;
-    if (parsed.data.type === 'upsert' && parsed.data.attributes) {
+    if (objectTypeOf(parsed.data) === 'group') {
+      // A group: upsert or remove, and attributes that describe a group Microsoft 365 can hold (group-drift.ts).
+      if (parsed.data.type !== 'upsert' && parsed.data.type !== 'remove')
+        refuse({ field: 'type', message: 'a group change is an upsert or a remove' });
+      if (parsed.data.type === 'upsert')
+        for (const problem of groupDesired(parsed.data.attributes ?? {}).problems)
+          refuse({ field: `attributes.${problem.field}`, message: problem.message });
+    } else if (parsed.data.type === 'upsert' && parsed.data.attributes) {
       mapped = applyMapping(mapping, parsed.data.attributes, { domain: connection.domain }, 'create');
       for (const issue of mapped.errors)
         refuse({ field: `attributes${issue.attribute ? `.${issue.attribute}` : ''}`, message: issue.message });
@@ -106,15 +120,19 @@ export async function submitChanges(
     });
   });
 
-  // What was already received for these users: one point read per user, in parallel.
-  const rows = await readUsers(deps, connectionId, [...new Set(accepted.map((a) => a.message.externalId))]);
+  // What was already received for these users (and groups): one point read per object, in parallel.
+  const rows = await readRows(
+    deps,
+    connectionId,
+    accepted.map((a) => a.message),
+  );
   const allowCreate = effectiveSettings(connection.settings).allowCreate;
   const received = new Map<string, DesiredState>();
   const answers = accepted.map(({ index, prefix, message, mapped }): AcceptedChange => {
-    const row = rows.get(message.externalId);
-    const before = received.get(message.externalId) ?? row?.desired ?? {};
+    const row = rows.get(rowKey(message));
+    const before = received.get(rowKey(message)) ?? row?.desired ?? {};
     const { next, changed } = mergeChange(before, message);
-    received.set(message.externalId, next);
+    received.set(rowKey(message), next);
     if (changed && mapped && !row?.objectId && allowCreate) {
       // Not linked yet: this upsert creates the account (or adopts one the matching attribute finds, which cannot
       // be known without asking Microsoft 365; a change that could not create is refused either way).
@@ -133,12 +151,13 @@ export async function submitChanges(
         });
       }
     }
-    const warnings = message.attributes
-      ? attributeWarnings(mapping, message.attributes).map((w) => ({
-          field: `attributes.${w.attribute}`,
-          message: w.message,
-        }))
-      : [];
+    const warnings =
+      message.attributes && objectTypeOf(message) === 'user'
+        ? attributeWarnings(mapping, message.attributes).map((w) => ({
+            field: `attributes.${w.attribute}`,
+            message: w.message,
+          }))
+        : [];
     return {
       operationId: message.operationId,
       externalId: message.externalId,
@@ -176,18 +195,22 @@ function origin(problem: CreateProblem, from: readonly string[], attributes: Rec
   return from.length > 1 ? `from ${from.join(', ')}` : '';
 }
 
-/** The rows of these users (those that have one), read PARALLEL at a time. */
-async function readUsers(
+const rowKey = (m: Pick<OperationMessage, 'objectType' | 'externalId'>) => `${objectTypeOf(m)}:${m.externalId}`;
+
+/** The rows of these users and groups (those that have one), by rowKey, read PARALLEL at a time. */
+async function readRows(
   deps: ApplyDeps,
   connectionId: string,
-  externalIds: string[],
+  messages: OperationMessage[],
 ): Promise<Map<string, UserState>> {
   const rows = new Map<string, UserState>();
-  for (let i = 0; i < externalIds.length; i += PARALLEL) {
+  const wanted = [...new Map(messages.map((m) => [rowKey(m), m])).values()];
+  for (let i = 0; i < wanted.length; i += PARALLEL) {
     await Promise.all(
-      externalIds.slice(i, i + PARALLEL).map(async (externalId) => {
-        const row = await deps.users.get(connectionId, externalId);
-        if (row) rows.set(externalId, row);
+      wanted.slice(i, i + PARALLEL).map(async (m) => {
+        const repo = objectTypeOf(m) === 'group' ? deps.groups : deps.users;
+        const row = await repo.get(connectionId, m.externalId);
+        if (row) rows.set(rowKey(m), row);
       }),
     );
   }

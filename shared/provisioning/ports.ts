@@ -165,6 +165,10 @@ export interface UsersClient {
   directoryRolesOf(id: string): Promise<string[]>;
   /** userPrincipalNames of soft-deleted users (deletedItems, as stored: possibly prefixed with the object id). */
   deletedUserPrincipalNames(): Promise<string[]>;
+  /** The manager's object id (undefined: none). */
+  managerOf(id: string): Promise<string | undefined>;
+  /** PUT /users/{id}/manager/$ref. */
+  setManager(id: string, managerId: string): Promise<void>;
   createUser(body: Record<string, unknown>): Promise<GraphUser>;
   updateUser(id: string, patch: Record<string, unknown>): Promise<void>;
   deleteUser(id: string): Promise<void>;
@@ -198,6 +202,40 @@ export interface TenantGateway {
   probe: ConnectionProbe;
   users: UsersClient;
   licenses: LicensesClient;
+  groups: GroupsClient;
+}
+
+/** A group as Graph returns it. */
+export interface GraphGroup {
+  id: string;
+  displayName?: string | null;
+  description?: string | null;
+  mailNickname?: string | null;
+  mailEnabled?: boolean;
+  securityEnabled?: boolean;
+  groupTypes?: string[];
+  [property: string]: unknown;
+}
+
+/** A tenant's groups and their members. */
+export interface GroupsClient {
+  /** Up to `max` groups whose `attribute` equals `value`. */
+  findGroups(attribute: 'mailNickname' | 'displayName', value: string, max: number): Promise<GraphGroup[]>;
+  /** undefined when Graph answers 404. */
+  getGroup(id: string): Promise<GraphGroup | undefined>;
+  /** POST /groups, with up to 20 members and the owners bound in the same request. */
+  createGroup(body: Record<string, unknown>, members: string[], owners: string[]): Promise<GraphGroup>;
+  updateGroup(id: string, patch: Record<string, unknown>): Promise<void>;
+  deleteGroup(id: string): Promise<void>;
+  /** Every member's object id (paged `members?$select=id`). */
+  memberIds(id: string): Promise<string[]>;
+  /** Every owner's object id. */
+  ownerIds(id: string): Promise<string[]>;
+  /** PATCH members@odata.bind, 20 per request; a member already there is success. Answers the writes sent. */
+  addMembers(id: string, memberIds: string[]): Promise<number>;
+  /** DELETE members/{id}/$ref, up to 20 per $batch; one already gone is success. Answers the requests sent. */
+  removeMembers(id: string, memberIds: string[]): Promise<number>;
+  addOwners(id: string, ownerIds: string[]): Promise<void>;
 }
 
 /** One page of users; in a delta round removed users come as `{ id, '@removed': { reason } }`. */
@@ -258,6 +296,16 @@ export interface UserStateRepository {
   claimLink(tenantId: string, objectId: string, holder: Omit<LinkClaim, 'etag'>, replacing?: string): Promise<boolean>;
   /** Deletes the claim read with `etag` (nothing when it changed meanwhile). */
   releaseLink(tenantId: string, objectId: string, etag: string): Promise<void>;
+  /** Records that `waiter` waits for each of `on` to be linked (a pending member, a manager not provisioned yet). */
+  addWaits(connectionId: string, waiter: ObjectRef, on: ObjectRef[]): Promise<void>;
+  /** Who waits for `on`, removing those records (the caller re-applies each waiter). */
+  takeWaits(connectionId: string, on: ObjectRef): Promise<ObjectRef[]>;
+}
+
+/** A user or group of a connection. */
+export interface ObjectRef {
+  objectType: 'user' | 'group';
+  externalId: string;
 }
 
 /** One Microsoft 365 account, one directory user: the claim every connection to the tenant checks before linking. */

@@ -9,7 +9,7 @@ import { blockedBy, compareAccount, expectedAccountFor, patchOf, withUsageLocati
 import { AppError } from '../domain/errors.js';
 import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
 import { followUpn, generatedValues, heldByDeleted, upnCandidates, withGenerated } from '../domain/upn-candidates.js';
-import type { BlockedBy, MatchReport, OperationAction } from '../domain/user-state.js';
+import type { BlockedBy, MatchReport, OperationAction, PendingReference } from '../domain/user-state.js';
 import { adoptionRefusal, describe, findAccount, type FoundAccount, guardWrites } from './account-matching.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
 import type { GraphUser } from './ports.js';
@@ -45,7 +45,7 @@ const select = (ctx: ActionContext) => [
 ];
 
 /** Users as an object type of the operation pipeline (apply-operation.ts). */
-export const userKind: ObjectKind = { name: 'user', act: (ctx) => performAction(ctx) };
+export const userKind: ObjectKind = { name: 'user', rows: 'users', act: (ctx) => performAction(ctx) };
 
 export async function performAction(ctx: ActionContext): Promise<ActionOutcome> {
   const { found, reports } = await findAccount(ctx, select(ctx));
@@ -217,15 +217,49 @@ async function tryCreate(
     { ...created, usageLocation: (values.usageLocation as string | undefined) ?? null, licenseAssignmentStates: [] },
     [],
   );
+  const manager = await syncManager(ctx, created.id, true);
   const { passwordProfile: _secret, ...applied } = values;
   return {
     result: 'applied',
     action: 'create',
-    changedProperties: Object.keys(applied).concat(licenses.changed),
+    changedProperties: Object.keys(applied).concat(licenses.changed, manager.changed),
     account: created,
     ownedLicenses: licenses.owned,
-    applied,
+    applied: { ...applied, ...manager.applied },
+    ...manager.outcome,
   };
+}
+
+/** How soon a user whose manager could not be set yet (a just-created account: replication) is applied again. */
+const REPLICATION_RETRY_MS = 2_000;
+
+/**
+ * The user's manager (`managerExternalId`): linked through `PUT /users/{id}/manager/$ref` when it changed since last
+ * applied; a manager not provisioned yet waits (pending) and the user is re-applied by itself once it is linked.
+ * No manager attribute: the manager is left as it is.
+ */
+async function syncManager(ctx: ActionContext, accountId: string, fresh: boolean) {
+  const managerExternalId = ctx.change.attributes.managerExternalId;
+  const nothing = { changed: [] as string[], applied: {}, outcome: {} };
+  if (typeof managerExternalId !== 'string' || managerExternalId === '') return nothing;
+  const row = await ctx.references.user(managerExternalId);
+  if (!row?.objectId || row.desired?.lifecycle?.state === 'removed') {
+    const reason = row ? `not provisioned yet (${row.status})` : 'no change received for this user yet';
+    ctx.trace('manager', `Manager ${managerExternalId} waits: ${reason}`);
+    const pending: PendingReference[] = [{ objectType: 'user', externalId: managerExternalId, as: 'manager', reason }];
+    return { ...nothing, outcome: { pending } };
+  }
+  if (!fresh && ctx.user.lastApplied?.manager === row.objectId)
+    return { ...nothing, applied: { manager: row.objectId } };
+  ctx.trace('manager', `Manager ${managerExternalId} (${row.objectId})`);
+  try {
+    await ctx.gateway.users.setManager(accountId, row.objectId);
+  } catch (error) {
+    // Right after a create the new account may not be found yet: come back shortly rather than fail.
+    if (!(fresh && error instanceof AppError && error.kind === 'not-found')) throw error;
+    return { ...nothing, outcome: { requeueAfterMs: REPLICATION_RETRY_MS } };
+  }
+  return { changed: ['manager'], applied: { manager: row.objectId }, outcome: {} };
 }
 
 const sameName = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -264,7 +298,8 @@ async function updateAccount(
     ctx.user.ownedLicenses,
     desired.usageLocation as string | undefined,
   );
-  const changed = [...Object.keys(patch), ...licenses.changed];
+  const manager = await syncManager(ctx, current.id, false);
+  const changed = [...Object.keys(patch), ...licenses.changed, ...manager.changed];
   const onlyEnabled = changed.length === 1 && changed[0] === 'accountEnabled';
   if (restored) changed.unshift('restored');
   const action: OperationAction = restored
@@ -289,8 +324,9 @@ async function updateAccount(
     changedProperties: changed,
     account: current,
     ownedLicenses: licenses.owned,
-    applied: { ...pick(current, Object.keys(desired)), ...patch },
+    applied: { ...pick(current, Object.keys(desired)), ...patch, ...manager.applied },
     ...(held.length > 0 ? { blockedBy: held } : {}),
+    ...manager.outcome,
   };
 }
 

@@ -1,7 +1,7 @@
 // What an admin sees and does for users: one user's state, the list of a connection's users (filters, paging,
 // counts per status), provision on demand, retry, releasing held changes, and the provisioning log.
 import { z } from 'zod';
-import { changeSchema, postedChangeSchema } from '../domain/change.js';
+import { changeSchema, type ObjectType, objectTypeOf, postedChangeSchema } from '../domain/change.js';
 import { AppError, invalidContinuation, ValidationError } from '../domain/errors.js';
 import { externalIdSchema } from '../domain/identifiers.js';
 import {
@@ -20,26 +20,37 @@ import { loadConnection } from './connections.js';
 import type { LogQuery } from './ports.js';
 import { reapplyMessage } from './release-held.js';
 
-/** The user of a connection that has received a change; 404 otherwise (an unknown connection too). */
+/** Where a type's rows live (groups have rows of the same shape as users). */
+const rowsOf = (deps: Pick<ApplyDeps, 'users' | 'groups'>, kind: ObjectType) =>
+  kind === 'group' ? deps.groups : deps.users;
+const notReceived = (kind: ObjectType, externalId: string, hint = 'on this connection') =>
+  new AppError(
+    'not-found',
+    kind === 'group' ? 'group-not-found' : 'user-not-found',
+    `No change has been received for ${kind} ${externalId} ${hint}`,
+    { externalId },
+  );
+
+/** The user (or group) of a connection that has received a change; 404 otherwise (an unknown connection too). */
 async function loadUser(
-  deps: Pick<ApplyDeps, 'connections' | 'users'>,
+  deps: Pick<ApplyDeps, 'connections' | 'users' | 'groups'>,
   connectionId: string,
   externalId: string,
+  kind: ObjectType = 'user',
 ): Promise<UserState> {
   await loadConnection(deps, connectionId);
-  const user = await deps.users.get(connectionId, externalId);
-  if (!user)
-    throw new AppError(
-      'not-found',
-      'user-not-found',
-      `No change has been received for user ${externalId} on this connection`,
-      { externalId },
-    );
+  const user = await rowsOf(deps, kind).get(connectionId, externalId);
+  if (!user) throw notReceived(kind, externalId);
   return user;
 }
 
-export async function getUserState(deps: ApplyDeps, connectionId: string, externalId: string) {
-  return userView(await loadUser(deps, connectionId, externalId));
+export async function getUserState(
+  deps: ApplyDeps,
+  connectionId: string,
+  externalId: string,
+  kind: ObjectType = 'user',
+) {
+  return userView(await loadUser(deps, connectionId, externalId, kind));
 }
 
 /** A user as the API shows it (one user, or an item of the list): the one mapping from UserState. */
@@ -54,6 +65,7 @@ function userView(user: UserState) {
     /** Microsoft 365 reflects every change received so far. */
     inSync: isInSync(user),
     blockedBy: user.blockedBy ?? null,
+    pending: user.pending ?? [],
     link: user.objectId ? { objectId: user.objectId, userPrincipalName: user.userPrincipalName ?? null } : null,
     ownedLicenses: user.ownedLicenses,
     lastChange: user.lastChange
@@ -97,15 +109,17 @@ const LIST_SCAN_BUDGET = 5_000;
  * (the last externalId read) is null once the end is reached.
  */
 export async function listUsers(
-  deps: Pick<ApplyDeps, 'connections' | 'users'>,
+  deps: Pick<ApplyDeps, 'connections' | 'users' | 'groups'>,
   connectionId: string,
   q: UserListQuery,
+  kind: ObjectType = 'user',
 ) {
   await loadConnection(deps, connectionId);
   const after = q.continuation === undefined ? undefined : continuationAfter(q.continuation);
+  const rows = rowsOf(deps, kind);
   const [page, byStatus] = await Promise.all([
-    scanUsers(deps, connectionId, q, after),
-    deps.users.countByStatus(connectionId),
+    scanUsers(rows, connectionId, q, after),
+    rows.countByStatus(connectionId),
   ]);
   const counts = Object.fromEntries(userStatuses.map((s) => [s, byStatus[s] ?? 0])) as Record<UserStatus, number>;
   return {
@@ -116,14 +130,14 @@ export async function listUsers(
 }
 
 async function scanUsers(
-  deps: Pick<ApplyDeps, 'users'>,
+  rows: ApplyDeps['users'],
   connectionId: string,
   q: UserListQuery,
   after: string | undefined,
 ): Promise<{ users: UserState[]; last?: string }> {
   const users: UserState[] = [];
   let read = 0;
-  const pages = deps.users.scan(connectionId, {
+  const pages = rows.scan(connectionId, {
     ...(q.status ? { status: q.status } : {}),
     ...(after ? { after } : {}),
   });
@@ -177,6 +191,7 @@ export async function provisionOnDemand(
   connectionId: string,
   externalId: string,
   change: unknown,
+  kind: ObjectType = 'user',
 ): Promise<OperationOutcome> {
   await loadConnection(deps, connectionId);
   if (change !== undefined) {
@@ -186,23 +201,20 @@ export async function provisionOnDemand(
     if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
     if (parsed.data.externalId !== undefined && parsed.data.externalId !== externalId)
       throw new ValidationError([
-        { field: 'externalId', message: `must be ${externalId} (the user in the URL) or left out` },
+        { field: 'externalId', message: `must be ${externalId} (the ${kind} in the URL) or left out` },
       ]);
+    if (objectTypeOf(parsed.data) !== kind)
+      throw new ValidationError([{ field: 'objectType', message: `must be ${kind} (the route's) or left out` }]);
     return applyOperation(deps, {
       ...parsed.data,
+      ...(kind === 'group' ? { objectType: kind } : {}),
       connectionId,
       externalId,
       operationId: parsed.data.operationId ?? crypto.randomUUID(),
     });
   }
-  const user = await deps.users.get(connectionId, externalId);
-  if (!user?.lastChange)
-    throw new AppError(
-      'not-found',
-      'user-not-found',
-      `No change has been received for user ${externalId}: post one in the request body`,
-      { externalId },
-    );
+  const user = await rowsOf(deps, kind).get(connectionId, externalId);
+  if (!user?.lastChange) throw notReceived(kind, externalId, ': post one in the request body');
   return applyOperation(
     deps,
     { ...openChange(deps.secrets, user.lastChange), operationId: crypto.randomUUID() },
@@ -215,15 +227,16 @@ export async function retryUser(
   deps: ApplyDeps,
   connectionId: string,
   externalId: string,
+  kind: ObjectType = 'user',
 ): Promise<{ operationId: string; version: number }> {
-  const user = await loadUser(deps, connectionId, externalId);
+  const user = await loadUser(deps, connectionId, externalId, kind);
   const change = user.lastChange;
   // A blocked user too: once the setting that blocked it is changed, a retry applies what it held back.
   if (!change || !['failed', 'held', 'blocked'].includes(user.status)) {
     throw new AppError(
       'conflict',
       'nothing-to-retry',
-      `User ${externalId} is ${user.status}: only failed, held or blocked operations can be retried`,
+      `The ${kind} ${externalId} is ${user.status}: only failed, held or blocked operations can be retried`,
       { status: user.status },
     );
   }

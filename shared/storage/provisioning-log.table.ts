@@ -10,7 +10,7 @@ import { encodeKey, odataString, parseJsonColumn } from './table-keys.js';
 import { classifyStorageError, ensureTable } from './table-support.js';
 
 const MAX_MS = 9_999_999_999_999;
-const JSON_FIELDS = ['error', 'graphRequestIds', 'changedProperties', 'plan', 'blockedBy', 'match'] as const;
+const JSON_FIELDS = ['error', 'graphRequestIds', 'changedProperties', 'plan', 'blockedBy', 'match', 'pending'] as const;
 const invertedTime = (iso: string) => String(MAX_MS - Date.parse(iso)).padStart(13, '0');
 
 export class TableProvisioningLog implements ProvisioningLog {

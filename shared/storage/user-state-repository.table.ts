@@ -2,7 +2,7 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AppError } from '../domain/errors.js';
 import { reconciledAllChanges, type UserState, type UserStatus } from '../domain/user-state.js';
-import type { LinkClaim, UserStateRepository } from '../provisioning/ports.js';
+import type { LinkClaim, ObjectRef, UserStateRepository } from '../provisioning/ports.js';
 import { encodeKey, isJsonColumnPart, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
@@ -17,6 +17,8 @@ const JSON_FIELDS = [
   'blockedBy',
   'generated',
   'unlinkedFrom',
+  'pending',
+  'ownedMembers',
 ] as const;
 
 /** Columns only this adapter reads: the object id the link index holds for the row, and the attention flag. */
@@ -24,6 +26,9 @@ type StoredUser = UserState & { indexedObjectId?: string; attention?: boolean };
 
 /** The link index (Graph object id → externalId) of a connection lives in its own partition of the same table. */
 const linkPartition = (connectionId: string) => `${encodeKey(connectionId)}~links`;
+/** Who waits for whom to be linked (a group for a member, a user for a manager): `<on>|<waiter>` rows. */
+const waitPartition = (connectionId: string) => `${encodeKey(connectionId)}~waits`;
+const refKey = (r: ObjectRef) => `${r.objectType}:${encodeKey(r.externalId)}`;
 /** Link claims (Graph object id → connection + externalId) of every connection to one tenant: one partition. */
 const claimPartition = (tenantId: string) => `${encodeKey(tenantId.toLowerCase())}~claims`;
 
@@ -214,6 +219,60 @@ export class TableUserStateRepository implements UserStateRepository {
       if (statusOf(error) === 409 || statusOf(error) === 412) return false;
       throw classifyStorageError(error, 'claim link');
     }
+  }
+
+  async addWaits(connectionId: string, waiter: ObjectRef, on: ObjectRef[]): Promise<void> {
+    if (on.length === 0) return;
+    await ensureTable(this.table);
+    const partitionKey = waitPartition(connectionId);
+    try {
+      for (let i = 0; i < on.length; i += 100) {
+        await this.table.submitTransaction(
+          on.slice(i, i + 100).map(
+            (o) =>
+              [
+                'upsert',
+                {
+                  partitionKey,
+                  rowKey: `${refKey(o)}|${refKey(waiter)}`,
+                  objectType: waiter.objectType,
+                  externalId: waiter.externalId,
+                },
+                'Replace',
+              ] as const,
+          ),
+        );
+      }
+    } catch (error) {
+      throw classifyStorageError(error, 'record waits');
+    }
+  }
+
+  async takeWaits(connectionId: string, on: ObjectRef): Promise<ObjectRef[]> {
+    await ensureTable(this.table);
+    const partitionKey = waitPartition(connectionId);
+    // `|` is encoded by encodeKey, so `<on>|` … `<on>}` is exactly the rows of `on`.
+    const prefix = `${refKey(on)}|`;
+    const filter = `PartitionKey eq ${odataString(partitionKey)} and RowKey ge ${odataString(prefix)} and RowKey lt ${odataString(`${refKey(on)}}`)}`;
+    const waiters: (ObjectRef & { rowKey: string })[] = [];
+    try {
+      for await (const e of this.table.listEntities<{ objectType: string; externalId: string }>({
+        queryOptions: { filter },
+      }))
+        waiters.push({
+          objectType: e.objectType === 'group' ? 'group' : 'user',
+          externalId: String(e.externalId),
+          rowKey: e.rowKey!,
+        });
+      for (let i = 0; i < waiters.length; i += 100) {
+        await this.table.submitTransaction(
+          waiters.slice(i, i + 100).map((w) => ['delete', { partitionKey, rowKey: w.rowKey }] as const),
+        );
+      }
+    } catch (error) {
+      throw classifyStorageError(error, 'take waits');
+    }
+    return waiters.map(({ objectType, externalId }) => ({ objectType, externalId }));
   }
 
   async releaseLink(tenantId: string, objectId: string, etag: string): Promise<void> {

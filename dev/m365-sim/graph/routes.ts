@@ -6,6 +6,7 @@ import { directoryRoleRoutes } from './directory-roles.js';
 import { domainRoutes } from './domains.js';
 import { groupRoutes } from './groups.js';
 import { licenseRoutes } from './licenses.js';
+import { managerRoutes } from './manager.js';
 import type { GraphRoute } from './types.js';
 import { userRoutes } from './users.js';
 
@@ -17,6 +18,7 @@ export function graphRoutes(): GraphRoute[] {
     ...licenseRoutes,
     ...groupRoutes,
     ...directoryRoleRoutes,
+    ...managerRoutes,
     ...directoryRoutes,
     ...domainRoutes,
     ...userRoutes,
