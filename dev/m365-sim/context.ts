@@ -10,8 +10,13 @@ import type { ThrottleModel } from './throttling.js';
 export interface SimSettings {
   throttling: boolean;
   timeScale: number;
-  /** Eventual consistency: new objects stay out of lists/filters this long (0 = off). */
+  /**
+   * Eventual consistency (0 = off): new objects stay out of lists/filters this long, and adding members or owners
+   * to (or referencing) a group or user that new answers 400 until then (group-post-members, group-update).
+   */
   replicationDelayMs: number;
+  /** Group-based licensing runs in the background: members get (or lose) a group's licences this long after the change. */
+  groupLicenseDelayMs: number;
 }
 
 /** How the (absent) signed-in user answers the authorize and adminconsent pages. */

@@ -24,6 +24,7 @@ const settingsSchema = z.object({
   throttling: z.boolean().optional(),
   timeScale: z.number().positive().optional(),
   replicationDelayMs: z.number().min(0).optional(),
+  groupLicenseDelayMs: z.number().min(0).optional(),
 });
 const interactiveSchema = z.object({ decision: z.enum(['approve', 'deny']), userPrincipalName: z.string().optional() });
 const roleGrantSchema = z.object({ role: z.string().min(1) });
@@ -132,6 +133,8 @@ function route(
   const tenant = ctx.directory.tenant(decodeURIComponent(tenantMatch[1]!));
   if (!tenant) return notFound(`tenant ${tenantMatch[1]}`);
   const rest = tenantMatch[2]!;
+  // What the controls show is the directory as it is now, background licensing work included.
+  tenant.processLicenseWork(ctx.clock.now());
   if (method === 'POST' && rest === '/generate-users') {
     const g = generateSchema.parse(body ?? {});
     const created = generateUsers(tenant, g.count, ctx.clock.now(), g.prefix);

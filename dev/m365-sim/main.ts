@@ -1,4 +1,5 @@
-// `npm run tenant [--port N] [--seed file] [--state file] [--time-scale N] [--no-throttling] [--replication-delay-ms N]`
+// `npm run tenant [--port N] [--seed file] [--state file] [--time-scale N] [--no-throttling] [--replication-delay-ms N]
+//   [--group-license-delay-ms N]`
 // With --state the directory is kept in that file across runs (loaded at start, saved as it changes and on stop).
 // Prints exactly one JSON line on stdout ({"event":"ready",…}); everything for humans goes to stderr.
 import { resolve } from 'node:path';
@@ -17,15 +18,18 @@ async function main(): Promise<void> {
       'time-scale': { type: 'string', default: '1' },
       'no-throttling': { type: 'boolean', default: false },
       'replication-delay-ms': { type: 'string', default: '0' },
+      'group-license-delay-ms': { type: 'string', default: '0' },
     },
   });
   const port = Number(values.port);
   const timeScale = Number(values['time-scale']);
   const replicationDelayMs = Number(values['replication-delay-ms']);
+  const groupLicenseDelayMs = Number(values['group-license-delay-ms']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be 0–65535, got ${values.port}`);
   if (!(timeScale > 0)) throw new Error(`--time-scale must be a positive number, got ${values['time-scale']}`);
   if (!(replicationDelayMs >= 0)) throw new Error(`--replication-delay-ms must be ≥ 0`);
+  if (!(groupLicenseDelayMs >= 0)) throw new Error(`--group-license-delay-ms must be ≥ 0`);
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
   const sim = await startSimulatedTenant({
     port,
@@ -34,6 +38,7 @@ async function main(): Promise<void> {
     timeScale,
     throttling: !values['no-throttling'],
     replicationDelayMs,
+    groupLicenseDelayMs,
     ...(values.state ? { stateFile: resolve(values.state) } : {}),
   });
   process.stdout.write(`${JSON.stringify(buildReadyInfo(sim, certs.caCertPath))}\n`);

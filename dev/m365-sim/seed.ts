@@ -71,8 +71,10 @@ const groupSchema = z.looseObject({
   mailEnabled: z.boolean().default(false),
   securityEnabled: z.boolean().default(true),
   groupTypes: z.array(z.string()).default([]),
-  /** Members by id or userPrincipalName. */
+  /** Members: users by id or userPrincipalName, groups by id (nesting). */
   members: z.array(z.string()).default([]),
+  /** Owners: users by id or userPrincipalName. */
+  owners: z.array(z.string()).default([]),
   /** Group-based licensing: members inherit these (licenseAssignmentStates[].assignedByGroup). */
   assignedLicenses: z.array(assignedLicenseSchema).default([]),
 });

@@ -31,6 +31,8 @@ export interface SimulatedTenantOptions {
   throttling?: boolean;
   /** Eventual consistency: new objects appear in lists/filters this long after creation. Default 0. */
   replicationDelayMs?: number;
+  /** Group-based licensing: members get a group's licences this long after the change. Default 0 (the next request). */
+  groupLicenseDelayMs?: number;
   /** Injected clock (simulated time still moves with /_sim/clock/advance). */
   clock?: SimClock;
   /**
@@ -129,6 +131,7 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
     throttling: options.throttling ?? true,
     timeScale: options.timeScale ?? 1,
     replicationDelayMs: options.replicationDelayMs ?? 0,
+    groupLicenseDelayMs: options.groupLicenseDelayMs ?? 0,
   };
   const settings = { ...initialSettings };
   const ctx: SimContext = {

@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DAY_MS } from './clock.js';
 import { type DirectoryRecord, IndexedCollection } from './collection.js';
+import { completeGroupData } from './group-defaults.js';
 import type { ParsedSeed, SeedApplication, SeedTenant } from './seed.js';
 
 export type SizeClass = 'small' | 'medium' | 'large';
@@ -102,9 +103,24 @@ export const ROLE_TEMPLATES: ReadonlyArray<Omit<DirectoryRoleRecord, 'id' | 'mem
 ];
 
 export interface GroupRecord extends DirectoryRecord {
-  /** Member ids in the order they were added. */
+  /** Member ids (users, or groups nested in a security group) in the order they were added. */
   members: Set<string>;
+  /** Owner user ids (group resource: "Limited to 100 owners"). */
+  owners: Set<string>;
+  /** Groups this group is a member of (nesting). */
+  memberOf: Set<string>;
+  /** Group-based licensing: what members inherit (group-assignlicense). */
   licenses: AssignedLicense[];
+}
+
+/** A change of a group's members or owners, for `members@delta` (group-delta). */
+export interface LinkChange {
+  /** Position in `changes.groups` of the group change recorded with it. */
+  at: number;
+  relation: 'members' | 'owners';
+  targetId: string;
+  targetType: 'user' | 'group';
+  removed: boolean;
 }
 
 export interface SkuState {
@@ -124,25 +140,32 @@ export interface DeletedItem {
 
 export type DirectoryKind = 'users' | 'groups';
 
+/** `<relation>@delta` entries still to be served for one object whose list did not fit in a page. */
+export interface DeltaCarry {
+  id: string;
+  entries: Record<string, Array<Record<string, unknown>>>;
+}
+
+/** What a delta round tracks: `select` (structural properties) and `links` (e.g. `members`, as `members@delta`). */
+interface DeltaTracking {
+  resource: DirectoryKind;
+  select?: string[];
+  links?: string[];
+  issuedAt: number;
+}
+
 export type DeltaState =
-  | { kind: 'link'; resource: DirectoryKind; changeIndex: number; select?: string[]; issuedAt: number }
-  | {
-      kind: 'initial';
-      resource: DirectoryKind;
-      afterSeq: number;
-      endChange: number;
-      select?: string[];
-      issuedAt: number;
-    }
-  | {
+  | (DeltaTracking & { kind: 'link'; changeIndex: number })
+  | (DeltaTracking & { kind: 'initial'; afterSeq: number; endChange: number; carry?: DeltaCarry })
+  | (DeltaTracking & {
       kind: 'changes';
-      resource: DirectoryKind;
       ids: string[];
       offset: number;
+      /** The round covers changes[startChange, endChange). */
+      startChange?: number;
       endChange: number;
-      select?: string[];
-      issuedAt: number;
-    };
+      carry?: DeltaCarry;
+    });
 
 /** Soft-deleted users and Microsoft 365 groups stay restorable for 30 days (directory-deleteditems). */
 export const DELETED_ITEM_RETENTION_MS = 30 * DAY_MS;
@@ -169,6 +192,8 @@ export class TenantState {
   readonly groups = new IndexedCollection<GroupRecord>([
     { property: 'mailNickname', caseInsensitive: true },
     { property: 'displayName', caseInsensitive: true },
+    { property: 'mail', caseInsensitive: true },
+    { property: 'proxyAddresses', caseInsensitive: true },
   ]);
   readonly deletedItems = new Map<string, DeletedItem>();
   /** Activated directory roles by id (directoryRole-list lists only activated ones). */
@@ -177,6 +202,13 @@ export class TenantState {
   readonly managers = new Map<string, string>();
   /** Append-only ids of changed objects; a delta token is a position in this log. */
   readonly changes: Record<DirectoryKind, string[]> = { users: [], groups: [] };
+  /** Per group id, its member and owner changes in `changes.groups` order (`members@delta`). */
+  readonly linkChanges = new Map<string, LinkChange[]>();
+  /**
+   * Group-based licensing work not done yet, `${groupId}|${userId}` → when it is due (simulated ms). Entra applies
+   * group licences in the background; the simulator does the due work lazily, before each request is handled.
+   */
+  readonly licenseWork = new Map<string, number>();
   /** Delta links and delta page cursors handed out (opaque token → position). */
   readonly deltaStates = new Map<string, DeltaState>();
   /** Set by /_sim/…/delta-reset: delta links older than this answer 410 Gone (a "synchronization reset"). */
@@ -238,6 +270,8 @@ export class TenantState {
       data: { ...data, id: id.toLowerCase() },
       visibleAt,
       members: new Set(),
+      owners: new Set(),
+      memberOf: new Set(),
       licenses: [],
     };
     this.groups.insert(rec);
@@ -268,12 +302,18 @@ export class TenantState {
     for (const skuId of after) if (!before.has(skuId)) this.skus.get(skuId)!.assigned++;
   }
 
-  /** Gives a member the group's licenses; without a free seat the state is CountViolation (group-based licensing). */
+  /**
+   * Gives a member the group's licenses (replacing what this group gave before); without a free seat the state is
+   * CountViolation (group-based licensing).
+   */
   applyGroupLicenses(user: UserRecord, group: GroupRecord, now: number): void {
     // A group's licenses are distinct SKUs, so each seat check is independent of the others in the loop.
     this.withSeatAccounting(user, () => {
+      const held = this.effectiveSkus(user);
+      for (const key of [...user.groupLicenses.keys()])
+        if (key.startsWith(`${group.id}|`)) user.groupLicenses.delete(key);
       for (const lic of group.licenses) {
-        const ok = this.effectiveSkus(user).has(lic.skuId) || this.freeSeats(lic.skuId) > 0;
+        const ok = held.has(lic.skuId) || this.freeSeats(lic.skuId) > 0;
         user.groupLicenses.set(`${group.id}|${lic.skuId}`, {
           skuId: lic.skuId,
           groupId: group.id,
@@ -286,25 +326,114 @@ export class TenantState {
     });
   }
 
-  removeGroupLicenses(user: UserRecord, group: GroupRecord): void {
+  removeGroupLicenses(user: UserRecord, groupId: string): void {
     this.withSeatAccounting(user, () => {
       for (const key of [...user.groupLicenses.keys()])
-        if (key.startsWith(`${group.id}|`)) user.groupLicenses.delete(key);
+        if (key.startsWith(`${groupId}|`)) user.groupLicenses.delete(key);
     });
   }
 
-  addMember(group: GroupRecord, user: UserRecord, now: number): void {
-    group.members.add(user.id);
-    user.memberOf.add(group.id);
-    if (group.licenses.length > 0) this.applyGroupLicenses(user, group, now);
+  /** (Re)applies what `group` gives `userId` once `dueAt` has passed (see processLicenseWork). */
+  scheduleLicenseWork(groupId: string, userId: string, dueAt: number): void {
+    this.licenseWork.set(`${groupId}|${userId}`, dueAt);
   }
 
-  removeMember(group: GroupRecord, memberId: string): void {
+  /** Whether group-based licensing still has work queued for the group (licenseProcessingState). */
+  hasLicenseWork(groupId: string): boolean {
+    for (const key of this.licenseWork.keys()) if (key.startsWith(`${groupId}|`)) return true;
+    return false;
+  }
+
+  /**
+   * Does the group-based licensing work that is due: each member gets the group's licences as they are now (direct
+   * user members only: nested groups' members inherit nothing), a user no longer in the group loses them.
+   */
+  processLicenseWork(now: number): void {
+    if (this.licenseWork.size === 0) return;
+    for (const [key, dueAt] of this.licenseWork) {
+      if (dueAt > now) continue;
+      this.licenseWork.delete(key);
+      const [groupId = '', userId = ''] = key.split('|');
+      const user = this.users.get(userId);
+      if (!user) continue;
+      const group = this.groups.get(groupId);
+      if (group && group.members.has(user.id) && group.licenses.length > 0) this.applyGroupLicenses(user, group, dueAt);
+      else this.removeGroupLicenses(user, groupId);
+      this.recordChange('users', user.id);
+    }
+  }
+
+  // ---- membership ------------------------------------------------------------------------------
+
+  /** The member object for an id: a user, or a group (nesting). */
+  directoryObject(
+    id: string,
+  ): { type: 'user'; record: UserRecord } | { type: 'group'; record: GroupRecord } | undefined {
+    const user = this.users.get(id);
+    if (user) return { type: 'user', record: user };
+    const group = this.groups.get(id);
+    return group ? { type: 'group', record: group } : undefined;
+  }
+
+  /** Records a member or owner change of a group (for `members@delta`) and the group change with it. */
+  recordLink(group: GroupRecord, change: Omit<LinkChange, 'at'>): void {
+    let log = this.linkChanges.get(group.id);
+    if (!log) this.linkChanges.set(group.id, (log = []));
+    log.push({ ...change, at: this.changes.groups.length });
+    this.recordChange('groups', group.id);
+  }
+
+  /** Adds a user or a group as member; a licensed group's licences reach a user member at `licenseDueAt`. */
+  addMember(group: GroupRecord, member: UserRecord | GroupRecord, licenseDueAt: number): void {
+    const type = 'members' in member ? 'group' : 'user';
+    group.members.add(member.id);
+    member.memberOf.add(group.id);
+    this.recordLink(group, { relation: 'members', targetId: member.id, targetType: type, removed: false });
+    if (type === 'user') {
+      this.recordChange('users', member.id);
+      if (group.licenses.length > 0) this.scheduleLicenseWork(group.id, member.id, licenseDueAt);
+    }
+  }
+
+  /** Removes a member; a user keeps what the group gave until the licensing work is done at `licenseDueAt`. */
+  removeMember(group: GroupRecord, memberId: string, licenseDueAt: number): void {
     group.members.delete(memberId);
-    const user = this.users.get(memberId);
-    if (!user) return;
-    user.memberOf.delete(group.id);
-    this.removeGroupLicenses(user, group);
+    const member = this.directoryObject(memberId);
+    member?.record.memberOf.delete(group.id);
+    this.recordLink(group, {
+      relation: 'members',
+      targetId: memberId,
+      targetType: member?.type ?? 'user',
+      removed: true,
+    });
+    if (member?.type === 'user') {
+      this.recordChange('users', memberId);
+      const inherited = [...member.record.groupLicenses.keys()].some((k) => k.startsWith(`${group.id}|`));
+      if (inherited || group.licenses.length > 0) this.scheduleLicenseWork(group.id, memberId, licenseDueAt);
+    }
+  }
+
+  addOwner(group: GroupRecord, user: UserRecord): void {
+    group.owners.add(user.id);
+    this.recordLink(group, { relation: 'owners', targetId: user.id, targetType: 'user', removed: false });
+  }
+
+  removeOwner(group: GroupRecord, userId: string): void {
+    group.owners.delete(userId);
+    this.recordLink(group, { relation: 'owners', targetId: userId, targetType: 'user', removed: true });
+  }
+
+  /** Every group `ids` are members of, directly or through nesting (cycles are harmless). */
+  transitiveGroupsOf(direct: Iterable<string>): GroupRecord[] {
+    const seen = new Map<string, GroupRecord>();
+    const queue = [...direct];
+    while (queue.length > 0) {
+      const group = this.groups.get(queue.shift()!);
+      if (!group || seen.has(group.id)) continue;
+      seen.set(group.id, group);
+      queue.push(...group.memberOf);
+    }
+    return [...seen.values()];
   }
 
   // ---- directory roles ------------------------------------------------------------------------
@@ -351,13 +480,19 @@ export class TenantState {
       user.directLicenses.clear();
       user.groupLicenses.clear();
     });
-    for (const groupId of user.memberOf) this.groups.get(groupId)?.members.delete(user.id);
+    // The user leaves its groups (each group's delta shows the member removed); memberOf is kept for restore.
+    for (const groupId of user.memberOf) {
+      const group = this.groups.get(groupId);
+      if (!group) continue;
+      group.members.delete(user.id);
+      this.recordLink(group, { relation: 'members', targetId: user.id, targetType: 'user', removed: true });
+    }
     this.users.remove(user.id);
     this.deletedItems.set(user.id, { kind: 'user', record: user, deletedAt: now });
     this.recordChange('users', user.id);
   }
 
-  restoreUser(user: UserRecord, now: number): void {
+  restoreUser(user: UserRecord, now: number, licenseDueAt = now): void {
     this.deletedItems.delete(user.id);
     this.users.insert(user);
     user.visibleAt = now;
@@ -369,9 +504,49 @@ export class TenantState {
     user.memberOf.clear();
     for (const groupId of groups) {
       const group = this.groups.get(groupId);
-      if (group) this.addMember(group, user, now);
+      if (group) this.addMember(group, user, licenseDueAt);
     }
     this.recordChange('users', user.id);
+  }
+
+  /**
+   * Deleting a group (group-delete): Microsoft 365 and security groups go to deleted items for 30 days, keeping their
+   * members, owners and parent groups for a restore; distribution groups are gone at once. The group leaves its
+   * parent groups and its members' memberOf either way.
+   */
+  deleteGroup(group: GroupRecord, now: number, softDelete: boolean): void {
+    for (const memberId of group.members) this.directoryObject(memberId)?.record.memberOf.delete(group.id);
+    for (const parentId of group.memberOf) {
+      const parent = this.groups.get(parentId);
+      if (!parent) continue;
+      parent.members.delete(group.id);
+      this.recordLink(parent, { relation: 'members', targetId: group.id, targetType: 'group', removed: true });
+    }
+    this.groups.remove(group.id);
+    if (softDelete) this.deletedItems.set(group.id, { kind: 'group', record: group, deletedAt: now });
+    else this.linkChanges.delete(group.id);
+    this.recordChange('groups', group.id);
+  }
+
+  /** Brings a soft-deleted group back with the members, owners and parent groups that still exist. */
+  restoreGroup(group: GroupRecord, now: number, licenseDueAt = now): void {
+    this.deletedItems.delete(group.id);
+    this.groups.insert(group);
+    group.visibleAt = now;
+    const members = [...group.members];
+    const parents = [...group.memberOf];
+    group.members.clear();
+    group.memberOf.clear();
+    for (const memberId of members) {
+      const member = this.directoryObject(memberId);
+      if (member) this.addMember(group, member.record, licenseDueAt);
+    }
+    for (const ownerId of [...group.owners]) if (!this.users.get(ownerId)) group.owners.delete(ownerId);
+    for (const parentId of parents) {
+      const parent = this.groups.get(parentId);
+      if (parent) this.addMember(parent, group, licenseDueAt);
+    }
+    this.recordChange('groups', group.id);
   }
 
   /** Drops soft-deleted items past their 30 days; they then show in delta as @removed "deleted". */
@@ -385,6 +560,7 @@ export class TenantState {
     const item = this.deletedItems.get(id);
     if (!item) return;
     this.deletedItems.delete(id);
+    if (item.kind === 'group') this.linkChanges.delete(id);
     this.recordChange(item.kind === 'user' ? 'users' : 'groups', id);
   }
 }
@@ -445,16 +621,31 @@ export function buildTenant(seed: SeedTenant, now: number): TenantState {
       );
     }
   }
-  for (const g of seed.groups) {
-    const { id, members, assignedLicenses, ...props } = g;
-    const group = tenant.newGroup({ createdDateTime: new Date(now).toISOString(), ...props }, 0, id);
+  // Groups first, then memberships: a seeded group may nest another one listed after it.
+  const seeded = seed.groups.map((g) => {
+    const { id: seedId, members: _m, owners: _o, assignedLicenses, ...props } = g;
+    const id = (seedId ?? randomUUID()).toLowerCase();
+    const group = tenant.newGroup(completeGroupData(tenant, props, id, new Date(now).toISOString()), 0, id);
     group.licenses = assignedLicenses.map((l) => ({ skuId: l.skuId.toLowerCase(), disabledPlans: l.disabledPlans }));
-    for (const ref of members) {
-      const user = tenant.users.get(ref) ?? tenant.users.findBy('userPrincipalName', ref)[0];
-      if (!user) throw new Error(`seed: group ${g.displayName} member ${ref} is not a user of tenant ${tenant.id}`);
-      tenant.addMember(group, user, now);
+    return group;
+  });
+  seed.groups.forEach((g, i) => {
+    const group = seeded[i]!;
+    const userRef = (ref: string) => tenant.users.get(ref) ?? tenant.users.findBy('userPrincipalName', ref)[0];
+    for (const ref of g.members) {
+      const member = userRef(ref) ?? tenant.groups.get(ref);
+      if (!member)
+        throw new Error(`seed: group ${g.displayName} member ${ref} is not a user or group of tenant ${tenant.id}`);
+      tenant.addMember(group, member, now);
     }
-  }
+    for (const ref of g.owners) {
+      const owner = userRef(ref);
+      if (!owner) throw new Error(`seed: group ${g.displayName} owner ${ref} is not a user of tenant ${tenant.id}`);
+      tenant.addOwner(group, owner);
+    }
+  });
+  // The seed describes a settled directory: its group licences are in place when the tenant starts.
+  tenant.processLicenseWork(now);
   if (seed.generateUsers > 0) generateUsers(tenant, seed.generateUsers, 0);
   return tenant;
 }

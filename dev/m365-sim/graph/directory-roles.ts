@@ -6,7 +6,8 @@
 // inaccessible member objects").
 import type { DirectoryRoleRecord, TenantState, UserRecord } from '../state.js';
 import { badRequest, resourceNotFound } from './errors.js';
-import { groupView, referencedId } from './groups.js';
+import { groupView } from './group-view.js';
+import { referencedId } from './groups.js';
 import { contextUrl } from './odata.js';
 import { grantedPermissions, PERMISSIONS } from './permissions.js';
 import type { GraphCall, GraphResult, GraphRoute } from './types.js';
@@ -86,18 +87,19 @@ function removeRoleMember(call: GraphCall, [id, memberId]: string[]): GraphResul
 }
 
 /**
- * memberOf / transitiveMemberOf (the simulator has no nested groups or role-assignable groups, so both are the
- * direct memberships), optionally cast to one type.
+ * memberOf / transitiveMemberOf (transitive: the groups of groups, through nesting; the simulator has no
+ * role-assignable groups, so directory roles are the direct ones), optionally cast to one type.
  */
-function memberships(call: GraphCall, [idOrUpn, cast]: string[]): GraphResult {
+function memberships(call: GraphCall, [idOrUpn, relation, cast]: string[]): GraphResult {
   const user = requireUser(call.tenant, idOrUpn!);
+  const direct = [...user.memberOf].map((g) => call.tenant.groups.get(g)).filter((g) => g !== undefined);
   const groups =
     cast === 'microsoft.graph.directoryRole'
       ? []
-      : [...user.memberOf]
-          .map((g) => call.tenant.groups.get(g))
-          .filter((g) => g !== undefined)
-          .map((g) => ({ '@odata.type': GROUP_TYPE, ...groupView(g, undefined) }));
+      : (relation === 'transitiveMemberOf' ? call.tenant.transitiveGroupsOf(user.memberOf) : direct).map((g) => ({
+          '@odata.type': GROUP_TYPE,
+          ...groupView(call.tenant, g, undefined),
+        }));
   const full = canReadRoles(call);
   const roles =
     cast === 'microsoft.graph.group'
@@ -151,7 +153,7 @@ export const directoryRoleRoutes: GraphRoute[] = [
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/users/([^/]+)/(?:transitiveMemberOf|memberOf)${CAST}$`),
+    pattern: new RegExp(`^/users/([^/]+)/(transitiveMemberOf|memberOf)${CAST}$`),
     permissions: PERMISSIONS.usersRead,
     baseCost: 2,
     handle: memberships,

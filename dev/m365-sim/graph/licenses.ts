@@ -1,12 +1,12 @@
 // Licensing: GET /subscribedSkus (subscribedsku-list), POST /users/{id}/assignLicense (user-assignlicense),
 // GET /users/{id}/licenseDetails (user-list-licensedetails).
-import { validateActionBody } from '../graph-schema/validate-body.js';
-import type { AssignedLicense } from '../state.js';
+import { propertyType, validateActionBody } from '../graph-schema/validate-body.js';
+import type { AssignedLicense, TenantState, UserRecord } from '../state.js';
 import { badRequest, GraphError } from './errors.js';
-import { contextUrl } from './odata.js';
+import { contextUrl, project } from './odata.js';
 import { PERMISSIONS } from './permissions.js';
 import type { GraphCall, GraphResult, GraphRoute } from './types.js';
-import { userView } from './user-view.js';
+import { DEFAULT_USER_PROPERTIES, USER_TYPE, userData } from './user-view.js';
 import { requireUser } from './users.js';
 
 function listSubscribedSkus(call: GraphCall): GraphResult {
@@ -79,10 +79,20 @@ function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
     for (const lic of add) user.directLicenses.set(lic.skuId, lic satisfies AssignedLicense);
   });
   tenant.recordChange('users', user.id);
+  // user-assignlicense: "returns 200 OK and a user object": the whole user (its example shows accountEnabled,
+  // assignedLicenses, assignedPlans, businessPhones, city, companyName …), not the default property set.
   return {
     status: 200,
-    body: { '@odata.context': contextUrl(call, 'users/$entity'), ...userView(tenant, user, undefined) },
+    body: { '@odata.context': contextUrl(call, 'users/$entity'), ...wholeUser(tenant, user) },
   };
+}
+
+/** Every property of the user the list shows (declared on the user type), set or null, computed ones included. */
+function wholeUser(tenant: TenantState, user: UserRecord): Record<string, unknown> {
+  const data = userData(tenant, user);
+  // passwordProfile is never read back (Graph answers it null).
+  const declared = Object.keys(data).filter((p) => p !== 'passwordProfile' && propertyType(USER_TYPE, p) !== undefined);
+  return project(USER_TYPE, data, [...new Set([...DEFAULT_USER_PROPERTIES, ...declared])]);
 }
 
 function licenseDetails(call: GraphCall, [idOrUpn]: string[]): GraphResult {

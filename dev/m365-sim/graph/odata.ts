@@ -47,19 +47,25 @@ function entityShortName(typeName: string): string {
   return n.charAt(0).toUpperCase() + n.slice(1);
 }
 
-export function parseSelect(query: URLSearchParams, typeName: string): string[] | undefined {
+/**
+ * The $select list, each property checked against the type. A collection of directory objects (members, owners)
+ * holds users and groups: give both types, and a property of either is accepted.
+ */
+export function parseSelect(query: URLSearchParams, typeName: string | readonly string[]): string[] | undefined {
   const raw = query.get('$select');
   if (raw === null) return undefined;
+  const types = typeof typeName === 'string' ? [typeName] : typeName;
   const props = raw
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
   for (const p of props) {
-    if (!propertyType(typeName, p)) {
+    if (!types.some((t) => propertyType(t, p))) {
+      const named = types.length === 1 ? types[0]! : 'microsoft.graph.directoryObject';
       throw new GraphError(
         400,
         'BadRequest',
-        `Parsing OData Select and Expand failed: Could not find a property named '${p}' on type '${typeName}'.`,
+        `Parsing OData Select and Expand failed: Could not find a property named '${p}' on type '${named}'.`,
       );
     }
   }
@@ -83,7 +89,9 @@ export function project(
 export type FilterClause =
   | { op: 'eq'; property: string; value: string | number | boolean | null }
   | { op: 'in'; property: string; values: Array<string | number | boolean | null> }
-  | { op: 'startswith'; property: string; value: string };
+  | { op: 'startswith'; property: string; value: string }
+  /** `collection/any(x:x eq v)` or `collection/any(x:x/member eq v)` (filter-query-parameter, lambda operators). */
+  | { op: 'any'; property: string; member?: string; value: string | number | boolean | null };
 
 const LITERAL = String.raw`'(?:[^']|'')*'|true|false|null|-?\d+(?:\.\d+)?|[0-9a-fA-F-]{36}`;
 
@@ -97,7 +105,7 @@ function parseLiteral(raw: string): string | number | boolean | null {
 }
 
 /**
- * Parses `a eq 'x' and b in ('y','z') and startswith(c,'w')`. `filterable` lists the properties the
+ * Parses `a eq 'x' and b in ('y','z') and startswith(c,'w') and d/any(x:x/e eq 'v')`. `filterable` lists the properties the
  * entity documents as supporting $filter (per its resource page); anything else is unsupported.
  */
 export function parseFilter(query: URLSearchParams, typeName: string, filterable: ReadonlySet<string>): FilterClause[] {
@@ -117,6 +125,10 @@ export function parseFilter(query: URLSearchParams, typeName: string, filterable
       clause = { op: 'in', property: m[1]!, values };
     } else if ((m = /^startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(text))) {
       clause = { op: 'startswith', property: m[1]!, value: m[2]!.replace(/''/g, "'") };
+    } else if (
+      (m = new RegExp(`^(\\w+)/any\\(\\s*(\\w+)\\s*:\\s*\\2(?:/(\\w+))?\\s+eq\\s+(${LITERAL})\\s*\\)$`, 'i').exec(text))
+    ) {
+      clause = { op: 'any', property: m[1]!, member: m[3], value: parseLiteral(m[4]!) };
     }
     if (!clause)
       throw new GraphError(
@@ -129,6 +141,13 @@ export function parseFilter(query: URLSearchParams, typeName: string, filterable
         400,
         'BadRequest',
         `Could not find a property named '${clause.property}' on type '${typeName}'.`,
+      );
+    }
+    if (clause.op === 'any' && !propertyType(typeName, clause.property)!.collection) {
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `The 'any' operator applies to collections; '${clause.property}' is not a collection.`,
       );
     }
     if (!filterable.has(clause.property)) {
@@ -158,6 +177,15 @@ function clauseMatches(clause: FilterClause, data: Record<string, unknown>): boo
       return clause.values.some(eq);
     case 'startswith':
       return typeof actual === 'string' && actual.toLowerCase().startsWith(clause.value.toLowerCase());
+    case 'any': {
+      if (!Array.isArray(actual)) return false;
+      const want = clause.value;
+      return actual.some((element: unknown) => {
+        const v = clause.member ? (element as Record<string, unknown> | null)?.[clause.member] : element;
+        if (typeof v === 'string' && typeof want === 'string') return v.toLowerCase() === want.toLowerCase();
+        return (v ?? null) === want;
+      });
+    }
   }
 }
 
@@ -174,8 +202,8 @@ export function indexedCandidates<R extends DirectoryRecord>(
   collection: IndexedCollection<R>,
   clauses: FilterClause[],
 ): R[] | undefined {
-  const clause = clauses.find((c) => c.op !== 'startswith' && collection.isIndexed(c.property));
-  if (!clause || clause.op === 'startswith') return undefined;
+  const clause = clauses.find((c) => (c.op === 'eq' || c.op === 'in') && collection.isIndexed(c.property));
+  if (!clause || (clause.op !== 'eq' && clause.op !== 'in')) return undefined;
   const values = clause.op === 'eq' ? [clause.value] : clause.values;
   const seen = new Map<string, R>();
   for (const v of values) for (const rec of collection.findBy(clause.property, v)) seen.set(rec.id, rec);
@@ -224,15 +252,19 @@ export function contextUrl(call: GraphCall, fragment: string): string {
   return `${call.ctx.baseUrl}/v1.0/$metadata#${fragment}`;
 }
 
-/** Generic paged list over a collection with an optional filter. */
+/**
+ * Generic paged list over a collection with an optional filter. `dataOf` gives the properties a filter sees when
+ * some are computed rather than stored (a user's or group's assignedLicenses).
+ */
 export function listPage<R extends DirectoryRecord>(
   call: GraphCall,
   collection: IndexedCollection<R>,
   clauses: FilterClause[],
   top: number,
+  dataOf: (rec: R) => Record<string, unknown> = (rec) => rec.data,
 ): { items: R[]; next?: string } {
   const afterSeq = decodeSkipToken(call.query);
-  const visible = (rec: R) => rec.visibleAt <= call.now && matchesAll(clauses, rec.data);
+  const visible = (rec: R) => rec.visibleAt <= call.now && matchesAll(clauses, dataOf(rec));
   const candidates = indexedCandidates(collection, clauses);
   if (candidates) {
     // Lists lag fresh writes (eventual consistency); a filter is a list.

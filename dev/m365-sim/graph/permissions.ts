@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   groupsRead: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', ...DIR_READ],
   groupsWrite: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
+  // group-assignlicense.
+  groupLicenseWrite: ['LicenseAssignment.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
   rolesRead: ['RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', ...DIR_READ],
   rolesWrite: ['RoleManagement.ReadWrite.Directory'],
   applicationsRead: ['Application.Read.All', 'Application.ReadWrite.All', ...DIR_READ],

@@ -107,6 +107,8 @@ export async function handleGraphRequest(ctx: SimContext, req: GraphRequest): Pr
           'BadRequest',
           'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
         );
+      // Background work of the directory that is due by now (group-based licensing) is done before the request.
+      tenant.processLicenseWork(ctx.clock.now());
       const path = decodePath(req.rawPath);
       const { route, params } = findRoute(req.method, path);
       if (ctx.settings.throttling) {

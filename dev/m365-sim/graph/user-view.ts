@@ -38,6 +38,9 @@ export const SINGLE_USER_ONLY_PROPERTIES = new Set([
 /** Properties user-list documents as supporting $filter (eq at least); the first five are indexed. */
 export const FILTERABLE_USER_PROPERTIES = new Set([
   'id',
+  // aad-advanced-queries: eq (through `assignedLicenses/any(x:x/skuId eq {guid})`) works by default, no
+  // ConsistencyLevel or $count needed; `not` would be an advanced query.
+  'assignedLicenses',
   'userPrincipalName',
   'mail',
   'employeeId',

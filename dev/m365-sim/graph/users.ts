@@ -6,7 +6,14 @@ import { badRequest, GraphError, insufficientPrivileges, objectConflict, resourc
 import { contextUrl, listPage, parseFilter, parseSelect, parseTop, rejectUnsupportedOptions } from './odata.js';
 import { PERMISSIONS } from './permissions.js';
 import type { GraphCall, GraphResult, GraphRoute } from './types.js';
-import { FILTERABLE_USER_PROPERTIES, findUser, SINGLE_USER_ONLY_PROPERTIES, USER_TYPE, userView } from './user-view.js';
+import {
+  FILTERABLE_USER_PROPERTIES,
+  findUser,
+  SINGLE_USER_ONLY_PROPERTIES,
+  USER_TYPE,
+  userData,
+  userView,
+} from './user-view.js';
 
 /** user-post-users, "Request body": required when creating a user. */
 const REQUIRED_ON_CREATE = [
@@ -197,7 +204,15 @@ function listUsers(call: GraphCall): GraphResult {
       `This operation target is not yet supported. Property '${bad}' is only returned for a single user (GET /users/{id}).`,
     );
   const clauses = parseFilter(call.query, USER_TYPE, FILTERABLE_USER_PROPERTIES);
-  const { items, next } = listPage(call, call.tenant.users, clauses, top);
+  // assignedLicenses is computed (direct plus active group licences), so such a filter reads the user as Graph shows it.
+  const computed = clauses.some((c) => c.property === 'assignedLicenses');
+  const { items, next } = listPage(
+    call,
+    call.tenant.users,
+    clauses,
+    top,
+    computed ? (u) => userData(call.tenant, u) : undefined,
+  );
   const body: Record<string, unknown> = {
     '@odata.context': contextUrl(call, select ? `users(${select.join(',')})` : 'users'),
   };
