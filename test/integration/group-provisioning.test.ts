@@ -259,6 +259,19 @@ describe('group changes: order, duplicates, edge', () => {
     expect((await membersOf(groupId)).sort()).toEqual(m.map(([, id]) => id).sort());
   });
 
+  it('a dry run plans the group and its members without sending a write', async () => {
+    const conn = await readyConnection();
+    const m = [...(await users(conn, 1)).entries()];
+    expect((await ctx.app.api('PATCH', `/api/connections/${conn}/settings`, { dryRun: true })).status).toBe(200);
+    const ext = uniqueName('dry');
+    const since = await lastSeq();
+    const record = await groupChange(conn, ext, { displayName: `Dry ${ext}`, members: [m[0]![0]] });
+    expect(record).toMatchObject({ result: 'planned', objectType: 'group' });
+    expect(record.plan?.map((p) => `${p.method} ${new URL(p.url).pathname}`)).toEqual(['POST /v1.0/groups']);
+    expect(JSON.stringify(record.plan)).toContain('members@odata.bind');
+    expect(await groupWritesSince(since)).toEqual([]);
+  });
+
   it('refuses at the edge a group Graph cannot hold (mail-enabled security group, no name, bad kind, activate)', async () => {
     const conn = await readyConnection();
     const res = await ctx.app.api<{ errors: { field: string; message: string }[] }>(
