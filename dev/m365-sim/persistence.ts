@@ -16,7 +16,7 @@ import { TenantState } from './state.js';
 
 export const SIM_STATE_FORMAT = 'm365-sim-state';
 /** Bumped when a saved file can no longer be read as is; an older file is then reported and the seed used. */
-export const SIM_STATE_VERSION = 1;
+export const SIM_STATE_VERSION = 2;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -62,7 +62,12 @@ export interface SimControls {
   advanceClock(by: { ms?: number; seconds?: number; minutes?: number; hours?: number; days?: number }): Promise<void>;
   addFault(rule: FaultRuleInput): Promise<string>;
   clearFaults(): Promise<void>;
-  settings(s: { throttling?: boolean; timeScale?: number; replicationDelayMs?: number }): Promise<void>;
+  settings(s: {
+    throttling?: boolean;
+    timeScale?: number;
+    replicationDelayMs?: number;
+    groupLicenseDelayMs?: number;
+  }): Promise<void>;
   interactive(behaviour: { decision: 'approve' | 'deny'; userPrincipalName?: string }): Promise<void>;
   generateUsers(tenantId: string, count: number, prefix?: string): Promise<{ created: number; total: number }>;
   deltaReset(tenantId: string): Promise<void>;
