@@ -291,16 +291,20 @@ export class TableUserStateRepository implements UserStateRepository {
   async deleteAll(connectionId: string): Promise<number> {
     const rows = await this.listAll(connectionId);
     await ensureTable(this.table);
-    const links: { rowKey: string }[] = [];
-    try {
+    const keysOf = async (partitionKey: string) => {
+      const keys: string[] = [];
       for await (const e of this.table.listEntities({
-        queryOptions: { filter: `PartitionKey eq ${odataString(linkPartition(connectionId))}`, select: ['RowKey'] },
+        queryOptions: { filter: `PartitionKey eq ${odataString(partitionKey)}`, select: ['RowKey'] },
       }))
-        links.push({ rowKey: e.rowKey! });
+        keys.push(e.rowKey!);
+      return keys;
+    };
+    try {
       // Entity group transactions: up to 100 deletes of one partition per request.
       for (const [partitionKey, keys] of [
         [encodeKey(connectionId), rows.map((u) => encodeKey(u.externalId))],
-        [linkPartition(connectionId), links.map((l) => l.rowKey)],
+        [linkPartition(connectionId), await keysOf(linkPartition(connectionId))],
+        [waitPartition(connectionId), await keysOf(waitPartition(connectionId))],
       ] as const) {
         for (let i = 0; i < keys.length; i += 100) {
           await this.table.submitTransaction(

@@ -1,6 +1,7 @@
 // Issue 16: groups as a second object type on the same queue, through the exit doors — POST …/changes and the queue,
 // the group view and log, and what the simulated tenant received and holds. Real Azurite, @azure/identity, Graph
 // client and simulated tenant; nothing mocked.
+import { TableClient } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
 import { PROVISIONING_QUEUE } from '../../shared/domain/change.js';
 import type { PendingReference, ProvisioningLogRecord } from '../../shared/domain/user-state.js';
@@ -270,6 +271,28 @@ describe('group changes: order, duplicates, edge', () => {
     expect(record.plan?.map((p) => `${p.method} ${new URL(p.url).pathname}`)).toEqual(['POST /v1.0/groups']);
     expect(JSON.stringify(record.plan)).toContain('members@odata.bind');
     expect(await groupWritesSince(since)).toEqual([]);
+  });
+
+  it('deleting the connection removes its group rows and waits; the Microsoft 365 group stays', async () => {
+    const conn = await readyConnection();
+    const ext = uniqueName('del');
+    await groupChange(conn, ext, { displayName: `Del ${ext}`, members: [uniqueName('never')] });
+    const groupId = await linkedGroup(conn, ext);
+    const rows = async (table: string, partitionKey: string) => {
+      const client = TableClient.fromConnectionString(inject('storageConnectionString'), table, {
+        allowInsecureConnection: true,
+      });
+      const found = [];
+      for await (const e of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${partitionKey}'` } }))
+        found.push(e);
+      return found.length;
+    };
+    expect(await rows('groups', conn)).toBe(1);
+    expect(await rows('users', `${conn}~waits`)).toBe(1);
+    expect((await ctx.app.api('DELETE', `/api/connections/${conn}?provisionedUsers=keep`)).status).toBe(200);
+    expect(await rows('groups', conn)).toBe(0);
+    expect(await rows('users', `${conn}~waits`)).toBe(0);
+    expect(await graph().api(`/groups/${groupId}`).get()).toMatchObject({ id: groupId });
   });
 
   it('refuses at the edge a group Graph cannot hold (mail-enabled security group, no name, bad kind, activate)', async () => {
