@@ -1,6 +1,6 @@
 // Changes too large for a queue message travel as a claim check (see OperationQueue): the message names the
 // stored change, which is read when the message is handled and deleted once it has been.
-import type { ClaimCheckMessage, OperationMessage } from '../domain/change.js';
+import { type ClaimCheckMessage, objectTypeOf, type OperationMessage } from '../domain/change.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { recordFailure } from './failures.js';
 import type { OperationBodies } from './ports.js';
@@ -17,7 +17,10 @@ export async function openClaimCheck(
 ): Promise<OperationMessage | undefined> {
   const body = await deps.operationBodies.get(claim.connectionId, claim.claimCheck);
   if (body) return body;
-  const user = await deps.users.get(claim.connectionId, claim.externalId);
+  const user = await (objectTypeOf(claim) === 'group' ? deps.groups : deps.users).get(
+    claim.connectionId,
+    claim.externalId,
+  );
   if (user?.lastOperationId === claim.operationId) return undefined;
   // Logged as it is (not merged: without its body it would be an empty change).
   await recordFailure(deps, claim, {

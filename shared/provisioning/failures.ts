@@ -1,6 +1,6 @@
 // Recording what could not run (a malformed or poisoned message, retries exhausted): failed on the user when it
 // is a change, and in the log whatever it is, so nothing is lost and an admin can retry it.
-import { changeSchema, type OperationMessage } from '../domain/change.js';
+import { changeSchema, objectTypeOf, type OperationMessage } from '../domain/change.js';
 import { mergeChange } from '../domain/desired-state.js';
 import type { AppError } from '../domain/errors.js';
 import { type ErrorCode } from '../domain/errors.js';
@@ -36,13 +36,16 @@ export async function recordFailure(
     parsed.success && parsed.data.operationId
       ? parsed.data.operationId
       : (text(raw.operationId, 128) ?? crypto.randomUUID());
+  const group = parsed.success && objectTypeOf(parsed.data) === 'group';
   if (parsed.success && externalId) {
-    const user = await deps.users.get(connectionId, externalId);
+    // A group's failure lands on its own row (groups table), a user's on the user's.
+    const rows = group ? deps.groups : deps.users;
+    const user = await rows.get(connectionId, externalId);
     const message: OperationMessage = { ...parsed.data, operationId };
     const who = { connectionId, externalId };
     // The failed change joins the desired state, so a retry by an admin applies it.
     const { next } = mergeChange(user?.desired ?? {}, message);
-    await deps.users.save({
+    await rows.save({
       ...(user ?? { connectionId, externalId, appliedVersion: 0, ownedLicenses: [], createdAt: now }),
       status: 'failed',
       statusReason: failure.message,
@@ -72,6 +75,7 @@ export async function recordFailure(
     durationMs: 0,
     changedProperties: [],
     ...(kept !== undefined ? { rawMessage: rawForRecord(kept) } : {}),
+    ...(group ? { objectType: 'group' as const } : {}),
   });
 }
 

@@ -4,12 +4,15 @@ import type { OperationMessage } from '../domain/change.js';
 import { openChange } from './change-secrets.js';
 import type { OperationQueue, SecretProtector, UserStateRepository } from './ports.js';
 
-/** Held changes of a connection that has become ready go back on the queue. */
+/** Held changes of a connection that has become ready (users' and groups') go back on the queue. */
 export async function releaseHeld(
-  deps: { users: UserStateRepository; queue: OperationQueue; secrets: SecretProtector },
+  deps: { users: UserStateRepository; groups?: UserStateRepository; queue: OperationQueue; secrets: SecretProtector },
   connectionId: string,
 ): Promise<number> {
-  const held = await deps.users.listByStatus(connectionId, 'held');
+  const held = [
+    ...(await deps.users.listByStatus(connectionId, 'held')),
+    ...(deps.groups ? await deps.groups.listByStatus(connectionId, 'held') : []),
+  ];
   const changes = held.flatMap((u) => (u.lastChange ? [u.lastChange] : []));
   for (const change of changes)
     await deps.queue.enqueue(reapplyMessage(deps, change, 'released: the connection is ready'));

@@ -21,6 +21,7 @@ export interface TestConnectionDeps extends ConnectionDeps {
   tenants: TenantGatewayFactory;
   /** With these, operations held while the connection was not ready go back on the queue once it is. */
   users?: UserStateRepository;
+  groups?: UserStateRepository;
   queue?: OperationQueue;
 }
 
@@ -112,7 +113,15 @@ export async function testConnection(
   });
   const released =
     saved.status === 'ready' && deps.users && deps.queue
-      ? await releaseHeld({ users: deps.users, queue: deps.queue, secrets: deps.secrets }, id)
+      ? await releaseHeld(
+          {
+            users: deps.users,
+            ...(deps.groups ? { groups: deps.groups } : {}),
+            queue: deps.queue,
+            secrets: deps.secrets,
+          },
+          id,
+        )
       : 0;
   return {
     ...result,

@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
-const { readyConnection, submit, logOf, logsOf } = provisioningApi(ctx, 'grp');
+const { createConnection, readyConnection, submit, logOf, logsOf } = provisioningApi(ctx, 'grp');
 
 interface ObjectView {
   status: string;
@@ -271,6 +271,20 @@ describe('group changes: order, duplicates, edge', () => {
     expect(record.plan?.map((p) => `${p.method} ${new URL(p.url).pathname}`)).toEqual(['POST /v1.0/groups']);
     expect(JSON.stringify(record.plan)).toContain('members@odata.bind');
     expect(await groupWritesSince(since)).toEqual([]);
+  });
+
+  it('a group change for a connection that is not ready is held, and applied once a test makes it ready', async () => {
+    const conn = await createConnection();
+    const ext = uniqueName('held');
+    const held = await groupChange(conn, ext, { displayName: `Held ${ext}` });
+    expect(held).toMatchObject({ result: 'held', objectType: 'group' });
+    expect((await groupOf(conn, ext)).status).toBe('held');
+    const tested = await ctx.app.api<{ status: string; releasedOperations?: number }>(
+      'POST',
+      `/api/connections/${conn}/test`,
+    );
+    expect(tested.body).toMatchObject({ status: 'ready', releasedOperations: 1 });
+    expect(await linkedGroup(conn, ext)).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('deleting the connection removes its group rows and waits; the Microsoft 365 group stays', async () => {
