@@ -45,12 +45,23 @@ export const DEFAULT_GROUP_PROPERTIES = [
   'serviceProvisioningErrors',
 ] as const;
 
-export function groupData(tenant: TenantState, group: GroupRecord): Record<string, unknown> {
+/** Stored properties plus the computed ones; licenseProcessingState (a scan of pending work) only when asked for. */
+export function groupData(
+  tenant: TenantState,
+  group: GroupRecord,
+  withProcessingState = true,
+): Record<string, unknown> {
   return {
     ...group.data,
     assignedLicenses: group.licenses,
     // group resource: QueuedForProcessing | ProcessingInProgress | ProcessingComplete.
-    licenseProcessingState: { state: tenant.hasLicenseWork(group.id) ? 'ProcessingInProgress' : 'ProcessingComplete' },
+    ...(withProcessingState
+      ? {
+          licenseProcessingState: {
+            state: tenant.hasLicenseWork(group.id) ? 'ProcessingInProgress' : 'ProcessingComplete',
+          },
+        }
+      : {}),
   };
 }
 
@@ -59,7 +70,8 @@ export function groupView(
   group: GroupRecord,
   select: readonly string[] | undefined,
 ): Record<string, unknown> {
-  return project(GROUP_TYPE, groupData(tenant, group), select ?? DEFAULT_GROUP_PROPERTIES);
+  const data = groupData(tenant, group, select?.includes('licenseProcessingState') ?? false);
+  return project(GROUP_TYPE, data, select ?? DEFAULT_GROUP_PROPERTIES);
 }
 
 /**

@@ -203,7 +203,7 @@ function listGroups(call: GraphCall): GraphResult {
     call.tenant.groups,
     clauses,
     top,
-    computed ? (g) => groupData(call.tenant, g) : undefined,
+    computed ? (g) => groupData(call.tenant, g, false) : undefined,
   );
   const body: Record<string, unknown> = {
     '@odata.context': contextUrl(call, select ? `groups(${select.join(',')})` : 'groups'),
