@@ -10,6 +10,7 @@ import { services } from '../services.js';
 /**
  * GET /api/connections/{id}/import[?list=new|update|activate|deactivate&limit=&continuation=]: the four lists.
  * POST with the selection per list: applies exactly that, and answers what was done per user.
+ * Groups: GET ?objectType=group (lists new, update, readOnly), POST with objectType group.
  */
 export async function importHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const id = request.params.id!;
@@ -28,11 +29,11 @@ export const importFunction = httpFunction({
   handler: withProblems(importHttp),
   openapi: {
     summary:
-      'Import from Microsoft 365. GET: the new / update / activate / deactivate lists by the matching attribute (counts, paged). POST: apply a selection',
+      'Import from Microsoft 365. GET: the new / update / activate / deactivate lists by the matching attribute (counts, paged); objectType=group: groups, new / update / readOnly by the group matching rules. POST: apply a selection (objectType group: of groups)',
     query: importQuerySchema,
     request: importSelectionSchema,
     responses: {
-      200: { description: 'GET: counts and lists; POST: summary and what was done per user' },
+      200: { description: 'GET: counts and lists; POST: summary and what was done per user (or group)' },
       ...common,
       409: problem('The connection is not ready'),
     },

@@ -46,6 +46,13 @@ export class GraphGroupsClient implements GroupsClient {
     }
   }
 
+  async groupsPage(nextLink?: string): Promise<{ groups: GraphGroup[]; nextLink?: string }> {
+    const page = (await this.core.send('list-groups', 'read', 'GET', '/groups', '$select=x&$top=999', () =>
+      (nextLink ? this.core.graph.api(nextLink) : this.core.graph.api('/groups').select(GROUP_SELECT).top(999)).get(),
+    )) as { value: GraphGroup[]; '@odata.nextLink'?: string };
+    return { groups: page.value, ...(page['@odata.nextLink'] ? { nextLink: page['@odata.nextLink'] } : {}) };
+  }
+
   async createGroup(body: Record<string, unknown>, members: string[], owners: string[]): Promise<GraphGroup> {
     const full = {
       ...body,

@@ -105,14 +105,20 @@ async function claimOrRefuse(ctx: ActionContext, group: GraphGroup): Promise<voi
     );
 }
 
-interface Resolved {
+export interface Resolved {
   members: Set<string>;
   owners: string[];
   pending: PendingReference[];
 }
 
-/** Object ids for the group's members (users; nested groups per nestedGroups) and owners; the rest waits. */
-async function resolveReferences(ctx: ActionContext, desired: GroupDesired): Promise<Resolved> {
+/**
+ * Object ids for the group's members (users; nested groups per nestedGroups) and owners; the rest waits. Import
+ * (import-group-preview.ts) compares with the same rule.
+ */
+export async function resolveReferences(
+  ctx: Pick<ActionContext, 'settings' | 'user' | 'references' | 'trace'>,
+  desired: GroupDesired,
+): Promise<Resolved> {
   const pending: PendingReference[] = [];
   const members = new Set<string>();
   const userIds = new Set(desired.members);

@@ -1,8 +1,8 @@
 // Import from Microsoft 365, applying an admin's selection of the four lists (import-preview.ts classifies them).
 // Import never writes to Graph itself: "update from the directory" puts a re-apply on the provisioning queue like
-// any correction; everything else edits the directory records.
+// any correction; everything else edits the directory records. Groups (objectType group): import-group-apply.ts.
 import { z } from 'zod';
-import { reapplyStoredState } from '../domain/change.js';
+import { objectTypes, reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import type { DesiredState } from '../domain/desired-state.js';
 import { attributesFromAccount, type DriftContext } from '../domain/drift.js';
@@ -11,6 +11,7 @@ import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { primaryMatchingRule } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
+import { applyGroupImport } from './import-group-apply.js';
 import {
   classify,
   differencesAfterImport,
@@ -25,6 +26,10 @@ import { tenantGateway } from './tenant.js';
 
 export const importSelectionSchema = z
   .strictObject({
+    objectType: z
+      .enum(objectTypes)
+      .default('user')
+      .describe('user (default): accounts; group: groups (the lists new and update; objectIds are group ids)'),
     new: z
       .array(
         z.strictObject({
@@ -53,8 +58,15 @@ export const importSelectionSchema = z
   })
   .refine(
     (s) => s.new.length + s.update.length + s.activate.length + s.deactivate.length > 0,
-    'select at least one user',
-  );
+    'select at least one user (or group)',
+  )
+  .superRefine((s, issues) => {
+    if (s.objectType !== 'group') return;
+    for (const list of ['activate', 'deactivate'] as const)
+      if (s[list].length > 0)
+        issues.addIssue({ code: 'custom', path: [list], message: 'groups have the lists new and update only' });
+  });
+export type ImportSelection = z.infer<typeof importSelectionSchema>;
 
 export type ImportResult =
   | 'imported' // new: directory record created and linked
@@ -65,13 +77,13 @@ export type ImportResult =
   | 'skipped'
   | 'failed';
 
-/** POST …/import: applies exactly the selection, each user checked against the lists as they are now. */
-export async function applyImport(
-  deps: ApplyDeps,
-  connectionId: string,
-  selection: z.infer<typeof importSelectionSchema>,
-) {
+/** POST …/import: applies exactly the selection, each user (or group) checked against the lists as they are now. */
+export async function applyImport(deps: ApplyDeps, connectionId: string, selection: ImportSelection) {
   const connection = await readyConnection(deps, connectionId);
+  if (selection.objectType === 'group') {
+    const { objectType, results } = await applyGroupImport(deps, connection, selection);
+    return { objectType, summary: summaryOf(results, groupResults), results };
+  }
   const wantNew = new Map(selection.new.map((n) => [n.objectId, n]));
   const wantUpdate = new Map(selection.update.map((u) => [u.externalId, u.source]));
   const wanted: Record<'activate' | 'deactivate', Set<string>> = {
@@ -179,19 +191,23 @@ export async function applyImport(
   notListed('update', wantUpdate.keys(), 'externalId');
   notListed('activate', wanted.activate, 'externalId');
   notListed('deactivate', wanted.deactivate, 'externalId');
-  const summary = Object.fromEntries(
-    [
-      'imported',
-      'enqueued',
-      'directory-updated',
-      'directory-activated',
-      'directory-deactivated',
-      'skipped',
-      'failed',
-    ].map((r) => [r, results.filter((x) => x.result === r).length]),
-  );
-  return { summary, results };
+  return { summary: summaryOf(results, importResults), results };
 }
+
+const importResults = [
+  'imported',
+  'enqueued',
+  'directory-updated',
+  'directory-activated',
+  'directory-deactivated',
+  'skipped',
+  'failed',
+] as const satisfies readonly ImportResult[];
+const groupResults = ['imported', 'enqueued', 'directory-updated', 'skipped', 'failed'] as const;
+
+/** How many of the results ended each way. */
+const summaryOf = (results: { result: ImportResult }[], kinds: readonly ImportResult[]) =>
+  Object.fromEntries(kinds.map((r) => [r, results.filter((x) => x.result === r).length]));
 
 /** A directory record for an account nobody had: linked, in sync, with attributes read back from the account. */
 async function importAccount(

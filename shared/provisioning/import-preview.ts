@@ -5,7 +5,9 @@
 //   activate   – inactive in the directory, enabled here → the directory record becomes active
 //   deactivate – active in the directory, disabled here  → the directory record becomes inactive
 // The directory is this connection's user records (the desired state). Applying a selection: import-apply.ts.
+// Groups (objectType group) have their own lists: import-group-preview.ts.
 import { z } from 'zod';
+import { objectTypes } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import type { DesiredState } from '../domain/desired-state.js';
 import {
@@ -26,6 +28,7 @@ import {
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { loadConnection } from './connections.js';
+import { classifyGroups, type GroupImportEntry, groupImportLists } from './import-group-preview.js';
 import type { GraphUser } from './ports.js';
 import { reconcileSelect } from './reconcile/rounds.js';
 import { tenantGateway } from './tenant.js';
@@ -33,11 +36,32 @@ import { tenantGateway } from './tenant.js';
 export const importLists = ['new', 'update', 'activate', 'deactivate'] as const;
 export type ImportList = (typeof importLists)[number];
 
-export const importQuerySchema = z.strictObject({
-  list: z.enum(importLists).optional().describe('Page through one list (default: the first page of each)'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  continuation: z.string().max(2048).optional().describe('The token a previous page answered'),
-});
+const listsOf = { user: importLists, group: groupImportLists } as const;
+
+export const importQuerySchema = z
+  .strictObject({
+    objectType: z
+      .enum(objectTypes)
+      .default('user')
+      .describe(
+        'user (default): accounts, in the lists new / update / activate / deactivate; group: groups, in the lists new / update / readOnly',
+      ),
+    list: z
+      .enum([...importLists, 'readOnly'])
+      .optional()
+      .describe("Page through one of the object type's lists (default: the first page of each)"),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    continuation: z.string().max(2048).optional().describe('The token a previous page answered'),
+  })
+  .superRefine((q, issues) => {
+    const lists: readonly string[] = listsOf[q.objectType];
+    if (q.list !== undefined && !lists.includes(q.list))
+      issues.addIssue({
+        code: 'custom',
+        path: ['list'],
+        message: `the ${q.objectType} lists are ${lists.join(', ')}`,
+      });
+  });
 
 export interface ImportAccount {
   objectId: string;
@@ -175,26 +199,43 @@ export function differencesAfterImport(ctx: DriftContext, account: GraphUser): P
   return compareAccount(expectedAccount(desired, ctx), account, { complete: true, owned: [] }).profile;
 }
 
-/** GET …/import: the four lists' counts, and a page of one list (or the first page of each). */
-export async function previewImport(deps: ApplyDeps, connectionId: string, q: z.infer<typeof importQuerySchema>) {
+type ImportQuery = z.infer<typeof importQuerySchema>;
+
+/**
+ * GET …/import: each list's count, and a page of one list (or the first page of each). Users by default (the four
+ * lists); `objectType=group`: groups (new / update / readOnly).
+ */
+export async function previewImport(deps: ApplyDeps, connectionId: string, q: ImportQuery) {
   const connection = await readyConnection(deps, connectionId);
-  const counts: Record<ImportList, number> = { new: 0, update: 0, activate: 0, deactivate: 0 };
-  const lists: Partial<Record<ImportList, ImportEntry[]>> = {};
   if (q.continuation !== undefined && !/^\d{1,9}$/.test(q.continuation)) throw invalidContinuation();
+  if (q.objectType === 'group') {
+    const settings = settingsOf(connection);
+    const classified = classifyGroups(deps, connection, settings, tenantGateway(deps, connection, {}));
+    return {
+      objectType: 'group' as const,
+      matchingRules: settings.groupMatchingRules,
+      ...(await pages<GroupImportEntry>(classified, groupImportLists, q)),
+    };
+  }
+  return {
+    matchingRules: settingsOf(connection).matchingRules,
+    ...(await pages<ImportEntry>(classify(deps, connection), importLists, q)),
+  };
+}
+
+/** Counts every entry of every list, keeping the page asked for (one list from `continuation`, or each list's first). */
+async function pages<E>(classified: AsyncIterable<{ list: string; entry: E }>, all: readonly string[], q: ImportQuery) {
   const offset = Number(q.continuation ?? 0);
-  for (const l of q.list ? [q.list] : importLists) lists[l] = [];
-  for await (const c of classify(deps, connection)) {
-    const position = counts[c.list]++;
+  const counts = Object.fromEntries(all.map((l) => [l, 0]));
+  const lists: Record<string, E[]> = {};
+  for (const l of q.list ? [q.list] : all) lists[l] = [];
+  for await (const c of classified) {
+    const position = counts[c.list]!++;
     const page = lists[c.list];
     if (page && position >= (q.list ? offset : 0) && page.length < q.limit) page.push(c.entry);
   }
-  const continuation = q.list && offset + q.limit < counts[q.list] ? String(offset + q.limit) : null;
-  return {
-    matchingRules: settingsOf(connection).matchingRules,
-    counts,
-    lists,
-    ...(q.list ? { list: q.list, continuation } : {}),
-  };
+  const continuation = q.list && offset + q.limit < counts[q.list]! ? String(offset + q.limit) : null;
+  return { counts, lists, ...(q.list ? { list: q.list, continuation } : {}) };
 }
 
 export async function readyConnection(deps: ApplyDeps, connectionId: string): Promise<Connection> {

@@ -223,6 +223,8 @@ export interface GroupsClient {
   findGroups(attribute: 'mailNickname' | 'displayName', value: string, max: number): Promise<GraphGroup[]>;
   /** undefined when Graph answers 404. */
   getGroup(id: string): Promise<GraphGroup | undefined>;
+  /** One page ($top 999) of all groups with the decider's properties: the first without a link, then `nextLink`'s. */
+  groupsPage(nextLink?: string): Promise<{ groups: GraphGroup[]; nextLink?: string }>;
   /** POST /groups, with up to 20 members and the owners bound in the same request. */
   createGroup(body: Record<string, unknown>, members: string[], owners: string[]): Promise<GraphGroup>;
   updateGroup(id: string, patch: Record<string, unknown>): Promise<void>;
