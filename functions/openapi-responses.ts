@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { changeTypes, licenseRefSchema } from '../shared/domain/change.js';
 import type { ErrorKind } from '../shared/domain/errors.js';
-import { driftKinds } from '../shared/domain/reconciliation.js';
+import { driftKinds, groupDriftKinds } from '../shared/domain/reconciliation.js';
 import { userStatuses } from '../shared/domain/user-state.js';
 import type { getRun, listRuns, startRun } from '../shared/provisioning/reconcile-admin.js';
 import type { getUserState } from '../shared/provisioning/user-admin.js';
@@ -127,18 +127,35 @@ const runSchema = z.object({
   items: z.number().int(),
   itemsTruncated: z.boolean(),
   graphRequests: z.number().int(),
+  groups: z
+    .object({
+      deltaRound: z.object({ kind: z.enum(['full', 'incremental']), why: z.string() }).optional(),
+      skipped: z.string().optional().describe('Why there was no groups round (a connection without groups)'),
+      examined: z.object({ microsoft365: z.number().int(), directory: z.number().int() }),
+      drift: z.record(z.enum(groupDriftKinds), z.number().int()).describe('Groups found drifted, by kind'),
+      memberRemovals: z
+        .number()
+        .int()
+        .describe('Members the corrections remove (each counts against the accidental-deletion threshold)'),
+      unmatched: z.number().int().describe('Microsoft 365 groups no directory group is linked to (counted only)'),
+      failed: z.number().int(),
+    })
+    .optional()
+    .describe("The groups round (its counts apart; enqueued, staged and items include the groups')"),
 });
 
 /** One finding of a run (RunItem). */
 const runItemSchema = z.object({
-  kind: z.enum([...driftKinds, 'unmatched']),
+  objectType: z.enum(['user', 'group']),
+  kind: z.union([z.enum([...driftKinds, 'unmatched']), z.enum(groupDriftKinds)]),
   externalId: z.string().optional(),
   objectId: z.string().optional(),
   userPrincipalName: z.string().optional(),
   detail: z.string(),
   differences: z.array(z.object({ property: z.string(), expected: z.unknown(), actual: z.unknown() })).optional(),
   disposition: z.enum(['enqueued', 'staged', 'planned', 'reported']),
-  operation: z.enum(['reconcile', 'disable', 'delete']).optional(),
+  operation: z.enum(['reconcile', 'disable', 'delete', 'removeMembers']).optional(),
+  memberRemovals: z.number().int().optional(),
   operationId: z.string().optional(),
 });
 

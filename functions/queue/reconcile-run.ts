@@ -35,8 +35,19 @@ export async function reconcileRunQueued(item: unknown, context: InvocationConte
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ') || 'no drift';
+  const groupsFound = run.groups
+    ? Object.entries(run.groups.drift)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'no drift'
+    : undefined;
+  const groups = !run.groups
+    ? ''
+    : run.groups.skipped
+      ? '; groups: none'
+      : `; groups: ${groupsFound}, unmatched ${run.groups.unmatched}`;
   context.info(
-    `Reconciliation ${run.runId} of ${run.connectionId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}; ${found}; enqueued ${run.enqueued}, staged ${run.staged}, unmatched ${run.unmatched}`,
+    `Reconciliation ${run.runId} of ${run.connectionId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}; ${found}${groups}; enqueued ${run.enqueued}, staged ${run.staged}, unmatched ${run.unmatched}`,
   );
 }
 

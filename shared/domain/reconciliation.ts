@@ -25,6 +25,29 @@ export const driftKinds = [
 ] as const;
 export type DriftKind = (typeof driftKinds)[number];
 
+/** What a run finds on a group (counted apart from users: `run.groups.drift`). */
+export const groupDriftKinds = [
+  /** displayName, description or mailNickname differ (the group decider's groupPatch). */
+  'properties',
+  /** Members the directory wants are not in the group. */
+  'missingMembers',
+  /** Members the directory does not want are in it (authoritative: any; additive: only those this connection added). */
+  'extraMembers',
+  /** The linked group was deleted in Microsoft 365 but the directory still wants it. */
+  'deleted',
+  /** Wanted, but never linked to a Microsoft 365 group. */
+  'neverLinked',
+  /** A change received long ago is still not reconciled (a lost operation). */
+  'stuck',
+] as const;
+export type GroupDriftKind = (typeof groupDriftKinds)[number];
+
+/** Users, or groups: what a run item, a held or a staged operation is about (users when absent). */
+export type ReconciledType = 'user' | 'group';
+
+/** A corrective operation as the accidental-deletion threshold counts it (removeMembers: one per member removed). */
+export type CorrectiveOperation = 'reconcile' | 'disable' | 'delete' | 'removeMembers';
+
 export const runRequestSchema = z.strictObject({
   connectionId: connectionIdSchema,
   runId: runIdSchema,
@@ -66,13 +89,32 @@ export interface ReconciliationRun {
   items: number;
   itemsTruncated: boolean;
   graphRequests: number;
+  /** The groups part of the run (absent from runs recorded before groups were reconciled). */
+  groups?: GroupRunCounts;
+}
+
+/** What a run did with the connection's groups (its enqueued, staged and items totals include them). */
+export interface GroupRunCounts {
+  /** The groups delta round (it has its own delta link), or why there was none. */
+  deltaRound?: { kind: 'full' | 'incremental'; why: string };
+  skipped?: string;
+  /** Groups read from Microsoft 365; group rows read from the directory side. */
+  examined: { microsoft365: number; directory: number };
+  drift: Record<GroupDriftKind, number>;
+  /** Members the corrections found remove (they count against the accidental-deletion threshold). */
+  memberRemovals: number;
+  /** Microsoft 365 groups no directory group is linked to (counted, never touched). */
+  unmatched: number;
+  /** Groups a failed operation waits on an admin's retry for. */
+  failed: number;
 }
 
 export type ItemDisposition = 'enqueued' | 'staged' | 'planned' | 'reported';
 
-/** One finding of a run: a drifted user and what was done about it, or an unmatched account. */
+/** One finding of a run: a drifted user or group and what was done about it, or an unmatched account. */
 export interface RunItem {
-  kind: DriftKind | 'unmatched';
+  objectType: ReconciledType;
+  kind: DriftKind | GroupDriftKind | 'unmatched';
   externalId?: string;
   objectId?: string;
   userPrincipalName?: string;
@@ -80,18 +122,23 @@ export interface RunItem {
   differences?: PropertyDifference[];
   disposition: ItemDisposition;
   /** The corrective operation (what the executor will do), when one was planned, enqueued or staged. */
-  operation?: 'reconcile' | 'disable' | 'delete';
+  operation?: CorrectiveOperation;
+  /** Group members the correction removes. */
+  memberRemovals?: number;
   operationId?: string;
 }
 
-/** A disable/delete held back by the accidental-deletion threshold until an admin decides. */
+/** A disable/delete (or a group's member removals) held back by the accidental-deletion threshold until an admin decides. */
 export interface StagedOperation {
   connectionId: string;
+  /** Absent: a user. */
+  objectType?: 'group';
   externalId: string;
   runId: string;
-  operation: 'disable' | 'delete';
-  kind: DriftKind;
+  operation: Exclude<CorrectiveOperation, 'reconcile'>;
+  kind: DriftKind | GroupDriftKind;
   detail: string;
+  memberRemovals?: number;
   stagedAt: string;
 }
 
@@ -100,6 +147,9 @@ export interface ReconciliationState {
   connectionId: string;
   deltaLink?: string;
   deltaLinkAt?: string;
+  /** The groups delta round's own link (absent: the next group round is full). */
+  groupsDeltaLink?: string;
+  groupsDeltaLinkAt?: string;
   lastFullAt?: string;
   lastRunAt?: string;
   lastRunId?: string;
@@ -133,13 +183,27 @@ export interface RunProgress {
   settled: { staged: number; planned: number };
   /** Users already corrected by this run (one correction per user per run); absent when too many to keep. */
   found?: string[];
+  /**
+   * Paused in the groups round: the users round is done (its next delta link kept here), and the groups round
+   * starts again from its beginning when the run continues (`groupsRound`; the found list keeps its corrections single).
+   */
+  phase?: 'groups';
+  usersDeltaLink?: string;
+  groupsRound?: 'full' | 'incremental';
 }
 
-/** A disable or delete a run found, held until it knows whether the accidental-deletion threshold stages it. */
+/**
+ * A disable or delete (or a group's member removals) a run found, held until it knows whether the
+ * accidental-deletion threshold stages it.
+ */
 export interface HeldCorrection {
+  /** Absent: a user. */
+  objectType?: 'group';
   externalId: string;
-  kind: DriftKind;
-  operation: 'disable' | 'delete';
+  kind: DriftKind | GroupDriftKind;
+  operation: Exclude<CorrectiveOperation, 'reconcile'>;
+  /** Group members the correction removes: each counts against the threshold (a disable or delete counts one). */
+  memberRemovals?: number;
   detail: string;
   objectId?: string;
   userPrincipalName?: string;
@@ -148,6 +212,17 @@ export interface HeldCorrection {
 
 export const emptyDriftCounts = (): Record<DriftKind, number> =>
   Object.fromEntries(driftKinds.map((k) => [k, 0])) as Record<DriftKind, number>;
+
+export const emptyGroupCounts = (): GroupRunCounts => ({
+  examined: { microsoft365: 0, directory: 0 },
+  drift: Object.fromEntries(groupDriftKinds.map((k) => [k, 0])) as Record<GroupDriftKind, number>,
+  memberRemovals: 0,
+  unmatched: 0,
+  failed: 0,
+});
+
+/** How much a held correction weighs against the accidental-deletion threshold. */
+export const thresholdWeight = (h: Pick<HeldCorrection, 'memberRemovals'>): number => h.memberRemovals ?? 1;
 
 /** Run ids sort newest first (inverted time), so listing a connection's runs needs no sort. */
 export function newRunId(now: Date): string {

@@ -3,7 +3,8 @@
 // (members@odata.bind), removed 20 per $batch.
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { AppError } from '../domain/errors.js';
-import type { GraphGroup, GroupsClient } from '../provisioning/ports.js';
+import type { GraphGroup, GroupPage, GroupsClient } from '../provisioning/ports.js';
+import { deltaPage } from './delta-page.js';
 import type { GraphCall } from './graph-client.js';
 import { classifyGraphError } from './graph-errors.js';
 
@@ -185,6 +186,36 @@ export class GraphGroupsClient implements GroupsClient {
       }
     }
     return sent;
+  }
+
+  async restoreDeletedGroup(id: string): Promise<GraphGroup | undefined> {
+    if (this.core.dryRun) {
+      this.core.plan('POST', `/directory/deletedItems/${id}/restore`);
+      return undefined;
+    }
+    let restored: GraphGroup;
+    try {
+      restored = (await this.core.send('restore-group', 'write', 'POST', '/directory/deletedItems/id/restore', '', () =>
+        this.core.graph.api(`/directory/deletedItems/${encodeURIComponent(id)}/restore`).post({}),
+      )) as GraphGroup;
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'not-found') return undefined;
+      throw error;
+    }
+    // Read back with the decider's properties; right after the restore a read may still miss it (eventual
+    // consistency), and the restore's own answer then stands in.
+    return (await this.getGroup(id)) ?? restored;
+  }
+
+  async groupsDeltaPage(select: string[], link?: string): Promise<GroupPage> {
+    const { value, ...links } = await deltaPage<GroupPage['groups'][number]>(
+      this.core,
+      'groups-delta',
+      '/groups/delta',
+      select,
+      link,
+    );
+    return { groups: value, ...links };
   }
 
   async addOwners(id: string, ownerIds: string[]): Promise<void> {

@@ -3,8 +3,8 @@
 import { AppError } from '../domain/errors.js';
 import type { MatchingAttribute } from '../domain/sync-settings.js';
 import type { GraphUser, UserPage, UsersClient } from '../provisioning/ports.js';
+import { deltaPage } from './delta-page.js';
 import type { GraphCall } from './graph-client.js';
-import { classifyGraphError } from './graph-errors.js';
 
 export class GraphUsersClient implements UsersClient {
   constructor(private readonly core: GraphCall) {}
@@ -141,25 +141,14 @@ export class GraphUsersClient implements UsersClient {
   }
 
   async usersDeltaPage(select: string[], link?: string): Promise<UserPage> {
-    const page = await this.core.send('users-delta', 'read', 'GET', '/users/delta', '', async () => {
-      const request = link ? this.core.graph.api(link) : this.core.graph.api('/users/delta').select(select.join(','));
-      try {
-        return (await request.header('Prefer', 'odata.maxpagesize=999').get()) as GraphPage;
-      } catch (error) {
-        // An expired/unknown token (400 syncStateNotFound) or a synchronization reset (410 Gone): full round.
-        const failure = classifyGraphError(error, 'users-delta');
-        if (failure.details.status === 410 || failure.details.code === 'syncStateNotFound') {
-          throw new AppError(
-            'invalid',
-            'delta-token-expired',
-            `The delta token is no longer valid (${failure.message}): a full round is needed`,
-            failure.details,
-          );
-        }
-        throw failure;
-      }
-    });
-    return pageOf(page);
+    const { value, ...links } = await deltaPage<UserPage['users'][number]>(
+      this.core,
+      'users-delta',
+      '/users/delta',
+      select,
+      link,
+    );
+    return { users: value, ...links };
   }
 
   async usersPage(select: string[], nextLink?: string): Promise<UserPage> {

@@ -52,7 +52,8 @@ async function performGroupAction(ctx: ActionContext): Promise<ActionOutcome> {
       'invalid-group',
       'A Microsoft 365 group cannot have groups as members (Graph allows nesting for security groups only): set nestedGroups to flatten, or make it a security group',
     );
-  const found = await findGroup(ctx, desired);
+  const match = await findGroup(ctx, desired);
+  const found = match?.group;
   if (found && isReadOnlyGroup(found))
     throw new AppError(
       'invalid',
@@ -61,17 +62,34 @@ async function performGroupAction(ctx: ActionContext): Promise<ActionOutcome> {
       { objectId: found.id },
     );
   const refs = await resolveReferences(ctx, desired);
-  return found ? updateGroup(ctx, desired, found, refs) : createGroup(ctx, desired, refs);
+  return found ? updateGroup(ctx, desired, found, refs, match.restored) : createGroup(ctx, desired, refs);
 }
 
-/** The linked group, or (not linked yet) the one the group matching rules find, claimed for this directory group. */
-async function findGroup(ctx: ActionContext, desired: GroupDesired): Promise<GraphGroup | undefined> {
+/**
+ * The linked group (restored from deleted items when it was deleted but is still wanted), or (not linked yet) the
+ * one the group matching rules find, claimed for this directory group.
+ */
+async function findGroup(
+  ctx: ActionContext,
+  desired: GroupDesired,
+): Promise<{ group: GraphGroup; restored?: boolean } | undefined> {
   if (ctx.user.objectId) {
     const linked = await ctx.gateway.groups.getGroup(ctx.user.objectId);
     if (linked) {
       ctx.trace('match', `Linked group ${linked.id} (${linked.displayName ?? '?'})`);
       if (ctx.user.claimedObjectId !== linked.id) await claimOrRefuse(ctx, linked);
-      return linked;
+      return { group: linked };
+    }
+    // Deleted in Microsoft 365 (by hand) but still wanted: the same group back from deleted items (30 days) keeps
+    // its id, mail, files and members, as a user's account is restored (account-matching.ts). Restoring brings a
+    // group into existence, so it needs allowGroupCreate like creating one.
+    if (ctx.settings.allowGroupCreate) {
+      const restored = await ctx.gateway.groups.restoreDeletedGroup(ctx.user.objectId);
+      if (restored) {
+        ctx.trace('match', `Restored group ${restored.id} (${restored.displayName ?? '?'}) from deleted items`);
+        if (ctx.user.claimedObjectId !== restored.id) await claimOrRefuse(ctx, restored);
+        return { group: restored, restored: true };
+      }
     }
     ctx.trace('match', `The linked group ${ctx.user.objectId} no longer exists in Microsoft 365: it is created again`);
   }
@@ -89,7 +107,7 @@ async function findGroup(ctx: ActionContext, desired: GroupDesired): Promise<Gra
     if (!group) continue;
     await claimOrRefuse(ctx, group);
     ctx.trace('match', `Found group ${group.id} by ${rule} = ${value}: adopted`);
-    return group;
+    return { group };
   }
   return undefined;
 }
@@ -261,6 +279,7 @@ async function updateGroup(
   desired: GroupDesired,
   current: GraphGroup,
   refs: Resolved,
+  restored = false,
 ): Promise<ActionOutcome> {
   const g = ctx.gateway.groups;
   if (kindOf(current) !== desired.kind)
@@ -307,9 +326,10 @@ async function updateGroup(
     ...(plan.add.length || plan.remove.length ? ['members'] : []),
     ...(ownersAdded ? ['owners'] : []),
   ];
+  if (restored) changed.unshift('restored');
   return {
     result: changed.length ? 'applied' : 'skipped',
-    action: changed.length ? 'update' : 'none',
+    action: restored ? 'restore' : changed.length ? 'update' : 'none',
     ...(refs.pending.length
       ? { reason: pendingReason(refs.pending) }
       : changed.length

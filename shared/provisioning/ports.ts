@@ -238,6 +238,30 @@ export interface GroupsClient {
   /** DELETE members/{id}/$ref, up to 20 per $batch; one already gone is success. Answers the requests sent. */
   removeMembers(id: string, memberIds: string[]): Promise<number>;
   addOwners(id: string, ownerIds: string[]): Promise<void>;
+  /**
+   * Restores a soft-deleted group from deletedItems; undefined when it is not there (purged, or never deleted).
+   */
+  restoreDeletedGroup(id: string): Promise<GraphGroup | undefined>;
+  /**
+   * One page of a delta round over groups with `members@delta` (group-delta), as usersDeltaPage: a large group's
+   * members may come over several pages, the group repeated with the next part. An expired or reset token throws
+   * AppError `delta-token-expired`.
+   */
+  groupsDeltaPage(select: string[], link?: string): Promise<GroupPage>;
+}
+
+/** A `members@delta` entry: a member (user or group), or one removed since the last round. */
+export interface MemberDelta {
+  id: string;
+  '@odata.type'?: string;
+  '@removed'?: { reason: string };
+}
+
+/** One page of a groups delta round; removed groups come as `{ id, '@removed': { reason } }`. */
+export interface GroupPage {
+  groups: (GraphGroup & { '@removed'?: { reason: string }; 'members@delta'?: MemberDelta[] })[];
+  nextLink?: string;
+  deltaLink?: string;
 }
 
 /** One page of users; in a delta round removed users come as `{ id, '@removed': { reason } }`. */
@@ -387,7 +411,7 @@ export interface ReconciliationStore {
   /** One staged operation per user (a later run's replaces an earlier one's). */
   stage(operations: StagedOperation[]): Promise<void>;
   listStaged(connectionId: string): Promise<StagedOperation[]>;
-  removeStaged(connectionId: string, externalIds: string[]): Promise<void>;
+  removeStaged(connectionId: string, operations: Pick<StagedOperation, 'objectType' | 'externalId'>[]): Promise<void>;
 }
 
 export interface RunQueue {

@@ -170,7 +170,7 @@ export const stagedDecisionSchema = z
       .min(1)
       .max(10_000)
       .optional()
-      .describe('Only these users (default: all staged)'),
+      .describe('Only these users and groups (default: all staged)'),
   })
   .default({});
 
@@ -197,14 +197,16 @@ export async function decideStaged(
       continue;
     }
     // The user's desired state when the operation runs decides (it may have changed since the run staged this).
-    const message = reapplyStoredState(connectionId, op.externalId, `staged by reconciliation ${op.runId}, approved`);
+    const message = reapplyStoredState(
+      connectionId,
+      op.externalId,
+      `staged by reconciliation ${op.runId}, approved`,
+      op.objectType ?? 'user',
+    );
     await deps.queue.enqueue(message);
     operations.push({ externalId: op.externalId, operationId: message.operationId, result: 'enqueued' });
   }
-  await deps.reconciliation.removeStaged(
-    connectionId,
-    chosen.map((s) => s.externalId),
-  );
+  await deps.reconciliation.removeStaged(connectionId, chosen);
   const remaining = staged.length - chosen.length;
   await updateConnectionFlags(deps, connectionId, (c) => {
     const { stagedOperations, ...rest } = c;

@@ -2,7 +2,7 @@
 //   PK connectionId, RK 'state'              – delta link, last full round, the run lease (ETag-guarded), a paused run's progress
 //   PK connectionId, RK 'run:<runId>'        – run records (run ids sort newest first)
 //   PK '<connectionId>~run~<runId>', RK seq  – a run's items (drift, plan, unmatched accounts)
-//   PK '<connectionId>~staged', RK externalId – disable/delete operations awaiting an admin
+//   PK '<connectionId>~staged', RK externalId – disable/delete operations awaiting an admin (a group's: 'group:<externalId>')
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AppError, invalidContinuation } from '../domain/errors.js';
 import type { ReconciliationRun, ReconciliationState, RunItem, StagedOperation } from '../domain/reconciliation.js';
@@ -14,6 +14,9 @@ const STATE = 'state';
 const RUN = 'run:';
 const itemsPartition = (connectionId: string, runId: string) => `${encodeKey(connectionId)}~run~${encodeKey(runId)}`;
 const stagedPartition = (connectionId: string) => `${encodeKey(connectionId)}~staged`;
+/** A user's externalId, a group's prefixed: encodeKey never writes ':', so neither can address the other's row. */
+const stagedKey = (op: Pick<StagedOperation, 'objectType' | 'externalId'>) =>
+  op.objectType === 'group' ? `group:${encodeKey(op.externalId)}` : encodeKey(op.externalId);
 /** Continuation tokens are the next RowKey, base64url. */
 const encodeToken = (rowKey: string) => Buffer.from(rowKey).toString('base64url');
 /** The RowKey a token stands for, if it is one this store gave out for that list (`shape`). */
@@ -136,7 +139,7 @@ export class TableReconciliationStore implements ReconciliationStore {
                 'upsert',
                 {
                   partitionKey: stagedPartition(op.connectionId),
-                  rowKey: encodeKey(op.externalId),
+                  rowKey: stagedKey(op),
                   data: JSON.stringify(op),
                 },
                 'Replace',
@@ -164,14 +167,17 @@ export class TableReconciliationStore implements ReconciliationStore {
     return out;
   }
 
-  async removeStaged(connectionId: string, externalIds: string[]): Promise<void> {
+  async removeStaged(
+    connectionId: string,
+    operations: Pick<StagedOperation, 'objectType' | 'externalId'>[],
+  ): Promise<void> {
     await ensureTable(this.table);
     try {
-      for (let i = 0; i < externalIds.length; i += 100) {
+      for (let i = 0; i < operations.length; i += 100) {
         await this.table.submitTransaction(
-          externalIds
+          operations
             .slice(i, i + 100)
-            .map((id) => ['delete', { partitionKey: stagedPartition(connectionId), rowKey: encodeKey(id) }] as const),
+            .map((op) => ['delete', { partitionKey: stagedPartition(connectionId), rowKey: stagedKey(op) }] as const),
         );
       }
     } catch (error) {

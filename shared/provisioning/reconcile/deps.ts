@@ -7,7 +7,7 @@ import type { ReconciliationStore, RunQueue } from '../ports.js';
 
 export interface ReconcileDeps extends Pick<
   ApplyDeps,
-  'connections' | 'secrets' | 'clock' | 'tenants' | 'users' | 'log' | 'queue'
+  'connections' | 'secrets' | 'clock' | 'tenants' | 'users' | 'groups' | 'log' | 'queue'
 > {
   reconciliation: ReconciliationStore;
   runs: RunQueue;

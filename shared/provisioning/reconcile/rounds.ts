@@ -44,22 +44,34 @@ export interface RoundPosition {
   seen?: string;
 }
 
-/** Reads a delta round page by page from its position; a failed read pauses the run there (pause.ts). */
-export class DeltaPager {
+/**
+ * Reads a delta round (users, or groups: group-rounds.ts) page by page from its position; a failed read pauses the
+ * run there (pause.ts).
+ */
+export class DeltaPager<P extends { nextLink?: string; deltaLink?: string } = UserPage> {
   /** Packs the seen marks of the full round under way (set by fullRound once it has its entries). */
   packSeen: (() => string) | undefined;
 
   constructor(
-    private readonly graph: Pick<UsersClient, 'usersDeltaPage'>,
-    private readonly select: string[],
+    private readonly read: (link: string | undefined) => Promise<P>,
     private readonly tries: { attempts: number },
     public position: RoundPosition,
   ) {}
 
+  /** A pager over the users delta round. */
+  static users(
+    graph: Pick<UsersClient, 'usersDeltaPage'>,
+    select: string[],
+    tries: { attempts: number },
+    position: RoundPosition,
+  ) {
+    return new DeltaPager<UserPage>((link) => graph.usersDeltaPage(select, link), tries, position);
+  }
+
   /** Processes every page from the position on; answers the last page's deltaLink (where the next round starts). */
-  async each(process: (page: UserPage) => Promise<void>): Promise<string | undefined> {
+  async each(process: (page: P) => Promise<void>): Promise<string | undefined> {
     for (;;) {
-      const page = await pausable(() => this.graph.usersDeltaPage(this.select, this.position.link), this.tries);
+      const page = await pausable(() => this.read(this.position.link), this.tries);
       this.tries.attempts = 0;
       await process(page);
       if (!page.nextLink) return page.deltaLink;
@@ -209,7 +221,7 @@ function compact(u: UserState, connectionId: string): LinkedUser {
   };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   await Promise.all(

@@ -2,8 +2,10 @@
 // skips a connection that is not ready (quarantining one whose credentials were refused) and checks the failure
 // rate (quarantine.ts); decides the delta round — full on the first run, when asked, weekly, when the delta link
 // nears its 7-day life or turns out expired, else incremental — and reads it (rounds.ts) into the finding
-// collector (findings.ts); then stores the next delta link (not after a dry run: the next real run must still see
-// these changes) and ends the record completed, skipped or failed; it never throws. When Graph throttles or fails
+// collector (findings.ts); then the groups round (group-rounds.ts: its own delta link, full with a full users
+// round or when its link is missing, expired or near its life; none for a connection without groups); then
+// stores the next delta links (not after a dry run: the next real run must still see these changes) and ends the
+// record completed, skipped or failed; it never throws. When Graph throttles or fails
 // transiently the run pauses instead of waiting (pause.ts): its progress goes into the state row, the lease is held
 // across the wait, and its own request goes back on the reconciliation queue, visible after the delay. That message
 // continues the same run — one record, `running` until it ends — from the saved page link.
@@ -13,15 +15,17 @@ import { isAppError } from '../../domain/errors.js';
 import { DEFAULT_MAPPING } from '../../domain/mapping/mapping.js';
 import {
   emptyDriftCounts,
+  emptyGroupCounts,
   type ReconciliationRun,
   type ReconciliationState,
   type RunProgress,
   type RunRequest,
 } from '../../domain/reconciliation.js';
-import type { RequestRecorder, TenantGateway } from '../ports.js';
+import type { GroupPage, RequestRecorder, TenantGateway } from '../ports.js';
 import { tenantGateway } from '../tenant.js';
 import { type ReconcileDeps, settingsOf } from './deps.js';
 import { Findings } from './findings.js';
+import { GROUP_DELTA_SELECT, groupRound, hasGroups, runReferences } from './group-rounds.js';
 import { RunLease } from './lease.js';
 import { pausable, RunPaused } from './pause.js';
 import { evaluateQuarantine, quarantine } from './quarantine.js';
@@ -92,6 +96,7 @@ export function blankRun(request: RunRequest): ReconciliationRun {
     items: 0,
     itemsTruncated: false,
     graphRequests: 0,
+    groups: emptyGroupCounts(),
   };
 }
 
@@ -138,15 +143,26 @@ async function reconcileConnection(
   const work = new Findings(deps, connection, run, request.dryRun, lease, progress);
   const tries = { attempts: progress?.attempts ?? 0 };
   const select = reconcileSelect(connection);
-  let pager = progress?.round
-    ? new DeltaPager(gateway.users, select, tries, {
-        round: progress.round,
-        ...(progress.link ? { link: progress.link } : {}),
-        continued: true,
-        ...(progress.seen ? { seen: progress.seen } : {}),
-      })
-    : undefined;
-  let deltaLink: string | undefined;
+  // Paused in the groups round: the users round is done.
+  const at: RunPosition =
+    progress?.phase === 'groups'
+      ? {
+          phase: 'groups',
+          ...(progress.usersDeltaLink ? { usersDeltaLink: progress.usersDeltaLink } : {}),
+          ...(progress.groupsRound ? { groupsRound: progress.groupsRound } : {}),
+        }
+      : { phase: 'users' };
+  const continuedGroups = at.phase === 'groups';
+  let pager =
+    at.phase === 'users' && progress?.round
+      ? DeltaPager.users(gateway.users, select, tries, {
+          round: progress.round,
+          ...(progress.link ? { link: progress.link } : {}),
+          continued: true,
+          ...(progress.seen ? { seen: progress.seen } : {}),
+        })
+      : undefined;
+  let groupsDeltaLink: string | undefined;
   try {
     const skus = await subscribedSkus(gateway, tries, run);
     const ctx: DriftContext = {
@@ -155,36 +171,110 @@ async function reconcileConnection(
       domain: connection.domain,
       ...(skus ? { skus } : {}),
     };
-    if (!pager) {
-      const state = lease.current;
-      run.deltaRound = chooseRound(state, request, deps.clock.now());
-      pager = new DeltaPager(gateway.users, select, tries, {
-        round: run.deltaRound.kind,
-        ...(run.deltaRound.kind === 'incremental' ? { link: state.deltaLink! } : {}),
-        continued: false,
-      });
+    if (at.phase === 'users') {
+      if (!pager) {
+        const state = lease.current;
+        run.deltaRound = chooseRound(state, request, deps.clock.now());
+        pager = DeltaPager.users(gateway.users, select, tries, {
+          round: run.deltaRound.kind,
+          ...(run.deltaRound.kind === 'incremental' ? { link: state.deltaLink! } : {}),
+          continued: false,
+        });
+      }
+      const usersDeltaLink = await readRound(deps, work, pager, ctx, connection);
+      at.phase = 'groups';
+      if (usersDeltaLink) at.usersDeltaLink = usersDeltaLink;
     }
-    deltaLink = await readRound(deps, work, pager, ctx, connection);
+    groupsDeltaLink = await readGroups(deps, work, gateway, tries, connection, lease.current, at, continuedGroups);
   } catch (error) {
     if (!(error instanceof RunPaused)) throw error;
     run.graphRequests = earlierRequests + recorder.requestIds.length;
-    return pause(deps, run, lease, request, work, pager, tries, error);
+    return pause(deps, run, lease, request, work, at, pager, tries, error);
   }
   await work.finish();
   run.graphRequests = earlierRequests + recorder.requestIds.length;
-  const at = deps.clock.now().toISOString();
+  const ended = deps.clock.now().toISOString();
   await lease.release(
     request.dryRun
-      ? { lastRunAt: at, lastRunId: run.runId }
+      ? { lastRunAt: ended, lastRunId: run.runId }
       : {
-          deltaLink,
-          deltaLinkAt: at,
-          lastRunAt: at,
+          deltaLink: at.usersDeltaLink,
+          deltaLinkAt: ended,
+          // None (no groups, or the round ended without one): the next groups round is full.
+          groupsDeltaLink,
+          groupsDeltaLinkAt: groupsDeltaLink ? ended : undefined,
+          lastRunAt: ended,
           lastRunId: run.runId,
-          ...(run.deltaRound?.kind === 'full' ? { lastFullAt: at } : {}),
+          ...(run.deltaRound?.kind === 'full' ? { lastFullAt: ended } : {}),
         },
   );
   return endRun(deps, run, 'completed');
+}
+
+/** Where a run is: its users round, then its groups round (and the users round's next delta link, once read). */
+interface RunPosition {
+  phase: 'users' | 'groups';
+  usersDeltaLink?: string;
+  groupsRound?: 'full' | 'incremental';
+}
+
+/**
+ * The groups round (none for a connection without group rows); answers the groups delta link to store. A run
+ * continuing after a pause in this round reads it again from its beginning, its counts started over.
+ */
+async function readGroups(
+  deps: ReconcileDeps,
+  work: Findings,
+  gateway: TenantGateway,
+  tries: { attempts: number },
+  connection: Connection,
+  state: ReconciliationState,
+  at: RunPosition,
+  continued: boolean,
+): Promise<string | undefined> {
+  const counts = work.groups;
+  if (!(await hasGroups(deps, connection.id))) {
+    delete counts.deltaRound;
+    counts.skipped = 'no groups on this connection: no groups delta round';
+    return undefined;
+  }
+  if (continued) work.resetGroupRound();
+  if (!continued || !at.groupsRound) {
+    counts.deltaRound = chooseGroupRound(state, work.run, deps.clock.now());
+    at.groupsRound = counts.deltaRound.kind;
+  }
+  const pager = new DeltaPager<GroupPage>(
+    (link) => gateway.groups.groupsDeltaPage(GROUP_DELTA_SELECT, link),
+    tries,
+    at.groupsRound === 'incremental' && state.groupsDeltaLink
+      ? { round: 'incremental', link: state.groupsDeltaLink, continued: false }
+      : { round: 'full', continued: false },
+  );
+  const references = runReferences(deps, connection.id);
+  try {
+    return await groupRound(deps, work, pager, connection, references);
+  } catch (error) {
+    if (!(isAppError(error) && error.code === 'delta-token-expired' && pager.position.round === 'incremental'))
+      throw error;
+    work.resetGroupRound();
+    counts.deltaRound = { kind: 'full', why: `the groups delta token expired or was reset (${error.message})` };
+    at.groupsRound = 'full';
+    pager.restart();
+    return groupRound(deps, work, pager, connection, references);
+  }
+}
+
+/** The groups round: full with a full users round, without a groups delta link, or when it nears its life. */
+function chooseGroupRound(
+  state: ReconciliationState,
+  run: ReconciliationRun,
+  started: Date,
+): NonNullable<ReconciliationRun['deltaRound']> {
+  if (run.deltaRound?.kind === 'full') return { kind: 'full', why: run.deltaRound.why };
+  if (!state.groupsDeltaLink) return { kind: 'full', why: 'first groups round (no groups delta link yet)' };
+  if (started.getTime() - Date.parse(state.groupsDeltaLinkAt ?? '1970-01-01') > FULL_ROUND_EVERY_MS)
+    return { kind: 'full', why: 'the groups delta link is about to expire' };
+  return { kind: 'incremental', why: `changes since ${state.groupsDeltaLinkAt}` };
 }
 
 /** The round a run starts with, and why. */
@@ -257,6 +347,7 @@ async function pause(
   lease: RunLease,
   request: RunRequest,
   work: Findings,
+  at: RunPosition,
   pager: DeltaPager | undefined,
   tries: { attempts: number },
   paused: RunPaused,
@@ -266,7 +357,13 @@ async function pause(
     runId: run.runId,
     until,
     why: paused.message,
-    ...pager?.progress(),
+    ...(at.phase === 'groups'
+      ? {
+          phase: 'groups' as const,
+          ...(at.usersDeltaLink ? { usersDeltaLink: at.usersDeltaLink } : {}),
+          ...(at.groupsRound ? { groupsRound: at.groupsRound } : {}),
+        }
+      : pager?.progress()),
     attempts: tries.attempts,
     ...(await work.settleForPause()),
   };

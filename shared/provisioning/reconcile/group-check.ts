@@ -1,0 +1,82 @@
+// What a run finds on one linked group, read from a groups delta round: the group decider's own rules
+// (domain/group-drift.ts: groupPatch for the properties, membershipPlan for the members, per groupMembership) over
+// the members the executor would resolve (group-actions.ts resolveReferences: linked users, nested groups nested or
+// flattened). A full round knows every property and member; an incremental one only what changed since the last
+// round: a property it does not carry is not compared, and a member it does not mention is taken as it should be
+// (a member removed by hand that is wanted is missing; one added by hand that is not wanted is extra).
+import type { PropertyDifference } from '../../domain/drift.js';
+import { groupDesired, groupPatch, isReadOnlyGroup, membershipPlan } from '../../domain/group-drift.js';
+import type { SyncSettings } from '../../domain/sync-settings.js';
+import { isInSync, type UserState } from '../../domain/user-state.js';
+import { resolveReferences } from '../group-actions.js';
+import type { References } from '../object-kind.js';
+import type { GraphGroup } from '../ports.js';
+import type { GroupFinding } from './findings.js';
+
+/** What a round read of one group's members. */
+export type MembersSeen =
+  /** A full round: every member. */
+  | { complete: true; ids: Set<string> }
+  /** An incremental round: members added and removed since the last round (none: members did not change). */
+  | { complete: false; added: Set<string>; removed: Set<string> };
+
+/** How many member ids a finding's detail names. */
+const NAMED = 5;
+const named = (ids: string[]) => `${ids.slice(0, NAMED).join(', ')}${ids.length > NAMED ? ', …' : ''}`;
+
+/**
+ * The drift of a linked group, or undefined when it has none — or is not to be judged now: not wanted, an
+ * operation on its way or references pending (not in sync: that operation reconciles it), not a group the
+ * decider can describe, or read-only (Exchange owns it).
+ */
+export async function checkGroup(
+  row: UserState,
+  observed: GraphGroup,
+  members: MembersSeen | undefined,
+  complete: boolean,
+  settings: SyncSettings,
+  references: References,
+): Promise<GroupFinding | undefined> {
+  const attributes = row.desired?.profile?.attributes;
+  if (!attributes || row.desired?.lifecycle?.state === 'removed' || !isInSync(row)) return undefined;
+  const { desired } = groupDesired(attributes);
+  if (!desired || isReadOnlyGroup(observed)) return undefined;
+
+  const patch = groupPatch(desired, observed);
+  // An incremental round carries the properties that changed: one it does not carry is not known to differ.
+  const differs = Object.keys(patch).filter((p) => complete || p in observed);
+  const differences: PropertyDifference[] = differs.map((p) => ({
+    property: p,
+    expected: patch[p] ?? null,
+    actual: observed[p] ?? null,
+  }));
+
+  let plan: { add: string[]; remove: string[] } = { add: [], remove: [] };
+  if (members) {
+    const refs = await resolveReferences({ settings, user: row, references, trace: () => undefined }, desired);
+    const current = members.complete
+      ? members.ids
+      : new Set([...[...refs.members].filter((id) => !members.removed.has(id)), ...members.added]);
+    plan = membershipPlan(refs.members, current, new Set(row.ownedMembers ?? []), settings.groupMembership);
+  }
+  if (plan.add.length === 0 && plan.remove.length === 0 && differences.length === 0) return undefined;
+
+  const parts = [
+    plan.remove.length > 0
+      ? `${plan.remove.length} member(s) the directory does not have (${settings.groupMembership}): ${named(plan.remove)}`
+      : '',
+    plan.add.length > 0 ? `${plan.add.length} member(s) missing: ${named(plan.add)}` : '',
+    differences.length > 0 ? `differs in ${differs.join(', ')}` : '',
+    settings.allowGroupUpdate ? '' : 'updating groups is not allowed (allowGroupUpdate is off): reported only',
+  ].filter(Boolean);
+  return {
+    kind: plan.remove.length > 0 ? 'extraMembers' : plan.add.length > 0 ? 'missingMembers' : 'properties',
+    detail: parts.join('; '),
+    // Removing members is what the accidental-deletion threshold counts (one per member).
+    operation: plan.remove.length > 0 ? 'removeMembers' : 'reconcile',
+    ...(plan.remove.length > 0 ? { memberRemovals: plan.remove.length } : {}),
+    objectId: observed.id,
+    ...(differences.length > 0 ? { differences } : {}),
+    ...(settings.allowGroupUpdate ? {} : { reportOnly: true }),
+  };
+}
