@@ -12,6 +12,7 @@ import { TableConnectionRepository } from '../shared/storage/connection-reposito
 import { TableOAuthStateRepository } from '../shared/storage/oauth-state-repository.table.js';
 import { TableOperationBodies } from '../shared/storage/operation-bodies.table.js';
 import { StorageOperationQueue, StoragePoisonQueue, StorageRunQueue } from '../shared/storage/operation-queue.queue.js';
+import { TableLicenceGroupStore } from '../shared/storage/licence-groups.table.js';
 import { TablePendingRemovals } from '../shared/storage/pending-removals.table.js';
 import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
 import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
@@ -48,6 +49,8 @@ function build() {
     groups: new TableUserStateRepository(tableClient(storage, TABLES.groups)),
     // Beside the user rows, in partitions of their own (see the adapter).
     pendingRemovals: new TablePendingRemovals(tableClient(storage, TABLES.users)),
+    // Group-based licensing's bookkeeping, beside the group rows in partitions of its own (see the adapter).
+    licenceGroups: new TableLicenceGroupStore(tableClient(storage, TABLES.groups)),
     log: new TableProvisioningLog(tableClient(storage, TABLES.logs)),
     queue: new StorageOperationQueue(queueClient(storage, PROVISIONING_QUEUE), operationBodies),
     reconciliation: new TableReconciliationStore(tableClient(storage, TABLES.reconciliation)),

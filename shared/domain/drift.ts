@@ -10,6 +10,7 @@ import {
   diffLicenses,
   type LicenseAssignmentState,
   LicensePlanError,
+  type LicensingMode,
   resolveLicenses,
   type SkuInfo,
 } from './licenses.js';
@@ -29,6 +30,8 @@ export interface ExpectedAccount {
   enabledHeldBack?: { setting: 'allowDeactivate' | 'activateOnAssign'; enabled: boolean };
   /** skuIds the account should hold; undefined when no license is desired either way. */
   licenses?: string[];
+  /** How the licences are given (licensingMode): with `group`, one a group gives counts as held (licenses.ts). */
+  licensingMode?: LicensingMode;
   /** The account should not exist (removed, remove action delete). */
   absent: boolean;
   /** The account should exist (the user is assigned and creating is allowed). */
@@ -141,7 +144,7 @@ export function expectedAccountFor(
     values,
     updatable: s.allowUpdate,
     ...lifecycle,
-    ...(licenses ? { licenses } : {}),
+    ...(licenses ? { licenses, licensingMode: s.licensingMode } : {}),
     absent: false,
     present: s.allowCreate,
   };
@@ -210,6 +213,7 @@ export function compareAccount(
       expected.licenses.map((skuId) => ({ skuId })),
       assignmentStates(account),
       options.owned,
+      expected.licensingMode,
     );
     if (add.length > 0 || remove.length > 0) drift.licenses = { missing: add.map((a) => a.skuId), extra: remove };
   }

@@ -64,6 +64,7 @@ export const errorCodes = [
   'unknown-sku',
   'unknown-service-plan',
   'no-free-seats',
+  'licence-group-error',
   // Reconciliation
   'run-not-found',
   'run-in-progress',

@@ -1,6 +1,7 @@
 // Sync policy per connection (Zoho's four toggles, PingOne's "allow users to be …" and license preferences).
 import { z } from 'zod';
 import { licenseRefSchema } from './change.js';
+import { licensingModes } from './licenses.js';
 
 export const matchingAttributes = ['userPrincipalName', 'employeeId', 'mail', 'onPremisesImmutableId'] as const;
 export type MatchingAttribute = (typeof matchingAttributes)[number];
@@ -100,6 +101,12 @@ const settingsShape = z.strictObject({
     .boolean()
     .default(false)
     .describe("Also remove this connection's licenses when a user is removed"),
+  licensingMode: z
+    .enum(licensingModes)
+    .default('direct')
+    .describe(
+      "direct: assignLicense on each user; group: the connection's licences are carried by security groups it manages (one per licence set, m365prov-lic-…), and licensing a user is a membership add batched 20 per write",
+    ),
   usageLocation: z
     .string()
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US')

@@ -12,7 +12,7 @@ import { classifyGraphError } from './graph-errors.js';
 export const MEMBERS_PER_WRITE = 20;
 /** json-batching: at most 20 requests in one $batch. */
 const REQUESTS_PER_BATCH = 20;
-const GROUP_SELECT = 'id,displayName,description,mailNickname,mailEnabled,securityEnabled,groupTypes';
+const GROUP_SELECT = 'id,displayName,description,mailNickname,mailEnabled,securityEnabled,groupTypes,assignedLicenses';
 
 const chunks = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
@@ -216,6 +216,14 @@ export class GraphGroupsClient implements GroupsClient {
       link,
     );
     return { groups: value, ...links };
+  }
+
+  async assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void> {
+    const body = { addLicenses: add, removeLicenses: remove };
+    if (this.core.dryRun) return this.core.plan('POST', `/groups/${id}/assignLicense`, body);
+    await this.core.send('assign-group-license', 'write', 'POST', '/groups/id/assignLicense', '', () =>
+      this.core.graph.api(`/groups/${encodeURIComponent(id)}/assignLicense`).post(body),
+    );
   }
 
   async addOwners(id: string, ownerIds: string[]): Promise<void> {

@@ -30,9 +30,11 @@ import {
 } from '../domain/user-state.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
 import { settleDeletion, skippedWhileDeleting } from './delete-connection.js';
+import { licenceGroupsFor } from './licence-groups.js';
 import { claimAccountLink } from './link-claims.js';
 import type { ActionOutcome, ObjectKind } from './object-kind.js';
 import type {
+  LicenceGroupStore,
   OperationQueue,
   PendingRemovals,
   ProvisioningLog,
@@ -54,6 +56,8 @@ export interface ApplyDeps extends TestConnectionDeps {
   userLeaseMs?: number;
   /** Removals a connection being deleted still waits for (delete-connection.ts). */
   pendingRemovals: PendingRemovals;
+  /** Group-based licensing's bookkeeping (licence-groups.ts). */
+  licenceGroups: LicenceGroupStore;
 }
 
 export interface TraceStep {
@@ -294,6 +298,7 @@ async function actOnClaimed(
         user: (id) => deps.users.get(connection.id, id),
         group: (id) => deps.groups.get(connection.id, id),
       },
+      licenceGroups: licenceGroupsFor(deps, connection.id),
       ...(a.resumedSince !== undefined ? { resumedSince: a.resumedSince } : {}),
       ...(a.options.rematch?.objectId ? { linkTo: a.options.rematch.objectId } : {}),
     });

@@ -13,7 +13,9 @@ import {
   kindOf,
   membershipPlan,
 } from '../domain/group-drift.js';
+import { isLicenceGroupId } from '../domain/licenses.js';
 import type { PendingReference, UserState } from '../domain/user-state.js';
+import { actOnLicenceGroup } from './licence-groups.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
 import type { GraphGroup, GraphUser } from './ports.js';
 
@@ -36,6 +38,8 @@ const none = (ctx: ActionContext, reason: string, extra: Partial<ActionOutcome> 
 });
 
 async function performGroupAction(ctx: ActionContext): Promise<ActionOutcome> {
+  // The connection's own licence groups (group-based licensing) send their waiting member changes.
+  if (isLicenceGroupId(ctx.user.externalId)) return actOnLicenceGroup(ctx);
   if (ctx.change.type === 'remove') return removeGroup(ctx);
   if (ctx.change.type !== 'upsert') return none(ctx, 'Groups are upserted or removed; nothing else applies to them');
   const { desired, problems } = groupDesired(ctx.change.attributes);

@@ -3,6 +3,7 @@
 // ETag, merge the change, lease, hold while the connection is not ready, save and log. Users are the first type
 // (user-actions.ts); groups come beside them.
 import type { ObjectType } from '../domain/change.js';
+import { AppError } from '../domain/errors.js';
 import type { Connection } from '../domain/connection.js';
 import type { EffectiveChange } from '../domain/desired-state.js';
 import type { Mapping } from '../domain/mapping/mapping.js';
@@ -11,12 +12,12 @@ import type {
   BlockedBy,
   GeneratedValues,
   MatchReport,
-  PendingReference,
   OperationAction,
   OperationResult,
+  PendingReference,
   UserState,
 } from '../domain/user-state.js';
-import type { GraphUser, TenantGateway } from './ports.js';
+import type { GraphUser, LicenceMembership, PendingMemberChange, TenantGateway } from './ports.js';
 
 export interface ActionOutcome {
   result: Extract<OperationResult, 'applied' | 'skipped' | 'blocked'>;
@@ -58,6 +59,35 @@ export interface LinkClaims {
   claim(objectId: string): Promise<string | undefined>;
 }
 
+/** What makes one of the connection's licence groups (group-based licensing): its id, properties and licences. */
+export interface LicenceGroupSpec {
+  /** externalId and mailNickname, m365prov-lic-… (licenseGroupId). */
+  id: string;
+  attributes: Record<string, unknown>;
+  licenses: { sku: string; disabledPlans: string[] }[];
+}
+
+/**
+ * Group-based licensing for this connection (licence-groups.ts): which licence group a user is in through it, and
+ * the member changes each licence group gathers until one flush sends them, 20 per write.
+ */
+export interface LicenceGroups {
+  membership(externalId: string): Promise<LicenceMembership | undefined>;
+  /**
+   * Puts the user's account into the licence group for `to` (undefined: into none) and out of `from`'s: recorded
+   * now, sent with other users' changes by the group's next flush (scheduled here).
+   */
+  move(externalId: string, objectId: string, to: LicenceGroupSpec | undefined, from?: LicenceMembership): Promise<void>;
+  /** The licence group's Microsoft 365 object id, once it exists. */
+  objectIdOf(group: string): Promise<string | undefined>;
+  /** Makes sure a flush of the group's member changes is on its way (in `delayMs`, or the usual short delay). */
+  scheduleFlush(group: string, delayMs?: number): Promise<void>;
+  pending(group: string, limit: number): Promise<PendingMemberChange[]>;
+  settle(group: string, sent: PendingMemberChange[]): Promise<void>;
+  releaseFlush(group: string): Promise<void>;
+  accountsIn(group: string): Promise<string[]>;
+}
+
 export interface ActionContext {
   connection: Connection;
   settings: SyncSettings;
@@ -69,6 +99,8 @@ export interface ActionContext {
   trace: (step: string, detail: string) => void;
   links: LinkClaims;
   references: References;
+  /** Group-based licensing (licensingMode group). */
+  licenceGroups: LicenceGroups;
   /** An earlier attempt of an operation on this user was cut short at this time (its lease was left behind). */
   resumedSince?: number;
   /** A re-match naming the account to link (an admin's choice, checked like any adoption). */
@@ -83,3 +115,10 @@ export interface ObjectKind {
   rows: 'users' | 'groups';
   act(ctx: ActionContext): Promise<ActionOutcome>;
 }
+
+/**
+ * Graph's answer when an object written a moment ago is not replicated yet (group-post-members, group-update: 400
+ * "…objects being referenced do not exist", or a 404).
+ */
+export const isReplicationDelay = (error: unknown): error is AppError =>
+  error instanceof AppError && (error.kind === 'not-found' || /do(es)? not exist/i.test(error.message));

@@ -214,6 +214,7 @@ export interface GraphGroup {
   mailEnabled?: boolean;
   securityEnabled?: boolean;
   groupTypes?: string[];
+  assignedLicenses?: { skuId: string; disabledPlans?: string[] }[];
   [property: string]: unknown;
 }
 
@@ -238,6 +239,8 @@ export interface GroupsClient {
   /** DELETE members/{id}/$ref, up to 20 per $batch; one already gone is success. Answers the requests sent. */
   removeMembers(id: string, memberIds: string[]): Promise<number>;
   addOwners(id: string, ownerIds: string[]): Promise<void>;
+  /** POST /groups/{id}/assignLicense (group-based licensing: Microsoft 365 gives the licences to members by itself). */
+  assignLicenses(id: string, add: { skuId: string; disabledPlans: string[] }[], remove: string[]): Promise<void>;
   /**
    * Restores a soft-deleted group from deletedItems; undefined when it is not there (purged, or never deleted).
    */
@@ -433,4 +436,60 @@ export interface PoisonQueue {
   /** Up to `max` messages, hidden from other readers for a while; [] when the queue is empty or absent. */
   receive(max: number): Promise<RawQueueMessage[]>;
   remove(message: RawQueueMessage): Promise<void>;
+}
+
+/**
+ * Group-based licensing's bookkeeping (licensingMode group), beside a connection's group rows: which licence group
+ * each user is in (or on its way into) through this connection, the member changes each licence group still has to
+ * send, and whether a flush of them is scheduled. See shared/storage/licence-groups.table.ts.
+ */
+export interface LicenceGroupStore {
+  /** The licence group this connection put the user in (or is putting it in), if any. */
+  membership(connectionId: string, externalId: string): Promise<LicenceMembership | undefined>;
+  /** Every account this connection put in `group` (to add them again to a licence group that was re-created). */
+  accountsIn(connectionId: string, group: string): Promise<string[]>;
+  /**
+   * Records that the user (account `objectId`) belongs in `to` (undefined: in no licence group), queuing the member
+   * changes that takes — an add to `to`, a removal from `from`'s group — in one transaction.
+   */
+  move(
+    connectionId: string,
+    externalId: string,
+    objectId: string,
+    to: string | undefined,
+    from?: LicenceMembership,
+  ): Promise<void>;
+  /** Up to `limit` member changes `group` still has to send. */
+  pending(connectionId: string, group: string, limit: number): Promise<PendingMemberChange[]>;
+  /** Drops member changes that were sent (each only if it did not change meanwhile). */
+  settle(connectionId: string, group: string, sent: PendingMemberChange[]): Promise<void>;
+  /**
+   * Notes a flush of `group` due at `dueAt` unless one is noted already (due after `staleBefore`): `claimed` when the
+   * caller is to enqueue it; `dueAt` when the flush noted is due.
+   */
+  claimFlush(
+    connectionId: string,
+    group: string,
+    dueAt: Date,
+    staleBefore: Date,
+  ): Promise<{ claimed: boolean; dueAt: Date }>;
+  /** The flush of `group` has started: the next member change notes a new one. */
+  releaseFlush(connectionId: string, group: string): Promise<void>;
+}
+
+export interface LicenceMembership {
+  /** The licence group's externalId (m365prov-lic-…). */
+  group: string;
+  /** The account this connection put there. */
+  objectId: string;
+}
+
+export interface PendingMemberChange {
+  /** The account to add or remove. */
+  objectId: string;
+  externalId: string;
+  change: 'add' | 'remove';
+  /** When the change was queued (ISO). */
+  since: string;
+  etag?: string;
 }

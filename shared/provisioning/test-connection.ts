@@ -4,12 +4,15 @@
 // The result is stored on the connection and sets its status: ready, or invalid with the reason.
 import { type Connection, REQUIRED_PERMISSIONS, type TestCheck, type TestResult } from '../domain/connection.js';
 import { isAppError } from '../domain/errors.js';
+import { groupLicensingSubscriptions } from '../domain/licenses.js';
 import { DEFAULT_MAPPING, mappedProperties } from '../domain/mapping/mapping.js';
+import { effectiveSettings } from '../domain/sync-settings.js';
 import { type ConnectionDeps, connectionSecrets, loadConnection, rewrapSecrets } from './connections.js';
 import type {
   ApplicationSecret,
   ConnectionProbe,
   OperationQueue,
+  SubscribedSku,
   TenantGatewayFactory,
   UserStateRepository,
   VerifiedDomain,
@@ -45,11 +48,13 @@ export async function testConnection(
 
   let tokenOk = false;
   let canReadDomains = false;
+  let permissions: string[] = [];
   let refreshTokenRevoked = false;
   try {
     const token = await gateway.probe.acquireToken();
     tokenOk = true;
     canReadDomains = DOMAIN_READ_PERMISSIONS.some((p) => token.permissions.includes(p));
+    permissions = token.permissions;
     checks.push({
       name: 'token',
       ok: true,
@@ -86,6 +91,11 @@ export async function testConnection(
       () => checks.push({ name: 'readUsers', ok: true, detail: 'Read /users' }),
       (error) => failed('readUsers', error),
     );
+    if (effectiveSettings(connection.settings).licensingMode === 'group')
+      await gateway.licenses.subscribedSkus(true).then(
+        (skus) => checks.push(groupLicensingCheck(permissions, skus)),
+        (error) => failed('groupLicensing', error),
+      );
     await gateway.probe.applicationSecrets(connection.clientId).then(
       (all) => checks.push(secretExpiryCheck(all, secrets.clientSecret, deps.clock.now())),
       (error) => failed('clientSecretExpiry', error),
@@ -223,4 +233,40 @@ function secretExpiryCheck(all: ApplicationSecret[], secret: string, now: Date):
 function describe(error: unknown): string {
   if (isAppError(error)) return error.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Permissions that let an app create security groups (group-post-groups). */
+const GROUP_CREATE_PERMISSIONS = ['Group.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'];
+/** Permissions that let an app assign licences to a group (group-assignlicense). */
+const GROUP_LICENSE_PERMISSIONS = ['LicenseAssignment.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'];
+
+/**
+ * licensingMode group: can this tenant carry the connection's licences by groups? The app must create security
+ * groups and assign licences to them (permissions), and the tenant needs a subscription that includes group-based
+ * licensing (Microsoft Entra ID P1 and above, Microsoft 365 Business Premium, Office 365 E3/A3/G3 and above:
+ * concept-group-based-licensing) — not finding one is a warning, since SKU names cannot be listed exhaustively.
+ */
+function groupLicensingCheck(permissions: string[], skus: SubscribedSku[]): TestCheck {
+  const missing = [GROUP_CREATE_PERMISSIONS, GROUP_LICENSE_PERMISSIONS]
+    .filter((any) => !any.some((p) => permissions.includes(p)))
+    .map((any) => any.join(' or '));
+  if (missing.length > 0)
+    return {
+      name: 'groupLicensing',
+      ok: false,
+      detail: `licensingMode is group, but the app may not create security groups and assign licences to them: grant ${missing.join('; and ')}`,
+    };
+  const qualifying = groupLicensingSubscriptions(skus);
+  return qualifying.length > 0
+    ? {
+        name: 'groupLicensing',
+        ok: true,
+        detail: `Group-based licensing: the app may create security groups and assign licences to them; ${qualifying.join(', ')} include group-based licensing`,
+      }
+    : {
+        name: 'groupLicensing',
+        ok: true,
+        warning: true,
+        detail: `The app may create security groups and assign licences to them, but no subscription that includes group-based licensing was found (Microsoft Entra ID P1 or above, Microsoft 365 Business Premium, Office 365 E3/A3/G3 or above; subscribed: ${skus.map((s) => s.skuPartNumber).join(', ') || 'none'}): Microsoft 365 may not give the licence groups' licences to their members`,
+      };
 }

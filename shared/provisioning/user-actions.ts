@@ -13,7 +13,7 @@ import type { BlockedBy, MatchReport, OperationAction, PendingReference } from '
 import { adoptionRefusal, describe, findAccount, type FoundAccount, guardWrites } from './account-matching.js';
 import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
 import type { GraphUser } from './ports.js';
-import { reconcileLicenses } from './user-licences.js';
+import { leaveLicenceGroup, reconcileLicenses } from './user-licences.js';
 /**
  * The decider's plan for this account (drift.ts: the same one reconciliation reports as drift). Every write below
  * follows it; licences follow its diffLicenses.
@@ -413,6 +413,12 @@ async function removeAccount(ctx: ActionContext, current: GraphUser | undefined)
     owned = [];
     changed.push('assignedLicenses');
   }
+  if (
+    ctx.settings.removeLicensesOnRemove &&
+    ctx.settings.removeAction === 'disable' &&
+    (await leaveLicenceGroup(ctx, current.id))
+  )
+    changed.push('licenceGroup');
   if (ctx.settings.removeAction === 'delete') {
     ctx.trace('action', `Delete ${current.id} (soft delete: restorable for 30 days)`);
     try {

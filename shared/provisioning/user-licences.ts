@@ -1,9 +1,21 @@
 // A user's licences, as one step of the user actions: add what the plan (diffLicenses) says is missing, remove only
 // what this connection assigned, check free seats first (re-reading seat counts once when they look exhausted),
 // and set usageLocation before licensing when the account has none.
+// licensingMode `group` (licence-groups.ts): the user is put into the connection's licence group for its licence
+// set instead — recorded now, sent with other users' membership changes 20 per write — and a direct licence of
+// this connection's is removed only once no longer wanted, or once a group gives the user that licence.
 import { desiredLicenseRefs } from '../domain/drift.js';
 import { AppError } from '../domain/errors.js';
-import { assignmentStates, LicensePlanError, planLicenses, resolveLicenses } from '../domain/licenses.js';
+import {
+  assignmentStates,
+  licenceGroupAttributes,
+  licenceGroupId,
+  LicensePlanError,
+  type LicensingMode,
+  planLicenses,
+  resolveLicenses,
+} from '../domain/licenses.js';
+import { licenceGroupSpec } from './licence-groups.js';
 import type { ActionContext } from './object-kind.js';
 import type { GraphUser, SubscribedSku } from './ports.js';
 
@@ -16,9 +28,10 @@ export async function reconcileLicenses(
 ): Promise<{ owned: string[]; changed: string[] }> {
   const refs = desiredLicenseRefs(ctx.change.licenses, ctx.settings);
   if (refs === undefined) return { owned, changed: [] };
+  const mode: LicensingMode = ctx.settings.licensingMode;
   const states = assignmentStates(user);
-  const planWith = (skus: SubscribedSku[]) => planLicenses(resolveLicenses(refs, skus), states, owned, skus);
   let skus = await ctx.gateway.licenses.subscribedSkus();
+  const planWith = (s: SubscribedSku[]) => planLicenses(resolveLicenses(refs, s), states, owned, s, mode);
   let plan;
   try {
     try {
@@ -33,24 +46,13 @@ export async function reconcileLicenses(
     if (error instanceof LicensePlanError) throw new AppError('invalid', error.code, error.message);
     throw error;
   }
+  if (mode === 'group') return throughLicenceGroup(ctx, user, resolveLicenses(refs, skus), plan, mappedUsageLocation);
   if (plan.add.length === 0 && plan.remove.length === 0) {
     ctx.trace('licenses', 'Licenses already as desired');
-    return { owned: plan.owned, changed: [] };
+    return { owned: plan.owned, changed: await leaveLicenceGroupOnceDirect(ctx, user) };
   }
   const changed: string[] = [];
-  if (plan.add.length > 0 && !user.usageLocation) {
-    const usageLocation = mappedUsageLocation ?? ctx.settings.usageLocation;
-    if (!usageLocation) {
-      throw new AppError(
-        'invalid',
-        'usage-location-required',
-        "Licenses need a usage location: map usageLocation, send an ISO `country`, or set the connection's default usageLocation",
-      );
-    }
-    ctx.trace('licenses', `Set usageLocation = ${usageLocation} before licensing`);
-    await ctx.gateway.users.updateUser(user.id, { usageLocation });
-    changed.push('usageLocation');
-  }
+  if (plan.add.length > 0 && (await setUsageLocation(ctx, user, mappedUsageLocation))) changed.push('usageLocation');
   ctx.trace(
     'licenses',
     `Add ${plan.add.map((a) => a.skuPartNumber).join(', ') || 'none'}; remove ${plan.remove.join(', ') || 'none'}`,
@@ -71,6 +73,110 @@ export async function reconcileLicenses(
       error.details,
     );
   }
-  changed.push('assignedLicenses');
+  changed.push('assignedLicenses', ...(await leaveLicenceGroupOnceDirect(ctx, user)));
   return { owned: plan.owned, changed };
+}
+
+/** usageLocation before any licence (user-assignlicense refuses without one); true when it was written. */
+async function setUsageLocation(ctx: ActionContext, user: GraphUser, mapped: string | undefined): Promise<boolean> {
+  if (user.usageLocation) return false;
+  const usageLocation = mapped ?? ctx.settings.usageLocation;
+  if (!usageLocation) {
+    throw new AppError(
+      'invalid',
+      'usage-location-required',
+      "Licenses need a usage location: map usageLocation, send an ISO `country`, or set the connection's default usageLocation",
+    );
+  }
+  ctx.trace('licenses', `Set usageLocation = ${usageLocation} before licensing`);
+  await ctx.gateway.users.updateUser(user.id, { usageLocation });
+  return true;
+}
+
+/**
+ * licensingMode group: the user belongs in the connection's licence group for its licence set (none for no
+ * licence). A move is recorded and sent with others' by the group's flush; this connection's direct licences go
+ * when they are no longer wanted or a group gives the user the same licence (diffLicenses, mode group).
+ */
+async function throughLicenceGroup(
+  ctx: ActionContext,
+  user: GraphUser,
+  set: ReturnType<typeof resolveLicenses>,
+  plan: ReturnType<typeof planLicenses>,
+  mappedUsageLocation: string | undefined,
+): Promise<{ owned: string[]; changed: string[] }> {
+  const changed: string[] = [];
+  const target = licenceGroupId(ctx.connection.id, set);
+  if (target && (await setUsageLocation(ctx, user, mappedUsageLocation))) changed.push('usageLocation');
+  const lg = ctx.licenceGroups;
+  const membership = await lg.membership(ctx.user.externalId);
+  const moving = membership?.group !== target || (membership !== undefined && membership.objectId !== user.id);
+  if (moving) {
+    const names = set.map((l) => l.skuPartNumber).join(', ');
+    ctx.trace(
+      'licenses',
+      target
+        ? `Join licence group ${target} (${names})${membership ? `, leave ${membership.group}` : ''}: sent with other members' changes, 20 per write`
+        : `Leave licence group ${membership!.group}: no licence is wanted`,
+    );
+    if (!ctx.settings.dryRun)
+      await lg.move(
+        ctx.user.externalId,
+        user.id,
+        target ? licenceGroupSpec(target, set, licenceGroupAttributes(target, set, ctx.connection.name)) : undefined,
+        membership,
+      );
+    changed.push('licenceGroup');
+  } else if (target) {
+    const groupId = await lg.objectIdOf(target);
+    const fromGroup = (user.licenseAssignmentStates ?? []).filter(
+      (s) => groupId !== undefined && s.assignedByGroup?.toLowerCase() === groupId.toLowerCase(),
+    );
+    const failed = fromGroup.find((s) => s.state === 'Error');
+    if (failed)
+      throw new AppError(
+        'invalid',
+        'licence-group-error',
+        `Microsoft 365 could not give ${failed.skuId} from licence group ${target} (${groupId}) to this user: ${
+          (failed as { error?: string }).error ?? 'error'
+        } (CountViolation: no free seats; MutuallyExclusiveViolation: a conflicting plan). Fix it, then retry`,
+        { skuId: failed.skuId, groupId },
+      );
+    // Recorded earlier; until the group's licences show, make sure its flush is on its way (an earlier attempt may
+    // have recorded the move and stopped before scheduling it).
+    if (fromGroup.length < set.length && !ctx.settings.dryRun) await lg.scheduleFlush(target);
+    ctx.trace(
+      'licenses',
+      fromGroup.length >= set.length
+        ? `In licence group ${target}: its licences are assigned`
+        : `In licence group ${target}: Microsoft 365 assigns its licences shortly`,
+    );
+  }
+  if (plan.remove.length > 0) {
+    ctx.trace(
+      'licenses',
+      `Remove this connection's direct ${plan.remove.join(', ')} (not wanted, or a group gives it)`,
+    );
+    await ctx.gateway.licenses.assignLicenses(user.id, [], plan.remove);
+    changed.push('assignedLicenses');
+  }
+  return { owned: plan.owned, changed };
+}
+
+/**
+ * licensingMode direct: a user this connection put in one of its licence groups (group mode before) leaves it once
+ * its licences are direct. Only read when a group gives the user a licence.
+ */
+async function leaveLicenceGroupOnceDirect(ctx: ActionContext, user: GraphUser): Promise<string[]> {
+  if (!(user.licenseAssignmentStates ?? []).some((s) => s.assignedByGroup)) return [];
+  return (await leaveLicenceGroup(ctx, user.id)) ? ['licenceGroup'] : [];
+}
+
+/** Takes the account out of the licence group this connection put it in, if any (recorded, sent by its flush). */
+export async function leaveLicenceGroup(ctx: ActionContext, accountId: string): Promise<boolean> {
+  const membership = await ctx.licenceGroups.membership(ctx.user.externalId);
+  if (!membership) return false;
+  ctx.trace('licenses', `Leave licence group ${membership.group}`);
+  if (!ctx.settings.dryRun) await ctx.licenceGroups.move(ctx.user.externalId, accountId, undefined, membership);
+  return true;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { LicensePlanError, planLicenses, resolveLicenses, type SkuInfo } from '../../../shared/domain/licenses.js';
+import {
+  diffLicenses,
+  groupLicensingSubscriptions,
+  licenceGroupId,
+  LicensePlanError,
+  planLicenses,
+  resolveLicenses,
+  type SkuInfo,
+} from '../../../shared/domain/licenses.js';
 
 const E3 = 'aaaaaaaa-0000-4000-8000-000000000003';
 const E5 = 'aaaaaaaa-0000-4000-8000-000000000005';
@@ -47,5 +55,78 @@ describe('license planning', () => {
     expect(() => planLicenses(resolveLicenses(['SPE_E5'], skus), [], [], skus)).toThrow(
       'No free seats for SKU SPE_E5 (2 of 2 in use)',
     );
+  });
+});
+
+describe('group-based licensing (licensingMode group)', () => {
+  const fromOurGroup = { skuId: E3, assignedByGroup: 'licence-group', state: 'Active' };
+
+  it("direct: a user's own reconciliation never removes a licence a group gives, and adds its own", () => {
+    // Adds its own direct assignment (owned from then on), and removes nothing the group gives.
+    expect(diffLicenses([{ skuId: E3 }], [fromOurGroup], [E3])).toEqual({
+      add: [{ skuId: E3 }],
+      remove: [],
+      owned: [E3],
+    });
+    expect(diffLicenses([], [fromOurGroup], [E3])).toEqual({ add: [], remove: [], owned: [] });
+  });
+
+  it('group: a licence a group gives is held; a direct one of ours goes once a group gives it, or once unwanted', () => {
+    expect(diffLicenses([{ skuId: E3 }], [fromOurGroup], [], 'group')).toEqual({ add: [], remove: [], owned: [] });
+    // Moving from direct to group licensing: kept until the group's licence is in effect, then removed.
+    expect(diffLicenses([{ skuId: E3 }], [{ skuId: E3 }], [E3], 'group')).toEqual({ add: [], remove: [], owned: [E3] });
+    expect(diffLicenses([{ skuId: E3 }], [{ skuId: E3 }, fromOurGroup], [E3], 'group')).toEqual({
+      add: [],
+      remove: [E3],
+      owned: [],
+    });
+    // A group's licence in error (no seat) is not held: the direct one stays.
+    const failed = { ...fromOurGroup, state: 'Error' };
+    expect(diffLicenses([{ skuId: E3 }], [{ skuId: E3 }, failed], [E3], 'group')).toEqual({
+      add: [],
+      remove: [],
+      owned: [E3],
+    });
+    expect(diffLicenses([], [{ skuId: E5 }], [E5], 'group')).toEqual({ add: [], remove: [E5], owned: [] });
+    // Missing in every way: the licence group is to give it (and a seat is checked for it).
+    expect(diffLicenses([{ skuId: E3 }], [], [], 'group').add).toEqual([{ skuId: E3 }]);
+    expect(() => planLicenses(resolveLicenses(['SPE_E5'], skus), [], [], skus, 'group')).toThrow(/No free seats/);
+  });
+
+  it('names one licence group per connection and licence set, whatever the order it is asked in', () => {
+    const a = licenceGroupId('conn-1', [
+      { skuId: E3, disabledPlans: ['p2', 'p1'] },
+      { skuId: E5, disabledPlans: [] },
+    ]);
+    expect(a).toMatch(/^m365prov-lic-[0-9a-f]{16}$/);
+    expect(
+      licenceGroupId('conn-1', [
+        { skuId: E5, disabledPlans: [] },
+        { skuId: E3.toUpperCase(), disabledPlans: ['P1', 'p2'] },
+      ]),
+    ).toBe(a);
+    expect(
+      licenceGroupId('conn-2', [
+        { skuId: E3, disabledPlans: ['p1', 'p2'] },
+        { skuId: E5, disabledPlans: [] },
+      ]),
+    ).not.toBe(a);
+    expect(
+      licenceGroupId('conn-1', [
+        { skuId: E3, disabledPlans: ['p1'] },
+        { skuId: E5, disabledPlans: [] },
+      ]),
+    ).not.toBe(a);
+    expect(licenceGroupId('conn-1', [])).toBeUndefined();
+  });
+
+  it('knows the subscriptions that include group-based licensing', () => {
+    expect(
+      groupLicensingSubscriptions([
+        { skuPartNumber: 'ENTERPRISEPACK', servicePlans: [] },
+        { skuPartNumber: 'EXCHANGESTANDARD', servicePlans: [] },
+        { skuPartNumber: 'CUSTOM_BUNDLE', servicePlans: [{ servicePlanName: 'AAD_PREMIUM' }] },
+      ]),
+    ).toEqual(['ENTERPRISEPACK', 'CUSTOM_BUNDLE']);
   });
 });

@@ -1,0 +1,192 @@
+// Group-based licensing's bookkeeping, in the groups table beside the connection's group rows: partition
+// `<connection>~lic`, with three kinds of rows —
+//   u~<externalId>          the licence group this connection put the user in: { licenceGroup, objectId } ('' = none);
+//   p~<group>~<objectId>    a member change the licence group still has to send: { change add|remove, externalId, since };
+//   f~<group>               a flush of that group's member changes is scheduled: { dueAt }.
+// The licence groups themselves are ordinary group rows (externalId m365prov-lic-…) in the connection's partition.
+// A user's move (its membership row and the member changes it takes) is one entity-group transaction.
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { LicenceGroupStore, LicenceMembership, PendingMemberChange } from '../provisioning/ports.js';
+import { decodeKey, encodeKey, odataString } from './table-keys.js';
+import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
+
+const partition = (connectionId: string) => `${encodeKey(connectionId)}~lic`;
+const membershipKey = (externalId: string) => `u~${encodeKey(externalId)}`;
+const pendingPrefix = (group: string) => `p~${encodeKey(group)}~`;
+const pendingKey = (group: string, objectId: string) => `${pendingPrefix(group)}${encodeKey(objectId.toLowerCase())}`;
+const flushKey = (group: string) => `f~${encodeKey(group)}`;
+/** Deletes in flight at once. */
+const PARALLEL = 20;
+/** After every key that starts with a prefix ending in `~` and goes on with an object id (a GUID). */
+const RANGE_END = '~~';
+
+interface PendingEntity {
+  change: 'add' | 'remove';
+  externalId: string;
+  since: string;
+}
+
+export class TableLicenceGroupStore implements LicenceGroupStore {
+  constructor(private readonly table: TableClient) {}
+
+  async membership(connectionId: string, externalId: string): Promise<LicenceMembership | undefined> {
+    await ensureTable(this.table);
+    try {
+      const e = await this.table.getEntity<{ licenceGroup: string; objectId: string }>(
+        partition(connectionId),
+        membershipKey(externalId),
+      );
+      return e.licenceGroup ? { group: String(e.licenceGroup), objectId: String(e.objectId) } : undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw classifyStorageError(error, 'read licence group membership');
+    }
+  }
+
+  async accountsIn(connectionId: string, group: string): Promise<string[]> {
+    await ensureTable(this.table);
+    const filter = [
+      `PartitionKey eq ${odataString(partition(connectionId))}`,
+      `RowKey gt ${odataString('u~')}`,
+      `RowKey lt ${odataString('v')}`,
+      `licenceGroup eq ${odataString(group)}`,
+    ].join(' and ');
+    const out: string[] = [];
+    try {
+      for await (const e of this.table.listEntities<{ objectId: string }>({
+        queryOptions: { filter, select: ['objectId'] },
+      }))
+        out.push(String(e.objectId));
+    } catch (error) {
+      throw classifyStorageError(error, 'list licence group members');
+    }
+    return out;
+  }
+
+  async move(
+    connectionId: string,
+    externalId: string,
+    objectId: string,
+    to: string | undefined,
+    from?: LicenceMembership,
+  ): Promise<void> {
+    await ensureTable(this.table);
+    const partitionKey = partition(connectionId);
+    const since = new Date().toISOString();
+    const actions: TransactionAction[] = [];
+    if (to)
+      actions.push([
+        'upsert',
+        { partitionKey, rowKey: pendingKey(to, objectId), change: 'add', externalId, since },
+        'Replace',
+      ]);
+    if (from && (from.group !== to || from.objectId.toLowerCase() !== objectId.toLowerCase()))
+      actions.push([
+        'upsert',
+        { partitionKey, rowKey: pendingKey(from.group, from.objectId), change: 'remove', externalId, since },
+        'Replace',
+      ]);
+    actions.push([
+      'upsert',
+      { partitionKey, rowKey: membershipKey(externalId), licenceGroup: to ?? '', objectId: to ? objectId : '' },
+      'Replace',
+    ]);
+    try {
+      await this.table.submitTransaction(actions);
+    } catch (error) {
+      throw classifyStorageError(error, 'record a licence group move');
+    }
+  }
+
+  async pending(connectionId: string, group: string, limit: number): Promise<PendingMemberChange[]> {
+    await ensureTable(this.table);
+    const prefix = pendingPrefix(group);
+    const filter = [
+      `PartitionKey eq ${odataString(partition(connectionId))}`,
+      `RowKey gt ${odataString(prefix)}`,
+      `RowKey lt ${odataString(`${prefix}${RANGE_END}`)}`,
+    ].join(' and ');
+    const out: PendingMemberChange[] = [];
+    try {
+      const pages = this.table
+        .listEntities<PendingEntity>({ queryOptions: { filter } })
+        .byPage({ maxPageSize: Math.min(limit, 1000) });
+      for await (const page of pages) {
+        for (const e of page) {
+          out.push({
+            objectId: decodeKey(e.rowKey!.slice(prefix.length)),
+            externalId: String(e.externalId),
+            change: e.change === 'remove' ? 'remove' : 'add',
+            since: String(e.since),
+            etag: e.etag,
+          });
+          if (out.length >= limit) return out;
+        }
+      }
+    } catch (error) {
+      throw classifyStorageError(error, 'list licence group member changes');
+    }
+    return out;
+  }
+
+  async settle(connectionId: string, group: string, sent: PendingMemberChange[]): Promise<void> {
+    if (sent.length === 0) return;
+    await ensureTable(this.table);
+    const partitionKey = partition(connectionId);
+    // One by one with its ETag (a transaction's delete cannot be conditional): a change made again meanwhile (the
+    // user moved once more) stays for the next flush.
+    for (let i = 0; i < sent.length; i += PARALLEL) {
+      await Promise.all(
+        sent.slice(i, i + PARALLEL).map((c) =>
+          this.table
+            .deleteEntity(partitionKey, pendingKey(group, c.objectId), { etag: c.etag ?? '*' })
+            .catch((e: unknown) => {
+              if (statusOf(e) !== 412 && statusOf(e) !== 404)
+                throw classifyStorageError(e, 'drop a sent licence group member change');
+            }),
+        ),
+      );
+    }
+  }
+
+  async claimFlush(
+    connectionId: string,
+    group: string,
+    dueAt: Date,
+    staleBefore: Date,
+  ): Promise<{ claimed: boolean; dueAt: Date }> {
+    await ensureTable(this.table);
+    const partitionKey = partition(connectionId);
+    const rowKey = flushKey(group);
+    const entity = { partitionKey, rowKey, dueAt: dueAt.toISOString() };
+    const noted = () =>
+      this.table.getEntity<{ dueAt: string }>(partitionKey, rowKey).catch((e: unknown) => {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      });
+    try {
+      const current = await noted();
+      const currentDue = current ? new Date(String(current.dueAt)) : undefined;
+      if (current && currentDue!.getTime() >= staleBefore.getTime()) return { claimed: false, dueAt: currentDue! };
+      if (current) await this.table.updateEntity(entity, 'Replace', { etag: current.etag });
+      else await this.table.createEntity(entity);
+      return { claimed: true, dueAt };
+    } catch (error) {
+      // Someone else noted (or renewed) one first: theirs is enqueued.
+      if (statusOf(error) === 409 || statusOf(error) === 412) {
+        const theirs = await noted().catch(() => undefined);
+        return { claimed: false, dueAt: theirs ? new Date(String(theirs.dueAt)) : new Date(0) };
+      }
+      throw classifyStorageError(error, 'schedule a licence group flush');
+    }
+  }
+
+  async releaseFlush(connectionId: string, group: string): Promise<void> {
+    await ensureTable(this.table);
+    try {
+      await this.table.deleteEntity(partition(connectionId), flushKey(group));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw classifyStorageError(error, 'release a licence group flush');
+    }
+  }
+}
