@@ -39,7 +39,7 @@ export async function getRunHttp(request: HttpRequest): Promise<HttpResponseInit
   return { jsonBody: await getRun(services(), request.params.id!, request.params.runId!, query) };
 }
 
-/** GET /api/connections/{id}/staged: disable/delete operations the accidental-deletion threshold held back. */
+/** GET /api/connections/{id}/staged: disables, deletes and group member removals the accidental-deletion threshold held back. */
 export async function listStagedHttp(request: HttpRequest): Promise<HttpResponseInit> {
   return { jsonBody: await listStaged(services(), request.params.id!) };
 }
@@ -79,7 +79,7 @@ export const listRunsFunction = httpFunction({
   handler: withProblems(listRunsHttp),
   openapi: {
     summary:
-      'Reconciliation runs, newest first: examined, drift by kind, enqueued, staged, unmatched, errors, delta round',
+      'Reconciliation runs, newest first: examined, drift by kind, enqueued, staged, unmatched, errors, delta round; groups apart',
     query: pageQuerySchema,
     responses: { 200: { description: 'Runs and a continuation token', schema: runsPageSchema }, ...common },
   },
@@ -108,7 +108,7 @@ export const listStagedFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(listStagedHttp),
   openapi: {
-    summary: 'Disable/delete operations held back by the accidental-deletion threshold',
+    summary: 'Disable/delete operations (and group member removals) held back by the accidental-deletion threshold',
     responses: { 200: { description: 'Staged operations' }, 404: common[404] },
   },
 });
@@ -120,7 +120,7 @@ export const decideStagedFunction = httpFunction({
   authLevel: 'function',
   handler: withProblems(decideStagedHttp),
   openapi: {
-    summary: 'Approve (enqueue) or reject (drop) staged operations: all, or {externalIds:[…]}',
+    summary: 'Approve (enqueue) or reject (drop) staged operations of users and groups: all, or {externalIds:[…]}',
     request: stagedDecisionSchema,
     responses: { 200: { description: 'What was done per user' }, ...common },
   },
