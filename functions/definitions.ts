@@ -11,6 +11,7 @@ import { getConnectionFunction } from './http/connections-get.js';
 import { listConnectionsFunction } from './http/connections-list.js';
 import { testConnectionFunction } from './http/connections-test.js';
 import { updateConnectionFunction } from './http/connections-update.js';
+import { groupMappingFunction, patchGroupMappingFunction } from './http/group-mapping.js';
 import { getGroupFunction, listGroupsFunction, provisionGroupFunction, retryGroupFunction } from './http/groups.js';
 import { healthFunction } from './http/health.js';
 import { importFunction } from './http/import.js';
@@ -62,6 +63,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   unlinkUserFunction,
   rematchUserFunction,
   listGroupsFunction,
+  groupMappingFunction,
+  patchGroupMappingFunction,
   getGroupFunction,
   provisionGroupFunction,
   retryGroupFunction,

@@ -22,6 +22,8 @@ export const auditActions = [
   'settings.patched',
   'mapping.replaced',
   'mapping.patched',
+  'groupMapping.replaced',
+  'groupMapping.patched',
   'authorization.completed',
   'admin-consent.granted',
 ] as const;

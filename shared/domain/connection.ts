@@ -2,6 +2,7 @@
 // The schemas here are the API contract (they also generate the OpenAPI document).
 import { z } from 'zod';
 import { guidSchema } from './identifiers.js';
+import type { GroupMapping } from './mapping/group-mapping.js';
 import type { Mapping } from './mapping/mapping.js';
 import type { SyncSettings } from './sync-settings.js';
 
@@ -185,6 +186,8 @@ export interface Connection {
   lastTest?: TestResult;
   /** Field mapping; the default mapping applies until one is saved. */
   mapping?: Mapping;
+  /** Group mapping; the default group mapping applies until one is saved. */
+  groupMapping?: GroupMapping;
   /** Sync policy; defaults apply to anything not saved. */
   settings?: Partial<SyncSettings>;
   /** Operations keep failing or credentials are refused: reconciled less often until a successful test. */

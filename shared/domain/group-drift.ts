@@ -1,8 +1,10 @@
 // The group decider (pure): what a directory group asks of its Microsoft 365 group — properties, kind, members,
 // nested groups, owners — and what must change on a group read from Graph to get there. The group executor
 // (provisioning/group-actions.ts) writes exactly the plan it answers. Users have theirs in drift.ts.
+import type { Connection } from './connection.js';
 import { externalIdSchema } from './identifiers.js';
 import { mailNicknameSafe } from './mapping/expression.js';
+import { applyGroupMapping, DEFAULT_GROUP_MAPPING, type GroupMapping } from './mapping/group-mapping.js';
 import type { SyncSettings } from './sync-settings.js';
 
 export const groupKinds = ['security', 'microsoft365'] as const;
@@ -22,6 +24,11 @@ export interface GroupDesired {
   owners: string[];
 }
 
+/**
+ * group-post-groups / group-update: at most 20 directory objects (owners and members together) bound in one request.
+ */
+export const MEMBERS_PER_WRITE = 20;
+
 /** Graph's documented maximum lengths for a group (resources/group). */
 const MAX = { displayName: 256, description: 1024, mailNickname: 64 } as const;
 /** A group change carries at most this many references in one list (one change ≤ 128 KiB of JSON anyway). */
@@ -29,24 +36,45 @@ const MAX_REFERENCES = 5_000;
 
 const optionalText = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 
-/** The attributes of a group change, checked: the group it asks for, or every problem (field: message). */
-export function groupDesired(attributes: Record<string, unknown>): {
+/** How a connection maps group properties (its group mapping, else the default) and its domain. */
+export interface GroupMappingContext {
+  mapping?: GroupMapping;
+  domain?: string;
+}
+
+/** A connection's group mapping context: every caller of groupDesired for a connection passes this. */
+export const groupMappingOf = (c: Pick<Connection, 'groupMapping' | 'domain'>): GroupMappingContext => ({
+  ...(c.groupMapping ? { mapping: c.groupMapping } : {}),
+  domain: c.domain,
+});
+
+/**
+ * The attributes of a group change, checked: the group it asks for, or every problem (field: message). Its own
+ * properties come through the connection's group mapping (default: as given; mailNickname from displayName).
+ */
+export function groupDesired(
+  attributes: Record<string, unknown>,
+  context: GroupMappingContext = {},
+): {
   desired?: GroupDesired;
   problems: { field: string; message: string }[];
 } {
   const problems: { field: string; message: string }[] = [];
-  const displayName = optionalText(attributes.displayName);
+  const mapped = applyGroupMapping(context.mapping ?? DEFAULT_GROUP_MAPPING, attributes, context.domain ?? '');
+  problems.push(...mapped.errors);
+  const displayName = optionalText(mapped.values.displayName);
   if (!displayName) problems.push({ field: 'displayName', message: 'a group needs a displayName' });
   else if (displayName.length > MAX.displayName)
     problems.push({ field: 'displayName', message: `at most ${MAX.displayName} characters` });
-  const description = optionalText(attributes.description);
+  const description = optionalText(mapped.values.description);
   if (description && description.length > MAX.description)
     problems.push({ field: 'description', message: `at most ${MAX.description} characters` });
-  const nickname = mailNicknameSafe(optionalText(attributes.mailNickname) ?? displayName ?? '');
+  // Whatever the mapping gives, only what a mail alias allows is kept.
+  const nickname = mailNicknameSafe(mapped.values.mailNickname ?? '');
   if (displayName && nickname === '')
     problems.push({
       field: 'mailNickname',
-      message: 'nothing of it (or of displayName) is allowed in a mail alias: give a mailNickname',
+      message: 'the group mapping gives nothing a mail alias allows: give a mailNickname',
     });
   const kind = attributes.kind ?? 'security';
   if (!groupKinds.includes(kind as GroupKind))

@@ -19,7 +19,7 @@ import {
 } from '../domain/create-requirements.js';
 import { type DesiredState, desiredVersion, mergeChange } from '../domain/desired-state.js';
 import { AppError, type FieldError, ValidationError } from '../domain/errors.js';
-import { groupDesired } from '../domain/group-drift.js';
+import { groupDesired, groupMappingOf } from '../domain/group-drift.js';
 import { applyMapping, DEFAULT_MAPPING, type MappedUser, ruleAttributes } from '../domain/mapping/mapping.js';
 import { effectiveSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
@@ -105,7 +105,7 @@ export async function submitChanges(
       if (parsed.data.type !== 'upsert' && parsed.data.type !== 'remove')
         refuse({ field: 'type', message: 'a group change is an upsert or a remove' });
       if (parsed.data.type === 'upsert')
-        for (const problem of groupDesired(parsed.data.attributes ?? {}).problems)
+        for (const problem of groupDesired(parsed.data.attributes ?? {}, groupMappingOf(connection)).problems)
           refuse({ field: `attributes.${problem.field}`, message: problem.message });
     } else if (parsed.data.type === 'upsert' && parsed.data.attributes) {
       mapped = applyMapping(mapping, parsed.data.attributes, { domain: connection.domain }, 'create');

@@ -4,6 +4,12 @@
 import { type AuditChange, auditChanges } from '../domain/config-audit.js';
 import type { Connection } from '../domain/connection.js';
 import { ValidationError } from '../domain/errors.js';
+import {
+  DEFAULT_GROUP_MAPPING,
+  type GroupMapping,
+  groupMappingSchema,
+  validateGroupMapping,
+} from '../domain/mapping/group-mapping.js';
 import { DEFAULT_MAPPING, type Mapping, mappingSchema, validateMapping } from '../domain/mapping/mapping.js';
 import { mergePatch } from '../domain/merge-patch.js';
 import { DEFAULT_SYNC_SETTINGS, type SyncSettings, syncSettingsSchema } from '../domain/sync-settings.js';
@@ -65,6 +71,56 @@ async function writeMapping(
     return { next: { ...c, mapping }, action: how === 'replace' ? 'mapping.replaced' : 'mapping.patched', changes };
   });
   return { value: mappingView(saved), etag: saved.etag };
+}
+
+// ---------------------------------------------------------------------------------------------- group mapping
+
+export type GroupMappingView = { mapping: GroupMapping; isDefault: boolean };
+const groupMappingView = (c: Connection): GroupMappingView => ({
+  mapping: c.groupMapping ?? DEFAULT_GROUP_MAPPING,
+  isDefault: !c.groupMapping,
+});
+
+export async function getGroupMapping(deps: Pick<ConnectionDeps, 'connections'>, connectionId: string) {
+  const c = await loadConnection(deps, connectionId);
+  return { value: groupMappingView(c), etag: c.etag };
+}
+
+/** The group mapping `input` describes, if it is one (group targets, expressions parse, displayName and mailNickname). */
+function validGroupMapping(input: unknown): GroupMapping {
+  const parsed = groupMappingSchema.safeParse(input);
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error), 'The group mapping is not valid');
+  const issues = validateGroupMapping(parsed.data);
+  if (issues.length > 0) throw new ValidationError(issues, 'The group mapping is not valid');
+  return parsed.data;
+}
+
+export const putGroupMapping = (deps: ConfigDeps, connectionId: string, input: unknown, write: ConfigWrite) =>
+  writeGroupMapping(deps, connectionId, write, 'replace', () => validGroupMapping(input));
+
+export const patchGroupMapping = (deps: ConfigDeps, connectionId: string, patch: unknown, write: ConfigWrite) =>
+  writeGroupMapping(deps, connectionId, write, 'patch', (current) => validGroupMapping(mergePatch(current, patch)));
+
+async function writeGroupMapping(
+  deps: ConfigDeps,
+  connectionId: string,
+  write: ConfigWrite,
+  how: 'replace' | 'patch',
+  next: (current: GroupMapping) => GroupMapping,
+): Promise<Versioned<GroupMappingView>> {
+  const saved = await changeConnection(deps, connectionId, write, (c) => {
+    const before = groupMappingView(c).mapping;
+    const groupMapping = next(before);
+    const changes: AuditChange[] = auditChanges(before, groupMapping, []);
+    if (changes.length === 0 && !c.groupMapping && how === 'replace')
+      changes.push({ path: 'isDefault', before: true, after: false });
+    return {
+      next: { ...c, groupMapping },
+      action: how === 'replace' ? 'groupMapping.replaced' : 'groupMapping.patched',
+      changes,
+    };
+  });
+  return { value: groupMappingView(saved), etag: saved.etag };
 }
 
 // ---------------------------------------------------------------------------------------------- settings

@@ -6,7 +6,7 @@ import { objectTypes, reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import type { DesiredState } from '../domain/desired-state.js';
 import { attributesFromAccount, type DriftContext } from '../domain/drift.js';
-import { isAppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { primaryMatchingRule } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
@@ -135,7 +135,7 @@ export async function applyImport(deps: ApplyDeps, connectionId: string, selecti
             operationId: message.operationId,
           });
         } else {
-          await editDirectory(deps, c.user!, c.account, (d) => ({
+          await editDirectory(deps, connection, c.user!, c.account, (d) => ({
             ...d,
             profile: {
               ...d.profile!,
@@ -153,7 +153,7 @@ export async function applyImport(deps: ApplyDeps, connectionId: string, selecti
       } else if ((c.list === 'activate' || c.list === 'deactivate') && ext && wanted[c.list].has(ext)) {
         done[c.list].add(ext);
         const state = c.list === 'activate' ? 'active' : 'inactive';
-        await editDirectory(deps, c.user!, c.account, (d) => ({
+        await editDirectory(deps, connection, c.user!, c.account, (d) => ({
           ...d,
           lifecycle: { version: d.lifecycle?.version ?? 0, state, explicit: true },
         }));
@@ -264,18 +264,31 @@ async function importAccount(
   };
 }
 
-/** Changes a directory record's desired state in place (versions kept: the source's next change still wins). */
+/**
+ * Changes a directory record's desired state in place (versions kept: the source's next change still wins), linking
+ * the account — claimed first when it was only matched, as adopting it would (one account, one directory user).
+ */
 async function editDirectory(
   deps: ApplyDeps,
+  connection: Connection,
   user: UserState,
   account: GraphUser,
   edit: (d: DesiredState) => DesiredState,
 ): Promise<void> {
+  if (user.claimedObjectId !== account.id) {
+    const owner = { tenantId: connection.tenantId, connectionId: connection.id, externalId: user.externalId };
+    const refusal = await claimAccountLink(deps, owner, account.id);
+    if (refusal)
+      throw new AppError('conflict', 'adoption-refused', `Account ${account.id} is not linked: ${refusal}`, {
+        objectId: account.id,
+      });
+  }
   // The ETag of the read the lists were built from: a change received meanwhile is not overwritten.
   await deps.users.save({
     ...user,
     desired: edit(user.desired ?? {}),
     objectId: account.id,
+    claimedObjectId: account.id,
     updatedAt: deps.clock.now().toISOString(),
     ...(typeof account.userPrincipalName === 'string' ? { userPrincipalName: account.userPrincipalName } : {}),
   });

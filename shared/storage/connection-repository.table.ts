@@ -14,6 +14,7 @@ const JSON_FIELDS = [
   'lastTest',
   'lastAuthorizationError',
   'mapping',
+  'groupMapping',
   'settings',
   'quarantine',
   'stagedOperations',

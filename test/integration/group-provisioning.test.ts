@@ -152,6 +152,63 @@ describe('groups: create, members at Graph’s minimum cost (issue 16)', () => {
   });
 });
 
+describe('the group mapping', () => {
+  it('maps a group’s properties like the user mapping (source, constant, expression); PATCH changes one rule; a bad mapping is refused', async () => {
+    const conn = await readyConnection();
+    const defaults = await ctx.app.api<{ isDefault: boolean; mapping: { properties: Record<string, unknown> } }>(
+      'GET',
+      `/api/connections/${conn}/group-mapping`,
+    );
+    expect(defaults.body).toMatchObject({ isDefault: true });
+    expect(Object.keys(defaults.body.mapping.properties).sort()).toEqual([
+      'description',
+      'displayName',
+      'mailNickname',
+    ]);
+    const put = await ctx.app.api('PUT', `/api/connections/${conn}/group-mapping`, {
+      properties: {
+        displayName: { expression: 'concat("Team ", name)' },
+        description: { constant: 'Provisioned from the directory' },
+        mailNickname: { expression: 'lower(mailNicknameSafe(concat("team-", name)))' },
+      },
+    });
+    expect(put.status, put.text).toBe(200);
+    const ext = uniqueName('mapped');
+    const record = await groupChange(conn, ext, { name: `Blue ${ext}` });
+    expect(record, JSON.stringify(record)).toMatchObject({ result: 'applied', action: 'create' });
+    const groupId = await linkedGroup(conn, ext);
+    expect(await graph().api(`/groups/${groupId}`).select('displayName,description,mailNickname').get()).toMatchObject({
+      displayName: `Team Blue ${ext}`,
+      description: 'Provisioned from the directory',
+      mailNickname: `team-blue${ext.toLowerCase().replace(/[^a-z0-9-]/g, '')}`.slice(0, 64),
+    });
+
+    const patched = await ctx.app.api<{ mapping: { properties: Record<string, unknown> } }>(
+      'PATCH',
+      `/api/connections/${conn}/group-mapping`,
+      { properties: { description: null } },
+    );
+    expect(patched.status, patched.text).toBe(200);
+    expect(Object.keys(patched.body.mapping.properties).sort()).toEqual(['displayName', 'mailNickname']);
+
+    const bad = await ctx.app.api<{ errors: { field: string }[] }>('PUT', `/api/connections/${conn}/group-mapping`, {
+      properties: { displayName: { source: 'name' }, visibility: { constant: 'Private' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['properties.mailNickname', 'properties.visibility']);
+    // At the edge, the connection's group mapping decides what a group change must give.
+    const refused = await ctx.app.api<{ errors: { field: string }[] }>('POST', `/api/connections/${conn}/changes`, {
+      objectType: 'group',
+      type: 'upsert',
+      externalId: uniqueName('nomap'),
+      version: 1,
+      attributes: { displayName: 'Has a displayName but no name' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors.map((e) => e.field)).toContain('attributes.displayName');
+  });
+});
+
 describe('membership modes and removed users', () => {
   it('additive keeps a member added by hand; authoritative removes it; a removed user leaves the group', async () => {
     for (const mode of ['additive', 'authoritative'] as const) {
