@@ -3,13 +3,12 @@
 // (members@odata.bind), removed 20 per $batch.
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { AppError } from '../domain/errors.js';
+import { MEMBERS_PER_WRITE } from '../domain/group-drift.js';
 import type { GraphGroup, GroupPage, GroupsClient } from '../provisioning/ports.js';
 import { deltaPage } from './delta-page.js';
 import type { GraphCall } from './graph-client.js';
 import { classifyGraphError } from './graph-errors.js';
 
-/** group-update / group-post-groups: at most 20 directory objects bound in one request. */
-export const MEMBERS_PER_WRITE = 20;
 /** json-batching: at most 20 requests in one $batch. */
 const REQUESTS_PER_BATCH = 20;
 const GROUP_SELECT = 'id,displayName,description,mailNickname,mailEnabled,securityEnabled,groupTypes,assignedLicenses';
@@ -55,10 +54,13 @@ export class GraphGroupsClient implements GroupsClient {
   }
 
   async createGroup(body: Record<string, unknown>, members: string[], owners: string[]): Promise<GraphGroup> {
+    // group-post-groups: at most 20 relationships (owners and members together) in the create.
+    if (members.length + owners.length > MEMBERS_PER_WRITE)
+      throw new AppError('invalid', 'invalid-group', `At most ${MEMBERS_PER_WRITE} owners and members in one create`);
     const full = {
       ...body,
-      ...(members.length > 0 ? { 'members@odata.bind': members.slice(0, MEMBERS_PER_WRITE).map(this.ref) } : {}),
-      ...(owners.length > 0 ? { 'owners@odata.bind': owners.slice(0, MEMBERS_PER_WRITE).map(this.ref) } : {}),
+      ...(members.length > 0 ? { 'members@odata.bind': members.map(this.ref) } : {}),
+      ...(owners.length > 0 ? { 'owners@odata.bind': owners.map(this.ref) } : {}),
     };
     if (this.core.dryRun) {
       this.core.plan('POST', '/groups', full);

@@ -8,15 +8,17 @@ import {
   groupCreateBody,
   type GroupDesired,
   groupDesired,
+  groupMappingOf,
   groupPatch,
   isReadOnlyGroup,
   kindOf,
+  MEMBERS_PER_WRITE,
   membershipPlan,
 } from '../domain/group-drift.js';
 import { isLicenceGroupId } from '../domain/licenses.js';
 import type { PendingReference, UserState } from '../domain/user-state.js';
 import { actOnLicenceGroup } from './licence-groups.js';
-import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
+import { type ActionContext, type ActionOutcome, isReplicationDelay, type ObjectKind } from './object-kind.js';
 import type { GraphGroup, GraphUser } from './ports.js';
 
 /** Groups as an object type of the operation pipeline (apply-operation.ts). */
@@ -27,7 +29,7 @@ const REPLICATION_RETRY_MS = 2_000;
 /** Point reads of member rows in flight at once. */
 const LOOKUP_CONCURRENCY = 32;
 
-const asAccount = (g: GraphGroup): GraphUser => ({ ...g, id: g.id }) as GraphUser;
+const asAccount = (g: GraphGroup): GraphUser => ({ ...g, id: g.id });
 const none = (ctx: ActionContext, reason: string, extra: Partial<ActionOutcome> = {}): ActionOutcome => ({
   result: 'skipped',
   action: 'none',
@@ -42,7 +44,7 @@ async function performGroupAction(ctx: ActionContext): Promise<ActionOutcome> {
   if (isLicenceGroupId(ctx.user.externalId)) return actOnLicenceGroup(ctx);
   if (ctx.change.type === 'remove') return removeGroup(ctx);
   if (ctx.change.type !== 'upsert') return none(ctx, 'Groups are upserted or removed; nothing else applies to them');
-  const { desired, problems } = groupDesired(ctx.change.attributes);
+  const { desired, problems } = groupDesired(ctx.change.attributes, groupMappingOf(ctx.connection));
   if (!desired)
     throw new AppError(
       'invalid',
@@ -240,7 +242,10 @@ async function createGroup(ctx: ActionContext, desired: GroupDesired, refs: Reso
   if (!ctx.settings.allowGroupCreate) return none(ctx, 'Creating groups is not allowed (allowGroupCreate is off)');
   const members = [...refs.members];
   ctx.trace('action', `Create group ${desired.displayName} (${desired.kind}) with ${members.length} member(s)`);
-  const created = await ctx.gateway.groups.createGroup(groupCreateBody(desired), members, refs.owners);
+  // The create binds up to 20 owners and members together (owners first: a group should not start ownerless).
+  const owners = refs.owners.slice(0, MEMBERS_PER_WRITE);
+  const bound = members.slice(0, MEMBERS_PER_WRITE - owners.length);
+  const created = await ctx.gateway.groups.createGroup(groupCreateBody(desired), bound, owners);
   const refusal = await ctx.links.claim(created.id);
   if (refusal)
     throw new AppError(
@@ -248,23 +253,22 @@ async function createGroup(ctx: ActionContext, desired: GroupDesired, refs: Reso
       'account-conflict',
       `The group ${created.id} created was claimed meanwhile (${refusal})`,
     );
-  const rest = members.slice(20);
   let requeueAfterMs: number | undefined;
-  if (rest.length > 0) {
-    try {
-      await ctx.gateway.groups.addMembers(created.id, rest);
-    } catch (error) {
-      // "Referenced objects do not exist" right after a create is replication delay, not a failure: the group is
-      // linked now, and applied again shortly to add the rest.
-      if (!(error instanceof AppError && error.kind === 'not-found')) throw error;
-      ctx.trace(
-        'members',
-        `Adding the rest met replication delay (${error.message}): again in ${REPLICATION_RETRY_MS} ms`,
-      );
-      requeueAfterMs = REPLICATION_RETRY_MS;
-    }
+  try {
+    if (members.length > bound.length) await ctx.gateway.groups.addMembers(created.id, members.slice(bound.length));
+    if (refs.owners.length > owners.length)
+      await ctx.gateway.groups.addOwners(created.id, refs.owners.slice(owners.length));
+  } catch (error) {
+    // "The source resource object or one of the objects being referenced do not exist" right after a create is
+    // replication delay, not a failure: the group is linked now, and applied again shortly to add the rest.
+    if (!isReplicationDelay(error)) throw error;
+    ctx.trace(
+      'members',
+      `Adding the rest met replication delay (${error.message}): again in ${REPLICATION_RETRY_MS} ms`,
+    );
+    requeueAfterMs = REPLICATION_RETRY_MS;
   }
-  const owned = requeueAfterMs === undefined ? members : members.slice(0, 20);
+  const owned = requeueAfterMs === undefined ? members : bound;
   return {
     result: 'applied',
     action: 'create',

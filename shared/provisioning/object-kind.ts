@@ -3,9 +3,9 @@
 // ETag, merge the change, lease, hold while the connection is not ready, save and log. Users are the first type
 // (user-actions.ts); groups come beside them.
 import type { ObjectType } from '../domain/change.js';
-import { AppError } from '../domain/errors.js';
 import type { Connection } from '../domain/connection.js';
 import type { EffectiveChange } from '../domain/desired-state.js';
+import { AppError } from '../domain/errors.js';
 import type { Mapping } from '../domain/mapping/mapping.js';
 import type { SyncSettings } from '../domain/sync-settings.js';
 import type {

@@ -226,7 +226,7 @@ export interface GroupsClient {
   getGroup(id: string): Promise<GraphGroup | undefined>;
   /** One page ($top 999) of all groups with the decider's properties: the first without a link, then `nextLink`'s. */
   groupsPage(nextLink?: string): Promise<{ groups: GraphGroup[]; nextLink?: string }>;
-  /** POST /groups, with up to 20 members and the owners bound in the same request. */
+  /** POST /groups with these members and owners bound in the same request (at most 20 together). */
   createGroup(body: Record<string, unknown>, members: string[], owners: string[]): Promise<GraphGroup>;
   updateGroup(id: string, patch: Record<string, unknown>): Promise<void>;
   deleteGroup(id: string): Promise<void>;

@@ -11,7 +11,7 @@ import { applyMapping, mappedProperties } from '../domain/mapping/mapping.js';
 import { followUpn, generatedValues, heldByDeleted, upnCandidates, withGenerated } from '../domain/upn-candidates.js';
 import type { BlockedBy, MatchReport, OperationAction, PendingReference } from '../domain/user-state.js';
 import { adoptionRefusal, describe, findAccount, type FoundAccount, guardWrites } from './account-matching.js';
-import type { ActionContext, ActionOutcome, ObjectKind } from './object-kind.js';
+import { type ActionContext, type ActionOutcome, isReplicationDelay, type ObjectKind } from './object-kind.js';
 import type { GraphUser } from './ports.js';
 import { leaveLicenceGroup, reconcileLicenses } from './user-licences.js';
 /**
@@ -256,7 +256,7 @@ async function syncManager(ctx: ActionContext, accountId: string, fresh: boolean
     await ctx.gateway.users.setManager(accountId, row.objectId);
   } catch (error) {
     // Right after a create the new account may not be found yet: come back shortly rather than fail.
-    if (!(fresh && error instanceof AppError && error.kind === 'not-found')) throw error;
+    if (!(fresh && isReplicationDelay(error))) throw error;
     return { ...nothing, outcome: { requeueAfterMs: REPLICATION_RETRY_MS } };
   }
   return { changed: ['manager'], applied: { manager: row.objectId }, outcome: {} };
