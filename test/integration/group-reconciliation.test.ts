@@ -363,6 +363,51 @@ describe('group reconciliation (issue 16)', () => {
     });
   }, 90_000);
 
+  it('a throttled groups round pauses the run, which continues with the groups round only: one run, the same findings', async () => {
+    const conn = await api.readyConnection();
+    const m = await users(conn, 2);
+    const ext = uniqueName('gthrottle');
+    const groupId = await group(conn, ext, { displayName: `Throttled ${ext}`, members: m.map(([e]) => e) });
+    await reconcile(conn);
+    await graph().api(`/groups/${groupId}/members/${m[0]![1]}/$ref`).delete();
+
+    const since = await lastSeq();
+    const groupsDelta = { surface: 'graph', method: 'GET', path: '^/v1\\.0/groups/delta$' } as const;
+    await ctx.sim.controls.addFault({
+      match: groupsDelta,
+      fault: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+      count: 1,
+    });
+    try {
+      const run = await reconcile(conn);
+      expect(run).toMatchObject({
+        status: 'completed',
+        errors: [],
+        groups: { deltaRound: { kind: 'incremental' }, drift: { missingMembers: 1 }, examined: { microsoft365: 1 } },
+        enqueued: 1,
+      });
+      expect(await groupItems(conn, run)).toEqual([
+        expect.objectContaining({ kind: 'missingMembers', externalId: ext, disposition: 'enqueued' }),
+      ]);
+      const requests = await graphRequestsSince(since);
+      // The users round was read once; the groups round's page twice (429, then after Retry-After 200).
+      expect(requests.filter((r) => r.path.startsWith('/v1.0/users/delta'))).toHaveLength(1);
+      const pages = requests.filter((r) => r.path.startsWith('/v1.0/groups/delta'));
+      expect(pages.map((r) => r.status)).toEqual([429, 200]);
+      expect(pages[0]!.path).toBe(pages[1]!.path);
+      expect(Date.parse(pages[1]!.at) - Date.parse(pages[0]!.at)).toBeGreaterThanOrEqual(900);
+      const runs = (await ctx.app.api<{ value: ReconciliationRun[] }>('GET', `/api/connections/${conn}/runs`)).body
+        .value;
+      expect(runs.filter((r) => r.runId === run.runId)).toHaveLength(1);
+      await waitFor(async () => ((await membersOf(groupId)).length === 2 ? true : undefined), {
+        what: 'the member put back',
+        timeoutMs: 20_000,
+      });
+    } finally {
+      await ctx.sim.controls.clearFaults();
+    }
+  }, 90_000);
+
   it('a connection without groups skips the group round (no groups delta read)', async () => {
     const conn = await api.readyConnection();
     const since = await lastSeq();
