@@ -5,8 +5,9 @@ import { reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import type { DesiredState } from '../domain/desired-state.js';
 import { isAppError } from '../domain/errors.js';
-import { groupDesired, kindOf } from '../domain/group-drift.js';
+import { groupDesired, groupMappingOf, kindOf } from '../domain/group-drift.js';
 import { externalIdSchema } from '../domain/identifiers.js';
+import { attributesFromGroup, DEFAULT_GROUP_MAPPING } from '../domain/mapping/group-mapping.js';
 import type { SyncSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
@@ -147,8 +148,13 @@ async function importGroup(
   if (await deps.groups.get(connection.id, externalId))
     return { result: 'failed', detail: `The directory already has a group ${externalId}: choose another externalId` };
   const members = await membersFromMicrosoft365(deps, connection.id, settings, gateway, group.id);
-  const attributes = { ...propertiesOf(group), kind: kindOf(group), members: members.users, groups: members.groups };
-  const { problems } = groupDesired(attributes);
+  const attributes = {
+    ...attributesFromGroup(groupMappingOf(connection).mapping ?? DEFAULT_GROUP_MAPPING, group),
+    kind: kindOf(group),
+    members: members.users,
+    groups: members.groups,
+  };
+  const { problems } = groupDesired(attributes, groupMappingOf(connection));
   if (problems.length > 0) return { result: 'failed', detail: `Not imported: ${problemsOf(problems)}` };
   const refusal = await claimAccountLink({ ...deps, users: deps.groups }, ownerOf(connection, externalId), group.id);
   if (refusal) return { result: 'failed', detail: `Not imported: ${groupRefusal(refusal)}` };
@@ -192,7 +198,10 @@ async function takeFromMicrosoft365(
   group: GraphGroup,
   membersDiffer: boolean,
 ): Promise<Pick<GroupImportOutcome, 'result' | 'notImported'> & { detail?: string; skipped: number }> {
-  const attributes: Record<string, unknown> = { ...row.desired!.profile!.attributes, ...propertiesOf(group) };
+  const attributes: Record<string, unknown> = {
+    ...row.desired!.profile!.attributes,
+    ...attributesFromGroup(groupMappingOf(connection).mapping ?? DEFAULT_GROUP_MAPPING, group),
+  };
   if (group.description === null || group.description === undefined || group.description === '')
     delete attributes.description;
   let skippedMembers: { objectId: string; reason: string }[] = [];
@@ -203,7 +212,7 @@ async function takeFromMicrosoft365(
     attributes.groups = members.groups;
     skippedMembers = members.notImported;
   }
-  const { problems } = groupDesired(attributes);
+  const { problems } = groupDesired(attributes, groupMappingOf(connection));
   if (problems.length > 0)
     return { result: 'failed', detail: `Not taken: ${problemsOf(problems)}`, skipped: skippedMembers.length };
   const linking = row.objectId !== group.id;
@@ -238,11 +247,6 @@ const ownerOf = (connection: Connection, externalId: string) => ({
 });
 
 /** The group's properties as directory group attributes. */
-const propertiesOf = (g: GraphGroup): Record<string, unknown> => ({
-  displayName: g.displayName ?? undefined,
-  ...(typeof g.description === 'string' && g.description !== '' ? { description: g.description } : {}),
-  mailNickname: g.mailNickname ?? undefined,
-});
 
 /**
  * The group's members as the directory names them: linked users (members), linked directory groups (nested groups,

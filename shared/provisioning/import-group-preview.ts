@@ -6,7 +6,14 @@
 // Groups are read a page at a time; members only of the groups compared. Applying a selection:
 // import-group-apply.ts. Users have theirs in import-preview.ts.
 import type { Connection } from '../domain/connection.js';
-import { type GroupDesired, groupDesired, groupPatch, isReadOnlyGroup, kindOf } from '../domain/group-drift.js';
+import {
+  type GroupDesired,
+  groupDesired,
+  groupMappingOf,
+  groupPatch,
+  isReadOnlyGroup,
+  kindOf,
+} from '../domain/group-drift.js';
 import { membershipPlan } from '../domain/group-drift.js';
 import type { GroupMatchingAttribute, SyncSettings } from '../domain/sync-settings.js';
 import type { UserState } from '../domain/user-state.js';
@@ -79,16 +86,16 @@ interface DirectoryGroups {
 }
 
 /** The directory group of a row, as the decider reads it (undefined: removed, or nothing received yet). */
-export const desiredOf = (row: UserState): GroupDesired | undefined =>
+export const desiredOf = (row: UserState, connection: Connection): GroupDesired | undefined =>
   row.desired?.lifecycle?.state === 'removed' || !row.desired?.profile
     ? undefined
-    : groupDesired(row.desired.profile.attributes).desired;
+    : groupDesired(row.desired.profile.attributes, groupMappingOf(connection)).desired;
 
 async function directoryGroups(deps: ApplyDeps, connection: Connection, settings: SyncSettings) {
   const index: DirectoryGroups = { byObjectId: new Map(), byMatch: new Map() };
   for await (const page of deps.groups.scan(connection.id)) {
     for (const row of page) {
-      const desired = desiredOf(row);
+      const desired = desiredOf(row, connection);
       if (!desired) continue;
       if (row.objectId) {
         index.byObjectId.set(row.objectId, row);
@@ -169,7 +176,7 @@ async function groupDifferences(
   row: UserState,
   group: GraphGroup,
 ): Promise<GroupDifference[]> {
-  const desired = desiredOf(row)!;
+  const desired = desiredOf(row, connection)!;
   const differences: GroupDifference[] = Object.keys(groupPatch(desired, group)).map((property) => ({
     property,
     directory: desired[property as keyof GroupDesired] ?? null,

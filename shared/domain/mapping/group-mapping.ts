@@ -28,7 +28,7 @@ export const DEFAULT_GROUP_MAPPING: GroupMapping = Object.freeze({
     description: { source: 'description', applyOn: 'always' as const },
     mailNickname: { expression: 'mailNicknameSafe(coalesce(mailNickname, displayName))', applyOn: 'always' as const },
   }),
-}) as GroupMapping;
+});
 
 /** Every problem with a group mapping: unknown targets, expressions that do not parse, a required target unmapped. */
 export function validateGroupMapping(mapping: GroupMapping): MappingIssue[] {
@@ -93,4 +93,23 @@ export function applyGroupMapping(
     values[target as GroupMappingTarget] = String(value);
   }
   return { values, errors };
+}
+
+/**
+ * The attributes that give back a group's own properties under this mapping (import: the directory takes Microsoft
+ * 365's values): a `source` rule's attribute gets the property's value; properties whose rule cannot be inverted
+ * (constant, expression) are kept under their own names.
+ */
+export function attributesFromGroup(
+  mapping: GroupMapping,
+  group: Partial<Record<GroupMappingTarget, string | null | undefined>>,
+): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const target of GROUP_MAPPING_TARGETS) {
+    const value = group[target];
+    if (typeof value !== 'string' || value === '') continue;
+    const rule = mapping.properties[target];
+    attributes[rule && 'source' in rule ? rule.source : target] = value;
+  }
+  return attributes;
 }

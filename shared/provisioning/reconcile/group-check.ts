@@ -5,7 +5,14 @@
 // round: a property it does not carry is not compared, and a member it does not mention is taken as it should be
 // (a member removed by hand that is wanted is missing; one added by hand that is not wanted is extra).
 import type { PropertyDifference } from '../../domain/drift.js';
-import { groupDesired, groupPatch, isReadOnlyGroup, membershipPlan } from '../../domain/group-drift.js';
+import {
+  groupDesired,
+  type GroupMappingContext,
+  groupPatch,
+  isReadOnlyGroup,
+  membershipPlan,
+} from '../../domain/group-drift.js';
+import { isLicenceGroupId } from '../../domain/licenses.js';
 import type { SyncSettings } from '../../domain/sync-settings.js';
 import { isInSync, type UserState } from '../../domain/user-state.js';
 import { resolveReferences } from '../group-actions.js';
@@ -26,8 +33,8 @@ const named = (ids: string[]) => `${ids.slice(0, NAMED).join(', ')}${ids.length 
 
 /**
  * The drift of a linked group, or undefined when it has none — or is not to be judged now: not wanted, an
- * operation on its way or references pending (not in sync: that operation reconciles it), not a group the
- * decider can describe, or read-only (Exchange owns it).
+ * operation on its way or references pending (not in sync: that operation reconciles it), a licence group, not a
+ * group the decider can describe, or read-only (Exchange owns it).
  */
 export async function checkGroup(
   row: UserState,
@@ -36,10 +43,13 @@ export async function checkGroup(
   complete: boolean,
   settings: SyncSettings,
   references: References,
+  mapping: GroupMappingContext,
 ): Promise<GroupFinding | undefined> {
   const attributes = row.desired?.profile?.attributes;
   if (!attributes || row.desired?.lifecycle?.state === 'removed' || !isInSync(row)) return undefined;
-  const { desired } = groupDesired(attributes);
+  // The connection's own licence groups (group-based licensing) keep their members by their own bookkeeping.
+  if (isLicenceGroupId(row.externalId)) return undefined;
+  const { desired } = groupDesired(attributes, mapping);
   if (!desired || isReadOnlyGroup(observed)) return undefined;
 
   const patch = groupPatch(desired, observed);

@@ -8,6 +8,7 @@
 // group rows has no groups round at all (one small read). Paused in this round (throttled), a run continues with
 // the round from its beginning: the users round is done, and the found list keeps each correction single.
 import type { Connection } from '../../domain/connection.js';
+import { groupMappingOf } from '../../domain/group-drift.js';
 import type { UserState } from '../../domain/user-state.js';
 import type { References } from '../object-kind.js';
 import type { GraphGroup, GroupPage, UserStateRepository } from '../ports.js';
@@ -131,7 +132,15 @@ async function fullGroupRound(
     if (!entry.seen) await work.groupGone(entry.row, objectId);
     else {
       const members: MembersSeen = { complete: true, ids: entry.members };
-      const finding = await checkGroup(entry.row, entry.group!, members, true, work.settings, references);
+      const finding = await checkGroup(
+        entry.row,
+        entry.group!,
+        members,
+        true,
+        work.settings,
+        references,
+        groupMappingOf(connection),
+      );
       if (finding) await work.groupDrift(entry.row, finding);
     }
     if (++judged % JUDGED_PER_FLUSH === 0) await work.flush();
@@ -196,7 +205,15 @@ async function incrementalGroupRound(
       const members: MembersSeen | undefined = c.membersChanged
         ? { complete: false, added: c.added, removed: c.removed }
         : undefined;
-      const finding = await checkGroup(row, c.group, members, false, work.settings, references);
+      const finding = await checkGroup(
+        row,
+        c.group,
+        members,
+        false,
+        work.settings,
+        references,
+        groupMappingOf(connection),
+      );
       if (finding) await work.groupDrift(row, finding);
     }
     if ((i + 1) % JUDGED_PER_FLUSH === 0) await work.flush();
