@@ -249,6 +249,37 @@ describe('group reconciliation (issue 16)', () => {
     });
   }, 60_000);
 
+  it('compares with what the group mapping makes of the directory group', async () => {
+    const conn = await api.readyConnection();
+    const put = await ctx.app.api('PUT', `/api/connections/${conn}/group-mapping`, {
+      properties: {
+        displayName: { expression: 'concat("Team ", name)' },
+        mailNickname: { expression: 'lower(mailNicknameSafe(concat("team-", name)))' },
+      },
+    });
+    expect(put.status, put.text).toBe(200);
+    const ext = uniqueName('gmap');
+    const groupId = await group(conn, ext, { name: `Mapped ${ext}` });
+    // As the mapping made it: no drift.
+    const first = await reconcile(conn, '?full=true');
+    expect(Object.values(first.groups!.drift).every((n) => n === 0)).toBe(true);
+
+    await graph()
+      .api(`/groups/${groupId}`)
+      .patch({ displayName: `Renamed ${ext}` });
+    const run = await reconcile(conn);
+    expect(await groupItems(conn, run)).toEqual([
+      expect.objectContaining({
+        kind: 'properties',
+        differences: [{ property: 'displayName', expected: `Team Mapped ${ext}`, actual: `Renamed ${ext}` }],
+      }),
+    ]);
+    await waitFor(async () => ((await groupNamed(groupId)).displayName === `Team Mapped ${ext}` ? true : undefined), {
+      what: 'renamed back to the mapped name',
+      timeoutMs: 20_000,
+    });
+  }, 60_000);
+
   it('a deleted Microsoft 365 group still wanted is restored from deleted items, members and all', async () => {
     const conn = await api.readyConnection();
     const m = await users(conn, 2);
