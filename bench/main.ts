@@ -1,7 +1,8 @@
 // `npm run bench [-- <scenario> …]`: benchmark scripts that print figures (never timed assertions in tests).
 // Results are printed as a table and written as JSON under bench/results/.
-// Scenarios: sim-scale; wave [--users N] [--time-scale N]; reconcile [--users N] [--drift F] [--changes N] [--profile];
-// duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S].
+// Scenarios: sim-scale; wave [--users N] [--time-scale N] [--licensing direct|group]; reconcile [--users N] [--drift F]
+// [--changes N] [--profile]; duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S];
+// members [--members N] [--time-scale N].
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   wave: async () => (await import('./wave.js')).run(),
   reconcile: async () => (await import('./reconcile.js')).run(),
   duplicates: async () => (await import('./duplicates.js')).run(),
+  members: async () => (await import('./members.js')).run(),
 };
 
 // Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
@@ -34,7 +36,7 @@ const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
   console.error(
-    'Usage: npm run bench [-- <scenario> [flags]]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]',
+    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]',
   );
   process.exit(2);
 }
@@ -50,6 +52,8 @@ for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
     machine: { cpus: (await import('node:os')).cpus().length },
     ...result,
   };
-  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`(written to bench/results/${name}.json)`);
+  // A scenario run with options that change what it measures names its own file (e.g. wave-group).
+  const file = typeof result.resultName === 'string' ? result.resultName : name;
+  writeFileSync(join(resultsDir, `${file}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`(written to bench/results/${file}.json)`);
 }

@@ -1,6 +1,9 @@
 // The 10k wave (issue 6): N licensed creates pushed through the real path (POST /changes → queue → local host
 // process → Graph) against the simulated tenant with Graph's documented limits under a time scale, then N updates
 // of which 10 % really change. Prints figures; never asserts them.
+// --licensing group (issue 16): the connection licenses through its licence group (licensingMode group): a wave
+// ends when every user holds the licence (seats consumed, from the simulated tenant's controls), and its wall time
+// runs to the last log record of the connection (the licence group's flushes included).
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { BENCH_SKU, benchSeed, startBenchEnvironment } from './environment.js';
@@ -12,6 +15,10 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
+const text = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
@@ -19,10 +26,18 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 10_000);
   const timeScale = arg('time-scale', 10);
+  const licensing = text('licensing', 'direct');
+  if (licensing !== 'direct' && licensing !== 'group') throw new Error('--licensing is direct or group');
   const env = await startBenchEnvironment({ timeScale, throttling: true, seed: benchSeed(users + 100) });
   const { azurite, controls } = env;
   try {
     const connectionId = await env.createReadyConnection();
+    if (licensing === 'group')
+      await env.api('PUT', `/api/connections/${connectionId}/settings`, { licensingMode: 'group' });
+    const { DEFAULT_SEED } = await import('../test/support/simulated-tenant.js');
+    /** Seats of the bench SKU in use (the simulated tenant's count, not a Graph request). */
+    const seatsInUse = async () =>
+      (await controls.skus(DEFAULT_SEED.contoso.tenantId)).find((s) => s.skuPartNumber === BENCH_SKU)!.consumed;
     const person = (i: number, jobTitle: string) => ({
       userName: `bench${i}`,
       givenName: 'Bench',
@@ -72,15 +87,34 @@ export async function run(): Promise<Record<string, unknown>> {
       }
       const queue = new QueueClient(azurite.connectionString, 'provisioning-operations');
       while ((await queue.getProperties()).approximateMessagesCount! > 0) await new Promise((r) => setTimeout(r, 500));
+      // Group licensing: Microsoft 365 gives the licence once the licence group's flushes added every member.
+      let licensedAt: number | undefined;
+      if (licensing === 'group') {
+        while ((await seatsInUse()) < users) await new Promise((r) => setTimeout(r, 250));
+        licensedAt = Date.now();
+        while ((await queue.getProperties()).approximateMessagesCount! > 0)
+          await new Promise((r) => setTimeout(r, 500));
+      }
       const logs = TableClient.fromConnectionString(azurite.connectionString, 'provisioninglogs', {
         allowInsecureConnection: true,
       });
       const latencies: number[] = [];
       const results_: Record<string, number> = {};
       let lastAt = started;
-      for await (const e of logs.listEntities<{ operationId: string; time: string; result: string }>({
+      let flushes = 0;
+      for await (const e of logs.listEntities<{
+        operationId: string;
+        time: string;
+        result: string;
+        externalId: string;
+      }>({
         queryOptions: { filter: `PartitionKey eq '${connectionId}'` },
       })) {
+        // The licence group's flushes (group licensing) belong to the wave they follow.
+        if (e.externalId.startsWith('m365prov-lic-') && Date.parse(e.time) >= started) {
+          flushes++;
+          lastAt = Math.max(lastAt, Date.parse(e.time));
+        }
         const sent = submittedAt.get(e.operationId);
         if (sent === undefined) continue;
         results_[e.result] = (results_[e.result] ?? 0) + 1;
@@ -109,6 +143,10 @@ export async function run(): Promise<Record<string, unknown>> {
       const writesPerUser = stats.graphWrites / wave.changes.length;
       const result = {
         wave: wave.name,
+        licensing,
+        ...(licensing === 'group'
+          ? { licenceGroupFlushes: flushes, allLicensedAfterSeconds: round(((licensedAt ?? lastAt) - started) / 1000) }
+          : {}),
         operations: wave.changes.length,
         outcomes: results_,
         wallSeconds: round(wallS),
@@ -147,8 +185,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const counts = await env.stopHost();
     const totalOps = waves.reduce((n, w) => n + w.changes.length, 0);
     const summary = {
+      ...(licensing === 'group' ? { resultName: 'wave-group' } : {}),
       timeScale,
       users,
+      licensing,
       hostPeakRssMb: peakRssMb,
       tableTransactionsPerOperation: counts ? round(counts.storageRequests.table / totalOps, 2) : null,
     };

@@ -15,7 +15,13 @@ import { reapplyStoredState } from '../domain/change.js';
 import { AppError } from '../domain/errors.js';
 import { groupCreateBody, groupDesired } from '../domain/group-drift.js';
 import { canonicalLicenceSet } from '../domain/licenses.js';
-import type { ActionContext, ActionOutcome, LicenceGroups, LicenceGroupSpec } from './object-kind.js';
+import {
+  type ActionContext,
+  type ActionOutcome,
+  isReplicationDelay,
+  type LicenceGroups,
+  type LicenceGroupSpec,
+} from './object-kind.js';
 import type {
   Clock,
   GraphGroup,
@@ -44,6 +50,9 @@ const REPLICATION_GRACE_MS = 60_000;
 const notedFlushes = new Map<string, number>();
 /** Licence group rows this process knows exist. */
 const knownRows = new Set<string>();
+/** Licence groups' object ids this process read lately (a licence group is re-created only if deleted by hand). */
+const linkedGroups = new Map<string, { objectId: string; at: number }>();
+const LINK_CACHE_MS = 60_000;
 
 export interface LicenceGroupDeps {
   groups: UserStateRepository;
@@ -121,7 +130,14 @@ export function licenceGroupsFor(deps: LicenceGroupDeps, connectionId: string): 
       if (to) await scheduleFlush(to.id);
       if (from && (from.group !== to?.id || from.objectId !== objectId)) await scheduleFlush(from.group);
     },
-    objectIdOf: async (group) => (await deps.groups.get(connectionId, group))?.objectId,
+    async objectIdOf(group) {
+      const key = `${connectionId}|${group}`;
+      const cached = linkedGroups.get(key);
+      if (cached && cached.at > deps.clock.now().getTime() - LINK_CACHE_MS) return cached.objectId;
+      const objectId = (await deps.groups.get(connectionId, group))?.objectId;
+      if (objectId) linkedGroups.set(key, { objectId, at: deps.clock.now().getTime() });
+      return objectId;
+    },
     scheduleFlush,
     pending: (group, limit) => store.pending(connectionId, group, limit),
     settle: (group, sent) => store.settle(connectionId, group, sent),
@@ -165,19 +181,21 @@ export async function actOnLicenceGroup(ctx: ActionContext): Promise<ActionOutco
   if (!dryRun) await lg.releaseFlush(id);
   const pending = await lg.pending(id, CHANGES_PER_FLUSH);
   const now = Date.now();
-  const adds = pending.filter((p) => p.change === 'add');
-  const removes = pending.filter((p) => p.change === 'remove');
+  // An account's latest change is the one that counts; earlier ones are superseded and dropped with it.
+  const latest = new Map<string, PendingMemberChange>();
+  for (const p of pending) if ((latest.get(p.objectId)?.since ?? '') <= p.since) latest.set(p.objectId, p);
+  const superseded = pending.filter((p) => latest.get(p.objectId) !== p);
+  const adds = [...latest.values()].filter((p) => p.change === 'add');
+  const removes = [...latest.values()].filter((p) => p.change === 'remove');
   const changed: string[] = [];
   let writes = 0;
   let action: ActionOutcome['action'] = 'none';
 
   let group = await findLicenceGroup(ctx, desired.mailNickname);
-  const settled = new Set<PendingMemberChange>();
   const settle = async (sent: PendingMemberChange[]) => {
-    if (dryRun) return;
-    for (const s of sent) settled.add(s);
-    await lg.settle(id, sent);
+    if (!dryRun) await lg.settle(id, sent);
   };
+  await settle(superseded);
   // A full write waits for nobody; a last partial one goes when its oldest change has waited long enough.
   const full = adds.length - (adds.length % MEMBERS_PER_WRITE);
   const oldestOfRest = adds.slice(full).reduce((m, p) => Math.min(m, Date.parse(p.since)), Infinity);
@@ -251,7 +269,7 @@ export async function actOnLicenceGroup(ctx: ActionContext): Promise<ActionOutco
       memberWrites.added += chunk.length;
       await settle(chunk.filter((p) => p.externalId !== ''));
     } catch (error) {
-      if (!(error instanceof AppError && error.kind === 'not-found')) throw error;
+      if (!isReplicationDelay(error)) throw error;
       // "Referenced objects do not exist": a group or accounts just created (replication), or an account gone.
       if (chunk.every((p) => now - Date.parse(p.since) < REPLICATION_GRACE_MS) || action === 'create') {
         ctx.trace(
@@ -266,7 +284,7 @@ export async function actOnLicenceGroup(ctx: ActionContext): Promise<ActionOutco
           writes += await g.addMembers(group.id, [p.objectId]);
           memberWrites.added++;
         } catch (e) {
-          if (!(e instanceof AppError && e.kind === 'not-found')) throw e;
+          if (!isReplicationDelay(e)) throw e;
           ctx.trace('members', `Account ${p.objectId} (${p.externalId}) no longer exists: its change is dropped`);
           memberWrites.dropped++;
         }

@@ -461,7 +461,7 @@ export interface LicenceGroupStore {
   ): Promise<void>;
   /** Up to `limit` member changes `group` still has to send. */
   pending(connectionId: string, group: string, limit: number): Promise<PendingMemberChange[]>;
-  /** Drops member changes that were sent (each only if it did not change meanwhile). */
+  /** Drops member changes that were sent or superseded (a change is never rewritten: a later one is another). */
   settle(connectionId: string, group: string, sent: PendingMemberChange[]): Promise<void>;
   /**
    * Notes a flush of `group` due at `dueAt` unless one is noted already (due after `staleBefore`): `claimed` when the
@@ -491,5 +491,6 @@ export interface PendingMemberChange {
   change: 'add' | 'remove';
   /** When the change was queued (ISO). */
   since: string;
-  etag?: string;
+  /** Where the store keeps it (settle drops exactly the changes read). */
+  key?: string;
 }

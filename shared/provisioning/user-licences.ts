@@ -109,7 +109,9 @@ async function throughLicenceGroup(
   const target = licenceGroupId(ctx.connection.id, set);
   if (target && (await setUsageLocation(ctx, user, mappedUsageLocation))) changed.push('usageLocation');
   const lg = ctx.licenceGroups;
-  const membership = await lg.membership(ctx.user.externalId);
+  // A user never linked before (its first create) is in no licence group yet: nothing to read.
+  const neverLinked = ctx.user.appliedVersion === 0 && !ctx.user.objectId && !ctx.user.unlinkedFrom;
+  const membership = neverLinked ? undefined : await lg.membership(ctx.user.externalId);
   const moving = membership?.group !== target || (membership !== undefined && membership.objectId !== user.id);
   if (moving) {
     const names = set.map((l) => l.skuPartNumber).join(', ');

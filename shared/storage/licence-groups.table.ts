@@ -1,7 +1,9 @@
 // Group-based licensing's bookkeeping, in the groups table beside the connection's group rows: partition
 // `<connection>~lic`, with three kinds of rows —
 //   u~<externalId>          the licence group this connection put the user in: { licenceGroup, objectId } ('' = none);
-//   p~<group>~<objectId>    a member change the licence group still has to send: { change add|remove, externalId, since };
+//   p~<group>~<objectId>~<ms> a member change the licence group still has to send: { change add|remove, externalId,
+//                           since } — never rewritten (a later move writes another row), so the flush deletes exactly
+//                           what it read, in transactions;
 //   f~<group>               a flush of that group's member changes is scheduled: { dueAt }.
 // The licence groups themselves are ordinary group rows (externalId m365prov-lic-…) in the connection's partition.
 // A user's move (its membership row and the member changes it takes) is one entity-group transaction.
@@ -13,10 +15,11 @@ import { classifyStorageError, ensureTable, statusOf } from './table-support.js'
 const partition = (connectionId: string) => `${encodeKey(connectionId)}~lic`;
 const membershipKey = (externalId: string) => `u~${encodeKey(externalId)}`;
 const pendingPrefix = (group: string) => `p~${encodeKey(group)}~`;
-const pendingKey = (group: string, objectId: string) => `${pendingPrefix(group)}${encodeKey(objectId.toLowerCase())}`;
+const pendingKey = (group: string, objectId: string, at: number) =>
+  `${pendingPrefix(group)}${encodeKey(objectId.toLowerCase())}~${String(at).padStart(15, '0')}`;
 const flushKey = (group: string) => `f~${encodeKey(group)}`;
-/** Deletes in flight at once. */
-const PARALLEL = 20;
+/** Entity group transactions: up to 100 operations on one partition per request. */
+const BATCH = 100;
 /** After every key that starts with a prefix ending in `~` and goes on with an object id (a GUID). */
 const RANGE_END = '~~';
 
@@ -72,18 +75,19 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
   ): Promise<void> {
     await ensureTable(this.table);
     const partitionKey = partition(connectionId);
-    const since = new Date().toISOString();
+    const at = Date.now();
+    const since = new Date(at).toISOString();
     const actions: TransactionAction[] = [];
     if (to)
       actions.push([
         'upsert',
-        { partitionKey, rowKey: pendingKey(to, objectId), change: 'add', externalId, since },
+        { partitionKey, rowKey: pendingKey(to, objectId, at), change: 'add', externalId, since },
         'Replace',
       ]);
     if (from && (from.group !== to || from.objectId.toLowerCase() !== objectId.toLowerCase()))
       actions.push([
         'upsert',
-        { partitionKey, rowKey: pendingKey(from.group, from.objectId), change: 'remove', externalId, since },
+        { partitionKey, rowKey: pendingKey(from.group, from.objectId, at), change: 'remove', externalId, since },
         'Replace',
       ]);
     actions.push([
@@ -113,12 +117,13 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
         .byPage({ maxPageSize: Math.min(limit, 1000) });
       for await (const page of pages) {
         for (const e of page) {
+          const [objectId = ''] = e.rowKey!.slice(prefix.length).split('~');
           out.push({
-            objectId: decodeKey(e.rowKey!.slice(prefix.length)),
+            objectId: decodeKey(objectId),
             externalId: String(e.externalId),
             change: e.change === 'remove' ? 'remove' : 'add',
             since: String(e.since),
-            etag: e.etag,
+            key: e.rowKey!,
           });
           if (out.length >= limit) return out;
         }
@@ -129,23 +134,25 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
     return out;
   }
 
-  async settle(connectionId: string, group: string, sent: PendingMemberChange[]): Promise<void> {
-    if (sent.length === 0) return;
+  async settle(connectionId: string, _group: string, sent: PendingMemberChange[]): Promise<void> {
+    const keys = [...new Set(sent.map((c) => c.key).filter((k): k is string => k !== undefined))];
+    if (keys.length === 0) return;
     await ensureTable(this.table);
     const partitionKey = partition(connectionId);
-    // One by one with its ETag (a transaction's delete cannot be conditional): a change made again meanwhile (the
-    // user moved once more) stays for the next flush.
-    for (let i = 0; i < sent.length; i += PARALLEL) {
-      await Promise.all(
-        sent.slice(i, i + PARALLEL).map((c) =>
-          this.table
-            .deleteEntity(partitionKey, pendingKey(group, c.objectId), { etag: c.etag ?? '*' })
-            .catch((e: unknown) => {
-              if (statusOf(e) !== 412 && statusOf(e) !== 404)
-                throw classifyStorageError(e, 'drop a sent licence group member change');
-            }),
-        ),
-      );
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const slice = keys.slice(i, i + BATCH);
+      try {
+        await this.table.submitTransaction(
+          slice.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]),
+        );
+      } catch (error) {
+        // One of them is gone already (a flush that ran before and stopped short): the rest one by one.
+        if (statusOf(error) !== 404) throw classifyStorageError(error, 'drop sent licence group member changes');
+        for (const rowKey of slice)
+          await this.table.deleteEntity(partitionKey, rowKey).catch((e: unknown) => {
+            if (statusOf(e) !== 404) throw classifyStorageError(e, 'drop a sent licence group member change');
+          });
+      }
     }
   }
 
