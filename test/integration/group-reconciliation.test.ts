@@ -101,7 +101,7 @@ async function reconcile(conn: string, query = ''): Promise<RunView> {
       const run = (await ctx.app.api<RunView>('GET', `/api/connections/${conn}/runs/${started.body.runId}`)).body;
       return ['completed', 'failed', 'skipped'].includes(run.status) ? run : undefined;
     },
-    { what: `run ${started.body.runId}`, timeoutMs: 30_000, intervalMs: 150 },
+    { what: `run ${started.body.runId}`, timeoutMs: 90_000, intervalMs: 150 },
   );
 }
 
@@ -183,7 +183,7 @@ describe('group reconciliation (issue 16)', () => {
     // Corrected: the next run finds nothing on this group.
     const after = await reconcile(conn);
     expect(after.groups!.drift.missingMembers).toBe(0);
-  }, 90_000);
+  }, 180_000);
 
   it('an extra member added by hand is removed in authoritative mode and left in additive mode', async () => {
     for (const mode of ['authoritative', 'additive'] as const) {
