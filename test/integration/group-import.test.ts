@@ -3,7 +3,7 @@
 // holds and received. Real Azurite, @azure/identity, Graph client and simulated tenant; nothing mocked.
 import { describe, expect, it } from 'vitest';
 import { useAppWithTenant } from '../support/app-host.js';
-import { person, provisioningApi } from '../support/provisioning-api.js';
+import { provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -12,7 +12,7 @@ const contoso = DEFAULT_SEED.contoso;
 /** default-seed.json: "Finance", a mail-enabled security group made in Exchange (read-only through Graph). */
 const FINANCE = 'c0000000-0000-4000-8000-000000000003';
 const ctx = useAppWithTenant();
-const { readyConnection, submit, logOf } = provisioningApi(ctx, 'gimp');
+const { readyConnection, submit, logOf, linkedUsers } = provisioningApi(ctx, 'gimp');
 
 interface GroupEntry {
   group: { objectId: string; displayName?: string; mailNickname?: string; kind: string; mailEnabled?: boolean };
@@ -80,22 +80,7 @@ const membersOf = async (groupId: string) =>
   ).value.map((m) => m.id);
 
 /** Users linked through the pipeline: object ids by externalId. */
-async function users(conn: string, count: number): Promise<Map<string, string>> {
-  const ids = Array.from({ length: count }, () => uniqueName('gm'));
-  const linked = new Map<string, string>();
-  for (const externalId of ids) {
-    const op = await submit(conn, {
-      type: 'upsert',
-      externalId,
-      version: 1,
-      attributes: person(externalId.toLowerCase(), {}, 'Member'),
-    });
-    await logOf(conn, externalId, op, 'applied');
-    const view = await ctx.app.api<GroupView>('GET', `/api/connections/${conn}/users/${externalId}`);
-    linked.set(externalId, view.body.link!.objectId);
-  }
-  return linked;
-}
+const users = (conn: string, count: number) => linkedUsers(conn, count);
 
 async function groupChange(conn: string, externalId: string, attributes: Record<string, unknown>, version = 1) {
   const op = await submit(conn, { objectType: 'group', type: 'upsert', externalId, version, attributes });

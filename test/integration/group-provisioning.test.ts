@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ctx = useAppWithTenant();
-const { createConnection, readyConnection, submit, logOf, logsOf } = provisioningApi(ctx, 'grp');
+const { createConnection, readyConnection, submit, logOf, logsOf, linkedUsers } = provisioningApi(ctx, 'grp');
 
 interface ObjectView {
   status: string;
@@ -41,32 +41,7 @@ const membersOf = async (groupId: string) =>
     (await graph().api(`/groups/${groupId}/members`).select('id').top(999).get()) as { value: { id: string }[] }
   ).value.map((m) => m.id);
 
-/** Creates users (one batch) and answers their object ids by externalId, once all are linked. */
-async function users(conn: string, count: number, prefix = uniqueName('m')): Promise<Map<string, string>> {
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const res = await ctx.app.api('POST', `/api/connections/${conn}/changes`, {
-    changes: ids.map((externalId) => ({
-      type: 'upsert',
-      externalId,
-      version: 1,
-      attributes: person(externalId.toLowerCase(), {}, 'Member'),
-    })),
-  });
-  expect(res.status, res.text).toBe(202);
-  const linked = new Map<string, string>();
-  await waitFor(
-    async () => {
-      for (const id of ids) {
-        if (linked.has(id)) continue;
-        const link = (await userOf(conn, id)).link;
-        if (link) linked.set(id, link.objectId);
-      }
-      return linked.size === ids.length ? true : undefined;
-    },
-    { what: `${count} users linked`, timeoutMs: 60_000, intervalMs: 250 },
-  );
-  return linked;
-}
+const users = (conn: string, count: number) => linkedUsers(conn, count);
 
 async function groupChange(
   conn: string,

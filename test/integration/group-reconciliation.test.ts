@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReconciliationRun, RunItem } from '../../shared/domain/reconciliation.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import { useAppWithTenant } from '../support/app-host.js';
-import { person, provisioningApi } from '../support/provisioning-api.js';
+import { provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -30,35 +30,9 @@ const groupNamed = async (groupId: string) =>
 const ref = (id: string) => ({ '@odata.id': `${ctx.sim.graphBaseUrl}/v1.0/directoryObjects/${id}` });
 
 /** Creates users (one batch) and answers their [externalId, object id] pairs once all are linked. */
-async function users(conn: string, count: number): Promise<[string, string][]> {
-  const prefix = uniqueName('gm');
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const res = await ctx.app.api('POST', `/api/connections/${conn}/changes`, {
-    changes: ids.map((externalId) => ({
-      type: 'upsert',
-      externalId,
-      version: 1,
-      attributes: person(externalId.toLowerCase(), {}, 'GroupRec'),
-    })),
-  });
-  expect(res.status, res.text).toBe(202);
-  const linked = new Map<string, string>();
-  await waitFor(
-    async () => {
-      for (const id of ids) {
-        if (linked.has(id)) continue;
-        const view = await ctx.app.api<{ link: { objectId: string } | null }>(
-          'GET',
-          `/api/connections/${conn}/users/${encodeURIComponent(id)}`,
-        );
-        if (view.body.link) linked.set(id, view.body.link.objectId);
-      }
-      return linked.size === ids.length ? true : undefined;
-    },
-    { what: `${count} users linked`, timeoutMs: 60_000, intervalMs: 250 },
-  );
-  return ids.map((id) => [id, linked.get(id)!]);
-}
+const users = async (conn: string, count: number): Promise<[string, string][]> => [
+  ...(await api.linkedUsers(conn, count, 'GroupRec')),
+];
 
 /** Submits a group change, waits for its log record, and answers the linked group's object id. */
 async function group(conn: string, externalId: string, attributes: Record<string, unknown>): Promise<string> {

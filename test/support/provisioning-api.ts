@@ -86,5 +86,39 @@ export function provisioningApi(ctx: { app: AppHost; sim: TestTenant }, namePref
       },
     );
 
-  return { createConnection, readyConnection, submit, logsOf, logOf };
+  /**
+   * Creates `count` users with one POST …/changes and answers their object ids by externalId (in order) once every one
+   * is linked.
+   */
+  async function linkedUsers(connectionId: string, count: number, who = 'Member'): Promise<Map<string, string>> {
+    const prefix = uniqueName('m');
+    const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+    const res = await ctx.app.api('POST', `/api/connections/${connectionId}/changes`, {
+      changes: ids.map((externalId) => ({
+        type: 'upsert',
+        externalId,
+        version: 1,
+        attributes: person(externalId.toLowerCase(), {}, who),
+      })),
+    });
+    expect(res.status, res.text).toBe(202);
+    const linked = new Map<string, string>();
+    await waitFor(
+      async () => {
+        for (const id of ids) {
+          if (linked.has(id)) continue;
+          const view = await ctx.app.api<{ link: { objectId: string } | null }>(
+            'GET',
+            `/api/connections/${connectionId}/users/${encodeURIComponent(id)}`,
+          );
+          if (view.body.link) linked.set(id, view.body.link.objectId);
+        }
+        return linked.size === ids.length ? true : undefined;
+      },
+      { what: `${count} users linked`, timeoutMs: 60_000, intervalMs: 250 },
+    );
+    return new Map(ids.map((id) => [id, linked.get(id)!]));
+  }
+
+  return { createConnection, readyConnection, submit, logsOf, logOf, linkedUsers };
 }
