@@ -298,7 +298,7 @@ async function actOnClaimed(
         user: (id) => deps.users.get(connection.id, id),
         group: (id) => deps.groups.get(connection.id, id),
       },
-      licenceGroups: licenceGroupsFor(deps, connection.id),
+      licenceGroups: licenceGroupsFor({ ...deps, flushNow: (m) => applyOperation(deps, m) }, connection.id),
       ...(a.resumedSince !== undefined ? { resumedSince: a.resumedSince } : {}),
       ...(a.options.rematch?.objectId ? { linkTo: a.options.rematch.objectId } : {}),
     });

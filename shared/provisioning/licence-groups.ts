@@ -4,6 +4,7 @@
 // - a user's operation records where the user belongs (LicenceGroupStore.move: its membership row and the member
 //   change, one transaction) and makes sure a flush of that licence group is scheduled — one per group at a time
 //   (a marker row, claimed with its ETag), due FLUSH_DELAY_MS later, so the changes of the users that follow join it;
+//   when that flush is overdue (its message waits behind a backlog), the next member change runs it inline;
 // - the flush is an operation of the pipeline on the licence group's own row (a version-0 re-apply of a group row
 //   whose externalId is the reserved m365prov-lic-…: same lease, hold, dry run, log): it creates the group the first
 //   time (security group, the first 20 members bound in the POST, then one assignLicense on the group), then adds the
@@ -11,7 +12,7 @@
 //   waits up to PARTIAL_WAIT_MS for more members to fill it.
 // Microsoft 365 gives the group's licences to its members by itself, asynchronously (licenseAssignmentStates with
 // assignedByGroup). Only members this connection added are ever removed; no other group is touched.
-import { reapplyStoredState } from '../domain/change.js';
+import { type OperationMessage, reapplyStoredState } from '../domain/change.js';
 import { AppError } from '../domain/errors.js';
 import { groupCreateBody, groupDesired } from '../domain/group-drift.js';
 import { canonicalLicenceSet } from '../domain/licenses.js';
@@ -48,6 +49,10 @@ const REPLICATION_GRACE_MS = 60_000;
 
 /** Flushes this process noted, per connection and group: the due time (see scheduleFlush). */
 const notedFlushes = new Map<string, number>();
+/** Overdue by this much, a flush is run inline by the next member change (see scheduleFlush). */
+const OVERDUE_MS = 1_000;
+/** Inline flushes this process is running (one per group at a time). */
+const flushingHere = new Set<string>();
 /** Licence group rows this process knows exist. */
 const knownRows = new Set<string>();
 /** Licence groups' object ids this process read lately (a licence group is re-created only if deleted by hand). */
@@ -59,6 +64,8 @@ export interface LicenceGroupDeps {
   licenceGroups: LicenceGroupStore;
   queue: OperationQueue;
   clock: Clock;
+  /** Runs a licence group's flush now, through the pipeline (applyOperation), when its queued one is overdue. */
+  flushNow?: (message: OperationMessage) => Promise<unknown>;
 }
 
 /** The licence group of a resolved licence set: the spec the user's operation records and the flush creates. */
@@ -94,6 +101,20 @@ export function licenceGroupsFor(deps: LicenceGroupDeps, connectionId: string): 
         delayMs,
       );
     notedFlushes.set(key, dueAt.getTime());
+    // The flush noted is overdue: its message waits behind others on the queue (a wave's backlog). Run it here, now,
+    // so membership writes keep pace with the users' own; the message finds little left when its turn comes.
+    if (!claimed && deps.flushNow && dueAt.getTime() < now - OVERDUE_MS && !flushingHere.has(key)) {
+      flushingHere.add(key);
+      try {
+        await deps.flushNow(
+          reapplyStoredState(connectionId, group, 'licence group: its flush is overdue, sent inline', 'group'),
+        );
+      } catch {
+        // Busy (another flush holds the group) or failed: the queued flush is still on its way.
+      } finally {
+        flushingHere.delete(key);
+      }
+    }
   };
   const ensureRow = async (spec: LicenceGroupSpec) => {
     const key = `${connectionId}|${spec.id}`;

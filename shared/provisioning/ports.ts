@@ -482,6 +482,8 @@ export interface LicenceMembership {
   group: string;
   /** The account this connection put there. */
   objectId: string;
+  /** When the user was put there (ISO). */
+  since?: string;
 }
 
 export interface PendingMemberChange {

@@ -326,6 +326,7 @@ async function updateAccount(
     ownedLicenses: licenses.owned,
     applied: { ...pick(current, Object.keys(desired)), ...patch, ...manager.applied },
     ...(held.length > 0 ? { blockedBy: held } : {}),
+    ...(licenses.requeueAfterMs !== undefined ? { requeueAfterMs: licenses.requeueAfterMs } : {}),
     ...manager.outcome,
   };
 }

@@ -19,13 +19,24 @@ import { licenceGroupSpec } from './licence-groups.js';
 import type { ActionContext } from './object-kind.js';
 import type { GraphUser, SubscribedSku } from './ports.js';
 
+/** How often a user whose direct licences wait for its licence group's is applied again, and for how long. */
+const GROUP_LICENCE_CHECK_MS = 60_000;
+const GROUP_LICENCE_WAIT_MS = 30 * 60_000;
+
+export interface LicenceOutcome {
+  owned: string[];
+  changed: string[];
+  /** Come back later: this connection's direct licences wait until the licence group's reach the user. */
+  requeueAfterMs?: number;
+}
+
 /** Adds and removes licenses so the user has the desired ones; usageLocation is set first when missing. */
 export async function reconcileLicenses(
   ctx: ActionContext,
   user: GraphUser,
   owned: string[],
   mappedUsageLocation?: string,
-): Promise<{ owned: string[]; changed: string[] }> {
+): Promise<LicenceOutcome> {
   const refs = desiredLicenseRefs(ctx.change.licenses, ctx.settings);
   if (refs === undefined) return { owned, changed: [] };
   const mode: LicensingMode = ctx.settings.licensingMode;
@@ -104,7 +115,7 @@ async function throughLicenceGroup(
   set: ReturnType<typeof resolveLicenses>,
   plan: ReturnType<typeof planLicenses>,
   mappedUsageLocation: string | undefined,
-): Promise<{ owned: string[]; changed: string[] }> {
+): Promise<LicenceOutcome> {
   const changed: string[] = [];
   const target = licenceGroupId(ctx.connection.id, set);
   if (target && (await setUsageLocation(ctx, user, mappedUsageLocation))) changed.push('usageLocation');
@@ -162,7 +173,12 @@ async function throughLicenceGroup(
     await ctx.gateway.licenses.assignLicenses(user.id, [], plan.remove);
     changed.push('assignedLicenses');
   }
-  return { owned: plan.owned, changed };
+  // Moving from direct licensing: this connection's direct licences stay until the group's are in effect; the user
+  // is applied again meanwhile (for a while after it joined) to remove them then.
+  const since = moving ? Date.now() : Date.parse(membership?.since ?? '');
+  const waiting = target !== undefined && plan.owned.length > 0 && Date.now() - since < GROUP_LICENCE_WAIT_MS;
+  if (waiting) ctx.trace('licenses', `Direct ${plan.owned.join(', ')} stay until the licence group's reach the user`);
+  return { owned: plan.owned, changed, ...(waiting ? { requeueAfterMs: GROUP_LICENCE_CHECK_MS } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Group-based licensing's bookkeeping, in the groups table beside the connection's group rows: partition
 // `<connection>~lic`, with three kinds of rows —
-//   u~<externalId>          the licence group this connection put the user in: { licenceGroup, objectId } ('' = none);
+//   u~<externalId>          the licence group this connection put the user in: { licenceGroup, objectId, since }
+//                           (licenceGroup '' = none);
 //   p~<group>~<objectId>~<ms> a member change the licence group still has to send: { change add|remove, externalId,
 //                           since } — never rewritten (a later move writes another row), so the flush deletes exactly
 //                           what it read, in transactions;
@@ -35,11 +36,17 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
   async membership(connectionId: string, externalId: string): Promise<LicenceMembership | undefined> {
     await ensureTable(this.table);
     try {
-      const e = await this.table.getEntity<{ licenceGroup: string; objectId: string }>(
+      const e = await this.table.getEntity<{ licenceGroup: string; objectId: string; since?: string }>(
         partition(connectionId),
         membershipKey(externalId),
       );
-      return e.licenceGroup ? { group: String(e.licenceGroup), objectId: String(e.objectId) } : undefined;
+      return e.licenceGroup
+        ? {
+            group: String(e.licenceGroup),
+            objectId: String(e.objectId),
+            ...(e.since ? { since: String(e.since) } : {}),
+          }
+        : undefined;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw classifyStorageError(error, 'read licence group membership');
@@ -92,7 +99,7 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
       ]);
     actions.push([
       'upsert',
-      { partitionKey, rowKey: membershipKey(externalId), licenceGroup: to ?? '', objectId: to ? objectId : '' },
+      { partitionKey, rowKey: membershipKey(externalId), licenceGroup: to ?? '', objectId: to ? objectId : '', since },
       'Replace',
     ]);
     try {

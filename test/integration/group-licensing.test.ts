@@ -205,6 +205,45 @@ describe('group-based licensing (licensingMode group, issue 16)', () => {
     ]);
   });
 
+  it('switching from direct to group licensing: the direct licence stays until the group gives it, then goes', async () => {
+    const conn = await readyConnection({ usageLocation: 'US' });
+    const [externalId, objectId] = [...(await licensedUsers(conn, 1))][0]!;
+    expect(await statesOf(objectId)).toContainEqual(expect.objectContaining({ skuId: E3, assignedByGroup: null }));
+    expect(
+      (await ctx.app.api('PUT', `/api/connections/${conn}/settings`, { licensingMode: 'group', usageLocation: 'US' }))
+        .status,
+    ).toBe(200);
+    const since = await lastSeq();
+    const provision = () =>
+      ctx.app.api<{ result: string; changedProperties: string[]; trace: { step: string; detail: string }[] }>(
+        'POST',
+        `/api/connections/${conn}/users/${encodeURIComponent(externalId)}/provision`,
+      );
+    const moved = await provision();
+    expect(moved.body, moved.text).toMatchObject({ result: 'applied', changedProperties: ['licenceGroup'] });
+    expect(moved.body.trace).toContainEqual({
+      step: 'licenses',
+      detail: expect.stringMatching(/stay until the licence group's reach the user/),
+    });
+    const groupId = await waitFor(async () => (await view(conn, 'groups', e3Group(conn))).link?.objectId, {
+      what: 'the licence group linked',
+      timeoutMs: 30_000,
+    });
+    await inherits(objectId, groupId);
+    // Both now: the direct one was kept while the group's was on its way.
+    expect(await statesOf(objectId)).toContainEqual(expect.objectContaining({ skuId: E3, assignedByGroup: null }));
+
+    // The user's next operation (here on demand; by itself a minute later) removes the direct one.
+    const after = await provision();
+    expect(after.body, after.text).toMatchObject({ result: 'applied', changedProperties: ['assignedLicenses'] });
+    const states = await statesOf(objectId);
+    expect(states.filter((s) => s.skuId === E3)).toEqual([
+      expect.objectContaining({ assignedByGroup: groupId, state: 'Active' }),
+    ]);
+    const assigns = (await writesSince(since)).filter((r) => /\/users\/.*\/assignLicense/.test(r.path));
+    expect(assigns.map((r) => r.body)).toEqual([{ addLicenses: [], removeLicenses: [E3] }]);
+  });
+
   it('removing a user’s licence wish takes it out of the licence group; members added by hand and other groups’ licences stay', async () => {
     const conn = await readyConnection({ licensingMode: 'group', usageLocation: 'US' });
     const users = [...(await licensedUsers(conn, 2))];
