@@ -344,7 +344,7 @@ describe('deleted groups (group-delete, directory-deleteditems-list, -restore)',
     await graph.api(`/groups/${unified.id}`).delete();
     await graph.api(`/groups/${security.id}`).delete();
     expect((await graphFailure(graph.api(`/groups/${security.id}`).get())).statusCode).toBe(404);
-    expect(((await sim.controls.user(c.tenantId, c.users.alex)).memberOf).includes(unified.id)).toBe(false);
+    expect((await sim.controls.user(c.tenantId, c.users.alex)).memberOf.includes(unified.id)).toBe(false);
     const deleted = (await graph.api('/directory/deletedItems/microsoft.graph.group').get()) as JsonBody;
     expect(ids(deleted).sort()).toEqual([unified.id, security.id].sort());
     expect(deleted.value[0].deletedDateTime).toEqual(expect.any(String));
