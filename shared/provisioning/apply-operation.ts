@@ -11,7 +11,7 @@
 // Throttled and transient errors are thrown to the caller, which decides when to try again.
 // Over ~300 lines on purpose: one flow whose ordering (claim before acting, save with the claim's ETag) is the
 // guarantee; split into files it would be harder to check.
-import { type OperationMessage, objectTypeOf, reapplyStoredState } from '../domain/change.js';
+import { objectTypeOf, type OperationMessage, reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
 import { desiredVersion, type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
 import { AppError, isAppError } from '../domain/errors.js';
@@ -21,15 +21,16 @@ import {
   type BlockedBy,
   isInSync,
   type MatchReport,
-  type PendingReference,
   type OperationAction,
   type OperationResult,
+  type PendingReference,
   type PlannedRequest,
   type ProvisioningLogRecord,
   type UserState,
 } from '../domain/user-state.js';
 import { openDesired, sealChange, sealDesired } from './change-secrets.js';
 import { settleDeletion, skippedWhileDeleting } from './delete-connection.js';
+import { groupKind } from './group-actions.js';
 import { licenceGroupsFor } from './licence-groups.js';
 import { claimAccountLink } from './link-claims.js';
 import type { ActionOutcome, ObjectKind } from './object-kind.js';
@@ -43,7 +44,6 @@ import type {
 } from './ports.js';
 import { tenantGateway } from './tenant.js';
 import type { TestConnectionDeps } from './test-connection.js';
-import { groupKind } from './group-actions.js';
 import { userKind } from './user-actions.js';
 
 export interface ApplyDeps extends TestConnectionDeps {
