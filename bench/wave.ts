@@ -137,6 +137,7 @@ export async function run(): Promise<Record<string, unknown>> {
         .map(([s, n]) => [Number(s), n] as const)
         .sort((a, b) => a[0] - b[0]);
       const windowS = Math.max(1, Math.round(WRITE_QUOTA.windowS / timeScale));
+      const writePhaseS = seconds.length ? seconds.at(-1)![0] - seconds[0]![0] + 1 : 0;
       let peakWindow = 0;
       for (const [start] of seconds)
         peakWindow = Math.max(
@@ -159,6 +160,9 @@ export async function run(): Promise<Record<string, unknown>> {
         writesPerSecond: round(stats.graphWrites / wallS),
         writeQuotaUtilisation: round((stats.graphWrites / wallS / quotaPerS) * 100),
         peakWindowWriteQuotaUtilisation: round((peakWindow / (quotaPerS * windowS)) * 100),
+        // From the first Graph write to the last (the submit and the final log records aside).
+        writePhaseSeconds: writePhaseS,
+        writePhaseQuotaUtilisation: round((stats.graphWrites / Math.max(1, writePhaseS) / quotaPerS) * 100),
         resourceUnitsPerSecond: round(stats.resourceUnits / wallS),
         ruBudgetUtilisation: round((stats.resourceUnits / wallS / ruPerS) * 100),
         throttled429: stats.throttled,

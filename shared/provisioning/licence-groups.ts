@@ -9,9 +9,10 @@
 //   whose externalId is the reserved m365prov-lic-…: same lease, hold, dry run, log): it creates the group the first
 //   time (security group, the first 20 members bound in the POST, then one assignLicense on the group), then adds the
 //   waiting members 20 per PATCH and removes the leaving ones 20 per $batch. A last partial write of fewer than 20
-//   waits up to PARTIAL_WAIT_MS for more members to fill it.
+//   waits for more members to fill it (up to PARTIAL_WAIT_MS; not when the flush came late, after a backlog).
 // Microsoft 365 gives the group's licences to its members by itself, asynchronously (licenseAssignmentStates with
 // assignedByGroup). Only members this connection added are ever removed; no other group is touched.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type OperationMessage, reapplyStoredState } from '../domain/change.js';
 import { AppError } from '../domain/errors.js';
 import { groupCreateBody, groupDesired } from '../domain/group-drift.js';
@@ -34,11 +35,13 @@ import type {
 } from './ports.js';
 
 /** How long the first member change waits for others before its licence group's flush. */
-export const FLUSH_DELAY_MS = 2_000;
-/** How long a last partial write (fewer than 20 members) may wait for more members to fill it. */
-export const PARTIAL_WAIT_MS = 5_000;
+export const FLUSH_DELAY_MS = 1_000;
 /** A flush noted this long ago but not started is taken as lost (its message gone): another one is enqueued. */
 const STALE_FLUSH_MS = 10 * 60_000;
+/** How long a last partial write (fewer than 20 members) may wait for more members to fill it. */
+export const PARTIAL_WAIT_MS = 3_000;
+/** A queued flush this late waited behind a backlog (see actOnLicenceGroup). */
+const LATE_MS = 2_000;
 /** Member changes one flush sends at most (20 writes of 20); more are sent by the next one, enqueued at once. */
 const CHANGES_PER_FLUSH = 400;
 const MEMBERS_PER_WRITE = 20;
@@ -49,10 +52,14 @@ const REPLICATION_GRACE_MS = 60_000;
 
 /** Flushes this process noted, per connection and group: the due time (see scheduleFlush). */
 const notedFlushes = new Map<string, number>();
-/** Overdue by this much, a flush is run inline by the next member change (see scheduleFlush). */
+/** Overdue by this much, a flush is run inline by the next member change (see scheduleFlush), at most this often. */
 const OVERDUE_MS = 1_000;
-/** Inline flushes this process is running (one per group at a time). */
+const INLINE_EVERY_MS = 2_000;
+/** Inline flushes this process is running (one per group at a time), and when it last started one. */
 const flushingHere = new Set<string>();
+const lastInline = new Map<string, number>();
+/** Set while an inline flush runs: that flush leaves the marker of the queued one alone. */
+const inlineFlush = new AsyncLocalStorage<string>();
 /** Licence group rows this process knows exist. */
 const knownRows = new Set<string>();
 /** Licence groups' object ids this process read lately (a licence group is re-created only if deleted by hand). */
@@ -84,7 +91,7 @@ export function licenceGroupSpec(
 /** Group-based licensing for one connection, over its store, its group rows and the queue. */
 export function licenceGroupsFor(deps: LicenceGroupDeps, connectionId: string): LicenceGroups {
   const store = deps.licenceGroups;
-  const scheduleFlush = async (group: string, delayMs = FLUSH_DELAY_MS) => {
+  const scheduleFlush = async (group: string, delayMs = FLUSH_DELAY_MS, urgent = false) => {
     const now = deps.clock.now().getTime();
     const key = `${connectionId}|${group}`;
     // A flush this process saw noted, due later than now, has not started: it will see what was recorded before.
@@ -94,6 +101,7 @@ export function licenceGroupsFor(deps: LicenceGroupDeps, connectionId: string): 
       group,
       new Date(now + delayMs),
       new Date(now - STALE_FLUSH_MS),
+      urgent,
     );
     if (claimed)
       await deps.queue.enqueue(
@@ -101,13 +109,18 @@ export function licenceGroupsFor(deps: LicenceGroupDeps, connectionId: string): 
         delayMs,
       );
     notedFlushes.set(key, dueAt.getTime());
-    // The flush noted is overdue: its message waits behind others on the queue (a wave's backlog). Run it here, now,
-    // so membership writes keep pace with the users' own; the message finds little left when its turn comes.
-    if (!claimed && deps.flushNow && dueAt.getTime() < now - OVERDUE_MS && !flushingHere.has(key)) {
+    // The flush noted is overdue: its message waits behind others on the queue (a wave's backlog). Run a flush here,
+    // now (at most one per INLINE_EVERY_MS and process), so membership writes keep pace with the users' own. It leaves
+    // the marker alone: the queued message still comes, and finds little left.
+    const overdue = !claimed && dueAt.getTime() < now - OVERDUE_MS;
+    if (overdue && deps.flushNow && !flushingHere.has(key) && (lastInline.get(key) ?? 0) <= now - INLINE_EVERY_MS) {
       flushingHere.add(key);
+      lastInline.set(key, now);
       try {
-        await deps.flushNow(
-          reapplyStoredState(connectionId, group, 'licence group: its flush is overdue, sent inline', 'group'),
+        await inlineFlush.run(key, () =>
+          deps.flushNow!(
+            reapplyStoredState(connectionId, group, 'licence group: its flush is overdue, sent inline', 'group'),
+          ),
         );
       } catch {
         // Busy (another flush holds the group) or failed: the queued flush is still on its way.
@@ -164,7 +177,7 @@ export function licenceGroupsFor(deps: LicenceGroupDeps, connectionId: string): 
     settle: (group, sent) => store.settle(connectionId, group, sent),
     releaseFlush: async (group) => {
       notedFlushes.delete(`${connectionId}|${group}`);
-      await store.releaseFlush(connectionId, group);
+      return store.releaseFlush(connectionId, group);
     },
     accountsIn: (group) => store.accountsIn(connectionId, group),
   };
@@ -198,15 +211,18 @@ export async function actOnLicenceGroup(ctx: ActionContext): Promise<ActionOutco
   const dryRun = ctx.settings.dryRun;
   const lg = ctx.licenceGroups;
   const g = ctx.gateway.groups;
-  // From here on a member change schedules the next flush; this one sends what is recorded now.
-  if (!dryRun) await lg.releaseFlush(id);
+  // From here on a member change schedules the next flush; this one sends what is recorded now. (An inline flush
+  // leaves the marker: it belongs to the queued flush, still to come.)
+  const inline = inlineFlush.getStore() === `${ctx.connection.id}|${id}`;
+  const noted = !dryRun && !inline ? await lg.releaseFlush(id) : undefined;
   const pending = await lg.pending(id, CHANGES_PER_FLUSH);
   const now = Date.now();
   // An account's latest change is the one that counts; earlier ones are superseded and dropped with it.
   const latest = new Map<string, PendingMemberChange>();
   for (const p of pending) if ((latest.get(p.objectId)?.since ?? '') <= p.since) latest.set(p.objectId, p);
   const superseded = pending.filter((p) => latest.get(p.objectId) !== p);
-  const adds = [...latest.values()].filter((p) => p.change === 'add');
+  // Oldest first: full writes take the members that waited longest, a partial last one the newest.
+  const adds = [...latest.values()].filter((p) => p.change === 'add').sort((a, b) => a.since.localeCompare(b.since));
   const removes = [...latest.values()].filter((p) => p.change === 'remove');
   const changed: string[] = [];
   let writes = 0;
@@ -217,17 +233,23 @@ export async function actOnLicenceGroup(ctx: ActionContext): Promise<ActionOutco
     if (!dryRun) await lg.settle(id, sent);
   };
   await settle(superseded);
-  // A full write waits for nobody; a last partial one goes when its oldest change has waited long enough.
+  // A full write waits for nobody. A last partial one waits for more members to fill it: left by an inline flush
+  // (members are streaming in) to the queued one still to come; held by a flush on time up to PARTIAL_WAIT_MS after
+  // its oldest change; sent at once by a flush that came late (it waited behind a backlog: that is over now).
   const full = adds.length - (adds.length % MEMBERS_PER_WRITE);
   const oldestOfRest = adds.slice(full).reduce((m, p) => Math.min(m, Date.parse(p.since)), Infinity);
-  const restReady = now - oldestOfRest >= PARTIAL_WAIT_MS - 500 || pending.length >= CHANGES_PER_FLUSH;
-  let toAdd = restReady ? adds : adds.slice(0, full);
+  const late = noted !== undefined && noted.dueAt.getTime() < now - LATE_MS;
+  const sendRest =
+    !inline &&
+    (late || noted?.urgent || now - oldestOfRest >= PARTIAL_WAIT_MS - 250 || pending.length >= CHANGES_PER_FLUSH);
+  let toAdd = sendRest ? adds : adds.slice(0, full);
   const waiting = adds.length - toAdd.length;
 
   if (!group && toAdd.length === 0 && !ctx.user.objectId) {
     // Nothing to put in a group that does not exist yet (only removals, or a partial write that waits).
     await settle(removes);
-    if (waiting > 0 && !dryRun) await lg.scheduleFlush(id, Math.max(0, oldestOfRest + PARTIAL_WAIT_MS - now));
+    if (waiting > 0 && !inline && !dryRun)
+      await lg.scheduleFlush(id, Math.max(0, oldestOfRest + PARTIAL_WAIT_MS - now));
     return none(`Licence group not created yet: ${waiting} member(s) wait to fill a write of 20`);
   }
   if (!group) {
@@ -328,11 +350,12 @@ export async function actOnLicenceGroup(ctx: ActionContext): Promise<ActionOutco
   }
   if (requeueAfterMs === undefined && !dryRun) {
     if (pending.length >= CHANGES_PER_FLUSH) requeueAfterMs = 0;
-    else if (waiting > 0) {
-      ctx.trace('members', `${waiting} member(s) wait up to ${PARTIAL_WAIT_MS} ms for more to fill a write of 20`);
-      await lg.scheduleFlush(id, Math.max(0, oldestOfRest + PARTIAL_WAIT_MS - now));
-    }
+    // Late: the backlog it waited behind just ended, and the users still in flight then record their changes now.
+    // One more flush a moment later sends those at once, rather than holding a partial write for more to come.
+    else if (late) await lg.scheduleFlush(id, FLUSH_DELAY_MS, true);
+    else if (waiting > 0 && !inline) await lg.scheduleFlush(id, Math.max(0, oldestOfRest + PARTIAL_WAIT_MS - now));
   }
+  if (waiting > 0) ctx.trace('members', `${waiting} member(s) wait for more to fill a write of 20`);
   const reason = `Licence group: ${memberWrites.added} member(s) added, ${memberWrites.removed} removed${
     memberWrites.dropped ? `, ${memberWrites.dropped} dropped (account gone)` : ''
   }${waiting ? `, ${waiting} waiting to fill a write` : ''} (${writes} Graph write(s))`;

@@ -17,7 +17,7 @@ import type {
   PendingReference,
   UserState,
 } from '../domain/user-state.js';
-import type { GraphUser, LicenceMembership, PendingMemberChange, TenantGateway } from './ports.js';
+import type { GraphUser, LicenceMembership, NotedFlush, PendingMemberChange, TenantGateway } from './ports.js';
 
 export interface ActionOutcome {
   result: Extract<OperationResult, 'applied' | 'skipped' | 'blocked'>;
@@ -81,10 +81,11 @@ export interface LicenceGroups {
   /** The licence group's Microsoft 365 object id, once it exists. */
   objectIdOf(group: string): Promise<string | undefined>;
   /** Makes sure a flush of the group's member changes is on its way (in `delayMs`, or the usual short delay). */
-  scheduleFlush(group: string, delayMs?: number): Promise<void>;
+  scheduleFlush(group: string, delayMs?: number, urgent?: boolean): Promise<void>;
   pending(group: string, limit: number): Promise<PendingMemberChange[]>;
   settle(group: string, sent: PendingMemberChange[]): Promise<void>;
-  releaseFlush(group: string): Promise<void>;
+  /** The flush starts: the next member change schedules another. The one that was noted, if any. */
+  releaseFlush(group: string): Promise<NotedFlush | undefined>;
   accountsIn(group: string): Promise<string[]>;
 }
 

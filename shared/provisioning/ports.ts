@@ -465,16 +465,23 @@ export interface LicenceGroupStore {
   settle(connectionId: string, group: string, sent: PendingMemberChange[]): Promise<void>;
   /**
    * Notes a flush of `group` due at `dueAt` unless one is noted already (due after `staleBefore`): `claimed` when the
-   * caller is to enqueue it; `dueAt` when the flush noted is due.
+   * caller is to enqueue it; `dueAt` when the flush noted is due. `urgent`: it is to send everything at once.
    */
   claimFlush(
     connectionId: string,
     group: string,
     dueAt: Date,
     staleBefore: Date,
+    urgent?: boolean,
   ): Promise<{ claimed: boolean; dueAt: Date }>;
-  /** The flush of `group` has started: the next member change notes a new one. */
-  releaseFlush(connectionId: string, group: string): Promise<void>;
+  /** The flush of `group` has started: the next member change notes a new one. Answers the one that was noted. */
+  releaseFlush(connectionId: string, group: string): Promise<NotedFlush | undefined>;
+}
+
+/** A flush noted for a licence group: when it was due, and whether it is to send everything at once. */
+export interface NotedFlush {
+  dueAt: Date;
+  urgent: boolean;
 }
 
 export interface LicenceMembership {

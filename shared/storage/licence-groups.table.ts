@@ -5,11 +5,11 @@
 //   p~<group>~<objectId>~<ms> a member change the licence group still has to send: { change add|remove, externalId,
 //                           since } — never rewritten (a later move writes another row), so the flush deletes exactly
 //                           what it read, in transactions;
-//   f~<group>               a flush of that group's member changes is scheduled: { dueAt }.
+//   f~<group>               a flush of that group's member changes is scheduled: { dueAt, urgent }.
 // The licence groups themselves are ordinary group rows (externalId m365prov-lic-…) in the connection's partition.
 // A user's move (its membership row and the member changes it takes) is one entity-group transaction.
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import type { LicenceGroupStore, LicenceMembership, PendingMemberChange } from '../provisioning/ports.js';
+import type { LicenceGroupStore, LicenceMembership, NotedFlush, PendingMemberChange } from '../provisioning/ports.js';
 import { decodeKey, encodeKey, odataString } from './table-keys.js';
 import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
 
@@ -168,11 +168,12 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
     group: string,
     dueAt: Date,
     staleBefore: Date,
+    urgent = false,
   ): Promise<{ claimed: boolean; dueAt: Date }> {
     await ensureTable(this.table);
     const partitionKey = partition(connectionId);
     const rowKey = flushKey(group);
-    const entity = { partitionKey, rowKey, dueAt: dueAt.toISOString() };
+    const entity = { partitionKey, rowKey, dueAt: dueAt.toISOString(), urgent };
     const noted = () =>
       this.table.getEntity<{ dueAt: string }>(partitionKey, rowKey).catch((e: unknown) => {
         if (statusOf(e) === 404) return undefined;
@@ -195,12 +196,18 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
     }
   }
 
-  async releaseFlush(connectionId: string, group: string): Promise<void> {
+  async releaseFlush(connectionId: string, group: string): Promise<NotedFlush | undefined> {
     await ensureTable(this.table);
+    const partitionKey = partition(connectionId);
+    const rowKey = flushKey(group);
     try {
-      await this.table.deleteEntity(partition(connectionId), flushKey(group));
+      const noted = await this.table.getEntity<{ dueAt: string; urgent?: boolean }>(partitionKey, rowKey);
+      await this.table.deleteEntity(partitionKey, rowKey, { etag: noted.etag });
+      return { dueAt: new Date(String(noted.dueAt)), urgent: noted.urgent === true };
     } catch (error) {
-      if (statusOf(error) !== 404) throw classifyStorageError(error, 'release a licence group flush');
+      // None noted, or one noted again meanwhile (that one's flush is still to come).
+      if (statusOf(error) === 404 || statusOf(error) === 412) return undefined;
+      throw classifyStorageError(error, 'release a licence group flush');
     }
   }
 }
