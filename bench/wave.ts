@@ -102,6 +102,8 @@ export async function run(): Promise<Record<string, unknown>> {
       const results_: Record<string, number> = {};
       let lastAt = started;
       let flushes = 0;
+      let lastUserAt = started;
+      const flushLog: { at: number; reason: string }[] = [];
       const durations: number[] = [];
       for await (const e of logs.listEntities<{
         operationId: string;
@@ -109,6 +111,7 @@ export async function run(): Promise<Record<string, unknown>> {
         result: string;
         externalId: string;
         durationMs: number;
+        reason?: string;
       }>({
         queryOptions: { filter: `PartitionKey eq '${connectionId}'` },
       })) {
@@ -116,6 +119,7 @@ export async function run(): Promise<Record<string, unknown>> {
         if (e.externalId.startsWith('m365prov-lic-') && Date.parse(e.time) >= started) {
           flushes++;
           lastAt = Math.max(lastAt, Date.parse(e.time));
+          flushLog.push({ at: round((Date.parse(e.time) - started) / 1000), reason: String(e.reason ?? '') });
         }
         const sent = submittedAt.get(e.operationId);
         if (sent === undefined) continue;
@@ -125,9 +129,13 @@ export async function run(): Promise<Record<string, unknown>> {
           const at = Date.parse(e.time);
           latencies.push(at - sent);
           lastAt = Math.max(lastAt, at);
+          lastUserAt = Math.max(lastUserAt, at);
         }
       }
       latencies.sort((a, b) => a - b);
+      // The licence group's last flushes, for the tail after the last user (stderr only).
+      for (const f of flushLog.sort((a, b) => a.at - b.at).slice(-6))
+        console.error(`  flush at ${f.at} s: ${f.reason}`);
       const stats = await env.simStats();
       const wallS = (lastAt - started) / 1000;
       const quotaPerS = (WRITE_QUOTA.writes / WRITE_QUOTA.windowS) * timeScale;
@@ -148,7 +156,9 @@ export async function run(): Promise<Record<string, unknown>> {
       const result = {
         wave: wave.name,
         licensing,
-        ...(licensing === 'group' ? { licenceGroupFlushes: flushes } : {}),
+        ...(licensing === 'group'
+          ? { licenceGroupFlushes: flushes, lastUserOperationSeconds: round((lastUserAt - started) / 1000) }
+          : {}),
         ...(licensedAt !== undefined ? { allLicensedAfterSeconds: round((licensedAt - started) / 1000) } : {}),
         operations: wave.changes.length,
         outcomes: results_,
