@@ -291,4 +291,22 @@ describe('group-based licensing (licensingMode group, issue 16)', () => {
       `DELETE /v1.0/groups/${groupId}/members/${leaver[1]}/$ref`,
     ]);
   });
+
+  it('a removed user leaves the licence group with removeLicensesOnRemove (removeAction disable)', async () => {
+    const conn = await readyConnection({ licensingMode: 'group', usageLocation: 'US', removeLicensesOnRemove: true });
+    const [externalId, objectId] = [...(await licensedUsers(conn, 1))][0]!;
+    const groupId = await waitFor(async () => (await view(conn, 'groups', e3Group(conn))).link?.objectId, {
+      what: 'the licence group linked',
+      timeoutMs: 30_000,
+    });
+    await inherits(objectId, groupId);
+    const op = await submit(conn, { type: 'remove', externalId, version: 2 });
+    expect(await logOf(conn, externalId, op)).toMatchObject({
+      result: 'applied',
+      action: 'disable',
+      changedProperties: ['licenceGroup', 'accountEnabled'],
+    });
+    await inherits(objectId, groupId, false);
+    expect(await membersOf(groupId)).not.toContain(objectId);
+  });
 });
