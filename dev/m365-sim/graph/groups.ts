@@ -15,11 +15,12 @@
 //   get the group's licences `groupLicenseDelayMs` later (state.ts processLicenseWork).
 // (A user's memberOf: directory-roles.ts.)
 import { randomUUID } from 'node:crypto';
-import { propertyType, validateActionBody, validateEntityBody } from '../graph-schema/validate-body.js';
+import { propertyType, validateEntityBody } from '../graph-schema/validate-body.js';
 import { completeGroupData, isDistributionGroup, isReadOnlyMailGroup, isUnified } from '../group-defaults.js';
-import type { AssignedLicense, GroupRecord, TenantState, UserRecord } from '../state.js';
+import type { GroupRecord, TenantState, UserRecord } from '../state.js';
 import { badRequest, GraphError, insufficientPrivileges, resourceNotFound } from './errors.js';
 import { directoryObjectView, GROUP_TYPE, groupData, groupView } from './group-view.js';
+import { assignLicenseRequest } from './licenses.js';
 import {
   contextUrl,
   decodeSkipToken,
@@ -385,28 +386,9 @@ function removeOwnerRef(call: GraphCall, [id, ownerId]: string[]): GraphResult {
 function assignGroupLicense(call: GraphCall, [id]: string[]): GraphResult {
   const { tenant } = call;
   const group = requireGroup(tenant, id!);
-  const invalid = validateActionBody('microsoft.graph.assignLicense', call.body, GROUP_TYPE);
-  if (invalid)
-    throw new GraphError(
-      400,
-      invalid.code,
-      invalid.message,
-      invalid.target ? [{ code: 'InvalidValue', target: invalid.target }] : undefined,
-    );
-  const body = call.body as {
-    addLicenses: Array<{ skuId: string; disabledPlans?: string[] | null }>;
-    removeLicenses: string[];
-  };
-  const add = body.addLicenses.map((l): AssignedLicense => ({
-    skuId: l.skuId.toLowerCase(),
-    disabledPlans: (l.disabledPlans ?? []).map((p) => p.toLowerCase()),
-  }));
-  const remove = body.removeLicenses.map((s) => s.toLowerCase());
+  const { add, remove } = assignLicenseRequest(call, GROUP_TYPE);
   if (group.data.securityEnabled !== true)
     throw badRequest('Group-based licensing needs a security-enabled group (securityEnabled true).');
-  for (const skuId of [...add.map((l) => l.skuId), ...remove]) {
-    if (!tenant.skus.has(skuId)) throw badRequest(`License ${skuId} does not correspond to a valid company License.`);
-  }
   for (const skuId of remove) {
     if (!group.licenses.some((l) => l.skuId === skuId))
       throw badRequest(`Group does not have a corresponding license for ${skuId}.`);

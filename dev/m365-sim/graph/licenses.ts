@@ -31,10 +31,15 @@ function listSubscribedSkus(call: GraphCall): GraphResult {
  * of a group-inherited license, then seats. Messages: usage location and "does not have any available
  * licenses" are community-reported wordings (the reference documents neither); see docs/graph-behaviour.md.
  */
-function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
-  const { tenant } = call;
-  const user = requireUser(tenant, idOrUpn!);
-  const invalid = validateActionBody('microsoft.graph.assignLicense', call.body);
+/**
+ * The assignLicense body (user-assignlicense, group-assignlicense), validated against the action's metadata, with
+ * ids lower-cased and every SKU one the tenant subscribes to.
+ */
+export function assignLicenseRequest(
+  call: GraphCall,
+  bindingType?: string,
+): { add: AssignedLicense[]; remove: string[] } {
+  const invalid = validateActionBody('microsoft.graph.assignLicense', call.body, bindingType);
   if (invalid)
     throw new GraphError(
       400,
@@ -46,17 +51,24 @@ function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
     addLicenses: Array<{ skuId: string; disabledPlans?: string[] | null }>;
     removeLicenses: string[];
   };
-  const add = body.addLicenses.map((l) => ({
+  const add = body.addLicenses.map((l): AssignedLicense => ({
     skuId: l.skuId.toLowerCase(),
     disabledPlans: (l.disabledPlans ?? []).map((p) => p.toLowerCase()),
   }));
   const remove = body.removeLicenses.map((s) => s.toLowerCase());
+  for (const skuId of [...add.map((l) => l.skuId), ...remove]) {
+    if (!call.tenant.skus.has(skuId))
+      throw badRequest(`License ${skuId} does not correspond to a valid company License.`);
+  }
+  return { add, remove };
+}
 
+function assignLicense(call: GraphCall, [idOrUpn]: string[]): GraphResult {
+  const { tenant } = call;
+  const user = requireUser(tenant, idOrUpn!);
+  const { add, remove } = assignLicenseRequest(call);
   if (add.length > 0 && !user.data.usageLocation)
     throw badRequest('License assignment cannot be done for user with invalid usage location.');
-  for (const skuId of [...add.map((l) => l.skuId), ...remove]) {
-    if (!tenant.skus.has(skuId)) throw badRequest(`License ${skuId} does not correspond to a valid company License.`);
-  }
   for (const skuId of remove) {
     if (!user.directLicenses.has(skuId)) {
       const inherited = [...user.groupLicenses.values()].some((g) => g.skuId === skuId);
