@@ -17,7 +17,10 @@ import { type ConfigWrite, loadConnection, removeConnection, requireMatch } from
 export const provisionedUsersChoices = ['keep', 'deprovision'] as const;
 export type ProvisionedUsersChoice = (typeof provisionedUsersChoices)[number];
 
-type DeletionDeps = Pick<ApplyDeps, 'connections' | 'users' | 'groups' | 'queue' | 'clock' | 'pendingRemovals'>;
+type DeletionDeps = Pick<
+  ApplyDeps,
+  'connections' | 'users' | 'groups' | 'licenceGroups' | 'queue' | 'clock' | 'pendingRemovals'
+>;
 
 /** Still has an account this connection provisioned (linked, and not already removed by it). */
 const stillProvisioned = (u: UserState) =>
@@ -245,7 +248,10 @@ async function finishIfDone(deps: DeletionDeps, id: string, { force = false } = 
   return false;
 }
 
-/** The connection's user and group rows, pending removals and the connection itself (Microsoft 365 keeps its objects). */
+/**
+ * The connection's user and group rows, licence group bookkeeping, pending removals and the connection itself
+ * (Microsoft 365 keeps its objects).
+ */
 async function removeEverything(
   deps: DeletionDeps,
   connection: Connection,
@@ -253,6 +259,7 @@ async function removeEverything(
 ): Promise<void> {
   await deps.users.deleteAll(connection.id);
   await deps.groups.deleteAll(connection.id);
+  await deps.licenceGroups.clear(connection.id);
   await deps.pendingRemovals.clear(connection.id);
   await removeRow();
 }

@@ -476,6 +476,8 @@ export interface LicenceGroupStore {
   ): Promise<{ claimed: boolean; dueAt: Date }>;
   /** The flush of `group` has started: the next member change notes a new one. Answers the one that was noted. */
   releaseFlush(connectionId: string, group: string): Promise<NotedFlush | undefined>;
+  /** Forgets all of it (the connection is deleted; the licence groups themselves stay in Microsoft 365). */
+  clear(connectionId: string): Promise<void>;
 }
 
 /** A flush noted for a licence group: when it was due, and whether it is to send everything at once. */

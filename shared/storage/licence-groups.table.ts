@@ -11,7 +11,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { LicenceGroupStore, LicenceMembership, NotedFlush, PendingMemberChange } from '../provisioning/ports.js';
 import { decodeKey, encodeKey, odataString } from './table-keys.js';
-import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
+import { classifyStorageError, deletePartition, ensureTable, statusOf } from './table-support.js';
 
 const partition = (connectionId: string) => `${encodeKey(connectionId)}~lic`;
 const membershipKey = (externalId: string) => `u~${encodeKey(externalId)}`;
@@ -208,6 +208,14 @@ export class TableLicenceGroupStore implements LicenceGroupStore {
       // None noted, or one noted again meanwhile (that one's flush is still to come).
       if (statusOf(error) === 404 || statusOf(error) === 412) return undefined;
       throw classifyStorageError(error, 'release a licence group flush');
+    }
+  }
+
+  async clear(connectionId: string): Promise<void> {
+    try {
+      await deletePartition(this.table, partition(connectionId));
+    } catch (error) {
+      throw classifyStorageError(error, 'clear licence group bookkeeping');
     }
   }
 }

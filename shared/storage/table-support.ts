@@ -2,6 +2,7 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import { AppError } from '../domain/errors.js';
+import { odataString } from './table-keys.js';
 
 const created = new WeakMap<TableClient, Promise<void>>();
 
@@ -31,4 +32,19 @@ export function classifyStorageError(error: unknown, what: string): AppError {
   // Refused for what it holds (bad value, too large): retrying the same request cannot succeed.
   if (status === 400 || status === 413) return new AppError('invalid', 'storage-rejected', message);
   return new AppError('transient', 'storage-unavailable', message);
+}
+
+/** Deletes every row of one partition: its keys read once, then entity group transactions of up to 100 deletes. */
+export async function deletePartition(table: TableClient, partitionKey: string): Promise<number> {
+  await ensureTable(table);
+  const keys: string[] = [];
+  for await (const e of table.listEntities({
+    queryOptions: { filter: `PartitionKey eq ${odataString(partitionKey)}`, select: ['RowKey'] },
+  }))
+    keys.push(e.rowKey!);
+  for (let i = 0; i < keys.length; i += 100)
+    await table.submitTransaction(
+      keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as const),
+    );
+  return keys.length;
 }

@@ -4,7 +4,7 @@ import { AppError } from '../domain/errors.js';
 import { reconciledAllChanges, type UserState, type UserStatus } from '../domain/user-state.js';
 import type { LinkClaim, ObjectRef, UserStateRepository } from '../provisioning/ports.js';
 import { encodeKey, isJsonColumnPart, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
-import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
+import { classifyStorageError, deletePartition, ensureTable, statusOf } from './table-support.js';
 
 const JSON_FIELDS = [
   'desired',
@@ -289,33 +289,13 @@ export class TableUserStateRepository implements UserStateRepository {
   }
 
   async deleteAll(connectionId: string): Promise<number> {
-    const rows = await this.listAll(connectionId);
-    await ensureTable(this.table);
-    const keysOf = async (partitionKey: string) => {
-      const keys: string[] = [];
-      for await (const e of this.table.listEntities({
-        queryOptions: { filter: `PartitionKey eq ${odataString(partitionKey)}`, select: ['RowKey'] },
-      }))
-        keys.push(e.rowKey!);
-      return keys;
-    };
     try {
-      // Entity group transactions: up to 100 deletes of one partition per request.
-      for (const [partitionKey, keys] of [
-        [encodeKey(connectionId), rows.map((u) => encodeKey(u.externalId))],
-        [linkPartition(connectionId), await keysOf(linkPartition(connectionId))],
-        [waitPartition(connectionId), await keysOf(waitPartition(connectionId))],
-      ] as const) {
-        for (let i = 0; i < keys.length; i += 100) {
-          await this.table.submitTransaction(
-            keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey, rowKey }] as const),
-          );
-        }
-      }
+      for (const partitionKey of [linkPartition(connectionId), waitPartition(connectionId)])
+        await deletePartition(this.table, partitionKey);
+      return await deletePartition(this.table, encodeKey(connectionId));
     } catch (error) {
       throw classifyStorageError(error, 'delete users');
     }
-    return rows.length;
   }
 
   private async list(filter: string): Promise<UserState[]> {

@@ -4,7 +4,8 @@
 // simulated tenant; nothing mocked.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { TableClient } from '@azure/data-tables';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../dev/paths.js';
 import { licenceGroupId } from '../../shared/domain/licenses.js';
 import { useAppWithTenant } from '../support/app-host.js';
@@ -308,5 +309,32 @@ describe('group-based licensing (licensingMode group, issue 16)', () => {
     });
     await inherits(objectId, groupId, false);
     expect(await membersOf(groupId)).not.toContain(objectId);
+  });
+
+  it('deleting the connection forgets its licence group rows and bookkeeping; the licence group stays in Microsoft 365', async () => {
+    const conn = await readyConnection({ licensingMode: 'group', usageLocation: 'US' });
+    const [, objectId] = [...(await licensedUsers(conn, 2))][0]!;
+    const groupId = await waitFor(async () => (await view(conn, 'groups', e3Group(conn))).link?.objectId, {
+      what: 'the licence group linked',
+      timeoutMs: 30_000,
+    });
+    await inherits(objectId, groupId);
+    const groupsTable = TableClient.fromConnectionString(inject('storageConnectionString'), 'groups', {
+      allowInsecureConnection: true,
+    });
+    const partitions = async () => {
+      const keys = new Set<string>();
+      for await (const e of groupsTable.listEntities({
+        queryOptions: { filter: `PartitionKey ge '${conn}' and PartitionKey lt '${conn}~~'`, select: ['PartitionKey'] },
+      }))
+        keys.add(e.partitionKey!);
+      return [...keys].sort();
+    };
+    expect(await partitions()).toEqual([conn, `${conn}~lic`, `${conn}~links`]);
+
+    const res = await ctx.app.api('DELETE', `/api/connections/${conn}?provisionedUsers=keep`);
+    expect(res.status, res.text).toBe(200);
+    expect(await partitions()).toEqual([]);
+    expect(await membersOf(groupId)).toContain(objectId);
   });
 });
