@@ -36,7 +36,7 @@ export const changeSchema = z
       .enum(objectTypes)
       .optional()
       .describe(
-        'user (the default) or group. A group change is an upsert or a remove; its attributes: displayName, description, mailNickname, kind (security | microsoft365), members (user externalIds), groups (nested group externalIds), owners (user externalIds)',
+        'user (the default) or group. A group change is an upsert or a remove; its attributes: displayName, description, mailNickname, kind (security | microsoft365), members (user externalIds), groups (nested group externalIds), owners (user externalIds); its licenses are assigned to the group (group-based licensing)',
       ),
     externalId: externalIdSchema.describe("The person's (or group's) stable id at the source"),
     version: z

@@ -54,6 +54,7 @@ export const errorCodes = [
   'protected-account',
   'invalid-group',
   'read-only-group',
+  'group-licensing-unsupported',
   'upn-taken',
   'user-not-linked',
   'linked-account-missing',

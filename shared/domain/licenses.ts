@@ -115,6 +115,24 @@ export function diffLicenses<T extends { skuId: string }>(
   return { add, remove, owned: ownedAfter };
 }
 
+/**
+ * A directory group's own licences (the change's `licenses` on a group: group-based licensing the directory asks
+ * for) — the same rule as a user's direct licences (diffLicenses): what the group lacks is assigned, and only what this
+ * connection assigned is ever removed. No seat check: a group's licences take seats as they reach its members, and
+ * Microsoft 365 shows a member it could not license in that member's licenseAssignmentStates.
+ * @param refs the licences the change asks for; undefined: no wish (nothing assigned or removed)
+ * @param assigned the group's assignedLicenses
+ */
+export function groupLicencePlan(
+  refs: readonly LicenseRef[] | undefined,
+  skus: readonly SkuInfo[],
+  assigned: readonly { skuId: string }[],
+  owned: readonly string[],
+) {
+  const states = assigned.map((l) => ({ skuId: l.skuId.toLowerCase() }));
+  return diffLicenses(refs && resolveLicenses(refs, skus), states, owned);
+}
+
 /** SKUs a group gives the account in effect (state Active or ActiveWithError; no state read: in effect). */
 export const inheritedSkus = (states: readonly LicenseAssignmentState[], fromGroup?: string): Set<string> =>
   new Set(

@@ -37,6 +37,8 @@ export const groupDriftKinds = [
   'deleted',
   /** Wanted, but never linked to a Microsoft 365 group. */
   'neverLinked',
+  /** The group's own licences (its change's `licenses`) differ: one missing, or one of this connection's not wanted. */
+  'licenses',
   /** A change received long ago is still not reconciled (a lost operation). */
   'stuck',
 ] as const;

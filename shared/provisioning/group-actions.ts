@@ -15,7 +15,7 @@ import {
   MEMBERS_PER_WRITE,
   membershipPlan,
 } from '../domain/group-drift.js';
-import { isLicenceGroupId } from '../domain/licenses.js';
+import { groupLicencePlan, isLicenceGroupId, LicensePlanError } from '../domain/licenses.js';
 import type { PendingReference, UserState } from '../domain/user-state.js';
 import { actOnLicenceGroup } from './licence-groups.js';
 import { type ActionContext, type ActionOutcome, isReplicationDelay, type ObjectKind } from './object-kind.js';
@@ -67,8 +67,58 @@ async function performGroupAction(ctx: ActionContext): Promise<ActionOutcome> {
       `Group ${found.id} (${found.displayName ?? '?'}) is a mail-enabled security group or distribution list: Exchange owns it and Microsoft Graph cannot change it. Nothing was changed`,
       { objectId: found.id },
     );
+  // Checked before any write: a group whose licences cannot be given is neither created nor changed.
+  const licences = await planGroupLicences(ctx, desired, found);
   const refs = await resolveReferences(ctx, desired);
-  return found ? updateGroup(ctx, desired, found, refs, match.restored) : createGroup(ctx, desired, refs);
+  return found
+    ? updateGroup(ctx, desired, found, refs, licences, match.restored)
+    : createGroup(ctx, desired, refs, licences);
+}
+
+type GroupLicencePlan = ReturnType<typeof groupLicencePlan>;
+
+/**
+ * The group's own licences, as the change asks (groupLicencePlan: only this connection's are ever removed). Refused,
+ * before anything is written, when a SKU or service plan is unknown or the group is not a security group — Microsoft
+ * 365 licenses security groups only. The subscribed SKUs are read only when licences are asked for.
+ */
+async function planGroupLicences(
+  ctx: ActionContext,
+  desired: GroupDesired,
+  found: GraphGroup | undefined,
+): Promise<GroupLicencePlan> {
+  const refs = ctx.change.licenses;
+  const skus = refs?.length ? await ctx.gateway.licenses.subscribedSkus() : [];
+  let plan: GroupLicencePlan;
+  try {
+    plan = groupLicencePlan(refs, skus, found?.assignedLicenses ?? [], ctx.user.ownedLicenses);
+  } catch (error) {
+    if (error instanceof LicensePlanError) throw new AppError('invalid', error.code, error.message);
+    throw error;
+  }
+  const securityEnabled = found ? found.securityEnabled === true : groupCreateBody(desired).securityEnabled === true;
+  if (plan.add.length > 0 && !securityEnabled)
+    throw new AppError(
+      'invalid',
+      'group-licensing-unsupported',
+      `${found ? `Group ${found.id}` : `A ${desired.kind} group`} is not a security group (securityEnabled): Microsoft 365 assigns licences to security groups only. Nothing was changed`,
+    );
+  return plan;
+}
+
+/** Assigns and removes the group's licences in one write (none when nothing differs). */
+async function applyGroupLicences(ctx: ActionContext, groupId: string, plan: GroupLicencePlan): Promise<boolean> {
+  if (plan.add.length === 0 && plan.remove.length === 0) return false;
+  ctx.trace(
+    'licenses',
+    `Group licences: add ${plan.add.map((a) => a.skuId).join(', ') || 'none'}; remove ${plan.remove.join(', ') || 'none'}`,
+  );
+  await ctx.gateway.groups.assignLicenses(
+    groupId,
+    plan.add.map(({ skuId, disabledPlans }) => ({ skuId, disabledPlans })),
+    plan.remove,
+  );
+  return true;
 }
 
 /**
@@ -238,7 +288,12 @@ const pendingReason = (pending: PendingReference[]) =>
     .map((p) => `${p.as} ${p.externalId} (${p.reason})`)
     .join('; ')}${pending.length > 5 ? '; …' : ''}`;
 
-async function createGroup(ctx: ActionContext, desired: GroupDesired, refs: Resolved): Promise<ActionOutcome> {
+async function createGroup(
+  ctx: ActionContext,
+  desired: GroupDesired,
+  refs: Resolved,
+  licences: GroupLicencePlan,
+): Promise<ActionOutcome> {
   if (!ctx.settings.allowGroupCreate) return none(ctx, 'Creating groups is not allowed (allowGroupCreate is off)');
   const members = [...refs.members];
   ctx.trace('action', `Create group ${desired.displayName} (${desired.kind}) with ${members.length} member(s)`);
@@ -254,7 +309,9 @@ async function createGroup(ctx: ActionContext, desired: GroupDesired, refs: Reso
       `The group ${created.id} created was claimed meanwhile (${refusal})`,
     );
   let requeueAfterMs: number | undefined;
+  let licensed = false;
   try {
+    licensed = await applyGroupLicences(ctx, created.id, licences);
     if (members.length > bound.length) await ctx.gateway.groups.addMembers(created.id, members.slice(bound.length));
     if (refs.owners.length > owners.length)
       await ctx.gateway.groups.addOwners(created.id, refs.owners.slice(owners.length));
@@ -273,9 +330,13 @@ async function createGroup(ctx: ActionContext, desired: GroupDesired, refs: Reso
     result: 'applied',
     action: 'create',
     ...(refs.pending.length ? { reason: pendingReason(refs.pending) } : {}),
-    changedProperties: [...Object.keys(groupCreateBody(desired)), ...(members.length ? ['members'] : [])],
+    changedProperties: [
+      ...Object.keys(groupCreateBody(desired)),
+      ...(licensed ? ['assignedLicenses'] : []),
+      ...(members.length ? ['members'] : []),
+    ],
     account: asAccount(created),
-    ownedLicenses: [],
+    ownedLicenses: licensed ? licences.owned : [],
     ownedMembers: owned,
     pending: refs.pending,
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
@@ -287,6 +348,7 @@ async function updateGroup(
   desired: GroupDesired,
   current: GraphGroup,
   refs: Resolved,
+  licences: GroupLicencePlan,
   restored = false,
 ): Promise<ActionOutcome> {
   const g = ctx.gateway.groups;
@@ -308,6 +370,7 @@ async function updateGroup(
     ctx.trace('action', `Update ${Object.keys(patch).join(', ')}`);
     await g.updateGroup(current.id, patch);
   }
+  const licensed = await applyGroupLicences(ctx, current.id, licences);
   const present = new Set(await g.memberIds(current.id));
   const owned = new Set(ctx.user.ownedMembers ?? []);
   const plan = membershipPlan(refs.members, present, owned, ctx.settings.groupMembership);
@@ -331,6 +394,7 @@ async function updateGroup(
   const ownedNext = [...new Set([...[...owned].filter((id) => !plan.remove.includes(id)), ...plan.add])];
   const changed = [
     ...Object.keys(patch),
+    ...(licensed ? ['assignedLicenses'] : []),
     ...(plan.add.length || plan.remove.length ? ['members'] : []),
     ...(ownersAdded ? ['owners'] : []),
   ];
@@ -345,7 +409,7 @@ async function updateGroup(
         : { reason: 'Already up to date: no Graph write needed' }),
     changedProperties: changed,
     account: asAccount(current),
-    ownedLicenses: [],
+    ownedLicenses: licences.owned,
     ownedMembers: ownedNext,
     pending: refs.pending,
   };

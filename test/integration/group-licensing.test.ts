@@ -338,3 +338,66 @@ describe('group-based licensing (licensingMode group, issue 16)', () => {
     expect(await membersOf(groupId)).toContain(objectId);
   });
 });
+
+describe("a directory group's own licences (the change's licenses on a group, issue 16)", () => {
+  const groupChange = async (conn: string, change: Record<string, unknown>) =>
+    logOf(conn, String(change.externalId), await submit(conn, { objectType: 'group', type: 'upsert', ...change }));
+
+  it('assigns them to the group (members inherit them), removes only its own, and refuses what cannot be licensed before any write', async () => {
+    const conn = await readyConnection();
+    const users = await licensedUsers(conn, 3, []);
+    const members = [...users.keys()];
+    const externalId = uniqueName('licensed-group');
+    const attributes = { displayName: externalId, members };
+
+    const since = await lastSeq();
+    expect(await groupChange(conn, { externalId, version: 1, attributes, licenses: ['ENTERPRISEPACK'] })).toMatchObject(
+      { result: 'applied', action: 'create', changedProperties: expect.arrayContaining(['assignedLicenses']) },
+    );
+    const groupId = (await view(conn, 'groups', externalId)).link!.objectId;
+    expect((await writesSince(since)).map(shape)).toEqual([
+      'POST /v1.0/groups',
+      'POST /v1.0/groups/{id}/assignLicense',
+    ]);
+    for (const objectId of users.values()) await inherits(objectId, groupId);
+
+    // A licence given to the group by hand is not this connection's: it stays when the directory asks for none.
+    await graph()
+      .api(`/groups/${groupId}/assignLicense`)
+      .post({ addLicenses: [{ skuId: contoso.skus.spe_e3, disabledPlans: [] }], removeLicenses: [] });
+    const before = await lastSeq();
+    expect(await groupChange(conn, { externalId, version: 2, attributes, licenses: [] })).toMatchObject({
+      result: 'applied',
+      changedProperties: ['assignedLicenses'],
+    });
+    const [removal] = await writesSince(before);
+    expect(removal!.body).toEqual({ addLicenses: [], removeLicenses: [E3] });
+    const held = (await graph().api(`/groups/${groupId}`).select('assignedLicenses').get()) as {
+      assignedLicenses: { skuId: string }[];
+    };
+    expect(held.assignedLicenses.map((l) => l.skuId)).toEqual([contoso.skus.spe_e3]);
+    for (const objectId of users.values()) await inherits(objectId, groupId, false);
+
+    // A Microsoft 365 group cannot carry licences, nor can an unknown SKU be given: refused, nothing written.
+    const refused = await lastSeq();
+    const m365 = uniqueName('m365-licensed');
+    expect(
+      await groupChange(conn, {
+        externalId: m365,
+        version: 1,
+        attributes: { displayName: m365, kind: 'microsoft365' },
+        licenses: ['ENTERPRISEPACK'],
+      }),
+    ).toMatchObject({ result: 'failed', error: { code: 'group-licensing-unsupported' } });
+    const unknown = uniqueName('unknown-sku');
+    expect(
+      await groupChange(conn, {
+        externalId: unknown,
+        version: 1,
+        attributes: { displayName: unknown },
+        licenses: ['NO_SUCH_SKU'],
+      }),
+    ).toMatchObject({ result: 'failed', error: { code: 'unknown-sku' } });
+    expect(await writesSince(refused)).toEqual([]);
+  });
+});

@@ -35,8 +35,20 @@ const users = async (conn: string, count: number): Promise<[string, string][]> =
 ];
 
 /** Submits a group change, waits for its log record, and answers the linked group's object id. */
-async function group(conn: string, externalId: string, attributes: Record<string, unknown>): Promise<string> {
-  const op = await api.submit(conn, { objectType: 'group', type: 'upsert', externalId, version: 1, attributes });
+async function group(
+  conn: string,
+  externalId: string,
+  attributes: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const op = await api.submit(conn, {
+    objectType: 'group',
+    type: 'upsert',
+    externalId,
+    version: 1,
+    attributes,
+    ...extra,
+  });
   const record = await api.logOf(conn, externalId, op);
   expect(record, JSON.stringify(record)).toMatchObject({ result: 'applied', action: 'create' });
   return waitFor(
@@ -157,6 +169,45 @@ describe('group reconciliation (issue 16)', () => {
     // Corrected: the next run finds nothing on this group.
     const after = await reconcile(conn);
     expect(after.groups!.drift.missingMembers).toBe(0);
+  }, 180_000);
+
+  it("a licence of the group's removed by hand is found (kind licenses) and assigned again; one added by hand is not drift", async () => {
+    const conn = await api.readyConnection();
+    const ext = uniqueName('glic');
+    const E3 = contoso.skus.enterprisePack;
+    const groupId = await group(conn, ext, { displayName: `Licensed ${ext}` }, { licenses: ['ENTERPRISEPACK'] });
+    const licencesOf = async () =>
+      (
+        (await graph().api(`/groups/${groupId}`).select('assignedLicenses').get()) as {
+          assignedLicenses: { skuId: string }[];
+        }
+      ).assignedLicenses
+        .map((l) => l.skuId)
+        .sort();
+    expect(await licencesOf()).toEqual([E3]);
+    const baseline = await reconcile(conn);
+    expect(baseline.groups!.drift.licenses).toBe(0);
+
+    await graph()
+      .api(`/groups/${groupId}/assignLicense`)
+      .post({ addLicenses: [{ skuId: contoso.skus.spe_e3, disabledPlans: [] }], removeLicenses: [E3] });
+    const run = await reconcile(conn);
+    expect(run).toMatchObject({ status: 'completed', groups: { drift: { licenses: 1 } }, enqueued: 1 });
+    expect(await groupItems(conn, run)).toEqual([
+      expect.objectContaining({
+        objectType: 'group',
+        kind: 'licenses',
+        externalId: ext,
+        disposition: 'enqueued',
+        detail: expect.stringContaining(`licences: missing ${E3}, not wanted none`),
+      }),
+    ]);
+    await waitFor(async () => ((await licencesOf()).includes(E3) ? true : undefined), {
+      what: 'the licence assigned again',
+      timeoutMs: 20_000,
+    });
+    expect(await licencesOf()).toEqual([E3, contoso.skus.spe_e3].sort());
+    expect((await reconcile(conn)).groups!.drift.licenses).toBe(0);
   }, 180_000);
 
   it('an extra member added by hand is removed in authoritative mode and left in additive mode', async () => {

@@ -12,7 +12,7 @@ import {
   isReadOnlyGroup,
   membershipPlan,
 } from '../../domain/group-drift.js';
-import { isLicenceGroupId } from '../../domain/licenses.js';
+import { groupLicencePlan, isLicenceGroupId, LicensePlanError, type SkuInfo } from '../../domain/licenses.js';
 import type { SyncSettings } from '../../domain/sync-settings.js';
 import { isInSync, type UserState } from '../../domain/user-state.js';
 import { resolveReferences } from '../group-actions.js';
@@ -31,6 +31,15 @@ export type MembersSeen =
 const NAMED = 5;
 const named = (ids: string[]) => `${ids.slice(0, NAMED).join(', ')}${ids.length > NAMED ? ', …' : ''}`;
 
+/** What a round judges groups by: the connection's settings and group mapping, the directory's rows, the SKUs. */
+export interface GroupJudge {
+  settings: SyncSettings;
+  references: References;
+  mapping: GroupMappingContext;
+  /** The tenant's subscribed SKUs (to resolve licence names); undefined: licences are not compared. */
+  skus?: readonly SkuInfo[];
+}
+
 /**
  * The drift of a linked group, or undefined when it has none — or is not to be judged now: not wanted, an
  * operation on its way or references pending (not in sync: that operation reconciles it), a licence group, not a
@@ -41,9 +50,7 @@ export async function checkGroup(
   observed: GraphGroup,
   members: MembersSeen | undefined,
   complete: boolean,
-  settings: SyncSettings,
-  references: References,
-  mapping: GroupMappingContext,
+  { settings, references, mapping, skus }: GroupJudge,
 ): Promise<GroupFinding | undefined> {
   const attributes = row.desired?.profile?.attributes;
   if (!attributes || row.desired?.lifecycle?.state === 'removed' || !isInSync(row)) return undefined;
@@ -69,6 +76,8 @@ export async function checkGroup(
       : new Set([...[...refs.members].filter((id) => !members.removed.has(id)), ...members.added]);
     plan = membershipPlan(refs.members, current, new Set(row.ownedMembers ?? []), settings.groupMembership);
   }
+  const licences = skus && (complete || 'assignedLicenses' in observed) ? licenceDrift(row, observed, skus) : undefined;
+  if (licences) differences.push({ property: licences.property, expected: licences.expected, actual: licences.actual });
   if (plan.add.length === 0 && plan.remove.length === 0 && differences.length === 0) return undefined;
 
   const parts = [
@@ -76,11 +85,21 @@ export async function checkGroup(
       ? `${plan.remove.length} member(s) the directory does not have (${settings.groupMembership}): ${named(plan.remove)}`
       : '',
     plan.add.length > 0 ? `${plan.add.length} member(s) missing: ${named(plan.add)}` : '',
-    differences.length > 0 ? `differs in ${differs.join(', ')}` : '',
+    differs.length > 0 ? `differs in ${differs.join(', ')}` : '',
+    licences
+      ? `licences: missing ${licences.missing.join(', ') || 'none'}, not wanted ${licences.extra.join(', ') || 'none'}`
+      : '',
     settings.allowGroupUpdate ? '' : 'updating groups is not allowed (allowGroupUpdate is off): reported only',
   ].filter(Boolean);
   return {
-    kind: plan.remove.length > 0 ? 'extraMembers' : plan.add.length > 0 ? 'missingMembers' : 'properties',
+    kind:
+      plan.remove.length > 0
+        ? 'extraMembers'
+        : plan.add.length > 0
+          ? 'missingMembers'
+          : differs.length > 0
+            ? 'properties'
+            : 'licenses',
     detail: parts.join('; '),
     // Removing members is what the accidental-deletion threshold counts (one per member).
     operation: plan.remove.length > 0 ? 'removeMembers' : 'reconcile',
@@ -89,4 +108,28 @@ export async function checkGroup(
     ...(differences.length > 0 ? { differences } : {}),
     ...(settings.allowGroupUpdate ? {} : { reportOnly: true }),
   };
+}
+
+/**
+ * The group's own licences against what its change asks (the executor's rule, groupLicencePlan): the SKUs missing
+ * and this connection's not wanted, or undefined when none. A licence name the tenant no longer has is the
+ * executor's to report, not drift.
+ */
+function licenceDrift(row: UserState, observed: GraphGroup, skus: readonly SkuInfo[]) {
+  const held = (observed.assignedLicenses ?? []).map((l) => l.skuId.toLowerCase());
+  try {
+    const plan = groupLicencePlan(
+      row.desired?.profile?.licenses,
+      skus,
+      observed.assignedLicenses ?? [],
+      row.ownedLicenses,
+    );
+    if (plan.add.length === 0 && plan.remove.length === 0) return undefined;
+    const missing = plan.add.map((a) => a.skuId);
+    const expected = [...held.filter((id) => !plan.remove.includes(id)), ...missing];
+    return { property: 'assignedLicenses', expected, actual: held, missing, extra: plan.remove };
+  } catch (error) {
+    if (error instanceof LicensePlanError) return undefined;
+    throw error;
+  }
 }

@@ -9,12 +9,13 @@
 // the round from its beginning: the users round is done, and the found list keeps each correction single.
 import type { Connection } from '../../domain/connection.js';
 import { groupMappingOf } from '../../domain/group-drift.js';
+import type { SkuInfo } from '../../domain/licenses.js';
 import type { UserState } from '../../domain/user-state.js';
 import type { References } from '../object-kind.js';
 import type { GraphGroup, GroupPage, UserStateRepository } from '../ports.js';
 import type { ReconcileDeps } from './deps.js';
 import type { Findings } from './findings.js';
-import { checkGroup, type MembersSeen } from './group-check.js';
+import { checkGroup, type GroupJudge, type MembersSeen } from './group-check.js';
 import { type DeltaPager, mapLimit } from './rounds.js';
 
 /** What the groups round reads: the decider's properties, and the members (`members@delta`). */
@@ -26,6 +27,7 @@ export const GROUP_DELTA_SELECT = [
   'mailEnabled',
   'securityEnabled',
   'groupTypes',
+  'assignedLicenses',
   'members',
 ];
 
@@ -66,10 +68,17 @@ export function groupRound(
   pager: DeltaPager<GroupPage>,
   connection: Connection,
   references: References,
+  skus: readonly SkuInfo[] | undefined,
 ): Promise<string | undefined> {
+  const judge: GroupJudge = {
+    settings: work.settings,
+    references,
+    mapping: groupMappingOf(connection),
+    ...(skus ? { skus } : {}),
+  };
   return pager.position.round === 'full'
-    ? fullGroupRound(deps, work, pager, connection, references)
-    : incrementalGroupRound(deps, work, pager, connection, references);
+    ? fullGroupRound(deps, work, pager, connection, judge)
+    : incrementalGroupRound(deps, work, pager, connection, judge);
 }
 
 interface LinkedGroup {
@@ -90,7 +99,7 @@ async function fullGroupRound(
   work: Findings,
   pager: DeltaPager<GroupPage>,
   connection: Connection,
-  references: References,
+  judge: GroupJudge,
 ): Promise<string | undefined> {
   const counts = work.groups;
   const linked = new Map<string, LinkedGroup>();
@@ -132,15 +141,7 @@ async function fullGroupRound(
     if (!entry.seen) await work.groupGone(entry.row, objectId);
     else {
       const members: MembersSeen = { complete: true, ids: entry.members };
-      const finding = await checkGroup(
-        entry.row,
-        entry.group!,
-        members,
-        true,
-        work.settings,
-        references,
-        groupMappingOf(connection),
-      );
+      const finding = await checkGroup(entry.row, entry.group!, members, true, judge);
       if (finding) await work.groupDrift(entry.row, finding);
     }
     if (++judged % JUDGED_PER_FLUSH === 0) await work.flush();
@@ -163,7 +164,7 @@ async function incrementalGroupRound(
   work: Findings,
   pager: DeltaPager<GroupPage>,
   connection: Connection,
-  references: References,
+  judge: GroupJudge,
 ): Promise<string | undefined> {
   const counts = work.groups;
   // The same group can appear several times in one round (its members over several pages): the last word counts.
@@ -205,15 +206,7 @@ async function incrementalGroupRound(
       const members: MembersSeen | undefined = c.membersChanged
         ? { complete: false, added: c.added, removed: c.removed }
         : undefined;
-      const finding = await checkGroup(
-        row,
-        c.group,
-        members,
-        false,
-        work.settings,
-        references,
-        groupMappingOf(connection),
-      );
+      const finding = await checkGroup(row, c.group, members, false, judge);
       if (finding) await work.groupDrift(row, finding);
     }
     if ((i + 1) % JUDGED_PER_FLUSH === 0) await work.flush();

@@ -12,6 +12,7 @@
 import type { Connection } from '../../domain/connection.js';
 import type { DriftContext } from '../../domain/drift.js';
 import { isAppError } from '../../domain/errors.js';
+import type { SkuInfo } from '../../domain/licenses.js';
 import { DEFAULT_MAPPING } from '../../domain/mapping/mapping.js';
 import {
   emptyDriftCounts,
@@ -185,7 +186,17 @@ async function reconcileConnection(
       at.phase = 'groups';
       if (usersDeltaLink) at.usersDeltaLink = usersDeltaLink;
     }
-    groupsDeltaLink = await readGroups(deps, work, gateway, tries, connection, lease.current, at, continuedGroups);
+    groupsDeltaLink = await readGroups(
+      deps,
+      work,
+      gateway,
+      tries,
+      connection,
+      lease.current,
+      at,
+      continuedGroups,
+      skus,
+    );
   } catch (error) {
     if (!(error instanceof RunPaused)) throw error;
     run.graphRequests = earlierRequests + recorder.requestIds.length;
@@ -231,6 +242,7 @@ async function readGroups(
   state: ReconciliationState,
   at: RunPosition,
   continued: boolean,
+  skus: SkuInfo[] | undefined,
 ): Promise<string | undefined> {
   const counts = work.groups;
   if (!(await hasGroups(deps, connection.id))) {
@@ -252,7 +264,7 @@ async function readGroups(
   );
   const references = runReferences(deps, connection.id);
   try {
-    return await groupRound(deps, work, pager, connection, references);
+    return await groupRound(deps, work, pager, connection, references, skus);
   } catch (error) {
     if (!(isAppError(error) && error.code === 'delta-token-expired' && pager.position.round === 'incremental'))
       throw error;
@@ -260,7 +272,7 @@ async function readGroups(
     counts.deltaRound = { kind: 'full', why: `the groups delta token expired or was reset (${error.message})` };
     at.groupsRound = 'full';
     pager.restart();
-    return groupRound(deps, work, pager, connection, references);
+    return groupRound(deps, work, pager, connection, references, skus);
   }
 }
 
