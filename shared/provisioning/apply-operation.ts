@@ -42,6 +42,7 @@ import type {
   RequestRecorder,
   UserStateRepository,
 } from './ports.js';
+import { connectionReferences } from './references.js';
 import { tenantGateway } from './tenant.js';
 import type { TestConnectionDeps } from './test-connection.js';
 import { userKind } from './user-actions.js';
@@ -294,10 +295,7 @@ async function actOnClaimed(
       links: {
         claim: (objectId) => claimAccountLink({ ...deps, users: deps[kind.rows] }, owner, objectId, settings.dryRun),
       },
-      references: {
-        user: (id) => deps.users.get(connection.id, id),
-        group: (id) => deps.groups.get(connection.id, id),
-      },
+      references: connectionReferences(deps, connection.id),
       licenceGroups: licenceGroupsFor({ ...deps, flushNow: (m) => applyOperation(deps, m) }, connection.id),
       ...(a.resumedSince !== undefined ? { resumedSince: a.resumedSince } : {}),
       ...(a.options.rematch?.objectId ? { linkTo: a.options.rematch.objectId } : {}),

@@ -26,8 +26,6 @@ export const groupKind: ObjectKind = { name: 'group', rows: 'groups', act: (ctx)
 
 /** How soon a group whose member writes met replication delay (just created) is applied again. */
 const REPLICATION_RETRY_MS = 2_000;
-/** Point reads of member rows in flight at once. */
-const LOOKUP_CONCURRENCY = 32;
 
 const asAccount = (g: GraphGroup): GraphUser => ({ ...g, id: g.id });
 const none = (ctx: ActionContext, reason: string, extra: Partial<ActionOutcome> = {}): ActionOutcome => ({
@@ -216,7 +214,7 @@ export async function resolveReferences(
     }
   } else nested.push(...desired.groups);
 
-  const users = await lookUp([...userIds, ...desired.owners], (id) => ctx.references.user(id));
+  const users = await ctx.references.users([...userIds, ...desired.owners]);
   for (const id of userIds) {
     const objectId = linkedId(users.get(id), id, 'member', pending);
     if (objectId) members.add(objectId);
@@ -224,7 +222,7 @@ export async function resolveReferences(
   const owners = desired.owners
     .map((id) => linkedId(users.get(id), id, 'owner', pending))
     .filter((o): o is string => o !== undefined);
-  const groups = await lookUp(nested, (id) => ctx.references.group(id));
+  const groups = new Map(await Promise.all(nested.map(async (id) => [id, await ctx.references.group(id)] as const)));
   for (const id of nested) {
     const row = groups.get(id);
     if (row?.objectId && row.desired?.lifecycle?.state !== 'removed') members.add(row.objectId);
@@ -270,17 +268,6 @@ const waiting = (
 
 const stringsOf = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-
-async function lookUp(ids: string[], read: (id: string) => Promise<UserState | undefined>) {
-  const rows = new Map<string, UserState | undefined>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += LOOKUP_CONCURRENCY) {
-    const slice = unique.slice(i, i + LOOKUP_CONCURRENCY);
-    const read_ = await Promise.all(slice.map(read));
-    slice.forEach((id, j) => rows.set(id, read_[j]));
-  }
-  return rows;
-}
 
 const pendingReason = (pending: PendingReference[]) =>
   `${pending.length} reference(s) wait to be provisioned and are added by themselves once they are: ${pending

@@ -20,6 +20,7 @@ import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { resolveReferences } from './group-actions.js';
 import type { GraphGroup, TenantGateway } from './ports.js';
+import { connectionReferences } from './references.js';
 
 export const groupImportLists = ['new', 'update', 'readOnly'] as const;
 export type GroupImportList = (typeof groupImportLists)[number];
@@ -182,10 +183,7 @@ async function groupDifferences(
     directory: desired[property as keyof GroupDesired] ?? null,
     microsoft365: group[property] ?? null,
   }));
-  const references = {
-    user: (id: string) => deps.users.get(connection.id, id),
-    group: (id: string) => deps.groups.get(connection.id, id),
-  };
+  const references = connectionReferences(deps, connection.id);
   // Members that wait to be provisioned are no difference: they join by themselves once linked.
   const refs = await resolveReferences({ settings, user: row, references, trace: () => {} }, desired);
   const current = new Set(await gateway.groups.memberIds(group.id));

@@ -49,6 +49,8 @@ export interface ActionOutcome {
 export interface References {
   user(externalId: string): Promise<UserState | undefined>;
   group(externalId: string): Promise<UserState | undefined>;
+  /** Many users at once (references.ts: point reads for a few, one scan for many). */
+  users(externalIds: string[]): Promise<Map<string, UserState | undefined>>;
 }
 
 /**

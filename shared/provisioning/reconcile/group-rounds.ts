@@ -12,7 +12,8 @@ import { groupMappingOf } from '../../domain/group-drift.js';
 import type { SkuInfo } from '../../domain/licenses.js';
 import type { UserState } from '../../domain/user-state.js';
 import type { References } from '../object-kind.js';
-import type { GraphGroup, GroupPage, UserStateRepository } from '../ports.js';
+import type { GraphGroup, GroupPage } from '../ports.js';
+import { connectionReferences } from '../references.js';
 import type { ReconcileDeps } from './deps.js';
 import type { Findings } from './findings.js';
 import { checkGroup, type GroupJudge, type MembersSeen } from './group-check.js';
@@ -46,20 +47,8 @@ export async function hasGroups(deps: Pick<ReconcileDeps, 'groups'>, connectionI
 }
 
 /** Members and nested groups resolved by externalId, as the executor resolves them, each row read once per run. */
-export function runReferences(deps: GroupRoundDeps, connectionId: string): References {
-  const cache = new Map<string, Promise<UserState | undefined>>();
-  const read = (kind: 'user' | 'group', rows: UserStateRepository) => (externalId: string) => {
-    const key = `${kind}:${externalId}`;
-    let row = cache.get(key);
-    if (!row) {
-      if (cache.size >= MAX_CACHED_REFERENCES) cache.clear();
-      row = rows.get(connectionId, externalId);
-      cache.set(key, row);
-    }
-    return row;
-  };
-  return { user: read('user', deps.users), group: read('group', deps.groups) };
-}
+export const runReferences = (deps: GroupRoundDeps, connectionId: string): References =>
+  connectionReferences(deps, connectionId, { cacheLimit: MAX_CACHED_REFERENCES });
 
 /** Reads the pager's groups round (full or incremental, per its position); answers the next round's delta link. */
 export function groupRound(
