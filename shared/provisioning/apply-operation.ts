@@ -18,6 +18,7 @@ import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { effectiveSettings, type SyncSettings } from '../domain/sync-settings.js';
 import {
+  asksNothingNew,
   type BlockedBy,
   isInSync,
   type MatchReport,
@@ -210,6 +211,36 @@ async function attemptOperation(
       BUSY_RETRY_MS,
     );
   }
+  if (
+    message.version > 0 &&
+    !options.reapply &&
+    !options.rematch &&
+    asksNothingNew(user, desired, next, connection.etag)
+  ) {
+    const reason = `Nothing new: version ${message.version} asks for what was last applied, under the same configuration; no Graph request (reconciliation finds edits made in Microsoft 365)`;
+    step('version', reason);
+    const reconciled = { profile: next.profile?.version ?? 0, lifecycle: next.lifecycle?.version ?? 0 };
+    return finish(
+      {
+        ...user,
+        desired: sealDesired(deps.secrets, user, next),
+        lastChange: sealChange(deps.secrets, { ...message, retry: undefined }),
+        lastOperationId: message.operationId,
+        appliedVersion: Math.max(user.appliedVersion, reconciled.profile, reconciled.lifecycle),
+        appliedDesired: reconciled,
+        status: 'skipped',
+        statusReason: reason,
+        updatedAt: now,
+      },
+      {
+        result: 'skipped',
+        action: 'none',
+        reason,
+        changedProperties: [],
+        ...(user.objectId ? { objectId: user.objectId } : {}),
+      },
+    );
+  }
   // Claim the user (ETag) before touching Microsoft 365: a concurrent operation on it now sees the lease, or
   // loses the claim and starts again from a fresh read.
   const claimed = await deps[kind.rows].save({
@@ -319,6 +350,7 @@ async function actOnClaimed(
       ...user,
       appliedVersion: Math.max(user.appliedVersion, reconciled.profile, reconciled.lifecycle),
       appliedDesired: reconciled,
+      ...(connection.etag ? { appliedUnder: connection.etag } : {}),
       status: outcome.result,
       ...(outcome.reason ? { statusReason: outcome.reason } : { statusReason: undefined }),
       lastError: undefined,

@@ -132,8 +132,48 @@ describe('create, adopt, update', () => {
         attributes: { ...attributes, jobTitle: 'Senior Engineer' },
       }),
     );
-    expect(same).toMatchObject({ result: 'skipped', action: 'none', reason: expect.stringMatching(/up to date/) });
-    expect(await writesSince(since)).toEqual([]);
+    // Only the version moved: no Graph request at all (reconciliation, not every change, finds hand edits).
+    expect(same).toMatchObject({ result: 'skipped', action: 'none', reason: expect.stringMatching(/^Nothing new/) });
+    expect(await ctx.sim.controls.requests({ since, surface: 'graph' })).toEqual([]);
+    expect(await userOf(conn, ext)).toMatchObject({ status: 'skipped', inSync: true });
+
+    // The mapping changed since the last apply: the same change is applied under it (a read, then the write).
+    const mapped = await ctx.app.api(
+      'PATCH',
+      `/api/connections/${conn}/mapping`,
+      { properties: { officeLocation: { source: null, constant: 'HQ' } } },
+      { headers: { 'content-type': 'application/merge-patch+json' } },
+    );
+    expect(mapped.status, mapped.text).toBe(200);
+    since = await lastSeq();
+    const remapped = await logOf(
+      conn,
+      ext,
+      await submit(conn, {
+        type: 'upsert',
+        externalId: ext,
+        version: 4,
+        attributes: { ...attributes, jobTitle: 'Senior Engineer' },
+      }),
+    );
+    expect(remapped).toMatchObject({ result: 'applied', action: 'update', changedProperties: ['officeLocation'] });
+    expect((await writesSince(since)).map((r) => [r.method, r.body])).toEqual([['PATCH', { officeLocation: 'HQ' }]]);
+
+    // Applied, then nothing new again: no Graph request.
+    since = await lastSeq();
+    expect(
+      await logOf(
+        conn,
+        ext,
+        await submit(conn, {
+          type: 'upsert',
+          externalId: ext,
+          version: 5,
+          attributes: { ...attributes, jobTitle: 'Senior Engineer' },
+        }),
+      ),
+    ).toMatchObject({ result: 'skipped' });
+    expect(await ctx.sim.controls.requests({ since, surface: 'graph' })).toEqual([]);
   });
 
   it('fails with upn-taken, naming the account, when the UPN belongs to another account that does not match (and never modifies it)', async () => {
