@@ -37,6 +37,8 @@ import { type ReconcileDeps, settingsOf } from './deps.js';
 export const STUCK_AFTER_MS = 15 * 60_000;
 /** Items (drift, plan, unmatched accounts) recorded per run; the counts are always complete. */
 export const MAX_RUN_ITEMS = 5_000;
+/** Corrections sent to the queue at once (each send is one storage request; sequential, 1,000 took ~10 s). */
+const SENDS_IN_FLIGHT = 32;
 /** The users already corrected are kept across a pause only up to this size (else a rare duplicate correction). */
 const MAX_FOUND_CHARS = 100_000;
 
@@ -82,6 +84,8 @@ export type FindingsDeps = Pick<ReconcileDeps, 'clock' | 'queue' | 'reconciliati
 
 export class Findings {
   private items: RunItem[] = [];
+  /** Corrections on their way to the queue: every flush waits for them, so none is left behind. */
+  private sending: Promise<void>[] = [];
   private itemSeq: number;
   private held: HeldCorrection[];
   private settled: RunProgress['settled'];
@@ -277,6 +281,7 @@ export class Findings {
 
   /** Saves the items found so far and keeps the lease (called after each page). */
   async flush(): Promise<void> {
+    await this.sent();
     if (this.items.length > 0) {
       const batch = this.items;
       this.items = [];
@@ -406,7 +411,11 @@ export class Findings {
         f.objectType ?? 'user',
       );
       operationId = message.operationId;
-      await this.deps.queue.enqueue(message);
+      const sending = this.deps.queue.enqueue(message);
+      // Its failure is the next flush's (sent()); handled now, so it is never an unhandled rejection meanwhile.
+      sending.catch(() => undefined);
+      this.sending.push(sending);
+      if (this.sending.length >= SENDS_IN_FLIGHT) await this.sent();
       this.run.enqueued++;
     }
     if (disposition === 'staged') this.run.staged++;
@@ -423,6 +432,13 @@ export class Findings {
       ...(f.memberRemovals ? { memberRemovals: f.memberRemovals } : {}),
       ...(operationId ? { operationId } : {}),
     });
+  }
+
+  /** Waits for the corrections on their way to the queue (a failed send fails the flush, as it would alone). */
+  private async sent(): Promise<void> {
+    const sending = this.sending;
+    this.sending = [];
+    await Promise.all(sending);
   }
 
   private item(item: RunItem): void {
