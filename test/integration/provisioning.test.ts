@@ -104,37 +104,26 @@ describe('create, adopt, update', () => {
     await logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version: 1, attributes }));
     const objectId = (await userOf(conn, ext)).link!.objectId;
 
+    const promoted = { ...attributes, jobTitle: 'Senior Engineer' };
+    const upsert = async (version: number) =>
+      logOf(conn, ext, await submit(conn, { type: 'upsert', externalId: ext, version, attributes: promoted }));
+    const graphRequestsSince = (seq: number) => ctx.sim.controls.requests({ since: seq, surface: 'graph' });
+
     let since = await lastSeq();
-    const changed = await logOf(
-      conn,
-      ext,
-      await submit(conn, {
-        type: 'upsert',
-        externalId: ext,
-        version: 2,
-        attributes: { ...attributes, jobTitle: 'Senior Engineer' },
-      }),
-    );
-    expect(changed).toMatchObject({ result: 'applied', action: 'update', changedProperties: ['jobTitle'] });
+    expect(await upsert(2)).toMatchObject({ result: 'applied', action: 'update', changedProperties: ['jobTitle'] });
     expect((await writesSince(since)).map((r) => [r.method, r.path, r.body])).toEqual([
       ['PATCH', `/v1.0/users/${objectId}`, { jobTitle: 'Senior Engineer' }],
     ]);
     expect((await simUser(objectId)).jobTitle).toBe('Senior Engineer');
 
-    since = await lastSeq();
-    const same = await logOf(
-      conn,
-      ext,
-      await submit(conn, {
-        type: 'upsert',
-        externalId: ext,
-        version: 3,
-        attributes: { ...attributes, jobTitle: 'Senior Engineer' },
-      }),
-    );
     // Only the version moved: no Graph request at all (reconciliation, not every change, finds hand edits).
-    expect(same).toMatchObject({ result: 'skipped', action: 'none', reason: expect.stringMatching(/^Nothing new/) });
-    expect(await ctx.sim.controls.requests({ since, surface: 'graph' })).toEqual([]);
+    since = await lastSeq();
+    expect(await upsert(3)).toMatchObject({
+      result: 'skipped',
+      action: 'none',
+      reason: expect.stringMatching(/^Nothing new/),
+    });
+    expect(await graphRequestsSince(since)).toEqual([]);
     expect(await userOf(conn, ext)).toMatchObject({ status: 'skipped', inSync: true });
 
     // The mapping changed since the last apply: the same change is applied under it (a read, then the write).
@@ -146,34 +135,17 @@ describe('create, adopt, update', () => {
     );
     expect(mapped.status, mapped.text).toBe(200);
     since = await lastSeq();
-    const remapped = await logOf(
-      conn,
-      ext,
-      await submit(conn, {
-        type: 'upsert',
-        externalId: ext,
-        version: 4,
-        attributes: { ...attributes, jobTitle: 'Senior Engineer' },
-      }),
-    );
-    expect(remapped).toMatchObject({ result: 'applied', action: 'update', changedProperties: ['officeLocation'] });
+    expect(await upsert(4)).toMatchObject({
+      result: 'applied',
+      action: 'update',
+      changedProperties: ['officeLocation'],
+    });
     expect((await writesSince(since)).map((r) => [r.method, r.body])).toEqual([['PATCH', { officeLocation: 'HQ' }]]);
 
     // Applied, then nothing new again: no Graph request.
     since = await lastSeq();
-    expect(
-      await logOf(
-        conn,
-        ext,
-        await submit(conn, {
-          type: 'upsert',
-          externalId: ext,
-          version: 5,
-          attributes: { ...attributes, jobTitle: 'Senior Engineer' },
-        }),
-      ),
-    ).toMatchObject({ result: 'skipped' });
-    expect(await ctx.sim.controls.requests({ since, surface: 'graph' })).toEqual([]);
+    expect(await upsert(5)).toMatchObject({ result: 'skipped' });
+    expect(await graphRequestsSince(since)).toEqual([]);
   });
 
   it('fails with upn-taken, naming the account, when the UPN belongs to another account that does not match (and never modifies it)', async () => {
