@@ -132,6 +132,7 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
     timeScale: options.timeScale ?? 1,
     replicationDelayMs: options.replicationDelayMs ?? 0,
     groupLicenseDelayMs: options.groupLicenseDelayMs ?? 0,
+    apiTokenBackdateSeconds: 0,
   };
   const settings = { ...initialSettings };
   const ctx: SimContext = {
