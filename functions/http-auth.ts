@@ -18,7 +18,7 @@
 // Provisioning.Admin or Provisioning.Reader; refused → 403 problem+json. Nothing authenticated → 401.
 import { createHash } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { publicOrigin, signInSettings } from '../shared/config.js';
+import { appServiceAuthEnabled, publicOrigin, signInConfigured, signInSettings } from '../shared/config.js';
 import { APP_ROLES, type Caller, canRead, canWrite, CSRF_HEADER } from '../shared/domain/access.js';
 import type { Actor } from '../shared/domain/config-audit.js';
 import { AppError } from '../shared/domain/errors.js';
@@ -51,17 +51,13 @@ export function guarded(access: RouteAccess, handler: HttpHandler): HttpHandler 
 }
 
 async function authenticate(request: HttpRequest): Promise<Caller> {
-  const config = services().config;
-  const signIn = signInSettings(config);
   const key = functionKeyOf(request);
-  if (!signIn) {
-    // The host checked the key (authLevel function). Easy Auth, where it runs, may name the person too.
-    return {
-      actor: actorOf(request, config.WEBSITE_AUTH_ENABLED),
-      roles: [APP_ROLES.admin],
-      credential: 'function-key',
-    };
+  if (!signInConfigured()) {
+    // The host checked the key (authLevel function, as registered). Easy Auth, where it runs, may name the person.
+    return { actor: actorOf(request, appServiceAuthEnabled()), roles: [APP_ROLES.admin], credential: 'function-key' };
   }
+  const config = services().config;
+  const signIn = signInSettings(config)!;
   const authorization = request.headers.get('authorization');
   if (authorization !== null) {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];

@@ -24,6 +24,9 @@ const encryptionKeys = z
     }
   });
 
+/** An empty value counts as unset (the infrastructure sets '' for a feature that is off). */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 /** Every 30 minutes, on the hour and half past (UTC). */
 export const DEFAULT_RECONCILIATION_SCHEDULE = '0 */30 * * * *';
 /** Every 30 seconds: a poisoned message is recorded within half a minute. */
@@ -93,15 +96,15 @@ export const configSchema = z.object({
    * the admin routes are registered anonymous and the app authenticates every request itself (a bearer token, or a
    * function key it has the Functions host check); off, the host requires the function key as before.
    */
-  ENTRA_TENANT_ID: z.guid('must be the directory (tenant) ID, a GUID').optional(),
-  ENTRA_CLIENT_ID: z.guid("must be the app registration's application (client) ID, a GUID").optional(),
+  ENTRA_TENANT_ID: unsetWhenEmpty(z.guid('must be the directory (tenant) ID, a GUID').optional()),
+  ENTRA_CLIENT_ID: unsetWhenEmpty(z.guid("must be the app registration's application (client) ID, a GUID").optional()),
   /** The identity platform's host (sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn). */
   ENTRA_AUTHORITY_HOST: z
     .url({ protocol: /^https$/, error: 'must be an https URL such as https://login.microsoftonline.com' })
     .transform((u) => u.replace(/\/+$/, ''))
     .default('https://login.microsoftonline.com'),
   /** The delegated scope the console asks for (default api://<ENTRA_CLIENT_ID>/access_as_user). */
-  ENTRA_API_SCOPE: z.string().trim().min(1).optional(),
+  ENTRA_API_SCOPE: unsetWhenEmpty(z.string().trim().min(1).optional()),
   /**
    * Only for runs against the simulated tenant with --time-scale N: the throttle governor paces N× faster to
    * match the simulator's shrunken windows. Never set it against Microsoft 365.
@@ -213,3 +216,7 @@ export function signInSettings(
 export function signInConfigured(env: Record<string, string | undefined> = process.env): boolean {
   return Boolean(env.ENTRA_TENANT_ID?.trim() && env.ENTRA_CLIENT_ID?.trim());
 }
+
+/** WEBSITE_AUTH_ENABLED alone, for code that runs without the rest of the configuration. */
+export const appServiceAuthEnabled = (env: Record<string, string | undefined> = process.env): boolean =>
+  configSchema.shape.WEBSITE_AUTH_ENABLED.parse(env.WEBSITE_AUTH_ENABLED);
