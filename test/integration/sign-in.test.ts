@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../shared/domain/config-audit.js';
 import type { ConnectionView } from '../../shared/domain/connection.js';
 import { type AppHost, startAppHost } from '../support/app-host.js';
-import { claimsOf, signInAs } from '../support/sign-in.js';
+import { signInAs } from '../support/sign-in.js';
 import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
+import { decodeJwt as claimsOf } from './m365-sim/helpers.js';
 
 const contoso = DEFAULT_SEED.contoso;
 const ADMIN_ROLE = 'Provisioning.Admin';

@@ -1,6 +1,7 @@
 // Signs a simulated user in the way the console (a single-page app) does: authorization code with PKCE at the
 // simulated identity platform, redeemed cross-origin without a secret, for the API's scope. Answers the access token.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { pkcePair } from '../integration/m365-sim/helpers.js';
 import { DEFAULT_SEED, type TestTenant } from './simulated-tenant.js';
 
 const app = DEFAULT_SEED.contoso.consoleApp;
@@ -13,7 +14,7 @@ export async function signInAs(
   const tenantId = options.tenantId ?? DEFAULT_SEED.contoso.tenantId;
   const clientId = options.clientId ?? app.clientId;
   const redirectUri = options.redirectUri ?? app.redirectUri;
-  const verifier = randomBytes(32).toString('base64url');
+  const pkce = pkcePair();
   const authorize = new URL(`${sim.authorityHost}/${tenantId}/oauth2/v2.0/authorize`);
   for (const [k, v] of Object.entries({
     client_id: clientId,
@@ -21,7 +22,7 @@ export async function signInAs(
     redirect_uri: redirectUri,
     scope: `${options.scope ?? app.scope} openid offline_access`,
     state: randomBytes(8).toString('hex'),
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge: pkce.challenge,
     code_challenge_method: 'S256',
     login_hint: userPrincipalName,
   }))
@@ -38,15 +39,10 @@ export async function signInAs(
       client_id: clientId,
       code,
       redirect_uri: redirectUri,
-      code_verifier: verifier,
+      code_verifier: pkce.verifier,
     }),
   });
   const body = (await token.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`no token: ${token.status} ${JSON.stringify(body)}`);
   return body.access_token;
-}
-
-/** The claims of a JWT, read without checking it (what a test needs to build a tampered one). */
-export function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
