@@ -7,7 +7,7 @@ import { DEFAULT_SEED, type TestTenant } from './simulated-tenant.js';
 const app = DEFAULT_SEED.contoso.consoleApp;
 
 export async function signInAs(
-  sim: TestTenant,
+  sim: Pick<TestTenant, 'authorityHost'>,
   userPrincipalName: string,
   options: { tenantId?: string; scope?: string; clientId?: string; redirectUri?: string } = {},
 ): Promise<string> {
