@@ -22,6 +22,8 @@ var adminRoleId = guid(uniqueName, 'Provisioning.Admin')
 var readerRoleId = guid(uniqueName, 'Provisioning.Reader')
 var scopeId = guid(uniqueName, 'access_as_user')
 // api://<tenant id>/<string>: a format the default app management policy accepts (identifier-uri-restrictions).
+// Microsoft's well-known client id of the Azure CLI.
+var azureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 var identifierUri = 'api://${tenant().tenantId}/${uniqueName}'
 
 resource app 'Microsoft.Graph/applications@v1.0' = {
@@ -42,6 +44,13 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
         adminConsentDescription: 'Lets the console call the m365-provisioner admin API as the signed-in user; what they may do is their app role.'
         userConsentDisplayName: 'Use m365-provisioner as you'
         userConsentDescription: 'Lets the console call the m365-provisioner admin API as you.'
+      }
+    ]
+    // Scripts may get a token with `az account get-access-token --scope <scope>` without a consent prompt.
+    preAuthorizedApplications: [
+      {
+        appId: azureCliAppId
+        delegatedPermissionIds: [scopeId]
       }
     ]
   }
