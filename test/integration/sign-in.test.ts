@@ -7,7 +7,7 @@ import type { AuditEntry } from '../../shared/domain/config-audit.js';
 import type { ConnectionView } from '../../shared/domain/connection.js';
 import { type AppHost, startAppHost } from '../support/app-host.js';
 import { signInAs } from '../support/sign-in.js';
-import { DEFAULT_SEED, startTestTenant, type TestTenant } from '../support/simulated-tenant.js';
+import { contosoConnection, DEFAULT_SEED, startTestTenant, type TestTenant } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { decodeJwt as claimsOf } from './m365-sim/helpers.js';
 
@@ -36,15 +36,7 @@ afterAll(async () => {
 
 const bearer = (token: string) => ({ key: false, headers: { authorization: `Bearer ${token}` } });
 
-const newConnection = () => ({
-  name: uniqueName('signin'),
-  tenantId: contoso.tenantId,
-  domain: contoso.domain,
-  clientId: contoso.fullApp.clientId,
-  clientSecret: contoso.fullApp.secret,
-  authorityHost: sim.authorityHost,
-  graphEndpoint: sim.graphBaseUrl,
-});
+const newConnection = () => contosoConnection(sim, uniqueName('signin'));
 
 function expectProblem(res: { status: number; headers: Headers; body: unknown }, status: number, code: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);

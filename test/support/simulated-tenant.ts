@@ -60,6 +60,20 @@ export const DEFAULT_SEED = {
   },
 } as const;
 
+/** A connection to Contoso with the full-permission app, pointed at the simulated tenant `sim` (a POST body). */
+export const contosoConnection = (
+  sim: Pick<RunningSimulatedTenant, 'authorityHost' | 'graphBaseUrl'>,
+  name: string,
+) => ({
+  name,
+  tenantId: DEFAULT_SEED.contoso.tenantId,
+  domain: DEFAULT_SEED.contoso.domain,
+  clientId: DEFAULT_SEED.contoso.fullApp.clientId,
+  clientSecret: DEFAULT_SEED.contoso.fullApp.secret,
+  authorityHost: sim.authorityHost,
+  graphEndpoint: sim.graphBaseUrl,
+});
+
 export interface SimControls {
   reset(seed?: SeedDocument): Promise<void>;
   requests(filter?: {
