@@ -9,7 +9,7 @@ import { type RunningSimulatedTenant, startSimulatedTenant } from '../dev/m365-s
 import { DEV_TLS_DIR, REPO_ROOT } from '../dev/paths.js';
 import { ensureDevCertificates } from '../dev/tls/dev-certificates.js';
 import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
-import { DEFAULT_SEED, type SimControls, simControls } from '../test/support/simulated-tenant.js';
+import { contosoConnection, DEFAULT_SEED, type SimControls, simControls } from '../test/support/simulated-tenant.js';
 import { type ReadyProcess, spawnReady } from '../test/support/spawn-ready.js';
 
 /** The SKU the bench seed adds to Contoso, with a seat for every bench user. */
@@ -98,7 +98,6 @@ export async function startBenchEnvironment(options: {
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
       return (await res.json()) as T;
     };
-    const { contoso } = DEFAULT_SEED;
     return {
       azurite,
       sim,
@@ -108,15 +107,7 @@ export async function startBenchEnvironment(options: {
       throttling,
       api,
       async createReadyConnection(name = 'bench') {
-        const { id } = await api<{ id: string }>('POST', '/api/connections', {
-          name,
-          tenantId: contoso.tenantId,
-          domain: contoso.domain,
-          clientId: contoso.fullApp.clientId,
-          clientSecret: contoso.fullApp.secret,
-          authorityHost: sim.authorityHost,
-          graphEndpoint: sim.graphBaseUrl,
-        });
+        const { id } = await api<{ id: string }>('POST', '/api/connections', contosoConnection(sim, name));
         if ((await api<{ status: string }>('POST', `/api/connections/${id}/test`)).status !== 'ready')
           throw new Error('connection not ready');
         return id;

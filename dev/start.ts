@@ -45,7 +45,9 @@ function encryptionKeys(file: string): string {
 }
 
 async function main() {
-  const { values: flags } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
+  const { values: flags } = parseArgs({
+    options: { fresh: { type: 'boolean', default: false }, 'sign-in': { type: 'boolean', default: false } },
+  });
   const state = statePaths(localStateDir());
   if (flags.fresh) {
     rmSync(state.azurite, { recursive: true, force: true });
@@ -101,6 +103,18 @@ async function main() {
   }
   const tenant = buildReadyInfo(started.tenant, certs.caCertPath);
   const tenantKept = started.tenant.state?.restored ?? false;
+  // `--sign-in`: Entra ID sign-in against the simulated tenant's sign-in app (as on Azure with infra/app/entra-app.bicep):
+  // the admin routes take its users' access tokens (by their app roles) as well as the function key.
+  const signInTenant = started.tenant.tenants.find((t) => t.signInApp);
+  const signIn =
+    flags['sign-in'] && signInTenant?.signInApp
+      ? {
+          ENTRA_TENANT_ID: signInTenant.tenantId,
+          ENTRA_CLIENT_ID: signInTenant.signInApp.clientId,
+          ENTRA_API_SCOPE: signInTenant.signInApp.scope,
+          ENTRA_AUTHORITY_HOST: tenant.authorityHost,
+        }
+      : {};
 
   const host = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'dev', 'host', 'main.ts')], {
     cwd: REPO_ROOT,
@@ -112,6 +126,7 @@ async function main() {
       SECRETS_ENCRYPTION_KEYS: encryptionKeys(state.encryptionKeys),
       // The host's Graph and identity clients trust the simulated tenant's certificate through the local CA.
       NODE_EXTRA_CA_CERTS: certs.caCertPath,
+      ...signIn,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -139,6 +154,9 @@ async function main() {
       'm365-provisioner is running offline:',
       `  Functions host   ${hostReady.hostUrl}/api   (function key: ${hostReady.functionKey})`,
       `  Health           ${hostReady.hostUrl}/api/health`,
+      signIn.ENTRA_CLIENT_ID
+        ? `  Sign-in          Entra ID (simulated): client ${signIn.ENTRA_CLIENT_ID}, scope ${signIn.ENTRA_API_SCOPE}; Provisioning.Admin: admin@…, Provisioning.Reader: adele.vance@… (dev/m365-sim/default-seed.json)`
+        : '  Sign-in          function key only (`npm start -- --sign-in`: Entra ID sign-in against the simulated tenant)',
       `  Simulated M365   ${tenant.authorityHost} (login + Graph; controls under /_sim/)`,
       ...tenant.tenants.map(
         (t) =>
@@ -161,6 +179,13 @@ async function main() {
       authorityHost: tenant.authorityHost,
       graphBaseUrl: tenant.graphBaseUrl,
       tenants: tenant.tenants,
+      signIn: signIn.ENTRA_CLIENT_ID
+        ? {
+            authority: `${signIn.ENTRA_AUTHORITY_HOST}/${signIn.ENTRA_TENANT_ID}`,
+            clientId: signIn.ENTRA_CLIENT_ID,
+            scopes: [signIn.ENTRA_API_SCOPE],
+          }
+        : null,
       caCertPath: certs.caCertPath,
       state: {
         dir: state.dir,

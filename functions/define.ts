@@ -2,6 +2,8 @@
 // app.http / app.storageQueue / app.timer) and the local host under dev/. Nothing else registers functions.
 import type { HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from '@azure/functions';
 import type { z } from 'zod';
+import { signInConfigured } from '../shared/config.js';
+import { guarded, type RouteAccess } from './http-auth.js';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
 
@@ -41,11 +43,26 @@ export interface HttpFunctionDefinition {
   /** Route template below the /api prefix, e.g. `connections/{id}`. */
   route: string;
   methods: HttpMethod[];
+  /** As registered with the host. */
   authLevel: AuthLevel;
   handler: HttpHandler;
+  /**
+   * Set on admin routes: who may call them is decided by functions/http-auth.ts (a read needs Provisioning.Reader or
+   * Admin, a write Admin; `auto` = by the request's method). Absent on public routes.
+   */
+  access?: RouteAccess;
   /** Required: every route is described in the OpenAPI document the app serves. */
   openapi: OpenApiOperation;
 }
+
+/**
+ * An HTTP function as declared: `anonymous` (public) or `function` (an admin route). An admin route is registered
+ * `function` (the host checks the key) while Entra ID sign-in is off, and `anonymous` once it is on (the app then
+ * authenticates every request itself: functions/http-auth.ts). `access` overrides the read/write decision a route's
+ * method implies (e.g. a GET that starts a consent is a write).
+ */
+export type HttpFunctionDeclaration = Omit<HttpFunctionDefinition, 'kind' | 'authLevel' | 'access'> &
+  ({ authLevel: 'anonymous' } | { authLevel: 'function'; access?: Exclude<RouteAccess, 'auto'> });
 
 export interface StorageQueueFunctionDefinition {
   kind: 'storageQueue';
@@ -68,10 +85,17 @@ export interface TimerFunctionDefinition {
 
 export type FunctionDefinition = HttpFunctionDefinition | StorageQueueFunctionDefinition | TimerFunctionDefinition;
 
-export const httpFunction = (d: Omit<HttpFunctionDefinition, 'kind'>): HttpFunctionDefinition => ({
-  kind: 'http',
-  ...d,
-});
+export function httpFunction(d: HttpFunctionDeclaration): HttpFunctionDefinition {
+  if (d.authLevel === 'anonymous') return { kind: 'http', ...d };
+  const access = d.access ?? 'auto';
+  return {
+    kind: 'http',
+    ...d,
+    authLevel: signInConfigured() ? 'anonymous' : 'function',
+    access,
+    handler: guarded(access, d.handler),
+  };
+}
 export const storageQueueFunction = (
   d: Omit<StorageQueueFunctionDefinition, 'kind' | 'connection'> & { connection?: string },
 ): StorageQueueFunctionDefinition => ({ kind: 'storageQueue', connection: 'AzureWebJobsStorage', ...d });

@@ -2,6 +2,7 @@
 // (dev/host) serves the same list.
 import type { FunctionDefinition } from './define.js';
 import { auditFunction } from './http/audit.js';
+import { authConfigFunction, keyCheckFunction, meFunction } from './http/auth.js';
 import { submitChangesFunction } from './http/changes-submit.js';
 import { adminConsentFunction } from './http/connections-admin-consent.js';
 import { authorizeConnectionFunction } from './http/connections-authorize.js';
@@ -75,6 +76,9 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   listStagedFunction,
   decideStagedFunction,
   importFunction,
+  meFunction,
+  authConfigFunction,
+  keyCheckFunction,
   notFoundFunction,
   applyOperationFunction,
   reconcileRunFunction,

@@ -13,6 +13,11 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'payload-too-large': 413,
   'precondition-failed': 412,
   'unsupported-media-type': 415,
+  'authentication-required': 401,
+  'invalid-token': 401,
+  'role-required': 403,
+  'read-only-role': 403,
+  'csrf-header-required': 403,
 };
 
 const STATUS: Record<ErrorKind, number> = {
@@ -131,6 +136,8 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
 const titleFor = (status: number) =>
   ({
     400: 'Invalid request',
+    401: 'Authentication required',
+    403: 'Forbidden',
     404: 'Not found',
     413: 'Payload too large',
     409: 'Conflict',

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Actor } from '../shared/domain/config-audit.js';
 import { AppError, ValidationError } from '../shared/domain/errors.js';
 import type { ConfigWrite } from '../shared/provisioning/connections.js';
+import { callerOf } from './http-caller.js';
 import { readBody } from './http-support.js';
 import { services } from './services.js';
 
@@ -42,28 +43,40 @@ export function ifMatchOf(request: HttpRequest): string[] | undefined {
 }
 
 /**
- * Who is calling. The signed-in user when App Service authentication is on (WEBSITE_AUTH_ENABLED: only then are
- * its x-ms-client-principal-* headers the platform's and not anyone's); else the function key, by fingerprint —
- * the Functions host does not pass a key's name to a Node.js function (its key-id claim reaches .NET code only).
+ * Who is calling, when no sign-in decided it (functions/http-auth.ts does for every admin route): the signed-in user
+ * when App Service authentication is on (WEBSITE_AUTH_ENABLED: only then are its x-ms-client-principal-* headers the
+ * platform's and not anyone's); else the function key, by fingerprint — the Functions host does not pass a key's
+ * name to a Node.js function (its key-id claim reaches .NET code only).
  */
 export function actorOf(request: Pick<HttpRequest, 'headers' | 'query'>, appServiceAuth: boolean): Actor {
-  const principal = request.headers.get('x-ms-client-principal-name');
-  if (appServiceAuth && principal) {
-    const id = request.headers.get('x-ms-client-principal-id');
-    const idp = request.headers.get('x-ms-client-principal-idp');
-    return { type: 'principal', name: principal, ...(id ? { id } : {}), ...(idp ? { identityProvider: idp } : {}) };
-  }
+  const principal = appServiceAuth ? easyAuthActor(request) : undefined;
+  if (principal) return principal;
   const key = request.headers.get('x-functions-key') ?? request.query.get('code');
   return key ? { type: 'function-key', keyId: keyFingerprint(key) } : { type: 'function-key' };
+}
+
+/** App Service authentication's x-ms-client-principal-* headers as an actor (trust them only with WEBSITE_AUTH_ENABLED). */
+export function easyAuthActor(
+  request: Pick<HttpRequest, 'headers'>,
+): Extract<Actor, { type: 'principal' }> | undefined {
+  const principal = request.headers.get('x-ms-client-principal-name');
+  if (!principal) return undefined;
+  const id = request.headers.get('x-ms-client-principal-id');
+  const idp = request.headers.get('x-ms-client-principal-idp');
+  return { type: 'principal', name: principal, ...(id ? { id } : {}), ...(idp ? { identityProvider: idp } : {}) };
 }
 
 /** `sha256:` and the first 12 hex digits of the key's SHA-256: names a key without revealing it. */
 export const keyFingerprint = (key: string) =>
   `sha256:${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 12)}`;
 
+/** Who makes a write: the authenticated caller of the admin route. */
+export const writerOf = (request: HttpRequest): Actor =>
+  callerOf(request)?.actor ?? actorOf(request, services().config.WEBSITE_AUTH_ENABLED);
+
 /** The caller and its If-Match, for a configuration write. */
 export const configWrite = (request: HttpRequest): ConfigWrite => ({
-  actor: actorOf(request, services().config.WEBSITE_AUTH_ENABLED),
+  actor: writerOf(request),
   ifMatch: ifMatchOf(request),
 });
 

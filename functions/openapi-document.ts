@@ -2,7 +2,8 @@
 // auth, and the `openapi` member each HTTP function declares beside its handler: summary, the zod schemas that
 // validate its requests and shape its responses), so it cannot drift from either.
 import { z } from 'zod';
-import type { FunctionDefinition, HttpFunctionDefinition } from './define.js';
+import type { FunctionDefinition, HttpFunctionDefinition, OpenApiResponse } from './define.js';
+import { problem } from './openapi-common.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any' });
@@ -14,6 +15,14 @@ const IF_MATCH = {
   description: 'The ETag a previous answer gave (or *): a write made from a stale one answers 412 precondition-failed',
   schema: { type: 'string' },
 };
+/** What every admin route may answer before its handler runs (functions/http-auth.ts). */
+const ADMIN_ROUTE_REFUSALS: Record<number, OpenApiResponse> = {
+  401: problem('No or a refused credential: authentication-required, invalid-token (WWW-Authenticate: Bearer)'),
+  403: problem(
+    'Signed in but not allowed: read-only-role (a write by Provisioning.Reader), role-required (no app role), csrf-header-required (a cookie-session write without x-requested-with)',
+  ),
+};
+
 const ETAG = { description: 'The version of the connection this answer reflects', schema: { type: 'string' } };
 
 export function buildOpenApiDocument(definitions: readonly FunctionDefinition[]) {
@@ -43,7 +52,7 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
         ...(parameters.length || takesIfMatch(method)
           ? { parameters: takesIfMatch(method) ? [...parameters, IF_MATCH] : parameters }
           : {}),
-        ...(fn.authLevel === 'anonymous' ? { security: [] } : {}),
+        ...(fn.access ? {} : { security: fn.authLevel === 'anonymous' ? [] : [{ functionKey: [] }] }),
         ...(op.request && method !== 'GET'
           ? {
               requestBody: {
@@ -58,7 +67,7 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
             }
           : {}),
         responses: Object.fromEntries(
-          Object.entries(op.responses).map(([status, r]) => [
+          Object.entries({ ...(fn.access ? ADMIN_ROUTE_REFUSALS : {}), ...op.responses }).map(([status, r]) => [
             status,
             {
               description: r.description,
@@ -88,14 +97,24 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
       description: 'Provisioning connector for Microsoft 365 / Entra ID users',
     },
     servers: [{ url: '/' }],
-    security: [{ functionKey: [] }],
+    // Either scheme (alternatives): a function key, or — with Entra ID sign-in on — an access token for this API.
+    security: [{ functionKey: [] }, { entraId: [] }],
     components: {
       securitySchemes: {
         functionKey: {
           type: 'apiKey',
           in: 'header',
           name: 'x-functions-key',
-          description: 'Azure Functions function key (or ?code=)',
+          description: 'Azure Functions function key (or ?code=); acts as Provisioning.Admin',
+        },
+        entraId: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'With Entra ID sign-in on (ENTRA_TENANT_ID, ENTRA_CLIENT_ID): a v2 access token for this API ' +
+            '(scope api://<client id>/access_as_user; GET /api/auth/config names authority, client id and scope). ' +
+            'App role Provisioning.Admin may do everything, Provisioning.Reader only GET; anything else is 403.',
         },
       },
     },

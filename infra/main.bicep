@@ -5,7 +5,8 @@
 //   ├── Log Analytics + Application Insights (local auth off: the app sends telemetry with its identity)
 //   ├── Storage account (shared keys off): app tables and queues, Functions host blobs, deployment package
 //   ├── Key Vault (RBAC): the secrets-encryption keys, read by the app through a Key Vault reference
-//   └── Flex Consumption plan + Function App (Linux, Node 22)
+//   ├── Flex Consumption plan + Function App (Linux, Node 22)
+//   └── (Entra ID, Microsoft Graph Bicep extension) the sign-in app registration with its app roles (entra-app.bicep)
 //
 // Not compiled in this repository's CI (no Bicep CLI offline): test/unit/infra-consistency.test.ts checks the
 // app settings, queues and tables against the code, and `az bicep build --file infra/main.bicep` checks syntax.
@@ -41,6 +42,18 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 @description('Memory of each instance (MB).')
 param instanceMemoryMB int = 2048
+
+@description('Entra ID sign-in for the admin API and console: an app registration with the app roles Provisioning.Admin and Provisioning.Reader (needs a directory role that may create app registrations and grant consent). false: function keys only.')
+param signInEnabled bool = true
+
+@description('Object id of the person running azd (azd sets AZURE_PRINCIPAL_ID): given Provisioning.Admin. Empty: nobody.')
+param principalId string = ''
+
+@description('More object ids (users or groups) given Provisioning.Admin.')
+param signInAdminPrincipalIds array = []
+
+@description('Object ids (users or groups) given Provisioning.Reader.')
+param signInReaderPrincipalIds array = []
 
 @description('Turn on Key Vault purge protection (cannot be turned off again; a deleted vault then stays reserved for 90 days).')
 param keyVaultPurgeProtection bool = false
@@ -122,6 +135,10 @@ module functionApp 'app/function-app.bicep' = {
     encryptionKeysSecretUri: keyVault.outputs.encryptionKeysSecretUri
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    signInEnabled: signInEnabled
+    signInAppUniqueName: 'm365prov-${prefix}-${resourceToken}'
+    signInAdminPrincipalIds: union(empty(principalId) ? [] : [principalId], signInAdminPrincipalIds)
+    signInReaderPrincipalIds: signInReaderPrincipalIds
   }
 }
 
@@ -135,5 +152,7 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.name
 @description('The app\'s public https URL (PUBLIC_BASE_URL).')
 output SERVICE_API_URI string = functionApp.outputs.url
+@description('Client id of the sign-in app registration (empty when sign-in is off).')
+output SIGN_IN_CLIENT_ID string = functionApp.outputs.signInClientId
 @description('Register this redirect URI on the Entra app registration (authorization_code connections).')
 output OAUTH_REDIRECT_URI string = '${functionApp.outputs.url}/api/oauth/callback'

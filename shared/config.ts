@@ -24,6 +24,9 @@ const encryptionKeys = z
     }
   });
 
+/** An empty value counts as unset (the infrastructure sets '' for a feature that is off). */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 /** Every 30 minutes, on the hour and half past (UTC). */
 export const DEFAULT_RECONCILIATION_SCHEDULE = '0 */30 * * * *';
 /** Every 30 seconds: a poisoned message is recorded within half a minute. */
@@ -88,6 +91,21 @@ export const configSchema = z.object({
     .optional()
     .transform((v) => v?.toLowerCase() === 'true'),
   /**
+   * Sign-in with Microsoft Entra ID (both set: on). The tenant whose users sign in, and the app registration that
+   * represents this API: access tokens must be v2 tokens of that tenant with `aud` = this client id. With sign-in on,
+   * the admin routes are registered anonymous and the app authenticates every request itself (a bearer token, or a
+   * function key it has the Functions host check); off, the host requires the function key as before.
+   */
+  ENTRA_TENANT_ID: unsetWhenEmpty(z.guid('must be the directory (tenant) ID, a GUID').optional()),
+  ENTRA_CLIENT_ID: unsetWhenEmpty(z.guid("must be the app registration's application (client) ID, a GUID").optional()),
+  /** The identity platform's host (sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn). */
+  ENTRA_AUTHORITY_HOST: z
+    .url({ protocol: /^https$/, error: 'must be an https URL such as https://login.microsoftonline.com' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default('https://login.microsoftonline.com'),
+  /** The delegated scope the console asks for (default api://<ENTRA_CLIENT_ID>/access_as_user). */
+  ENTRA_API_SCOPE: unsetWhenEmpty(z.string().trim().min(1).optional()),
+  /**
    * Only for runs against the simulated tenant with --time-scale N: the throttle governor paces N× faster to
    * match the simulator's shrunken windows. Never set it against Microsoft 365.
    */
@@ -129,6 +147,11 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
           problem: i.message,
         }))),
   ];
+  if (result.success && !result.data.ENTRA_TENANT_ID !== !result.data.ENTRA_CLIENT_ID)
+    issues.push({
+      setting: result.data.ENTRA_TENANT_ID ? 'ENTRA_CLIENT_ID' : 'ENTRA_TENANT_ID',
+      problem: 'is required when the other Entra ID sign-in setting is set (set both, or neither)',
+    });
   if (issues.length > 0 || !result.success || !storage.ok) throw new ConfigError(issues);
   return { ...result.data, storage: storage.settings };
 }
@@ -164,3 +187,36 @@ export function timerSchedule(
   if (!result.success) throw new ConfigError(result.error.issues.map((i) => ({ setting, problem: i.message })));
   return result.data;
 }
+
+/** Entra ID sign-in as configured: undefined when off (ENTRA_TENANT_ID and ENTRA_CLIENT_ID unset). */
+export interface SignInSettings {
+  tenantId: string;
+  clientId: string;
+  authorityHost: string;
+  /** The scope a client asks for to call this API. */
+  scope: string;
+}
+
+export function signInSettings(
+  config: Pick<AppConfig, 'ENTRA_TENANT_ID' | 'ENTRA_CLIENT_ID' | 'ENTRA_AUTHORITY_HOST' | 'ENTRA_API_SCOPE'>,
+): SignInSettings | undefined {
+  if (!config.ENTRA_TENANT_ID || !config.ENTRA_CLIENT_ID) return undefined;
+  return {
+    tenantId: config.ENTRA_TENANT_ID.toLowerCase(),
+    clientId: config.ENTRA_CLIENT_ID.toLowerCase(),
+    authorityHost: config.ENTRA_AUTHORITY_HOST,
+    scope: config.ENTRA_API_SCOPE ?? `api://${config.ENTRA_CLIENT_ID.toLowerCase()}/access_as_user`,
+  };
+}
+
+/**
+ * Whether sign-in is on, read when the functions are registered (it decides the admin routes' authLevel), before
+ * and without the rest of the configuration, like the timer schedules.
+ */
+export function signInConfigured(env: Record<string, string | undefined> = process.env): boolean {
+  return Boolean(env.ENTRA_TENANT_ID?.trim() && env.ENTRA_CLIENT_ID?.trim());
+}
+
+/** WEBSITE_AUTH_ENABLED alone, for code that runs without the rest of the configuration. */
+export const appServiceAuthEnabled = (env: Record<string, string | undefined> = process.env): boolean =>
+  configSchema.shape.WEBSITE_AUTH_ENABLED.parse(env.WEBSITE_AUTH_ENABLED);

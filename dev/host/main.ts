@@ -12,11 +12,13 @@ for (const name of localSettings.skipped) {
   console.error(`Skipping '${name}' from local.settings.json as it's already defined in the environment.`);
 }
 
-// Loaded after the settings are applied: the app validates its configuration as it loads.
-const { getConfig } = await import('../../shared/config.js');
+// Loaded after the settings are applied: the app validates its configuration as it loads. Checked here without
+// keeping the result: the app's memoised configuration is read once the host listens, when WEBSITE_HOSTNAME (set
+// then, for a port the OS chose) is known.
+const { parseConfig } = await import('../../shared/config.js');
 const { functionDefinitions } = await import('../../functions/definitions.js');
 try {
-  getConfig();
+  parseConfig(process.env);
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

@@ -17,6 +17,11 @@ export interface SimSettings {
   replicationDelayMs: number;
   /** Group-based licensing runs in the background: members get (or lose) a group's licences this long after the change. */
   groupLicenseDelayMs: number;
+  /**
+   * Test control, not Entra behaviour: access tokens for an app's own API are issued this many seconds in the past
+   * (iat, nbf, exp shifted), so a test gets an expired token without waiting an hour. 0 = off.
+   */
+  apiTokenBackdateSeconds: number;
 }
 
 /** How the (absent) signed-in user answers the authorize and adminconsent pages. */
@@ -37,6 +42,16 @@ export interface AuthCodeGrant {
   nonce?: string;
   issuedAt: number;
   redeemed: boolean;
+  /** The app's own API the code is for (its scopes), instead of Graph. */
+  api?: ApiGrant;
+}
+
+/** Delegated scopes of an API that an app registration of the tenant exposes. */
+export interface ApiGrant {
+  appId: string;
+  /** The application ID URI (or appId) the client named the API with: a v1 token's audience. */
+  resource: string;
+  scopes: string[];
 }
 
 export interface RefreshGrant {
@@ -45,6 +60,7 @@ export interface RefreshGrant {
   userId: string;
   scopes: string[];
   lastUsedAt: number;
+  api?: ApiGrant;
 }
 
 export interface SimContext {

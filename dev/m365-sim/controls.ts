@@ -25,6 +25,7 @@ const settingsSchema = z.object({
   timeScale: z.number().positive().optional(),
   replicationDelayMs: z.number().min(0).optional(),
   groupLicenseDelayMs: z.number().min(0).optional(),
+  apiTokenBackdateSeconds: z.number().int().min(0).optional(),
 });
 const interactiveSchema = z.object({ decision: z.enum(['approve', 'deny']), userPrincipalName: z.string().optional() });
 const roleGrantSchema = z.object({ role: z.string().min(1) });

@@ -33,6 +33,33 @@ const applicationSchema = z.object({
   /** Delegated scopes already consented in this tenant → `scp` for `.default` requests. */
   delegatedScopes: z.array(z.string()).default([]),
   redirectUris: z.array(z.url()).default([]),
+  /** Redirect URIs of the single-page-application platform (`spa.redirectUris`): codes redeemed without a secret, with PKCE. */
+  spaRedirectUris: z.array(z.url()).default([]),
+  /** Application ID URIs (`identifierUris`, e.g. `api://<appId>`): how clients name this app's scopes. */
+  identifierUris: z.array(z.string().min(1)).default([]),
+  /** The API the app exposes (`api`): its delegated scopes and the access token version it gets (null = v1). */
+  api: z
+    .object({
+      requestedAccessTokenVersion: z
+        .union([z.literal(1), z.literal(2)])
+        .nullable()
+        .default(null),
+      oauth2PermissionScopes: z.array(z.object({ id: guid, value: z.string().min(1) })).default([]),
+    })
+    .prefault({}),
+  /** App roles the app defines (`appRoles`); assigned ones reach its access tokens as the `roles` claim. */
+  appRoles: z
+    .array(
+      z.object({
+        id: guid,
+        value: z.string().min(1),
+        displayName: z.string().min(1),
+        allowedMemberTypes: z.array(z.enum(['User', 'Application'])).default(['User']),
+      }),
+    )
+    .default([]),
+  /** Users assigned an app role of this app (its service principal's `appRoleAssignedTo`): by id or userPrincipalName. */
+  appRoleAssignedTo: z.array(z.object({ principal: z.string().min(1), appRole: z.string().min(1) })).default([]),
 });
 
 const assignedLicenseSchema = z.object({ skuId: guid, disabledPlans: z.array(guid).default([]) });

@@ -15,7 +15,7 @@ import { createSigningKeys } from './identity/signing.js';
 import { serializeSimState, SimStateFile } from './persistence.js';
 import { RequestLog } from './request-log.js';
 import { loadDefaultSeed, type ParsedSeed, parseSeed, type SeedDocument } from './seed.js';
-import { DirectoryState } from './state.js';
+import { DirectoryState, type TenantState } from './state.js';
 import { ThrottleModel } from './throttling.js';
 
 export interface SimulatedTenantOptions {
@@ -50,6 +50,8 @@ export interface TenantReadyInfo {
   domains: string[];
   clientId: string;
   clientSecret: string;
+  /** The app registration of an API with app roles (the provisioner's own sign-in app), if the tenant has one. */
+  signInApp?: { clientId: string; scope: string };
 }
 
 export interface RunningSimulatedTenant {
@@ -100,9 +102,18 @@ function tenantsInfo(ctx: SimContext): TenantReadyInfo[] {
         domains: t.domains.map((d) => d.name),
         clientId: app.appId,
         clientSecret: secret.value,
+        ...signInAppOf(t),
       },
     ];
   });
+}
+
+/** The first app that exposes a scope and defines app roles: what `npm start -- --sign-in` signs in to. */
+function signInAppOf(t: TenantState): Pick<TenantReadyInfo, 'signInApp'> {
+  const app = [...t.apps.values()].find((a) => a.appRoles.length > 0 && a.api.oauth2PermissionScopes.length > 0);
+  if (!app) return {};
+  const resource = app.identifierUris[0] ?? app.appId;
+  return { signInApp: { clientId: app.appId, scope: `${resource}/${app.api.oauth2PermissionScopes[0]!.value}` } };
 }
 
 const GRAPH_CONTENT_TYPE =
@@ -132,6 +143,7 @@ export async function startSimulatedTenant(options: SimulatedTenantOptions): Pro
     timeScale: options.timeScale ?? 1,
     replicationDelayMs: options.replicationDelayMs ?? 0,
     groupLicenseDelayMs: options.groupLicenseDelayMs ?? 0,
+    apiTokenBackdateSeconds: 0,
   };
   const settings = { ...initialSettings };
   const ctx: SimContext = {

@@ -26,6 +26,12 @@ export interface AppRegistration {
   applicationPermissions: string[];
   delegatedScopes: string[];
   redirectUris: string[];
+  spaRedirectUris: string[];
+  identifierUris: string[];
+  api: { requestedAccessTokenVersion: 1 | 2 | null; oauth2PermissionScopes: { id: string; value: string }[] };
+  appRoles: { id: string; value: string; displayName: string; allowedMemberTypes: ('User' | 'Application')[] }[];
+  /** App role values by the assigned user's object id (resolved from the seed's ids or userPrincipalNames). */
+  appRoleAssignedTo: { principal: string; appRole: string }[];
   createdDateTime: number;
 }
 
@@ -587,6 +593,11 @@ function buildApp(seed: SeedApplication, tenantId: string, now: number): AppRegi
     applicationPermissions: seed.applicationPermissions,
     delegatedScopes: seed.delegatedScopes,
     redirectUris: seed.redirectUris,
+    spaRedirectUris: seed.spaRedirectUris,
+    identifierUris: seed.identifierUris,
+    api: seed.api,
+    appRoles: seed.appRoles,
+    appRoleAssignedTo: seed.appRoleAssignedTo,
     createdDateTime: now - 30 * DAY_MS,
   };
 }

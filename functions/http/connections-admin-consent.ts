@@ -18,6 +18,8 @@ export const adminConsentFunction = httpFunction({
   route: 'connections/{id}/admin-consent',
   methods: ['GET'],
   authLevel: 'function',
+  // A GET that starts a consent, which changes the connection: Provisioning.Admin only.
+  access: 'write',
   handler: withProblems(adminConsentHttp),
   openapi: {
     summary: "Admin-consent link: redirects an administrator to grant the app registration's application permissions",

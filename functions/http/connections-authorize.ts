@@ -18,6 +18,8 @@ export const authorizeConnectionFunction = httpFunction({
   route: 'connections/{id}/authorize',
   methods: ['GET'],
   authLevel: 'function',
+  // A GET that starts a consent, which changes the connection: Provisioning.Admin only.
+  access: 'write',
   handler: withProblems(authorizeConnectionHttp),
   openapi: {
     summary: 'Start OAuth consent (authorization code + PKCE): redirects the browser to the tenant',

@@ -3,18 +3,14 @@ import { connectionCreateSchema, connectionViewSchema } from '../../shared/domai
 import { createConnection } from '../../shared/provisioning/connections.js';
 import { httpFunction } from '../define.js';
 import { readBody, withProblems } from '../http-support.js';
-import { actorOf, etagHeader } from '../http-writes.js';
+import { etagHeader, writerOf } from '../http-writes.js';
 import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
 /** POST /api/connections: 201 with the new connection (status draft); secrets are never echoed. */
 export async function createConnectionHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const input = await readBody(request, connectionCreateSchema);
-  const { value, etag } = await createConnection(
-    services(),
-    input,
-    actorOf(request, services().config.WEBSITE_AUTH_ENABLED),
-  );
+  const { value, etag } = await createConnection(services(), input, writerOf(request));
   return { status: 201, headers: { location: `/api/connections/${value.id}`, ...etagHeader(etag) }, jsonBody: value };
 }
 

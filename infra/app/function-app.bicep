@@ -20,6 +20,14 @@ param applicationInsightsConnectionString string
 param encryptionKeysSecretUri string
 param maximumInstanceCount int
 param instanceMemoryMB int
+@description('Entra ID sign-in for the admin API and console (app registration with app roles, entra-app.bicep).')
+param signInEnabled bool
+@description('Graph uniqueName of the sign-in app registration.')
+param signInAppUniqueName string
+@description('Object ids given Provisioning.Admin.')
+param signInAdminPrincipalIds array
+@description('Object ids given Provisioning.Reader.')
+param signInReaderPrincipalIds array
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -75,6 +83,18 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// The app registration needs the app's address (the console's redirect URI); the app settings need its client id.
+module entraApp 'entra-app.bicep' = if (signInEnabled) {
+  name: 'entra-app'
+  params: {
+    uniqueName: signInAppUniqueName
+    displayName: 'm365-provisioner (${name})'
+    appUrl: 'https://${functionApp.properties.defaultHostName}'
+    adminPrincipalIds: signInAdminPrincipalIds
+    readerPrincipalIds: signInReaderPrincipalIds
+  }
+}
+
 // Every app setting, in this one object: test/unit/infra-consistency.test.ts reads it and compares it with the
 // configuration schema in shared/config.ts (a setting the code requires must be here; a setting here must be
 // one the code or the platform reads). Keep it a plain object literal, one `name: value` per line.
@@ -90,6 +110,12 @@ var appSettings = {
   SECRETS_ENCRYPTION_KEYS: '@Microsoft.KeyVault(SecretUri=${encryptionKeysSecretUri})'
   // The OAuth redirect URI is <PUBLIC_BASE_URL>/api/oauth/callback.
   PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+  // Entra ID sign-in (shared/config.ts): set, the admin routes are registered anonymous and the app validates v2
+  // access tokens of this tenant for this client id (or a function key); empty, sign-in is off (function keys only).
+  ENTRA_TENANT_ID: signInEnabled ? tenant().tenantId : ''
+  ENTRA_CLIENT_ID: signInEnabled ? entraApp!.outputs.clientId : ''
+  ENTRA_API_SCOPE: signInEnabled ? entraApp!.outputs.scope : ''
+  ENTRA_AUTHORITY_HOST: environment().authentication.loginEndpoint
   // Telemetry from the Functions host, authenticated with the managed identity (local auth is off).
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
@@ -102,4 +128,5 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
 }
 
 output name string = functionApp.name
+output signInClientId string = signInEnabled ? entraApp!.outputs.clientId : ''
 output url string = 'https://${functionApp.properties.defaultHostName}'

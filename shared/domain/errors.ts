@@ -17,6 +17,12 @@ export const errorCodes = [
   'route-not-found',
   'method-not-allowed',
   'function-key-required',
+  // Who is calling (Entra ID sign-in)
+  'authentication-required',
+  'invalid-token',
+  'role-required',
+  'read-only-role',
+  'csrf-header-required',
   'internal-error',
   'malformed-message',
   'unreadable-message',

@@ -7,6 +7,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAs } from '../support/sign-in.js';
+import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { type ReadyProcess, spawnReady } from '../support/spawn-ready.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -19,6 +21,7 @@ interface StartReady {
   storageConnectionString: string;
   azurite: { blob: number; queue: number; table: number };
   state: { dir: string; storage: 'new' | 'restored'; simulatedTenant: 'seeded' | 'restored' };
+  signIn: { authority: string; clientId: string; scopes: string[] } | null;
 }
 
 const zeroPorts = {
@@ -100,6 +103,37 @@ describe('npm start', () => {
       expect(await listening(port)).toBe(false);
       expect(await listening(port, '::1')).toBe(false);
       expect(await listening(Number(new URL(ready.authorityHost).port))).toBe(false);
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it("--sign-in: the admin API takes the simulated tenant users' access tokens by app role, and still the function key", async () => {
+    const started = await start(mkdtempSync(join(stateDir, 'sign-in-')), ['--sign-in']);
+    try {
+      const { ready } = started;
+      const contoso = DEFAULT_SEED.contoso;
+      expect(ready.signIn).toEqual({
+        authority: `${ready.authorityHost}/${contoso.tenantId}`,
+        clientId: contoso.consoleApp.clientId,
+        scopes: [contoso.consoleApp.scope],
+      });
+      const config = await fetch(`${ready.hostUrl}/api/auth/config`);
+      expect(((await config.json()) as { signIn: unknown }).signIn).toMatchObject(ready.signIn!);
+      expect((await fetch(`${ready.hostUrl}/api/me`)).status).toBe(401);
+      const me = async (headers: Record<string, string>) =>
+        (await (await fetch(`${ready.hostUrl}/api/me`, { headers })).json()) as { canWrite: boolean; roles: string[] };
+      expect(await me({ 'x-functions-key': ready.functionKey })).toMatchObject({ canWrite: true });
+      const reader = await signInAs(ready, 'adele.vance@contoso.example');
+      expect(await me({ authorization: `Bearer ${reader}` })).toEqual(
+        expect.objectContaining({ roles: ['Provisioning.Reader'], canWrite: false }),
+      );
+      const refused = await fetch(`${ready.hostUrl}/api/connections`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(refused.status).toBe(403);
     } finally {
       await started.stop();
     }

@@ -334,7 +334,12 @@ describe('group reconciliation (issue 16)', () => {
     // The same group (same id) back, not a new one.
     expect(restored).toMatchObject({ id: groupId, displayName: `Team ${ext}` });
     expect(await membersOf(groupId)).toEqual(m.map(([, id]) => id).sort());
-    expect((await logsOf(conn, ext)).find((r) => r.action === 'restore')).toMatchObject({ result: 'applied' });
+    // The log record is written once the whole operation ends (after the members), a moment after the restore shows.
+    const logged = await waitFor(async () => (await logsOf(conn, ext)).find((r) => r.action === 'restore'), {
+      what: 'the restore log record',
+      timeoutMs: 20_000,
+    });
+    expect(logged).toMatchObject({ result: 'applied' });
   }, 90_000);
 
   it('a dry run plans group corrections and writes nothing', async () => {

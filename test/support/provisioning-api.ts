@@ -4,11 +4,9 @@ import { expect } from 'vitest';
 import type { ConnectionView } from '../../shared/domain/connection.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import type { AppHost } from './app-host.js';
-import { DEFAULT_SEED, type TestTenant } from './simulated-tenant.js';
+import { contosoConnection, type TestTenant } from './simulated-tenant.js';
 import { uniqueName } from './unique.js';
 import { waitFor } from './wait-for.js';
-
-const contoso = DEFAULT_SEED.contoso;
 
 /** A directory person's attributes, valid for the default mapping (`who` names the test in given/display name). */
 export const person = (userName: string, extra: Record<string, unknown> = {}, who = 'Test') => ({
@@ -25,13 +23,7 @@ export function provisioningApi(ctx: { app: AppHost; sim: TestTenant }, namePref
   /** A draft connection to Contoso with the full-permission app (plus any fields in `extra`). */
   async function createConnection(extra: Record<string, unknown> = {}): Promise<string> {
     const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-      name: uniqueName(namePrefix),
-      tenantId: contoso.tenantId,
-      domain: contoso.domain,
-      clientId: contoso.fullApp.clientId,
-      clientSecret: contoso.fullApp.secret,
-      authorityHost: ctx.sim.authorityHost,
-      graphEndpoint: ctx.sim.graphBaseUrl,
+      ...contosoConnection(ctx.sim, uniqueName(namePrefix)),
       ...extra,
     });
     expect(created.status, created.text).toBe(201);

@@ -35,6 +35,14 @@ export const DEFAULT_SEED = {
       expiredSecret: 'sim-readonly-expired-0002',
     },
     noPermissionApp: { clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b03', secret: 'sim-none-secret-0001' },
+    /** The app registration of this API and its console (sign-in): app roles assigned to admin (Admin), adele (Reader). */
+    consoleApp: {
+      clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b10',
+      scope: 'api://6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b10/access_as_user',
+      redirectUri: 'http://localhost/console/',
+    },
+    /** Another API of the tenant (v2 tokens): a token for it is for another audience. */
+    otherApiScope: 'api://6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b11/access_as_user',
     users: {
       admin: 'b0000000-0000-4000-8000-000000000001',
       adele: 'b0000000-0000-4000-8000-000000000002',
@@ -48,8 +56,23 @@ export const DEFAULT_SEED = {
     domain: 'fabrikam-sim.onmicrosoft.com',
     federatedDomain: 'fabrikam.example',
     fullApp: { clientId: '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b01', secret: 'sim-full-secret-value-0001' },
+    admin: 'admin@fabrikam-sim.onmicrosoft.com',
   },
 } as const;
+
+/** A connection to Contoso with the full-permission app, pointed at the simulated tenant `sim` (a POST body). */
+export const contosoConnection = (
+  sim: Pick<RunningSimulatedTenant, 'authorityHost' | 'graphBaseUrl'>,
+  name: string,
+) => ({
+  name,
+  tenantId: DEFAULT_SEED.contoso.tenantId,
+  domain: DEFAULT_SEED.contoso.domain,
+  clientId: DEFAULT_SEED.contoso.fullApp.clientId,
+  clientSecret: DEFAULT_SEED.contoso.fullApp.secret,
+  authorityHost: sim.authorityHost,
+  graphEndpoint: sim.graphBaseUrl,
+});
 
 export interface SimControls {
   reset(seed?: SeedDocument): Promise<void>;
@@ -67,6 +90,7 @@ export interface SimControls {
     timeScale?: number;
     replicationDelayMs?: number;
     groupLicenseDelayMs?: number;
+    apiTokenBackdateSeconds?: number;
   }): Promise<void>;
   interactive(behaviour: { decision: 'approve' | 'deny'; userPrincipalName?: string }): Promise<void>;
   generateUsers(tenantId: string, count: number, prefix?: string): Promise<{ created: number; total: number }>;

@@ -1,11 +1,42 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../shared/config.js';
+import { ConfigError, parseConfig, signInConfigured, signInSettings } from '../../shared/config.js';
 import { generateEncryptionKeyEntry } from '../../shared/security/secret-cipher.js';
 
 const keys = generateEncryptionKeyEntry('k1');
 const valid = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', SECRETS_ENCRYPTION_KEYS: keys };
 
+const TENANT = '0c2f5b1e-5a7d-4b8e-9c41-1d3f6a2b7e01';
+const CLIENT = '6d1f0a2c-3b4e-4f5a-8b6c-7d8e9f0a1b10';
+
 describe('configuration', () => {
+  it('turns Entra ID sign-in on with a tenant and a client id, and reads empty values as off', () => {
+    expect(signInSettings(parseConfig(valid))).toBeUndefined();
+    expect(
+      signInSettings(parseConfig({ ...valid, ENTRA_TENANT_ID: '', ENTRA_CLIENT_ID: '', ENTRA_API_SCOPE: '' })),
+    ).toBeUndefined();
+    expect(
+      signInSettings(parseConfig({ ...valid, ENTRA_TENANT_ID: TENANT.toUpperCase(), ENTRA_CLIENT_ID: CLIENT })),
+    ).toEqual({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      authorityHost: 'https://login.microsoftonline.com',
+      scope: `api://${CLIENT}/access_as_user`,
+    });
+    const usGov = parseConfig({
+      ...valid,
+      ENTRA_TENANT_ID: TENANT,
+      ENTRA_CLIENT_ID: CLIENT,
+      ENTRA_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+      ENTRA_API_SCOPE: `api://${TENANT}/m365prov/access_as_user`,
+    });
+    expect(signInSettings(usGov)).toMatchObject({
+      authorityHost: 'https://login.microsoftonline.us',
+      scope: `api://${TENANT}/m365prov/access_as_user`,
+    });
+    expect(signInConfigured({ ENTRA_TENANT_ID: TENANT, ENTRA_CLIENT_ID: CLIENT })).toBe(true);
+    expect(signInConfigured({ ENTRA_TENANT_ID: TENANT, ENTRA_CLIENT_ID: ' ' })).toBe(false);
+  });
+
   it('accepts an Azurite or account connection string and a list of keys', () => {
     const config = parseConfig(valid);
     expect(config.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
@@ -33,6 +64,19 @@ describe('configuration', () => {
     [{ ...valid, SECRETS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, /SECRETS_ENCRYPTION_KEYS key "k1" must be 32 bytes/],
     [{ ...valid, SECRETS_ENCRYPTION_KEYS: `${keys},${keys}` }, /SECRETS_ENCRYPTION_KEYS key ids must be unique/],
     [{ ...valid, PUBLIC_BASE_URL: 'ftp://x' }, /PUBLIC_BASE_URL must be an http\(s\) URL/],
+    [
+      { ...valid, ENTRA_TENANT_ID: TENANT },
+      /ENTRA_CLIENT_ID is required when the other Entra ID sign-in setting is set/,
+    ],
+    [{ ...valid, ENTRA_CLIENT_ID: CLIENT, ENTRA_TENANT_ID: '' }, /ENTRA_TENANT_ID is required when the other/],
+    [
+      { ...valid, ENTRA_TENANT_ID: 'contoso.com', ENTRA_CLIENT_ID: CLIENT },
+      /ENTRA_TENANT_ID must be the directory \(tenant\) ID/,
+    ],
+    [
+      { ...valid, ENTRA_TENANT_ID: TENANT, ENTRA_CLIENT_ID: CLIENT, ENTRA_AUTHORITY_HOST: 'http://login.example' },
+      /ENTRA_AUTHORITY_HOST must be an https URL/,
+    ],
   ])('fails naming the setting for %j', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);

@@ -11,7 +11,8 @@ import { REPO_ROOT } from '../../dev/paths.js';
 import type { StorageQueueFunctionDefinition } from '../../functions/define.js';
 import { functionDefinitions } from '../../functions/definitions.js';
 import { TABLES } from '../../functions/services.js';
-import { configSchema } from '../../shared/config.js';
+import { configSchema, signInSettings } from '../../shared/config.js';
+import { APP_ROLES } from '../../shared/domain/access.js';
 import { PROVISIONING_QUEUE } from '../../shared/domain/change.js';
 import { REQUIRED_PERMISSIONS } from '../../shared/domain/connection.js';
 import { HOST_STORAGE, parseStorageSettings } from '../../shared/storage/storage-settings.js';
@@ -238,6 +239,74 @@ describe('hosting', () => {
 
   it('tags the Function App for the azd service in azure.yaml', () => {
     expect(read(FUNCTION_APP)).toMatch(/tags: union\(tags, \{ 'azd-service-name': 'api' \}\)/);
+  });
+});
+
+describe('Entra ID sign-in (infra/app/entra-app.bicep) against the code', () => {
+  const ENTRA_APP = 'infra/app/entra-app.bicep';
+  const entraApp = read(ENTRA_APP);
+  const functionApp = read(FUNCTION_APP);
+  const main = read('infra/main.bicep');
+
+  it('defines, on one app registration, exactly the app roles the API checks, for users', () => {
+    const roles = [...entraApp.matchAll(/^\s+value: '(Provisioning\.[A-Za-z]+)'$/gm)].map((m) => m[1]);
+    expect(roles.sort()).toEqual(Object.values(APP_ROLES).sort());
+    expect(entraApp.match(/resource \w+ 'Microsoft\.Graph\/applications@v1\.0' =/g)).toHaveLength(1);
+    expect(entraApp).not.toMatch(/allowedMemberTypes: \[[^\]]*'Application'/);
+    expect(entraApp).toMatch(/^extension 'br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:[\d.]+'$/m);
+  });
+
+  it('exposes the scope the app tells the console to ask for, with the v2 access tokens the app accepts', () => {
+    const scope = signInSettings({
+      ENTRA_TENANT_ID: '00000000-0000-4000-8000-000000000001',
+      ENTRA_CLIENT_ID: '00000000-0000-4000-8000-000000000002',
+      ENTRA_AUTHORITY_HOST: 'https://login.microsoftonline.com',
+      ENTRA_API_SCOPE: undefined,
+    })!.scope;
+    const scopeName = scope.slice(scope.lastIndexOf('/') + 1);
+    expect(entraApp).toMatch(new RegExp(`value: '${scopeName}'`));
+    expect(entraApp).toMatch(new RegExp(`output scope string = '\\$\\{identifierUri\\}/${scopeName}'`));
+    expect(entraApp).toMatch(/requestedAccessTokenVersion: 2\b/);
+    // The default app management policy accepts api://<tenant id>/<string> (identifier-uri-restrictions).
+    expect(entraApp).toMatch(/var identifierUri = 'api:\/\/\$\{tenant\(\)\.tenantId\}\/\$\{uniqueName\}'/);
+  });
+
+  it("registers the console's redirect URIs on the single-page-application platform (PKCE, no secret)", () => {
+    expect(entraApp).toMatch(/spa: \{\s*redirectUris: \['\$\{appUrl\}\/console\/'/);
+    expect(functionApp).toMatch(/appUrl: 'https:\/\/\$\{functionApp\.properties\.defaultHostName\}'/);
+  });
+
+  it('gives the app the settings that turn sign-in on, from the app registration, in the sovereign cloud too', () => {
+    expect(appSettings.get('ENTRA_TENANT_ID')?.raw).toBe("signInEnabled ? tenant().tenantId : ''");
+    expect(appSettings.get('ENTRA_CLIENT_ID')?.raw).toBe("signInEnabled ? entraApp!.outputs.clientId : ''");
+    expect(appSettings.get('ENTRA_API_SCOPE')?.raw).toBe("signInEnabled ? entraApp!.outputs.scope : ''");
+    expect(appSettings.get('ENTRA_AUTHORITY_HOST')?.raw).toBe('environment().authentication.loginEndpoint');
+    // '' (sign-in off) is read as unset, so the app starts with function keys only.
+    const off = configSchema.safeParse({ ENTRA_TENANT_ID: '', ENTRA_CLIENT_ID: '', ENTRA_API_SCOPE: '' });
+    expect(off.success || off.error.issues.every((i) => !String(i.path[0]).startsWith('ENTRA_'))).toBe(true);
+    // The authority host as environment() gives it (trailing slash) is accepted and normalised.
+    expect(configSchema.shape.ENTRA_AUTHORITY_HOST.parse('https://login.microsoftonline.com/')).toBe(
+      'https://login.microsoftonline.com',
+    );
+  });
+
+  it('is wired from main.bicep and azd: the deployer becomes Provisioning.Admin, SIGN_IN_ENABLED=false turns it off', () => {
+    expect(main).toMatch(/param signInEnabled bool = true/);
+    expect(main).toMatch(
+      /signInAdminPrincipalIds: union\(empty\(principalId\) \? \[\] : \[principalId\], signInAdminPrincipalIds\)/,
+    );
+    const parameters = (
+      JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> }
+    ).parameters;
+    expect(parameters.signInEnabled?.value).toBe('${SIGN_IN_ENABLED=true}');
+    expect(parameters.principalId?.value).toBe('${AZURE_PRINCIPAL_ID}');
+    for (const name of Object.keys(parameters))
+      expect({ name, declared: main.includes(`param ${name} `) }).toEqual({ name, declared: true });
+  });
+
+  it('configures no App Service authentication (Easy Auth is not supported on Flex Consumption): the app validates tokens', () => {
+    for (const file of filesUnder('infra').filter((f) => f.endsWith('.bicep')))
+      expect({ file, easyAuth: /authsettingsV2/i.test(read(file)) }).toEqual({ file, easyAuth: false });
   });
 });
 

@@ -7,6 +7,7 @@
 import type { SimContext } from '../context.js';
 import { escapeHtml, htmlResponse, redirectResponse, type SimResponse } from '../http.js';
 import type { AppRegistration, TenantState } from '../state.js';
+import { splitApiScopes } from './api-tokens.js';
 import { findApp } from './clients.js';
 import { IdentityError } from './errors.js';
 import { MULTI_TENANT_SEGMENTS, resolveTenantOrThrow } from './metadata.js';
@@ -46,8 +47,9 @@ function trustedClient(
 ): { app: AppRegistration; redirectUri: string } | SimResponse {
   try {
     const app = findApp(tenant, q.get('client_id'));
-    const redirectUri = q.get('redirect_uri') ?? app.redirectUris[0];
-    if (!redirectUri || !redirectUriRegistered(app.redirectUris, redirectUri)) {
+    const registered = [...app.redirectUris, ...app.spaRedirectUris];
+    const redirectUri = q.get('redirect_uri') ?? registered[0];
+    if (!redirectUri || !redirectUriRegistered(registered, redirectUri)) {
       throw new IdentityError(
         400,
         'invalid_request',
@@ -105,8 +107,13 @@ export function authorize(ctx: SimContext, segment: string, q: URLSearchParams):
       "The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code'.",
     );
   let scopes;
+  let api;
   try {
-    scopes = parseDelegatedScopes(q.get('scope'));
+    const split = splitApiScopes(tenant, q.get('scope'));
+    api = split.api;
+    scopes = api
+      ? { oidc: split.rest.map((s) => s.toLowerCase()), graph: [], graphDefault: false }
+      : parseDelegatedScopes(q.get('scope'));
   } catch (e) {
     if (e instanceof IdentityError) return fail(e.error, e.aadsts, e.description);
     throw e;
@@ -136,6 +143,7 @@ export function authorize(ctx: SimContext, segment: string, q: URLSearchParams):
     nonce: q.get('nonce') ?? undefined,
     issuedAt: ctx.clock.now(),
     redeemed: false,
+    ...(api ? { api } : {}),
   });
   return redirectResponse(withParams(client.redirectUri, { code, state, session_state: randomToken(16) }));
 }

@@ -28,7 +28,13 @@ async function route(ctx: SimContext, req: IdentityRequest): Promise<SimResponse
     if (rest === '/v2.0/adminconsent' || rest === '/adminconsent') return adminConsent(ctx, segment, req.query);
   }
   if (req.method === 'POST' && rest === '/oauth2/v2.0/token') {
-    return tokenEndpoint(ctx, segment, new URLSearchParams(req.rawBody), req.headers['authorization']);
+    return tokenEndpoint(
+      ctx,
+      segment,
+      new URLSearchParams(req.rawBody),
+      req.headers['authorization'],
+      req.headers['origin'],
+    );
   }
   return undefined;
 }
@@ -81,6 +87,9 @@ export async function handleIdentityRequest(ctx: SimContext, req: IdentityReques
     if (!(e instanceof IdentityError)) throw e;
     response = identityErrorResponse(e, ctx.clock.now(), req.headers['client-request-id']);
   }
+  // Browser apps (single-page apps with MSAL) read discovery, keys and tokens cross-origin: the identity platform
+  // answers them with CORS headers; its endpoints take no cookies from such calls.
+  if (req.headers['origin'] && response.status !== 302) response.headers['access-control-allow-origin'] = '*';
   ctx.log.add({
     at: new Date(started).toISOString(),
     surface: 'identity',

@@ -2,12 +2,14 @@
 // authorization_code with PKCE and refresh_token (v2-oauth2-auth-code-flow).
 import { createHash, randomBytes } from 'node:crypto';
 import { DAY_MS, MINUTE_MS } from '../clock.js';
-import type { RefreshGrant, SimContext } from '../context.js';
+import type { ApiGrant, AuthCodeGrant, RefreshGrant, SimContext } from '../context.js';
 import { jsonResponse, type SimResponse } from '../http.js';
 import type { AppRegistration, TenantState, UserRecord } from '../state.js';
+import { signApiAccessToken } from './api-tokens.js';
 import { authenticateClient } from './clients.js';
 import { IdentityError } from './errors.js';
 import { resolveTenantOrThrow } from './metadata.js';
+import { redirectUriRegistered } from './redirect-uri.js';
 import { parseClientCredentialsScope, parseDelegatedScopes } from './scopes.js';
 import { ACCESS_TOKEN_LIFETIME_S, signAccessToken, signIdToken } from './signing.js';
 
@@ -30,6 +32,7 @@ export async function tokenEndpoint(
   segment: string,
   params: URLSearchParams,
   authorization: string | undefined,
+  origin?: string,
 ): Promise<SimResponse> {
   const grantType = params.get('grant_type');
   const now = ctx.clock.now();
@@ -58,7 +61,7 @@ export async function tokenEndpoint(
       });
     }
     case 'authorization_code':
-      return redeemCode(ctx, segment, params, authorization, now);
+      return redeemCode(ctx, segment, params, authorization, now, origin);
     case 'refresh_token':
       return redeemRefreshToken(ctx, segment, params, authorization, now);
     case null:
@@ -93,6 +96,7 @@ async function redeemCode(
   params: URLSearchParams,
   authorization: string | undefined,
   now: number,
+  origin: string | undefined,
 ): Promise<SimResponse> {
   const code = params.get('code');
   if (!code)
@@ -113,7 +117,7 @@ async function redeemCode(
       9002313,
       'Invalid request. Request is malformed or invalid. (The provided authorization code is not valid.)',
     );
-  const app = authenticateClient(tenant, params, authorization, now);
+  const app = spaClient(tenant, grant, params, origin) ?? authenticateClient(tenant, params, authorization, now);
   if (app.appId !== grant.clientId)
     throw new IdentityError(
       400,
@@ -158,7 +162,44 @@ async function redeemCode(
   grant.redeemed = true;
   const user = tenant.users.get(grant.userId);
   if (!user) throw new IdentityError(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.');
-  return delegatedTokens(ctx, tenant, app, user, grant.scopes, params.get('client_info') === '1', grant.nonce, now);
+  return delegatedTokens(ctx, tenant, app, user, grant, params.get('client_info') === '1', grant.nonce, now);
+}
+
+/**
+ * A code sent to a single-page-application redirect URI is redeemed by a public client: no secret, PKCE required,
+ * and only cross-origin (the browser's `Origin` header), as v2-oauth2-auth-code-flow describes for SPAs
+ * (AADSTS9002327 / AADSTS9002325). Undefined for a code of a confidential (web) redirect URI.
+ */
+function spaClient(
+  tenant: TenantState,
+  grant: AuthCodeGrant,
+  params: URLSearchParams,
+  origin: string | undefined,
+): AppRegistration | undefined {
+  const app = tenant.apps.get(grant.clientId);
+  if (!app || !redirectUriRegistered(app.spaRedirectUris, grant.redirectUri)) return undefined;
+  if (params.get('client_id')?.toLowerCase() !== app.appId)
+    throw new IdentityError(
+      400,
+      'invalid_grant',
+      70000,
+      'The provided authorization code was issued to a different client.',
+    );
+  if (!origin)
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      9002327,
+      "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+    );
+  if (!grant.codeChallenge)
+    throw new IdentityError(
+      400,
+      'invalid_request',
+      9002325,
+      'Proof Key for Code Exchange is required for cross-origin authorization code redemption.',
+    );
+  return app;
 }
 
 async function redeemRefreshToken(
@@ -201,7 +242,7 @@ async function redeemRefreshToken(
     throw new IdentityError(400, 'invalid_grant', 50057, 'The user account is disabled.');
   // A narrower scope may be asked for; anything beyond what was granted needs a new authorization.
   let scopes = grant.scopes;
-  if (params.get('scope')) {
+  if (params.get('scope') && !grant.api) {
     const asked = parseDelegatedScopes(params.get('scope'));
     const wanted = asked.graphDefault ? grant.scopes : [...asked.graph, ...asked.oidc];
     const granted = new Set(grant.scopes.map((s) => s.toLowerCase()));
@@ -218,7 +259,16 @@ async function redeemRefreshToken(
     scopes = grant.scopes;
   }
   grant.lastUsedAt = now;
-  return delegatedTokens(ctx, tenant, app, user, scopes, params.get('client_info') === '1', undefined, now);
+  return delegatedTokens(
+    ctx,
+    tenant,
+    app,
+    user,
+    { scopes, ...(grant.api ? { api: grant.api } : {}) },
+    params.get('client_info') === '1',
+    undefined,
+    now,
+  );
 }
 
 async function delegatedTokens(
@@ -226,36 +276,46 @@ async function delegatedTokens(
   tenant: TenantState,
   app: AppRegistration,
   user: UserRecord,
-  scopes: string[],
+  granted: { scopes: string[]; api?: ApiGrant },
   wantClientInfo: boolean,
   nonce: string | undefined,
   now: number,
 ): Promise<SimResponse> {
+  const { scopes, api } = granted;
   const graphScopes = scopes.filter((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s));
   const upn = String(user.data.userPrincipalName);
-  const accessToken = await signAccessToken(
-    ctx.keys,
-    {
-      tid: tenant.id,
-      appid: app.appId,
-      aud: 'https://graph.microsoft.com',
-      scp: graphScopes.join(' '),
-      oid: user.id,
-      upn,
-      idtyp: 'user',
-    },
-    now,
-  );
+  const accessToken = api
+    ? await signApiAccessToken(ctx, tenant, app, user, api, now)
+    : await signAccessToken(
+        ctx.keys,
+        {
+          tid: tenant.id,
+          appid: app.appId,
+          aud: 'https://graph.microsoft.com',
+          scp: graphScopes.join(' '),
+          oid: user.id,
+          upn,
+          idtyp: 'user',
+        },
+        now,
+      );
   const body: Record<string, unknown> = {
     token_type: 'Bearer',
-    scope: scopes.join(' '),
+    scope: [...(api ? api.scopes.map((s) => `${api.resource}/${s}`) : []), ...scopes].join(' '),
     expires_in: ACCESS_TOKEN_LIFETIME_S,
     ext_expires_in: ACCESS_TOKEN_LIFETIME_S,
     access_token: accessToken,
   };
   if (scopes.includes('offline_access')) {
     const refreshToken = randomToken();
-    const grant: RefreshGrant = { tenantId: tenant.id, clientId: app.appId, userId: user.id, scopes, lastUsedAt: now };
+    const grant: RefreshGrant = {
+      tenantId: tenant.id,
+      clientId: app.appId,
+      userId: user.id,
+      scopes,
+      lastUsedAt: now,
+      ...(api ? { api } : {}),
+    };
     ctx.refreshTokens.set(refreshToken, grant);
     body.refresh_token = refreshToken;
   }

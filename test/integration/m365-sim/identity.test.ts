@@ -293,6 +293,92 @@ describe('authorization code + PKCE (v2-oauth2-auth-code-flow)', () => {
   });
 });
 
+describe("an app's own API: app roles and v2 tokens (howto-add-app-roles-in-apps, access-token-claims-reference)", () => {
+  const api = c.consoleApp;
+  const spaCode = async (scope: string, loginHint: string) => {
+    const pkce = pkcePair();
+    const res = await authorize({
+      client_id: api.clientId,
+      response_type: 'code',
+      redirect_uri: api.redirectUri,
+      scope,
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+      login_hint: loginHint,
+    });
+    return { res, code: res.location?.searchParams.get('code') ?? '', pkce };
+  };
+  const redeem = async (
+    code: string,
+    verifier: string,
+    headers: Record<string, string> = { origin: 'http://localhost' },
+  ) => {
+    const res = await fetch(`${sim.authorityHost}/${c.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: api.clientId,
+        code,
+        redirect_uri: api.redirectUri,
+        code_verifier: verifier,
+      }),
+    });
+    return {
+      status: res.status,
+      cors: res.headers.get('access-control-allow-origin'),
+      body: (await res.json()) as JsonBody,
+    };
+  };
+
+  it("issues a v2 token for the API: aud = its client id, the v2 issuer, the user's assigned app roles, scp, azp", async () => {
+    const { code, pkce } = await spaCode(`${api.scope} openid offline_access`, 'adele.vance@contoso.example');
+    const token = await redeem(code, pkce.verifier);
+    expect(token.status).toBe(200);
+    expect(token.cors).toBe('*');
+    const claims = decodeJwt(token.body.access_token);
+    expect(claims).toMatchObject({
+      aud: api.clientId,
+      iss: `${sim.authorityHost}/${c.tenantId}/v2.0`,
+      ver: '2.0',
+      tid: c.tenantId,
+      oid: c.users.adele,
+      preferred_username: 'adele.vance@contoso.example',
+      roles: ['Provisioning.Reader'],
+      scp: 'access_as_user',
+      azp: api.clientId,
+    });
+    expect(token.body.refresh_token).toBeTruthy();
+    const { code: code2, pkce: pkce2 } = await spaCode(api.scope, 'alex.wilber@contoso.example');
+    expect(decodeJwt((await redeem(code2, pkce2.verifier)).body.access_token)).not.toHaveProperty('roles');
+  });
+
+  it('redeems a single-page-app code only cross-origin (AADSTS9002327) and only with PKCE (AADSTS9002325), never needing a secret', async () => {
+    const { code, pkce } = await spaCode(api.scope, c.admin);
+    expect((await redeem(code, pkce.verifier, {})).body).toMatchObject({
+      error: 'invalid_request',
+      error_codes: [9002327],
+    });
+    const noPkce = await authorize({
+      client_id: api.clientId,
+      response_type: 'code',
+      redirect_uri: api.redirectUri,
+      scope: api.scope,
+    });
+    const plain = await redeem(noPkce.location!.searchParams.get('code')!, 'x');
+    expect(plain.body).toMatchObject({ error: 'invalid_request', error_codes: [9002325] });
+  });
+
+  it('refuses a scope the API does not expose, an unknown resource, and two resources at once (AADSTS28000)', async () => {
+    const unknownScope = await spaCode(`api://${api.clientId}/nope`, c.admin);
+    expect(unknownScope.res.location?.searchParams.get('error')).toBe('invalid_scope');
+    const unknownResource = await spaCode('api://not-registered/access_as_user', c.admin);
+    expect(unknownResource.res.location?.searchParams.get('error_description')).toMatch(/^AADSTS500011:/);
+    const twoResources = await spaCode(`${api.scope} https://graph.microsoft.com/User.Read`, c.admin);
+    expect(twoResources.res.location?.searchParams.get('error_description')).toMatch(/^AADSTS28000:/);
+  });
+});
+
 describe('admin consent (v2-admin-consent)', () => {
   it('redirects with admin_consent=True, tenant, state and the granted scope', async () => {
     const res = await fetch(

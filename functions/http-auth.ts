@@ -1,0 +1,200 @@
+// Who is calling the admin API, and whether they may. Every admin route runs its handler through `guarded`.
+//
+// Sign-in off (ENTRA_TENANT_ID / ENTRA_CLIENT_ID unset): the routes are registered with authLevel `function`, so the
+// Functions host has checked the function key before this code runs; the caller is that key (everything allowed).
+//
+// Sign-in on: the routes are registered `anonymous` (Functions docs, "Secure an HTTP endpoint in production": with
+// app-level authentication the authorization level is anonymous) and this code authenticates every request:
+//  - `Authorization: Bearer <access token>`: an Entra ID v2 access token for this API, validated with jose against
+//    the tenant's JWKS (shared/security/access-tokens.ts); the roles are its `roles` claim;
+//  - a function key (`x-functions-key` or `?code=`): the host's own managed keys stay the truth. The app cannot read
+//    them, so it asks the host: one request to its own `auth/key-check` function (authLevel `function`), answered
+//    204 for a key the host accepts. A key the host accepted is remembered (by SHA-256) for five minutes per instance;
+//    a refused one is never remembered. A function key is Provisioning.Admin;
+//  - App Service authentication (Easy Auth, only where the platform runs it: WEBSITE_AUTH_ENABLED): its
+//    `x-ms-client-principal` (the platform strips it from outside requests); without an Authorization header the
+//    browser authenticated with the AppServiceAuthSession cookie, so a write must carry the CSRF header.
+// Then: a write (any method but GET/HEAD/OPTIONS, or a route declared `write`) needs Provisioning.Admin, a read
+// Provisioning.Admin or Provisioning.Reader; refused → 403 problem+json. Nothing authenticated → 401.
+import { createHash } from 'node:crypto';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { appServiceAuthEnabled, publicOrigin, signInConfigured, signInSettings } from '../shared/config.js';
+import { APP_ROLES, type Caller, canRead, canWrite, CSRF_HEADER } from '../shared/domain/access.js';
+import type { Actor } from '../shared/domain/config-audit.js';
+import { AppError } from '../shared/domain/errors.js';
+import { AccessTokenVerifier, InvalidTokenError } from '../shared/security/access-tokens.js';
+import { setCaller } from './http-caller.js';
+import { problemFor } from './http-support.js';
+import { actorOf, easyAuthActor, keyFingerprint } from './http-writes.js';
+import { services } from './services.js';
+
+/** Whether a route reads or writes: `auto` decides by the request's method. */
+export type RouteAccess = 'read' | 'write' | 'auto';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The function the app asks whether the host accepts a key (functions/http/auth.ts). */
+export const KEY_CHECK_ROUTE = 'auth/key-check';
+
+/** Wraps an admin route's handler: authenticate, check CSRF and roles, then run it with the caller known. */
+export function guarded(access: RouteAccess, handler: HttpHandler): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext) => {
+    let caller: Caller;
+    try {
+      caller = await authenticate(request);
+      authorize(request, caller, access);
+    } catch (error) {
+      return withChallenge(problemFor(error, context), error);
+    }
+    setCaller(request, caller);
+    return handler(request, context);
+  };
+}
+
+async function authenticate(request: HttpRequest): Promise<Caller> {
+  const key = functionKeyOf(request);
+  if (!signInConfigured()) {
+    // The host checked the key (authLevel function, as registered). Easy Auth, where it runs, may name the person.
+    return { actor: actorOf(request, appServiceAuthEnabled()), roles: [APP_ROLES.admin], credential: 'function-key' };
+  }
+  const config = services().config;
+  const signIn = signInSettings(config)!;
+  const authorization = request.headers.get('authorization');
+  if (authorization !== null) {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+    if (!token) throw invalidToken('the Authorization header must be "Bearer <access token>"');
+    try {
+      const verified = await verifier(signIn).verify(token);
+      return { ...verified, credential: 'bearer-token' };
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw invalidToken(error.message);
+      throw error;
+    }
+  }
+  if (key) {
+    if (await hostAcceptsKey(key))
+      return { actor: keyActor(key), roles: [APP_ROLES.admin], credential: 'function-key' };
+    throw new AppError('invalid', 'authentication-required', 'The function key is not valid');
+  }
+  const principal = config.WEBSITE_AUTH_ENABLED ? easyAuthPrincipal(request) : undefined;
+  if (principal) return { ...principal, credential: 'session-cookie' };
+  throw new AppError(
+    'invalid',
+    'authentication-required',
+    'Sign in: send an Entra ID access token for this API (Authorization: Bearer …) or a function key (x-functions-key)',
+  );
+}
+
+function authorize(request: HttpRequest, caller: Caller, access: RouteAccess): void {
+  const write = access === 'write' || (access === 'auto' && !SAFE_METHODS.has(request.method.toUpperCase()));
+  if (write && caller.credential === 'session-cookie' && request.headers.get(CSRF_HEADER.name) !== CSRF_HEADER.value)
+    throw new AppError(
+      'invalid',
+      'csrf-header-required',
+      `A change made with a signed-in session must carry the header ${CSRF_HEADER.name}: ${CSRF_HEADER.value}`,
+    );
+  if (write && !canWrite(caller.roles))
+    throw new AppError(
+      'invalid',
+      'read-only-role',
+      canRead(caller.roles)
+        ? `${APP_ROLES.reader} can read but not change anything: ${APP_ROLES.admin} is needed`
+        : `This needs the app role ${APP_ROLES.admin}`,
+      { roles: caller.roles },
+    );
+  if (!write && !canRead(caller.roles))
+    throw new AppError(
+      'invalid',
+      'role-required',
+      `Signed in, but without an app role of this app: ${APP_ROLES.admin} or ${APP_ROLES.reader} is needed (assigned in Entra ID, Enterprise applications → Users and groups)`,
+      { roles: caller.roles },
+    );
+}
+
+const invalidToken = (why: string) =>
+  new AppError('invalid', 'invalid-token', `The access token was refused: ${why}`, { reason: why });
+
+/** RFC 6750 §3: a 401 says which scheme to use (and, for a refused token, `invalid_token`). */
+function withChallenge(response: HttpResponseInit, error: unknown): HttpResponseInit {
+  if (response.status !== 401) return response;
+  const refused = error instanceof AppError && error.code === 'invalid-token';
+  const challenge = refused ? 'Bearer error="invalid_token"' : 'Bearer';
+  return { ...response, headers: { ...(response.headers as Record<string, string>), 'www-authenticate': challenge } };
+}
+
+const functionKeyOf = (request: HttpRequest) => request.headers.get('x-functions-key') ?? request.query.get('code');
+
+const keyActor = (key: string | null): Actor =>
+  key ? { type: 'function-key', keyId: keyFingerprint(key) } : { type: 'function-key' };
+
+let cachedVerifier: { key: string; verifier: AccessTokenVerifier } | undefined;
+function verifier(signIn: NonNullable<ReturnType<typeof signInSettings>>): AccessTokenVerifier {
+  const key = JSON.stringify(signIn);
+  if (cachedVerifier?.key !== key) cachedVerifier = { key, verifier: new AccessTokenVerifier(signIn) };
+  return cachedVerifier.verifier;
+}
+
+const KEY_REMEMBERED_MS = 5 * 60_000;
+const acceptedKeys = new Map<string, number>();
+
+/** Asks the Functions host whether it accepts `key` (see the top of this file). */
+async function hostAcceptsKey(key: string): Promise<boolean> {
+  const digest = createHash('sha256').update(key, 'utf8').digest('hex');
+  const until = acceptedKeys.get(digest);
+  if (until !== undefined && until > Date.now()) return true;
+  const origin = publicOrigin(services().config);
+  if (!origin)
+    throw new AppError(
+      'transient',
+      'dependency-unavailable',
+      'A function key cannot be checked: neither PUBLIC_BASE_URL nor WEBSITE_HOSTNAME is set',
+    );
+  let status: number;
+  try {
+    const res = await fetch(`${origin}/api/${KEY_CHECK_ROUTE}`, {
+      headers: { 'x-functions-key': key },
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel();
+    status = res.status;
+  } catch (error) {
+    throw new AppError(
+      'transient',
+      'dependency-unavailable',
+      `The Functions host could not be asked to check the function key: ${(error as Error).message}`,
+    );
+  }
+  if (status === 204 || status === 200) {
+    if (acceptedKeys.size > 1_000) acceptedKeys.clear();
+    acceptedKeys.set(digest, Date.now() + KEY_REMEMBERED_MS);
+    return true;
+  }
+  if (status === 401 || status === 403) return false;
+  throw new AppError(
+    'transient',
+    'dependency-unavailable',
+    `The Functions host answered ${status} when asked to check the function key`,
+  );
+}
+
+/**
+ * App Service authentication's principal: `x-ms-client-principal` is base64 JSON `{auth_typ, name_typ, role_typ,
+ * claims: [{typ, val}]}` (configure-authentication-user-identities); the platform sets it and strips any sent from
+ * outside, which is why it is read only with WEBSITE_AUTH_ENABLED.
+ */
+function easyAuthPrincipal(request: HttpRequest): Omit<Caller, 'credential'> | undefined {
+  const actor = easyAuthActor(request);
+  if (!actor) return undefined;
+  let roles: string[] = [];
+  try {
+    const decoded = JSON.parse(
+      Buffer.from(request.headers.get('x-ms-client-principal') ?? '', 'base64').toString('utf8') || '{}',
+    ) as { role_typ?: string; claims?: { typ?: unknown; val?: unknown }[] };
+    const roleTypes = new Set(['roles', decoded.role_typ ?? 'roles']);
+    roles = (decoded.claims ?? [])
+      .filter((c) => typeof c.typ === 'string' && roleTypes.has(c.typ) && typeof c.val === 'string')
+      .map((c) => c.val as string);
+  } catch {
+    // An unreadable principal grants no role.
+  }
+  return { actor, roles };
+}
