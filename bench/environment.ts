@@ -42,7 +42,10 @@ export interface BenchEnvironment {
   azurite: RunningAzurite;
   sim: RunningSimulatedTenant;
   controls: SimControls;
-  host: ReadyProcess<{ hostUrl: string; functionKey: string }>;
+  /** The first host process (the HTTP API is called on it); every host consumes the queue. */
+  host: HostProcess;
+  /** How many host processes share the queue, the storage and the tenant (as instances of one app scaled out). */
+  hosts: number;
   timeScale: number;
   throttling: boolean;
   /** A call to the app's HTTP API with the function key; throws on a non-2xx answer. */
@@ -51,9 +54,12 @@ export interface BenchEnvironment {
   createReadyConnection(name?: string): Promise<string>;
   /** The simulated tenant's request totals since the last `controls.clearRequests()`. */
   simStats(): Promise<RequestStats>;
-  /** The host process's peak resident set so far (MB, Linux only: 0 elsewhere). */
+  /** The largest host process's peak resident set so far (MB, Linux only: 0 elsewhere). */
   hostPeakRssMb(): number;
-  /** SIGTERM to the host, which finishes running invocations: its "stopped" line, or undefined if it had none. */
+  /**
+   * SIGTERM to every host, which finish running invocations: their "stopped" lines' storage counts summed, or
+   * undefined if one had none.
+   */
   stopHost(): Promise<HostStopped | undefined>;
   /** Stops the host (if still running), the simulated tenant and Azurite. */
   close(): Promise<void>;
@@ -63,8 +69,10 @@ export async function startBenchEnvironment(options: {
   timeScale: number;
   throttling: boolean;
   seed: unknown;
+  /** Host processes (default 1). */
+  hosts?: number;
 }): Promise<BenchEnvironment> {
-  const { timeScale, throttling } = options;
+  const { timeScale, throttling, hosts: hostCount = 1 } = options;
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -80,14 +88,21 @@ export async function startBenchEnvironment(options: {
       throttling,
     });
     stops.push(() => sim.close());
-    const host = await spawnReady<{ hostUrl: string; functionKey: string }>('dev/host/main.ts', {
-      PORT: '0',
-      AzureWebJobsStorage: azurite.connectionString,
-      SECRETS_ENCRYPTION_KEYS: generateEncryptionKeyEntry('bench'),
-      GRAPH_THROTTLE_TIME_SCALE: String(timeScale),
-      NODE_EXTRA_CA_CERTS: certs.caCertPath,
-    });
-    stops.push(() => host.stop());
+    // One secrets key for all: they are instances of one app.
+    const secretsKey = generateEncryptionKeyEntry('bench');
+    const hosts: HostProcess[] = [];
+    for (let i = 0; i < hostCount; i++) {
+      const started = await spawnReady<{ hostUrl: string; functionKey: string }>('dev/host/main.ts', {
+        PORT: '0',
+        AzureWebJobsStorage: azurite.connectionString,
+        SECRETS_ENCRYPTION_KEYS: secretsKey,
+        GRAPH_THROTTLE_TIME_SCALE: String(timeScale),
+        NODE_EXTRA_CA_CERTS: certs.caCertPath,
+      });
+      stops.push(() => started.stop());
+      hosts.push(started);
+    }
+    const host = hosts[0]!;
 
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
       const res = await fetch(`${host.ready.hostUrl}${path}`, {
@@ -103,6 +118,7 @@ export async function startBenchEnvironment(options: {
       sim,
       controls: simControls(sim.url),
       host,
+      hosts: hostCount,
       timeScale,
       throttling,
       api,
@@ -116,27 +132,13 @@ export async function startBenchEnvironment(options: {
         return (await (await fetch(`${sim.url}/_sim/stats`)).json()) as RequestStats;
       },
       hostPeakRssMb() {
-        try {
-          const status = readFileSync(`/proc/${host.child.pid}/status`, 'utf8');
-          return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-        } catch {
-          return 0;
-        }
+        return Math.max(...hosts.map(peakRssMb));
       },
-      stopHost() {
-        if (host.child.exitCode !== null || host.child.signalCode !== null) return Promise.resolve(undefined);
-        const stopped = new Promise<HostStopped | undefined>((resolve) => {
-          host.child.stdout!.on('data', (chunk: Buffer) => {
-            const line = chunk
-              .toString()
-              .split('\n')
-              .find((l) => l.includes('"stopped"'));
-            if (line) resolve(JSON.parse(line) as HostStopped);
-          });
-          host.child.once('exit', () => resolve(undefined));
-        });
-        host.child.kill('SIGTERM');
-        return stopped;
+      async stopHost() {
+        const counts = await Promise.all(hosts.map(stopOne));
+        if (counts.some((c) => c === undefined)) return undefined;
+        const table = counts.reduce((n, c) => n + c!.storageRequests.table, 0);
+        return { storageRequests: { table } };
       },
       close,
     };
@@ -144,4 +146,32 @@ export async function startBenchEnvironment(options: {
     await close();
     throw error;
   }
+}
+
+type HostProcess = ReadyProcess<{ hostUrl: string; functionKey: string }>;
+
+function peakRssMb(host: HostProcess): number {
+  try {
+    const status = readFileSync(`/proc/${host.child.pid}/status`, 'utf8');
+    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** SIGTERM to one host, which finishes running invocations: its "stopped" line, or undefined if it had none. */
+function stopOne(host: HostProcess): Promise<HostStopped | undefined> {
+  if (host.child.exitCode !== null || host.child.signalCode !== null) return Promise.resolve(undefined);
+  const stopped = new Promise<HostStopped | undefined>((resolve) => {
+    host.child.stdout!.on('data', (chunk: Buffer) => {
+      const line = chunk
+        .toString()
+        .split('\n')
+        .find((l) => l.includes('"stopped"'));
+      if (line) resolve(JSON.parse(line) as HostStopped);
+    });
+    host.child.once('exit', () => resolve(undefined));
+  });
+  host.child.kill('SIGTERM');
+  return stopped;
 }

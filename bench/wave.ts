@@ -27,8 +27,14 @@ export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 10_000);
   const timeScale = arg('time-scale', 10);
   const licensing = text('licensing', 'direct');
+  const hosts = arg('hosts', 1);
   if (licensing !== 'direct' && licensing !== 'group') throw new Error('--licensing is direct or group');
-  const env = await startBenchEnvironment({ timeScale, throttling: true, seed: benchSeed(users + 100) });
+  const env = await startBenchEnvironment({
+    timeScale,
+    throttling: true,
+    seed: benchSeed(users + 100),
+    hosts,
+  });
   const { azurite, controls } = env;
   try {
     const connectionId = await env.createReadyConnection();
@@ -205,8 +211,11 @@ export async function run(): Promise<Record<string, unknown>> {
     const counts = await env.stopHost();
     const totalOps = waves.reduce((n, w) => n + w.changes.length, 0);
     const summary = {
-      ...(licensing === 'group' ? { resultName: 'wave-group' } : {}),
+      ...(licensing === 'group' || hosts > 1
+        ? { resultName: `wave${licensing === 'group' ? '-group' : ''}${hosts > 1 ? `-${hosts}-hosts` : ''}` }
+        : {}),
       timeScale,
+      hosts,
       users,
       licensing,
       hostPeakRssMb: peakRssMb,
