@@ -27,6 +27,9 @@ import {
   listStagedFunction,
   startReconcileFunction,
 } from './http/reconcile.js';
+import { scimDiscoveryFunctions } from './http/scim-discovery.js';
+import { scimResourceFunctions } from './http/scim-resources.js';
+import { createScimTokenFunction, listScimTokensFunction, revokeScimTokenFunction } from './http/scim-tokens.js';
 import { patchSettingsFunction, settingsFunction } from './http/settings.js';
 import { getUserFunction } from './http/users-get.js';
 import { rematchUserFunction, unlinkUserFunction } from './http/users-links.js';
@@ -75,6 +78,11 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   listStagedFunction,
   decideStagedFunction,
   importFunction,
+  createScimTokenFunction,
+  listScimTokensFunction,
+  revokeScimTokenFunction,
+  ...scimResourceFunctions,
+  ...scimDiscoveryFunctions,
   notFoundFunction,
   applyOperationFunction,
   reconcileRunFunction,

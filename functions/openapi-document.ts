@@ -43,7 +43,7 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
         ...(parameters.length || takesIfMatch(method)
           ? { parameters: takesIfMatch(method) ? [...parameters, IF_MATCH] : parameters }
           : {}),
-        ...(fn.authLevel === 'anonymous' ? { security: [] } : {}),
+        ...(op.scim ? { security: [{ scimBearer: [] }] } : fn.authLevel === 'anonymous' ? { security: [] } : {}),
         ...(op.request && method !== 'GET'
           ? {
               requestBody: {
@@ -65,7 +65,11 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
               ...(r.schema
                 ? {
                     content: {
-                      [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: {
+                      [op.scim
+                        ? 'application/scim+json'
+                        : Number(status) >= 400
+                          ? 'application/problem+json'
+                          : 'application/json']: {
                         schema: jsonSchema(r.schema, 'output'),
                       },
                     },
@@ -96,6 +100,12 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
           in: 'header',
           name: 'x-functions-key',
           description: 'Azure Functions function key (or ?code=)',
+        },
+        scimBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "A SCIM token of the connection in the URL (POST /api/connections/{id}/scim-token): the SCIM routes' credential",
         },
       },
     },
