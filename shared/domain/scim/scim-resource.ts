@@ -221,18 +221,30 @@ export function patchOperations(kind: ScimKind, body: unknown): ScimPatchOperati
     }
     if (path) {
       checkMutable(kind, path);
-      return [{ op, path, value: item.value }];
+      return [addOrReplace(op, path, item.value)];
     }
     if (!isObject(item.value))
       throw invalidSyntax(`Operations[${i}]: an ${op} without a path needs an object value (attribute: value)`);
     return Object.entries(item.value).flatMap(([name, value]): ScimPatchOperation[] => {
+      // Okta's rename sends the group's own id in the value map ({"id": …, "displayName": …}): the service
+      // provider's attributes are not the client's to set, and are left as they are.
+      if (['id', 'meta', 'schemas'].includes(name)) return [];
       if (isUrn(name) && isObject(value) && !/:(User|Group):/i.test(name))
-        return Object.entries(value).map(([sub, v]) => ({ op, path: canonicalPath(kind, `${name}:${sub}`), value: v }));
+        return Object.entries(value).map(([sub, v]) => addOrReplace(op, canonicalPath(kind, `${name}:${sub}`), v));
       const target = canonicalPath(kind, name);
       checkMutable(kind, target);
-      return [{ op, path: target, value }];
+      return [addOrReplace(op, target, value)];
     });
   });
+}
+
+const MANAGER = `${SCIM.enterprise}:manager`;
+
+/** An add or replace; the enterprise manager as Entra sends it (its id as a string; "" to clear) made RFC 7643's. */
+function addOrReplace(op: 'add' | 'replace', path: string, value: unknown): ScimPatchOperation {
+  if (path === MANAGER && (value === '' || value === null)) return { op: 'remove', path };
+  if (path === MANAGER && typeof value === 'string') return { op, path, value: { value } };
+  return { op, path, value };
 }
 
 function checkMutable(kind: ScimKind, path: string): void {
