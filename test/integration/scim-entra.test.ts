@@ -6,7 +6,13 @@
 // account and group in the simulated tenant. Real local host, Azurite, simulated tenant.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppWithTenant } from '../support/app-host.js';
-import { contosoTenant, expectScimError, type ScimEndpoint, scimEndpoint } from '../support/scim-client.js';
+import {
+  accountWhen as accountOf,
+  contosoTenant,
+  expectScimError,
+  type ScimEndpoint,
+  scimEndpoint,
+} from '../support/scim-client.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -44,15 +50,8 @@ const entraUser = (userName: string, extra: Record<string, unknown> = {}) => ({
 });
 
 const account = (upn: string) => ctx.sim.controls.user(contosoTenant, upn);
-/** The account once `probe` holds for it. */
 const accountWhen = (upn: string, probe: (a: Record<string, unknown>) => boolean, what: string) =>
-  waitFor(
-    async () => {
-      const a = await account(upn).catch(() => undefined);
-      return a && probe(a) ? a : undefined;
-    },
-    { what, timeoutMs: 30_000, intervalMs: 150 },
-  );
+  accountOf(ctx, upn, probe, what);
 
 async function createUser(name = uniqueName('Test_User'), extra: Record<string, unknown> = {}) {
   const res = await scim.send<{ id: string; userName: string }>('POST', '/Users', entraUser(name, extra));

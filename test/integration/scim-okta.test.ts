@@ -5,7 +5,13 @@
 // the account and group in the simulated tenant. Real local host, Azurite, simulated tenant.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppWithTenant } from '../support/app-host.js';
-import { contosoTenant, expectScimError, type ScimEndpoint, scimEndpoint } from '../support/scim-client.js';
+import {
+  accountWhen as accountOf,
+  contosoTenant,
+  expectScimError,
+  type ScimEndpoint,
+  scimEndpoint,
+} from '../support/scim-client.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -36,13 +42,7 @@ const oktaUser = (userName: string, givenName = 'Jordan', familyName = 'Rivera')
 });
 
 const accountWhen = (upn: string, probe: (a: Record<string, unknown>) => boolean, what: string) =>
-  waitFor(
-    async () => {
-      const a = await ctx.sim.controls.user(contosoTenant, upn).catch(() => undefined);
-      return a && probe(a) ? a : undefined;
-    },
-    { what, timeoutMs: 30_000, intervalMs: 150 },
-  );
+  accountOf(ctx, upn, probe, what);
 
 describe('Okta SCIM 2.0 SPEC test', { timeout: 90_000 }, () => {
   it('runs in order: users endpoint, get by id, unknown user and id, create, duplicate, case, groups, 401, 404', async () => {

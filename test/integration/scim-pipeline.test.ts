@@ -5,7 +5,7 @@
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
 import { useAppWithTenant } from '../support/app-host.js';
-import { contosoTenant, scimEndpoint } from '../support/scim-client.js';
+import { accountWhen as accountOf, contosoTenant, scimEndpoint } from '../support/scim-client.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -26,13 +26,7 @@ const newUser = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 const accountWhen = (upn: string, probe: (a: Record<string, unknown>) => boolean, what: string) =>
-  waitFor(
-    async () => {
-      const a = await ctx.sim.controls.user(contosoTenant, upn).catch(() => undefined);
-      return a && probe(a) ? a : undefined;
-    },
-    { what, timeoutMs: 30_000, intervalMs: 150 },
-  );
+  accountOf(ctx, upn, probe, what);
 
 describe('SCIM through the pipeline', { timeout: 90_000 }, () => {
   it('concurrent PATCHes right after the create: each gets its own version, none is lost, the account has all', async () => {

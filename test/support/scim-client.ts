@@ -91,3 +91,18 @@ export function expectScimError(res: ScimAnswer, status: number, scimType?: stri
 }
 
 export const contosoTenant = DEFAULT_SEED.contoso.tenantId;
+
+/** The simulated Contoso tenant's account `upn` once `probe` holds for it. */
+export const accountWhen = (
+  ctx: { sim: TestTenant },
+  upn: string,
+  probe: (a: Record<string, unknown>) => boolean,
+  what: string,
+) =>
+  waitFor(
+    async () => {
+      const a = await ctx.sim.controls.user(contosoTenant, upn).catch(() => undefined);
+      return a && probe(a) ? a : undefined;
+    },
+    { what, timeoutMs: 30_000, intervalMs: 150 },
+  );

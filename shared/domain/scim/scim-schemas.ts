@@ -164,7 +164,6 @@ export const RESOURCE_TYPES = [
 
 export const SERVICE_PROVIDER_CONFIG = {
   schemas: [SCIM.serviceProviderConfig],
-  documentationUri: 'https://github.com/m365-provisioner/m365-provisioner#connect-entra-id--okta-over-scim',
   patch: { supported: true },
   bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
   filter: { supported: true, maxResults: MAX_RESULTS },

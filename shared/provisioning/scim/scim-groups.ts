@@ -7,15 +7,14 @@ import {
   applyPatch,
   type GroupMember,
   patchOperations,
-  project,
   readGroup,
   type Resource,
 } from '../../domain/scim/scim-resource.js';
 import type { ScimRecord } from '../ports.js';
 import {
+  getOne,
   list,
   type ListQuery,
-  load,
   remove,
   requireConnection,
   type ScimChange,
@@ -107,15 +106,12 @@ export async function createScimGroup(deps: ScimDeps, at: ScimRequest, body: unk
   return show(at.baseUrl)(stored);
 }
 
-export async function getScimGroup(
+export const getScimGroup = (
   deps: ScimDeps,
   at: ScimRequest,
   id: string,
   query: Pick<ListQuery, 'attributes' | 'excludedAttributes'>,
-): Promise<Resource> {
-  await requireConnection(deps, at.connectionId);
-  return project(show(at.baseUrl)(await load(deps, at, 'group', id)), query.attributes, query.excludedAttributes);
-}
+) => getOne(deps, at, 'group', id, query, show(at.baseUrl));
 
 export const listScimGroups = (deps: ScimDeps, at: ScimRequest, query: ListQuery) =>
   list(deps, at, 'group', query, show(at.baseUrl));

@@ -71,6 +71,19 @@ export async function load(deps: ScimDeps, at: ScimRequest, kind: ScimKind, id: 
   return record;
 }
 
+/** One resource as served, with `attributes` / `excludedAttributes` applied. */
+export async function getOne(
+  deps: ScimDeps,
+  at: ScimRequest,
+  kind: ScimKind,
+  id: string,
+  query: Pick<ListQuery, 'attributes' | 'excludedAttributes'>,
+  show: (record: ScimRecord) => Resource = (r) => served(r, at.baseUrl),
+): Promise<Resource> {
+  await requireConnection(deps, at.connectionId);
+  return project(show(await load(deps, at, kind, id)), query.attributes, query.excludedAttributes);
+}
+
 /** A ListResponse (RFC 7644 §3.4.2): filtered, in id order (stable across pages), `startIndex` 1-based. */
 export async function list(
   deps: ScimDeps,

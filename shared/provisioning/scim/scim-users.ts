@@ -7,7 +7,6 @@ import { ScimError } from '../../domain/scim/scim-error.js';
 import {
   applyPatch,
   patchOperations,
-  project,
   readUser,
   type Resource,
   userChangeAttributes,
@@ -15,9 +14,9 @@ import {
 } from '../../domain/scim/scim-resource.js';
 import type { ScimRecord } from '../ports.js';
 import {
+  getOne,
   list,
   type ListQuery,
-  load,
   remove,
   requireConnection,
   type ScimChange,
@@ -63,7 +62,7 @@ export async function createScimUser(deps: ScimDeps, at: ScimRequest, body: unkn
   await requireConnection(deps, at.connectionId);
   const { resource, password } = readUser(body);
   const userName = String(resource.userName);
-  if (await deps.scim.idByUserName(at.connectionId, userName)) throw taken(userName);
+  // Uniqueness is the store's: the userName's index row is created in the user's own transaction.
   const id = crypto.randomUUID();
   const now = deps.clock.now().toISOString();
   const { changes, version } = userChanges(id, 0, resource, password);
@@ -90,15 +89,12 @@ export async function createScimUser(deps: ScimDeps, at: ScimRequest, body: unkn
 const taken = (userName: string) =>
   new ScimError(409, `A user with userName ${JSON.stringify(userName)} already exists`, 'uniqueness');
 
-export async function getScimUser(
+export const getScimUser = (
   deps: ScimDeps,
   at: ScimRequest,
   id: string,
   query: Pick<ListQuery, 'attributes' | 'excludedAttributes'>,
-): Promise<Resource> {
-  await requireConnection(deps, at.connectionId);
-  return project(served(await load(deps, at, 'user', id), at.baseUrl), query.attributes, query.excludedAttributes);
-}
+) => getOne(deps, at, 'user', id, query);
 
 export const listScimUsers = (deps: ScimDeps, at: ScimRequest, query: ListQuery) => list(deps, at, 'user', query);
 
