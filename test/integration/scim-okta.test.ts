@@ -204,6 +204,8 @@ describe('Okta group push', { timeout: 120_000 }, () => {
       });
     }
     const [ann, bob] = users as [{ id: string; upn: string }, { id: string; upn: string }];
+    // Okta pushes a group once its members are provisioned (assigned, then pushed).
+    for (const u of users) await scim.linked('users', u.id);
     const displayName = uniqueName('Okta Push');
     const created = await scim.send<{ id: string; members: { value: string }[] }>('POST', '/Groups', {
       schemas: [GROUP],
