@@ -145,6 +145,35 @@ describe('SCIM through the pipeline', { timeout: 90_000 }, () => {
     expect(ctx.app.logs.map((l) => l.message).join('\n')).not.toContain(password);
   });
 
+  it('groups pushed right after their members are created: every group gets its member (no lost wake-up)', async () => {
+    // The member's create and the group's can run at the same moment: the group finds the user not linked yet and
+    // waits for it, while the user's operation, linking it, looks for waiters before the group recorded its wait.
+    const scim = await scimEndpoint(ctx);
+    const pairs = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const user = await scim.send<{ id: string }>('POST', '/Users', newUser(uniqueName(`race${i}`)));
+        expect(user.status, user.text).toBe(201);
+        const group = await scim.send<{ id: string }>('POST', '/Groups', {
+          displayName: uniqueName(`Race ${i}`),
+          members: [{ value: user.body.id }],
+        });
+        expect(group.status, group.text).toBe(201);
+        return group.body.id;
+      }),
+    );
+    for (const id of pairs)
+      await waitFor(
+        async () => {
+          const view = await ctx.app.api<{ inSync: boolean; pending: unknown[] }>(
+            'GET',
+            `/api/connections/${scim.connectionId}/groups/${id}`,
+          );
+          return view.body.inSync && view.body.pending.length === 0 ? true : undefined;
+        },
+        { what: `group ${id} with its member`, timeoutMs: 60_000, intervalMs: 250 },
+      );
+  });
+
   it('paging is stable (startIndex/count in id order), totalResults counts every match, count is capped', async () => {
     const scim = await scimEndpoint(ctx);
     for (let i = 0; i < 5; i++)
