@@ -6,15 +6,7 @@
 //
 //   npm run bench -- scim [--users 1000] [--concurrency 8] [--time-scale 1]
 import { TableClient } from '@azure/data-tables';
-import { benchSeed, startBenchEnvironment } from './environment.js';
-
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+import { arg, benchSeed, pct, round, startBenchEnvironment } from './environment.js';
 
 export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 1000);
