@@ -12,6 +12,16 @@ import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js'
 import { contosoConnection, DEFAULT_SEED, type SimControls, simControls } from '../test/support/simulated-tenant.js';
 import { type ReadyProcess, spawnReady } from '../test/support/spawn-ready.js';
 
+/** `--name N` from the command line (else `fallback`). */
+export const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+/** The `p`th percentile of sorted numbers. */
+export const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
 /** The SKU the bench seed adds to Contoso, with a seat for every bench user. */
 export const BENCH_SKU = 'BENCH_E3';
 

@@ -1,8 +1,9 @@
 // `npm run bench [-- <scenario> …]`: benchmark scripts that print figures (never timed assertions in tests).
 // Results are printed as a table and written as JSON under bench/results/.
-// Scenarios: sim-scale; wave [--users N] [--time-scale N] [--licensing direct|group] [--hosts N]; reconcile [--users N] [--drift F]
+// Scenarios: sim-scale; wave [--users N] [--time-scale N] [--licensing direct|group] [--hosts N];
+// reconcile [--users N] [--drift F]
 // [--changes N] [--profile]; duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S];
-// members [--members N] [--time-scale N].
+// members [--members N] [--time-scale N]; scim [--users N] [--concurrency N] [--time-scale N].
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   reconcile: async () => (await import('./reconcile.js')).run(),
   duplicates: async () => (await import('./duplicates.js')).run(),
   members: async () => (await import('./members.js')).run(),
+  scim: async () => (await import('./scim.js')).run(),
 };
 
 // Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
@@ -36,7 +38,7 @@ const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
   console.error(
-    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group] [--hosts 1]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]',
+    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group] [--hosts 1]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]; scim [--users 1000] [--concurrency 8] [--time-scale 1]',
   );
   process.exit(2);
 }

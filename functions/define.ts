@@ -32,6 +32,11 @@ export interface OpenApiOperation {
    * answers 412.
    */
   conditional?: true;
+  /**
+   * A SCIM route (functions/scim-support.ts): the connection's SCIM bearer token instead of the function key, bodies
+   * and answers application/scim+json, errors in SCIM's format.
+   */
+  scim?: true;
   /** Query parameters, from the schema that validates them. */
   query?: z.ZodObject;
   responses: Record<number, OpenApiResponse>;

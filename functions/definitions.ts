@@ -28,6 +28,9 @@ import {
   listStagedFunction,
   startReconcileFunction,
 } from './http/reconcile.js';
+import { scimDiscoveryFunctions } from './http/scim-discovery.js';
+import { scimResourceFunctions } from './http/scim-resources.js';
+import { createScimTokenFunction, listScimTokensFunction, revokeScimTokenFunction } from './http/scim-tokens.js';
 import { patchSettingsFunction, settingsFunction } from './http/settings.js';
 import { getUserFunction } from './http/users-get.js';
 import { rematchUserFunction, unlinkUserFunction } from './http/users-links.js';
@@ -79,6 +82,11 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   meFunction,
   authConfigFunction,
   keyCheckFunction,
+  createScimTokenFunction,
+  listScimTokensFunction,
+  revokeScimTokenFunction,
+  ...scimResourceFunctions,
+  ...scimDiscoveryFunctions,
   notFoundFunction,
   applyOperationFunction,
   reconcileRunFunction,

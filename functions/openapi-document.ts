@@ -52,7 +52,11 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
         ...(parameters.length || takesIfMatch(method)
           ? { parameters: takesIfMatch(method) ? [...parameters, IF_MATCH] : parameters }
           : {}),
-        ...(fn.access ? {} : { security: fn.authLevel === 'anonymous' ? [] : [{ functionKey: [] }] }),
+        ...(op.scim
+          ? { security: [{ scimBearer: [] }] }
+          : fn.access
+            ? {}
+            : { security: fn.authLevel === 'anonymous' ? [] : [{ functionKey: [] }] }),
         ...(op.request && method !== 'GET'
           ? {
               requestBody: {
@@ -74,7 +78,11 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
               ...(r.schema
                 ? {
                     content: {
-                      [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: {
+                      [op.scim
+                        ? 'application/scim+json'
+                        : Number(status) >= 400
+                          ? 'application/problem+json'
+                          : 'application/json']: {
                         schema: jsonSchema(r.schema, 'output'),
                       },
                     },
@@ -115,6 +123,12 @@ export function buildOpenApiDocument(definitions: readonly FunctionDefinition[])
             'With Entra ID sign-in on (ENTRA_TENANT_ID, ENTRA_CLIENT_ID): a v2 access token for this API ' +
             '(scope api://<client id>/access_as_user; GET /api/auth/config names authority, client id and scope). ' +
             'App role Provisioning.Admin may do everything, Provisioning.Reader only GET; anything else is 403.',
+        },
+        scimBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "A SCIM token of the connection in the URL (POST /api/connections/{id}/scim-token): the SCIM routes' credential",
         },
       },
     },

@@ -16,6 +16,7 @@ import { StorageOperationQueue, StoragePoisonQueue, StorageRunQueue } from '../s
 import { TablePendingRemovals } from '../shared/storage/pending-removals.table.js';
 import { TableProvisioningLog } from '../shared/storage/provisioning-log.table.js';
 import { TableReconciliationStore } from '../shared/storage/reconciliation.table.js';
+import { TableScimStore, TableScimTokens } from '../shared/storage/scim.table.js';
 import { queueClient, tableClient } from '../shared/storage/storage-clients.js';
 import { TableUserStateRepository } from '../shared/storage/user-state-repository.table.js';
 
@@ -28,6 +29,7 @@ export const TABLES = {
   reconciliation: 'reconciliation',
   operationBodies: 'operationbodies',
   audit: 'configaudit',
+  scim: 'scim',
 } as const;
 
 function build() {
@@ -59,6 +61,9 @@ function build() {
       operations: new StoragePoisonQueue(queueClient(storage, `${PROVISIONING_QUEUE}-poison`)),
       runs: new StoragePoisonQueue(queueClient(storage, `${RECONCILIATION_QUEUE}-poison`)),
     },
+    // SCIM: tokens and the resources as received, in partitions of their own (see the adapter).
+    scim: new TableScimStore(tableClient(storage, TABLES.scim)),
+    scimTokens: new TableScimTokens(tableClient(storage, TABLES.scim)),
     userLeaseMs: config.PROVISIONING_LEASE_SECONDS * 1000,
   };
 }

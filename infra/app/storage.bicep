@@ -26,6 +26,7 @@ var tableNames = [
   'reconciliation'
   'operationbodies'
   'configaudit'
+  'scim'
 ]
 
 var deploymentContainerName = 'app-package'

@@ -26,6 +26,8 @@ export const auditActions = [
   'groupMapping.patched',
   'authorization.completed',
   'admin-consent.granted',
+  'scim-token.created',
+  'scim-token.revoked',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

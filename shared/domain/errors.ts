@@ -85,6 +85,10 @@ export const errorCodes = [
   'graph-not-found',
   'graph-conflict',
   'graph-invalid',
+  // SCIM (the token API; SCIM routes answer SCIM errors)
+  'scim-token-not-found',
+  'scim-token-limit',
+  'scim-uniqueness',
   // Table and queue storage
   'storage-not-found',
   'storage-conflict',

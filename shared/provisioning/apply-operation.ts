@@ -373,7 +373,7 @@ async function actOnClaimed(
       pending: outcome.pending?.length ? outcome.pending : undefined,
     };
     await afterApplied(deps, kind, message, user, saved, outcome);
-    return finish(saved, {
+    const done = await finish(saved, {
       result: outcome.result,
       action: outcome.action,
       ...(outcome.reason ? { reason: outcome.reason } : {}),
@@ -383,6 +383,11 @@ async function actOnClaimed(
       ...(outcome.match?.length ? { match: outcome.match } : {}),
       ...(outcome.pending?.length ? { pending: outcome.pending } : {}),
     });
+    // Newly linked: look for waiters once more now that the link is saved. A waiter that read this row before the
+    // link and recorded its wait after afterApplied took the waits is found here; one recording it later reads
+    // the link itself (afterApplied's second look), so no wait is left behind.
+    if (saved.objectId && saved.objectId !== user.objectId) await wakeWaiters(deps, kind, message, saved);
+    return done;
   } catch (error) {
     if (!isAppError(error) || error.kind === 'throttled' || error.kind === 'transient') {
       // Give the user back before the caller schedules another attempt (best effort: the lease expires anyway).
@@ -409,6 +414,20 @@ async function actOnClaimed(
   }
 }
 
+/** Re-applies whoever waits for this object to be linked (taking their waits). */
+async function wakeWaiters(deps: ApplyDeps, kind: ObjectKind, message: OperationMessage, linked: UserState) {
+  const self = { objectType: kind.name, externalId: linked.externalId };
+  for (const waiter of await deps.users.takeWaits(message.connectionId, self))
+    await deps.queue.enqueue(
+      reapplyStoredState(
+        message.connectionId,
+        waiter.externalId,
+        `${kind.name} ${self.externalId} is now provisioned`,
+        waiter.objectType,
+      ),
+    );
+}
+
 /**
  * What other objects learn from this one being applied: whoever waited for it to be linked (a group for a member, a
  * user for a manager) is re-applied; what it now waits for is recorded; the groups of a removed user are re-applied
@@ -429,11 +448,18 @@ async function afterApplied(
   if (outcome.pending?.length) {
     const on = outcome.pending.map((p) => ({ objectType: p.objectType, externalId: p.externalId }));
     await deps.users.addWaits(message.connectionId, self, on);
+    // A reference linked after this operation read it, whose own operation took the waits before ours were
+    // recorded, would never wake us: read them again now that ours are, and re-apply if one is linked meanwhile.
+    const linked = await Promise.all(
+      on.map(
+        async (o) =>
+          (await (o.objectType === 'group' ? deps.groups : deps.users).get(message.connectionId, o.externalId))
+            ?.objectId,
+      ),
+    );
+    if (linked.some(Boolean)) await reapply(self, 'a reference it waited for was provisioned meanwhile');
   }
-  if (after.objectId && after.objectId !== before.objectId) {
-    for (const waiter of await deps.users.takeWaits(message.connectionId, self))
-      await reapply(waiter, `${kind.name} ${self.externalId} is now provisioned`);
-  }
+  if (after.objectId && after.objectId !== before.objectId) await wakeWaiters(deps, kind, message, after);
   // A removed user leaves the groups that list it; a group whose own change arrived is re-applied into the groups
   // that nest it (flattened members follow). Only for a source change (version ≥ 1): the re-applies themselves
   // (version 0) do not cascade, so a cycle of nested groups ends.

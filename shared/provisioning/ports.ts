@@ -505,3 +505,60 @@ export interface PendingMemberChange {
   /** Where the store keeps it (settle drops exactly the changes read). */
   key?: string;
 }
+
+/** A SCIM bearer token of a connection: only its SHA-256 is kept (the token is shown once, when it is made). */
+export interface ScimTokenRecord {
+  connectionId: string;
+  id: string;
+  /** SHA-256 of the whole token, hex. */
+  hash: string;
+  description?: string;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+export interface ScimTokenStore {
+  add(record: ScimTokenRecord): Promise<void>;
+  get(connectionId: string, id: string): Promise<ScimTokenRecord | undefined>;
+  list(connectionId: string): Promise<ScimTokenRecord[]>;
+  /** False when there was no such token. */
+  delete(connectionId: string, id: string): Promise<boolean>;
+  touch(connectionId: string, id: string, at: string): Promise<void>;
+}
+
+/** A SCIM User or Group as received (the directory's side), with the version its latest change was given. */
+export interface ScimRecord {
+  connectionId: string;
+  kind: 'user' | 'group';
+  /** The SCIM id, also the change contract's externalId of this user or group. */
+  id: string;
+  resource: Record<string, unknown>;
+  /** The version of the latest change made from it: grows by one per write, under the row's ETag. */
+  version: number;
+  created: string;
+  lastModified: string;
+  /** A user's password as received (sealed): sent with every change until the account exists. */
+  passwordCipher?: string;
+  etag?: string;
+}
+
+/**
+ * The SCIM resources of a connection. Users' userNames are unique per connection (case-insensitive): an index row
+ * written in the same transaction as the user's own, so two requests can never both take one.
+ */
+export interface ScimStore {
+  get(connectionId: string, kind: 'user' | 'group', id: string): Promise<ScimRecord | undefined>;
+  /** The id of the user with this userName (case-insensitive). */
+  idByUserName(connectionId: string, userName: string): Promise<string | undefined>;
+  /** Conflict `scim-uniqueness` when the userName is taken. */
+  create(record: ScimRecord): Promise<ScimRecord>;
+  /**
+   * Replaces `current` (read with its etag) by `next`: conflict `concurrent-update` when it changed since, or
+   * `scim-uniqueness` when next's userName is another user's.
+   */
+  replace(current: ScimRecord, next: ScimRecord): Promise<ScimRecord>;
+  /** Deletes `current` (conditional on its etag: conflict `concurrent-update`) and its userName. */
+  delete(current: ScimRecord): Promise<void>;
+  /** Every resource of a kind, in id order. */
+  list(connectionId: string, kind: 'user' | 'group'): Promise<ScimRecord[]>;
+}

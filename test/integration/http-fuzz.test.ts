@@ -54,6 +54,8 @@ interface Fixture {
   oauthConnectionId: string;
   /** A ready connection and one of its runs that only the plain regression tests use. */
   stable: { connectionId: string; runId: string };
+  /** The fixture connection's SCIM token and one SCIM user of it (the SCIM routes' credential and id). */
+  scim: { token: string; userId: string };
 }
 let fx: Fixture;
 
@@ -120,10 +122,28 @@ function loggedCause(res: Sent): string {
   return record ? ` [logged: ${excerpt(record.message.split('\n')[0]!, 200)}]` : '';
 }
 
+const isScim = (path: string) => path.toLowerCase().startsWith('/api/scim/');
+
+/** What is wrong with one answer of a SCIM route: a 4xx is a SCIM error (RFC 7644 §3.12), application/scim+json. */
+function scimErrorViolations(res: Sent): string[] {
+  const type = res.headers.get('content-type');
+  if (!type?.startsWith('application/scim+json'))
+    return [`answered ${res.status} with content-type ${type ?? '(none)'}, body ${JSON.stringify(excerpt(res.text))}`];
+  const error = res.json as { schemas?: unknown; status?: unknown } | undefined;
+  const out: string[] = [];
+  if (!JSON.stringify(error?.schemas ?? '').includes('urn:ietf:params:scim:api:messages:2.0:Error'))
+    out.push(`a SCIM error without the Error schema: ${excerpt(res.text)}`);
+  if (error?.status !== String(res.status)) out.push(`SCIM error status ${String(error?.status)} ≠ "${res.status}"`);
+  return out;
+}
+
 /** What is wrong with one answer of a JSON route (empty when nothing). */
-function problemViolations(res: Sent, method = 'GET'): string[] {
+function problemViolations(res: Sent, method = 'GET', path = ''): string[] {
   if (res.status >= 500) return [`answered ${res.status}: ${excerpt(res.text) || '(empty body)'}${loggedCause(res)}`];
   if (res.status < 400) return [];
+  // A SCIM route's own answers; a path the SCIM routes do not match is the API's problem+json 404.
+  if (isScim(path) && res.headers.get('content-type')?.startsWith('application/scim+json'))
+    return scimErrorViolations(res);
   const type = res.headers.get('content-type');
   if (!type?.startsWith('application/problem+json')) {
     const hostLevel =
@@ -144,6 +164,23 @@ function problemViolations(res: Sent, method = 'GET'): string[] {
 // ------------------------------------------------------------------------------------------------ fixture
 
 const { createConnection, readyConnection, submit, logOf } = provisioningApi(ctx, 'fuzz');
+
+/** A SCIM token and user of the fixture connection. */
+async function scimFixture(connectionId: string): Promise<Fixture['scim']> {
+  const token = await ctx.app.api<{ token: string }>('POST', `/api/connections/${connectionId}/scim-token`, {});
+  expect(token.status, token.text).toBe(201);
+  const user = await send('POST', `/api/scim/v2/${connectionId}/Users`, {
+    body: JSON.stringify({
+      userName: `${uniqueName('scimfx')}@contoso.example`,
+      displayName: 'SCIM fixture',
+      password: 'Initial-Pa55word!',
+    }),
+    headers: { authorization: `Bearer ${token.body.token}`, 'content-type': 'application/scim+json' },
+    timeoutMs: 10_000,
+  });
+  expect(user.status, user.text).toBe(201);
+  return { token: token.body.token, userId: (user.json as { id: string }).id };
+}
 
 const userStatus = async (connectionId: string, externalId: string) =>
   (await send('GET', `/api/connections/${connectionId}/users/${encodeURIComponent(externalId)}`, { timeoutMs: 10_000 }))
@@ -192,6 +229,7 @@ beforeAll(async () => {
     // Named with markup: the callback pages that name the connection must escape it.
     oauthConnectionId: await createConnection({ authMode: 'authorization_code', name: OAUTH_FIXTURE_NAME }),
     stable: { connectionId: stableConnectionId, runId: await dryRun(stableConnectionId) },
+    scim: await scimFixture(connectionId),
   };
 });
 
@@ -213,8 +251,15 @@ const withDescription = (c: Case): Case =>
 
 /** The fixture's values a path parameter may take (besides random and hostile ones). */
 const realValues = (param: string): string[] =>
-  ({ id: [fx.connectionId], externalId: fx.externalIds, runId: [fx.runId], decision: ['approve', 'reject'] })[param] ??
-  [];
+  ({
+    id: [fx.connectionId],
+    connectionId: [fx.connectionId],
+    externalId: fx.externalIds,
+    scimId: [fx.scim.userId],
+    itemId: ['User', 'Group', 'urn:ietf:params:scim:schemas:core:2.0:User'],
+    runId: [fx.runId],
+    decision: ['approve', 'reject'],
+  })[param] ?? [];
 
 /** A valid upsert of a minted user: inside a batch with a bad sibling it must never be applied. */
 const validChange = () =>
@@ -307,10 +352,12 @@ function caseOf(op: Operation): fc.Arbitrary<Case> {
   return fc.oneof(...focuses).map(([values, query, headers, b]) => {
     let i = 0;
     const path = op.template.replace(/\{[^}]+\}/g, () => values[i++]!);
+    const sent = b === undefined ? { accept: headers.accept ?? '*/*' } : headers;
     return withDescription({
       method: op.method,
       path: `${path}${query}`,
-      headers: b === undefined ? { accept: headers.accept ?? '*/*' } : headers,
+      // SCIM routes: the fixture's bearer token, so the fuzzing reaches past authentication.
+      headers: isScim(op.template) ? { ...sent, authorization: `Bearer ${fx.scim.token}` } : sent,
       body: b,
     });
   });
@@ -489,7 +536,7 @@ describe('hostile HTTP input (issue 13)', () => {
                     ]);
                   }
                   noteMintedIds(c, res);
-                  const found = problemViolations(res, c.method);
+                  const found = problemViolations(res, c.method, c.path);
                   if (res.status < 300) found.push(...acceptedWhatItMustRefuse(op, c, res));
                   return record(`${describeCase(c)} → ${res.status} in ${res.ms} ms`, found);
                 }),
