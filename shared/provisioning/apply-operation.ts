@@ -41,6 +41,7 @@ import type {
   PendingRemovals,
   ProvisioningLog,
   RequestRecorder,
+  ScimStore,
   UserStateRepository,
 } from './ports.js';
 import { connectionReferences } from './references.js';
@@ -60,6 +61,8 @@ export interface ApplyDeps extends TestConnectionDeps {
   pendingRemovals: PendingRemovals;
   /** Group-based licensing's bookkeeping (licence-groups.ts). */
   licenceGroups: LicenceGroupStore;
+  /** SCIM tokens and resources as received (scim/): forgotten with the connection (delete-connection.ts). */
+  scim: Pick<ScimStore, 'clear'>;
 }
 
 export interface TraceStep {

@@ -19,7 +19,7 @@ export type ProvisionedUsersChoice = (typeof provisionedUsersChoices)[number];
 
 type DeletionDeps = Pick<
   ApplyDeps,
-  'connections' | 'users' | 'groups' | 'licenceGroups' | 'queue' | 'clock' | 'pendingRemovals'
+  'connections' | 'users' | 'groups' | 'licenceGroups' | 'scim' | 'queue' | 'clock' | 'pendingRemovals'
 >;
 
 /** Still has an account this connection provisioned (linked, and not already removed by it). */
@@ -249,8 +249,8 @@ async function finishIfDone(deps: DeletionDeps, id: string, { force = false } = 
 }
 
 /**
- * The connection's user and group rows, licence group bookkeeping, pending removals and the connection itself
- * (Microsoft 365 keeps its objects).
+ * The connection's user and group rows, licence group bookkeeping, SCIM tokens and resources, pending removals and
+ * the connection itself (Microsoft 365 keeps its objects).
  */
 async function removeEverything(
   deps: DeletionDeps,
@@ -260,6 +260,7 @@ async function removeEverything(
   await deps.users.deleteAll(connection.id);
   await deps.groups.deleteAll(connection.id);
   await deps.licenceGroups.clear(connection.id);
+  await deps.scim.clear(connection.id);
   await deps.pendingRemovals.clear(connection.id);
   await removeRow();
 }

@@ -561,4 +561,6 @@ export interface ScimStore {
   delete(current: ScimRecord): Promise<void>;
   /** Every resource of a kind, in id order. */
   list(connectionId: string, kind: 'user' | 'group'): Promise<ScimRecord[]>;
+  /** Forgets every SCIM token and resource of the connection (it is deleted). */
+  clear(connectionId: string): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { TableClient, TableEntity, TransactionAction } from '@azure/data-ta
 import { AppError } from '../domain/errors.js';
 import type { ScimRecord, ScimStore, ScimTokenRecord, ScimTokenStore } from '../provisioning/ports.js';
 import { encodeKey, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
-import { classifyStorageError, ensureTable, statusOf } from './table-support.js';
+import { classifyStorageError, deletePartition, ensureTable, statusOf } from './table-support.js';
 
 const partition = (connectionId: string, what: 'tokens' | 'users' | 'groups') => `${encodeKey(connectionId)}~${what}`;
 const resourcePartition = (connectionId: string, kind: ScimRecord['kind']) =>
@@ -96,6 +96,15 @@ async function listRows(table: TableClient, filter: string): Promise<Record<stri
 
 export class TableScimStore implements ScimStore {
   constructor(private readonly table: TableClient) {}
+
+  async clear(connectionId: string): Promise<void> {
+    try {
+      for (const what of ['tokens', 'users', 'groups'] as const)
+        await deletePartition(this.table, partition(connectionId, what));
+    } catch (error) {
+      throw classifyStorageError(error, 'clear SCIM tokens and resources');
+    }
+  }
 
   async get(connectionId: string, kind: ScimRecord['kind'], id: string): Promise<ScimRecord | undefined> {
     await ensureTable(this.table);

@@ -93,4 +93,33 @@ describe('SCIM tokens', () => {
     expect(bad.status).toBe(404);
     expect(bad.headers.get('content-type')).toMatch(/^application\/scim\+json/);
   });
+
+  it('deleting the connection forgets its SCIM tokens and resources; its token opens nothing any more', async () => {
+    const a = await scimEndpoint(ctx);
+    const created = await a.send('POST', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Forgotten with the connection',
+    });
+    expect(created.status).toBe(201);
+    const table = TableClient.fromConnectionString(inject('storageConnectionString'), 'scim', {
+      allowInsecureConnection: true,
+    });
+    const partitions = async () => {
+      const keys = new Set<string>();
+      for await (const e of table.listEntities({
+        queryOptions: {
+          filter: `PartitionKey ge '${a.connectionId}' and PartitionKey lt '${a.connectionId}~~'`,
+          select: ['PartitionKey'],
+        },
+      }))
+        keys.add(e.partitionKey!);
+      return [...keys].sort();
+    };
+    expect(await partitions()).toEqual([`${a.connectionId}~groups`, `${a.connectionId}~tokens`]);
+
+    const deleted = await ctx.app.api('DELETE', `/api/connections/${a.connectionId}`);
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(await partitions()).toEqual([]);
+    expectScimError(await a.send('GET', '/Groups'), 401);
+  });
 });
