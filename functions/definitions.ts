@@ -11,6 +11,7 @@ import { getConnectionFunction } from './http/connections-get.js';
 import { listConnectionsFunction } from './http/connections-list.js';
 import { testConnectionFunction } from './http/connections-test.js';
 import { updateConnectionFunction } from './http/connections-update.js';
+import { consoleStaticFunction } from './http/console-static.js';
 import { groupMappingFunction, patchGroupMappingFunction } from './http/group-mapping.js';
 import { getGroupFunction, listGroupsFunction, provisionGroupFunction, retryGroupFunction } from './http/groups.js';
 import { healthFunction } from './http/health.js';
@@ -75,6 +76,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   listStagedFunction,
   decideStagedFunction,
   importFunction,
+  consoleStaticFunction,
   notFoundFunction,
   applyOperationFunction,
   reconcileRunFunction,
