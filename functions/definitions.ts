@@ -16,8 +16,14 @@ import { groupMappingFunction, patchGroupMappingFunction } from './http/group-ma
 import { getGroupFunction, listGroupsFunction, provisionGroupFunction, retryGroupFunction } from './http/groups.js';
 import { healthFunction } from './http/health.js';
 import { importFunction } from './http/import.js';
+import { licencesFunction } from './http/licences.js';
 import { queryLogsFunction } from './http/logs-query.js';
-import { mappingFunction, patchMappingFunction } from './http/mapping.js';
+import {
+  mappingFunction,
+  mappingMetadataFunction,
+  mappingPreviewFunction,
+  patchMappingFunction,
+} from './http/mapping.js';
 import { notFoundFunction } from './http/not-found.js';
 import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
@@ -26,6 +32,7 @@ import {
   getRunFunction,
   listRunsFunction,
   listStagedFunction,
+  runProgressFunction,
   startReconcileFunction,
 } from './http/reconcile.js';
 import { patchSettingsFunction, settingsFunction } from './http/settings.js';
@@ -53,6 +60,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   openApiFunction,
   mappingFunction,
   patchMappingFunction,
+  mappingMetadataFunction,
+  mappingPreviewFunction,
   settingsFunction,
   patchSettingsFunction,
   auditFunction,
@@ -73,9 +82,11 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   startReconcileFunction,
   listRunsFunction,
   getRunFunction,
+  runProgressFunction,
   listStagedFunction,
   decideStagedFunction,
   importFunction,
+  licencesFunction,
   consoleStaticFunction,
   notFoundFunction,
   applyOperationFunction,
