@@ -7,11 +7,27 @@ import { isSignedIn, onAuthChange, signIn, signOut } from './auth';
 import { href, useRoute } from './router';
 import { ConnectionScreen, overviewTab, type Tab } from './screens/connection';
 import { ConnectionsScreen } from './screens/connections';
+import { ImportTab } from './screens/import';
+import { LicencesTab } from './screens/licences';
+import { LogsTab } from './screens/logs';
+import { MappingTab } from './screens/mapping';
 import { NewConnectionScreen } from './screens/new-connection';
+import { ReconciliationTab } from './screens/reconciliation';
+import { SettingsTab } from './screens/settings';
+import { UsersTab } from './screens/users';
 import { ErrorBox } from './ui';
 
 /** The pages of a connection, in the order of the issue. */
-const tabs: Tab[] = [overviewTab];
+const tabs: Tab[] = [
+  overviewTab,
+  { id: 'mapping', label: 'Mapping', render: (p) => <MappingTab {...p} /> },
+  { id: 'settings', label: 'Settings', render: (p) => <SettingsTab {...p} /> },
+  { id: 'users', label: 'Users and groups', render: (p) => <UsersTab {...p} /> },
+  { id: 'logs', label: 'Logs', render: (p) => <LogsTab {...p} /> },
+  { id: 'import', label: 'Import', render: (p) => <ImportTab {...p} /> },
+  { id: 'reconciliation', label: 'Reconciliation', render: (p) => <ReconciliationTab {...p} /> },
+  { id: 'licences', label: 'Licences', render: (p) => <LicencesTab {...p} /> },
+];
 
 function SignIn() {
   const [key, setKey] = useState('');

@@ -60,16 +60,18 @@ export interface UserList {
 }
 
 export interface LogRecord {
-  at?: string;
-  timestamp?: string;
-  externalId?: string;
+  time: string;
+  operationId: string;
+  externalId: string;
+  version?: number;
   objectType?: string;
   action?: string;
   result?: string;
   reason?: string;
   changedProperties?: string[];
   durationMs?: number;
-  operationId?: string;
+  error?: { code: string; message: string };
+  graphRequestIds?: string[];
   [key: string]: unknown;
 }
 
