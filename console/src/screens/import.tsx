@@ -2,6 +2,7 @@
 // Confirm, and what happened to each selected user.
 import { useState } from 'preact/hooks';
 import { get, post, query } from '../api';
+import type { ImportEntry } from '../types';
 import { Banner, ErrorBox, Loading, StatusBadge, useAction, useLoad, Value } from '../ui';
 import type { TabProps } from './connection';
 
@@ -13,12 +14,7 @@ const LISTS = [
 ] as const;
 type ListId = (typeof LISTS)[number]['id'];
 
-interface Entry {
-  account: { objectId: string; userPrincipalName?: string; displayName?: string; accountEnabled?: boolean };
-  externalId?: string;
-  differences?: { property: string; directory: unknown; microsoft365: unknown }[];
-  wouldChange?: string[];
-}
+type Entry = ImportEntry;
 interface Preview {
   counts: Record<ListId, number>;
   lists: Partial<Record<ListId, Entry[]>>;

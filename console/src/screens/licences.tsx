@@ -2,21 +2,12 @@
 // assigned.
 import { get } from '../api';
 import { href } from '../router';
+import type { LicenceOverview } from '../types';
 import { ErrorBox, Loading, useLoad } from '../ui';
 import type { TabProps } from './connection';
 
-interface Licences {
-  skus: { skuId: string; skuPartNumber: string; enabled: number; consumed: number; free: number }[];
-  licensedUsers: {
-    externalId: string;
-    userPrincipalName: string | null;
-    skus: { skuId: string; skuPartNumber: string | null }[];
-  }[];
-  licensedUserCount: number;
-}
-
 export function LicencesTab({ connection }: TabProps) {
-  const data = useLoad(() => get<Licences>(`connections/${connection.id}/licences`), [connection.id]);
+  const data = useLoad(() => get<LicenceOverview>(`connections/${connection.id}/licences`), [connection.id]);
   if (data.error) return <ErrorBox error={data.error} />;
   if (!data.data) return <Loading what="the licences" />;
   const { skus, licensedUsers, licensedUserCount } = data.data;

@@ -1,24 +1,12 @@
 // Provisioning logs: filters (result, action, user, time), paging, export of what the filters select as CSV or JSON.
 import { useState } from 'preact/hooks';
+import { operationActions, operationResults } from '../../../shared/domain/user-state';
 import { get, query } from '../api';
 import { href, navigate } from '../router';
 import type { LogRecord } from '../types';
 import { download, ErrorBox, Loading, StatusBadge, useAction, useLoad, When } from '../ui';
 import type { TabProps } from './connection';
 
-const RESULTS = ['applied', 'skipped', 'blocked', 'failed', 'held', 'planned'];
-const ACTIONS = [
-  'create',
-  'adopt',
-  'restore',
-  'update',
-  'activate',
-  'deactivate',
-  'delete',
-  'disable',
-  'license',
-  'none',
-];
 /** Records an export reads at most (500 a page). */
 const EXPORT_LIMIT = 10_000;
 const CSV_COLUMNS = [
@@ -111,7 +99,7 @@ export function LogsTab({ connection, params }: TabProps) {
             onChange={(e) => setForm({ ...form, result: e.currentTarget.value })}
           >
             <option value="">Any</option>
-            {RESULTS.map((r) => (
+            {operationResults.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>
@@ -124,7 +112,7 @@ export function LogsTab({ connection, params }: TabProps) {
             onChange={(e) => setForm({ ...form, action: e.currentTarget.value })}
           >
             <option value="">Any</option>
-            {ACTIONS.map((a) => (
+            {operationActions.map((a) => (
               <option key={a}>{a}</option>
             ))}
           </select>

@@ -4,7 +4,7 @@
 // user shows what the draft gives and what Microsoft 365 holds now. Validation errors are shown on their row.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, call, get, post } from '../api';
-import type { UserList } from '../types';
+import type { MappingTarget, PreviewedProperty, UserList } from '../types';
 import { Banner, ErrorBox, Loading, useAction, useLoad, Value } from '../ui';
 import type { TabProps } from './connection';
 
@@ -20,15 +20,8 @@ interface Mapping {
   generatePassword?: boolean;
   forceChangePasswordNextSignIn?: boolean;
 }
-interface Target {
-  name: string;
-  type: string;
-  collection: boolean;
-  requiredOnCreate: boolean;
-  maxLength?: number;
-}
 interface Metadata {
-  targets: Target[];
+  targets: MappingTarget[];
   functions: { name: string; minArgs: number; maxArgs: number | null }[];
   sourceAttributes: string[];
 }
@@ -36,15 +29,7 @@ interface Preview {
   linked: { objectId: string; userPrincipalName: string | null } | null;
   issues: { field: string; message: string }[];
   microsoft365Error?: string;
-  properties: {
-    property: string;
-    createOnly: boolean;
-    value?: unknown;
-    unresolved?: true;
-    error?: string;
-    microsoft365?: unknown;
-    differs?: boolean;
-  }[];
+  properties: PreviewedProperty[];
 }
 
 const kindOf = (r: Rule): Kind => ('expression' in r ? 'expression' : 'constant' in r ? 'constant' : 'source');
@@ -59,7 +44,7 @@ function ruleText(r: Rule): string {
 }
 
 /** A constant typed for its target (Graph refuses "true" for a Boolean). */
-function typedConstant(text: string, target: Target | undefined): unknown {
+function typedConstant(text: string, target: MappingTarget | undefined): unknown {
   if (!target) return text;
   if (target.collection)
     return text
@@ -72,7 +57,7 @@ function typedConstant(text: string, target: Target | undefined): unknown {
   return text;
 }
 
-function makeRule(kind: Kind, text: string, createOnly: boolean, target: Target | undefined): Rule {
+function makeRule(kind: Kind, text: string, createOnly: boolean, target: MappingTarget | undefined): Rule {
   const applyOn = createOnly ? { applyOn: 'create' as const } : {};
   if (kind === 'source') return { source: text, ...applyOn };
   if (kind === 'expression') return { expression: text, ...applyOn };

@@ -4,27 +4,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, get, post, query } from '../api';
 import { href, navigate } from '../router';
-import type { Run, RunItem } from '../types';
+import type { Run, RunItem, RunProgress, StagedOperation } from '../types';
 import { Banner, ErrorBox, Loading, StatusBadge, useAction, useLoad, When } from '../ui';
 import type { TabProps } from './connection';
 
-interface Progress {
-  phase: string;
-  percent: number;
-  etaSeconds: number | null;
-  writesPerSecond: number;
-  examined: { directory: number; directoryTotal: number; microsoft365: number };
-  corrections: { total: number; done: number; failed: number; waiting: number };
-}
-interface Staged {
-  objectType?: string;
-  externalId: string;
-  runId: string;
-  operation: string;
-  kind: string;
-  detail: string;
-  stagedAt: string;
-}
+type Progress = RunProgress;
 
 const finished = (p: Progress | undefined) => p !== undefined && !['queued', 'examining', 'applying'].includes(p.phase);
 
@@ -194,7 +178,7 @@ function StagedPanel({
   onDecided: () => void;
 }) {
   const staged = useLoad(
-    () => get<{ count: number; value: Staged[] }>(`connections/${connectionId}/staged`),
+    () => get<{ count: number; value: StagedOperation[] }>(`connections/${connectionId}/staged`),
     [connectionId],
   );
   const [chosen, setChosen] = useState<Set<string>>(new Set());

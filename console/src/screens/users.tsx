@@ -2,35 +2,17 @@
 // to what Microsoft 365 holds (the saved mapping previewed on the user), its history, Provision on demand with the
 // step trace, retry, unlink and re-match.
 import { useState } from 'preact/hooks';
+import { userStatuses } from '../../../shared/domain/user-state';
 import { get, post, query } from '../api';
 import { href, navigate } from '../router';
-import type { LogRecord, UserList, UserView } from '../types';
+import type { LogRecord, Outcome, PreviewedProperty, UserList, UserView } from '../types';
 import { Banner, ErrorBox, Loading, StatusBadge, useAction, useLoad, Value, When } from '../ui';
 import type { TabProps } from './connection';
-
-const STATUSES = ['pending', 'applied', 'skipped', 'blocked', 'failed', 'held', 'planned', 'unlinked'];
-
-interface Outcome {
-  operationId: string;
-  result: string;
-  action: string;
-  reason?: string;
-  error?: { code: string; message: string };
-  changedProperties: string[];
-  trace: { step: string; detail: string }[];
-}
 
 interface Preview {
   linked: { objectId: string } | null;
   microsoft365Error?: string;
-  properties: {
-    property: string;
-    value?: unknown;
-    unresolved?: true;
-    error?: string;
-    microsoft365?: unknown;
-    differs?: boolean;
-  }[];
+  properties: PreviewedProperty[];
 }
 
 function UsersList({ connection, params }: TabProps) {
@@ -66,10 +48,10 @@ function UsersList({ connection, params }: TabProps) {
           <label for="status-filter">Status</label>
           <select id="status-filter" value={status} onChange={(e) => go({ status: e.currentTarget.value })}>
             <option value="">All{counts ? ` (${counts.total ?? 0})` : ''}</option>
-            {STATUSES.map((s) => (
+            {userStatuses.map((s) => (
               <option key={s} value={s}>
                 {s}
-                {counts ? ` (${counts[s] ?? 0})` : ''}
+                {counts ? ` (${counts[s]})` : ''}
               </option>
             ))}
           </select>
