@@ -41,6 +41,53 @@ export function toCsv(records: LogRecord[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/** Log records as a table: when, who, what, the outcome and why. */
+export function LogTable({
+  connectionId,
+  records,
+  label,
+}: {
+  connectionId: string;
+  records: LogRecord[];
+  label: string;
+}) {
+  return (
+    <table aria-label={label}>
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">User</th>
+          <th scope="col">Action</th>
+          <th scope="col">Result</th>
+          <th scope="col">Details</th>
+        </tr>
+      </thead>
+      <tbody>
+        {records.map((r) => (
+          <tr key={`${r.operationId}-${r.time}`}>
+            <td>
+              <When at={r.time} />
+            </td>
+            <td>
+              <a href={href('connections', connectionId, 'users', r.externalId)}>{r.externalId}</a>
+              {r.objectType === 'group' ? ' (group)' : ''}
+            </td>
+            <td>{r.action}</td>
+            <td>
+              <StatusBadge status={r.result} />
+            </td>
+            <td>
+              {r.reason ?? ''}
+              {r.error ? ` ${r.error.code}: ${r.error.message}` : ''}
+              {r.changedProperties.length ? ` changed ${r.changedProperties.join(', ')}` : ''}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** datetime-local (local time) → ISO 8601 with offset, as the API wants. */
 const isoOf = (local: string) => (local ? new Date(local).toISOString() : '');
 
@@ -156,42 +203,7 @@ export function LogsTab({ connection, params }: TabProps) {
       </div>
       <ErrorBox error={logs.error ?? exporter.error} />
       {logs.loading && !logs.data ? <Loading what="the log" /> : null}
-      {logs.data ? (
-        <table>
-          <caption class="sr-only">Provisioning log</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">User</th>
-              <th scope="col">Action</th>
-              <th scope="col">Result</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {logs.data.value.map((r) => (
-              <tr key={`${r.operationId}-${r.time}`}>
-                <td>
-                  <When at={r.time} />
-                </td>
-                <td>
-                  <a href={href('connections', connection.id, 'users', r.externalId)}>{r.externalId}</a>
-                  {r.objectType === 'group' ? ' (group)' : ''}
-                </td>
-                <td>{r.action}</td>
-                <td>
-                  <StatusBadge status={r.result ?? ''} />
-                </td>
-                <td>
-                  {r.reason ?? ''}
-                  {r.error ? ` ${r.error.code}: ${r.error.message}` : ''}
-                  {r.changedProperties?.length ? ` changed ${r.changedProperties.join(', ')}` : ''}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {logs.data ? <LogTable connectionId={connection.id} records={logs.data.value} label="Provisioning log" /> : null}
       {logs.data && logs.data.value.length === 0 ? <p>No log record matches.</p> : null}
       <div class="actions">
         {pages.length > 0 ? (

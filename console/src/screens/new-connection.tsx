@@ -97,6 +97,12 @@ export function NewConnectionScreen({ canWrite }: { canWrite: boolean }) {
         )?.message
       : undefined;
   const last = step === STEPS.length - 1;
+  /** A text field of the draft, with the API's error for it. */
+  const field = (
+    key: Exclude<keyof Draft, 'authMode' | 'cloud'>,
+    label: string,
+    extra: { required?: boolean; hint?: string; type?: 'password' } = {},
+  ) => <TextField id={key} label={label} value={d[key]} onInput={set(key)} error={fieldError(key)} {...extra} />;
   return (
     <section>
       <h1>New connection</h1>
@@ -118,36 +124,17 @@ export function NewConnectionScreen({ canWrite }: { canWrite: boolean }) {
           <legend>{STEPS[step]}</legend>
           {step === 0 ? (
             <>
-              <TextField
-                id="name"
-                label="Name"
-                value={d.name}
-                onInput={set('name')}
-                required
-                error={fieldError('name')}
-              />
-              <TextField id="description" label="Description" value={d.description} onInput={set('description')} />
+              {field('name', 'Name', { required: true })}
+              {field('description', 'Description')}
             </>
           ) : null}
           {step === 1 ? (
             <>
-              <TextField
-                id="domain"
-                label="Domain"
-                hint="The verified domain new users get, e.g. contoso.com"
-                value={d.domain}
-                onInput={set('domain')}
-                required
-                error={fieldError('domain')}
-              />
-              <TextField
-                id="tenantId"
-                label="Directory (tenant) ID"
-                value={d.tenantId}
-                onInput={set('tenantId')}
-                required
-                error={fieldError('tenantId')}
-              />
+              {field('domain', 'Domain', {
+                required: true,
+                hint: 'The verified domain new users get, e.g. contoso.com',
+              })}
+              {field('tenantId', 'Directory (tenant) ID', { required: true })}
             </>
           ) : null}
           {step === 2 ? (
@@ -159,42 +146,20 @@ export function NewConnectionScreen({ canWrite }: { canWrite: boolean }) {
                   <option value="authorization_code">Delegated: an administrator authorizes (OAuth endpoints)</option>
                 </select>
               </div>
-              <TextField
-                id="clientId"
-                label="Application (client) ID"
-                value={d.clientId}
-                onInput={set('clientId')}
-                required
-                error={fieldError('clientId')}
-              />
-              <TextField
-                id="clientSecret"
-                label="Client secret"
-                type="password"
-                hint="Write-only: stored encrypted, never shown again"
-                value={d.clientSecret}
-                onInput={set('clientSecret')}
-                required
-                error={fieldError('clientSecret')}
-              />
+              {field('clientId', 'Application (client) ID', { required: true })}
+              {field('clientSecret', 'Client secret', {
+                required: true,
+                type: 'password',
+                hint: 'Write-only: stored encrypted, never shown again',
+              })}
               {d.authMode === 'authorization_code' ? (
                 <>
-                  <TextField
-                    id="authorizationEndpoint"
-                    label="Authorization endpoint (optional)"
-                    hint="https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/authorize"
-                    value={d.authorizationEndpoint}
-                    onInput={set('authorizationEndpoint')}
-                    error={fieldError('authorizationEndpoint')}
-                  />
-                  <TextField
-                    id="tokenEndpoint"
-                    label="Token endpoint (optional)"
-                    hint="https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/token"
-                    value={d.tokenEndpoint}
-                    onInput={set('tokenEndpoint')}
-                    error={fieldError('tokenEndpoint')}
-                  />
+                  {field('authorizationEndpoint', 'Authorization endpoint (optional)', {
+                    hint: 'https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/authorize',
+                  })}
+                  {field('tokenEndpoint', 'Token endpoint (optional)', {
+                    hint: 'https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/token',
+                  })}
                 </>
               ) : null}
             </>
@@ -209,20 +174,8 @@ export function NewConnectionScreen({ canWrite }: { canWrite: boolean }) {
                   <option value="china">China (21Vianet)</option>
                 </select>
               </div>
-              <TextField
-                id="authorityHost"
-                label="Login host override (optional)"
-                value={d.authorityHost}
-                onInput={set('authorityHost')}
-                error={fieldError('authorityHost')}
-              />
-              <TextField
-                id="graphEndpoint"
-                label="Graph endpoint override (optional)"
-                value={d.graphEndpoint}
-                onInput={set('graphEndpoint')}
-                error={fieldError('graphEndpoint')}
-              />
+              {field('authorityHost', 'Login host override (optional)')}
+              {field('graphEndpoint', 'Graph endpoint override (optional)')}
             </>
           ) : null}
         </fieldset>

@@ -8,6 +8,7 @@ import { href, navigate } from '../router';
 import type { LogRecord, Outcome, PreviewedProperty, UserList, UserView } from '../types';
 import { Banner, ErrorBox, Loading, StatusBadge, useAction, useLoad, Value, When } from '../ui';
 import type { TabProps } from './connection';
+import { LogTable } from './logs';
 
 interface Preview {
   linked: { objectId: string } | null;
@@ -281,32 +282,7 @@ function UserDetail({ connection, rest, params, canWrite }: TabProps) {
       ) : null}
       <h3>History</h3>
       <ErrorBox error={history.error} />
-      {history.data ? (
-        <table aria-label="History">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Action</th>
-              <th scope="col">Result</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.data.value.map((r) => (
-              <tr key={`${r.operationId}-${r.time}`}>
-                <td>
-                  <When at={r.time} />
-                </td>
-                <td>{r.action}</td>
-                <td>
-                  <StatusBadge status={r.result ?? ''} />
-                </td>
-                <td>{r.reason ?? (r.changedProperties?.length ? `changed ${r.changedProperties.join(', ')}` : '')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {history.data ? <LogTable connectionId={connection.id} records={history.data.value} label="History" /> : null}
       <p>
         <a href={`${href('connections', connection.id, 'logs')}?externalId=${encodeURIComponent(externalId)}`}>
           All log records of {externalId}
