@@ -9,6 +9,7 @@ import { useAppWithTenant } from '../support/app-host.js';
 import { launchChromium, screenshot, seriousAccessibilityViolations } from '../support/browser.js';
 import { person } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
+import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
 
 const contoso = DEFAULT_SEED.contoso;
@@ -267,9 +268,10 @@ describe('the admin console, through a real browser', () => {
 
   it('filters the log and exports it as CSV', async () => {
     await tab('Logs').click();
-    await page.getByLabel('User (external ID)').fill(state.userA);
+    // By keyboard: choose the result, type the user, Enter submits the filters.
     await page.getByLabel('Result').selectOption('applied');
-    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByLabel('User (external ID)').fill(state.userA);
+    await page.getByLabel('User (external ID)').press('Enter');
     await page.getByRole('cell', { name: 'update' }).first().waitFor();
     expect(page.url()).toContain(`externalId=${state.userA}`);
     await checkScreen('logs');
@@ -287,19 +289,31 @@ describe('the admin console, through a real browser', () => {
   });
 
   it('imports a selected account from Microsoft 365 and shows the result per user', async () => {
+    // An account someone made by hand in Microsoft 365, that no directory user has.
+    const upn = `${uniqueName('hand').toLowerCase()}@${contoso.domain}`;
+    const made = (await graph()
+      .api('/users')
+      .post({
+        accountEnabled: true,
+        displayName: 'Made by hand',
+        mailNickname: upn.split('@')[0],
+        userPrincipalName: upn,
+        passwordProfile: { password: 'Hand-Made-Pa55word!' },
+      })) as { id: string };
     await tab('Import').click();
     await page.getByRole('heading', { name: /^New \(\d+\)$/ }).waitFor();
     await checkScreen('import');
-    await page.getByLabel('Select adele.vance@contoso.example (New)').check();
-    await page.getByRole('button', { name: 'Confirm (1 selected)' }).click();
+    // By keyboard: Space ticks the row, Enter on the focused button confirms.
+    await page.getByLabel(`Select ${upn} (New)`).press('Space');
+    await page.getByRole('button', { name: 'Confirm (1 selected)' }).press('Enter');
     const results = page.getByRole('table', { name: 'Import results' });
     await results.waitFor();
-    expect(await results.innerText()).toMatch(/new\s+adele\.vance@contoso\.example\s+imported/);
+    expect(await results.innerText()).toMatch(new RegExp(`new\\s+${upn.replaceAll('.', '\\.')}\\s+imported`));
     const imported = await ctx.app.api<{ link: { objectId: string } | null }>(
       'GET',
-      `/api/connections/${state.connectionId}/users/adele.vance@contoso.example`,
+      `/api/connections/${state.connectionId}/users/${encodeURIComponent(upn)}`,
     );
-    expect(imported.body.link?.objectId).toBe(contoso.users.adele);
+    expect(imported.body.link?.objectId).toBe(made.id);
   });
 
   it('runs a reconciliation with a progress bar, then approves the staged deletion', async () => {
