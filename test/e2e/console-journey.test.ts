@@ -366,6 +366,20 @@ describe('the admin console, through a real browser', () => {
     await checkScreen('licences');
   });
 
+  it('unlinks a user from its account and re-matches it to the account an admin names', async () => {
+    await tab('Users and groups').click();
+    await page.getByRole('link', { name: state.userA, exact: true }).click();
+    await page.getByRole('heading', { name: state.userA }).waitFor();
+    await page.getByRole('button', { name: 'Unlink' }).click();
+    await text('unlink done.').waitFor();
+    expect((await userView(state.userA, (u) => u.link === null)).status).toBe('unlinked');
+    await page.getByLabel('Account object ID to link (optional)').fill(state.objectA);
+    await page.getByRole('button', { name: 'Re-match' }).click();
+    await text('rematch done.').waitFor();
+    expect(await page.getByRole('region', { name: 'Provisioning steps' }).innerText()).toMatch(/applied/);
+    expect((await userView(state.userA, (u) => u.link !== null)).link?.objectId).toBe(state.objectA);
+  });
+
   it('shows the connection in the list with its users per status and last run', async () => {
     await page.getByRole('link', { name: 'Connections', exact: true }).click();
     const listed = page.getByRole('row', { name: /Contoso \(console\)/ });

@@ -173,8 +173,11 @@ function UserDetail({ connection, rest, params, canWrite }: TabProps) {
     reloadAll();
     return outcome;
   });
+  const [rematchTo, setRematchTo] = useState('');
   const act = useAction(async (what: 'retry' | 'unlink' | 'rematch') => {
-    const answer = await post<Outcome | UserView>(`${base}/${what}`);
+    // Re-match links the account an admin names, else runs the matching rules.
+    const body = what === 'rematch' && rematchTo.trim() ? { objectId: rematchTo.trim() } : undefined;
+    const answer = await post<Outcome | UserView>(`${base}/${what}`, body);
     reloadAll();
     return { what, answer };
   });
@@ -224,9 +227,18 @@ function UserDetail({ connection, rest, params, canWrite }: TabProps) {
             </button>
           ) : null}
           {kind === 'users' ? (
-            <button type="button" disabled={act.running} onClick={() => void act.run('rematch')}>
-              Re-match
-            </button>
+            <>
+              <label for="rematch-object-id">Account object ID to link (optional)</label>
+              <input
+                id="rematch-object-id"
+                value={rematchTo}
+                onInput={(e) => setRematchTo(e.currentTarget.value)}
+                size={38}
+              />
+              <button type="button" disabled={act.running} onClick={() => void act.run('rematch')}>
+                Re-match
+              </button>
+            </>
           ) : null}
         </div>
       ) : null}
