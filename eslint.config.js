@@ -42,6 +42,17 @@ export default tseslint.config(
     // Type-aware rules read the program of tsconfig.json (which includes every TypeScript file that is linted).
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
   },
+  {
+    // The console (browser code, DOM types, JSX) has its own program.
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['./console/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
   // Plain JavaScript (this file, the .mjs hooks) is outside the TypeScript program: untyped rules only.
   { files: ['**/*.{js,mjs,cjs}'], ...tseslint.configs.disableTypeChecked },
   {

@@ -54,6 +54,7 @@ function timedUsers(users: UserStateRepository): UserStateRepository {
 }
 
 const timedTenants = (tenants: TenantGatewayFactory): TenantGatewayFactory => ({
+  writesPerSecond: (connection) => tenants.writesPerSecond(connection),
   forConnection: (...args) => {
     const inner = tenants.forConnection(...args);
     const gateway: TenantGateway = {

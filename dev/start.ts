@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { buildConsole, CONSOLE_BASE_PATH } from '../console/build.js';
 import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
 import { type RunningAzurite, startAzurite, stopChild } from './azurite.js';
 import { buildReadyInfo, type RunningSimulatedTenant, startSimulatedTenant } from './m365-sim/server.js';
@@ -64,6 +65,8 @@ async function main() {
     table: port('AZURITE_TABLE_PORT', 10002),
   };
   const certs = await ensureDevCertificates(DEV_TLS_DIR);
+  // The host serves the admin console from dist/console: built from the sources of this checkout.
+  await buildConsole();
 
   const started: { azurite?: RunningAzurite; tenant?: RunningSimulatedTenant; host?: ChildProcess } = {};
   let stopping = false;
@@ -153,6 +156,7 @@ async function main() {
       '',
       'm365-provisioner is running offline:',
       `  Functions host   ${hostReady.hostUrl}/api   (function key: ${hostReady.functionKey})`,
+      `  Console          ${hostReady.hostUrl}${CONSOLE_BASE_PATH}   (asks for the function key once per tab)`,
       `  Health           ${hostReady.hostUrl}/api/health`,
       signIn.ENTRA_CLIENT_ID
         ? `  Sign-in          Entra ID (simulated): client ${signIn.ENTRA_CLIENT_ID}, scope ${signIn.ENTRA_API_SCOPE}; Provisioning.Admin: admin@…, Provisioning.Reader: adele.vance@… (dev/m365-sim/default-seed.json)`
@@ -173,6 +177,7 @@ async function main() {
     JSON.stringify({
       event: 'ready',
       hostUrl: hostReady.hostUrl,
+      consoleUrl: `${hostReady.hostUrl}${CONSOLE_BASE_PATH}`,
       functionKey: hostReady.functionKey,
       storageConnectionString,
       azurite: started.azurite.ports,

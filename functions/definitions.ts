@@ -12,12 +12,19 @@ import { getConnectionFunction } from './http/connections-get.js';
 import { listConnectionsFunction } from './http/connections-list.js';
 import { testConnectionFunction } from './http/connections-test.js';
 import { updateConnectionFunction } from './http/connections-update.js';
+import { consoleStaticFunction } from './http/console-static.js';
 import { groupMappingFunction, patchGroupMappingFunction } from './http/group-mapping.js';
 import { getGroupFunction, listGroupsFunction, provisionGroupFunction, retryGroupFunction } from './http/groups.js';
 import { healthFunction } from './http/health.js';
 import { importFunction } from './http/import.js';
+import { licencesFunction } from './http/licences.js';
 import { queryLogsFunction } from './http/logs-query.js';
-import { mappingFunction, patchMappingFunction } from './http/mapping.js';
+import {
+  mappingFunction,
+  mappingMetadataFunction,
+  mappingPreviewFunction,
+  patchMappingFunction,
+} from './http/mapping.js';
 import { notFoundFunction } from './http/not-found.js';
 import { oauthCallbackFunction } from './http/oauth-callback.js';
 import { openApiFunction } from './http/openapi.js';
@@ -26,6 +33,7 @@ import {
   getRunFunction,
   listRunsFunction,
   listStagedFunction,
+  runProgressFunction,
   startReconcileFunction,
 } from './http/reconcile.js';
 import { scimDiscoveryFunctions } from './http/scim-discovery.js';
@@ -56,6 +64,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   openApiFunction,
   mappingFunction,
   patchMappingFunction,
+  mappingMetadataFunction,
+  mappingPreviewFunction,
   settingsFunction,
   patchSettingsFunction,
   auditFunction,
@@ -76,6 +86,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   startReconcileFunction,
   listRunsFunction,
   getRunFunction,
+  runProgressFunction,
   listStagedFunction,
   decideStagedFunction,
   importFunction,
@@ -87,6 +98,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   revokeScimTokenFunction,
   ...scimResourceFunctions,
   ...scimDiscoveryFunctions,
+  licencesFunction,
+  consoleStaticFunction,
   notFoundFunction,
   applyOperationFunction,
   reconcileRunFunction,

@@ -162,3 +162,17 @@ export function oauthRedirectUri(config: Pick<AppConfig, 'PUBLIC_BASE_URL' | 'WE
     );
   return `${origin}/api/oauth/callback`;
 }
+
+/** `{url}`: where a redirect would have sent the browser (for a client that navigates itself, e.g. the console). */
+export const browserLinkSchema = z.object({ url: z.string().describe('Where to send the browser') });
+
+/**
+ * A redirect for a browser that followed a link (302), or the same address as `{url}` for a script that asked with
+ * `Accept: application/json` (the console: a fetch cannot read a redirect to another origin, nor send the function
+ * key on a plain navigation).
+ */
+export function redirectOrLink(request: HttpRequest, url: string): HttpResponseInit {
+  const headers = { 'cache-control': 'no-store' };
+  if ((request.headers.get('accept') ?? '').includes('application/json')) return { headers, jsonBody: { url } };
+  return { status: 302, headers: { ...headers, location: url } };
+}

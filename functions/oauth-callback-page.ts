@@ -62,9 +62,14 @@ function content(o: CallbackOutcome | { outcome: 'unavailable' }): { status: num
 
 export function callbackPage(outcome: CallbackOutcome | { outcome: 'unavailable' }): HttpResponseInit {
   const { status, title, body } = content(outcome);
+  // Back to the admin console, on the connection's page (the consent round trip started there).
+  const back =
+    'connectionId' in outcome
+      ? `<p><a href="/api/console/#/connections/${encodeURIComponent(outcome.connectionId)}">Back to the console</a></p>`
+      : '<p><a href="/api/console/">Back to the console</a></p>';
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style></head>
-<body><h1>${escape(title)}</h1><p>${body}</p></body></html>`;
+<body><h1>${escape(title)}</h1><p>${body}</p>${back}</body></html>`;
   return {
     status,
     headers: {

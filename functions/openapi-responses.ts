@@ -6,7 +6,9 @@ import { changeTypes, licenseRefSchema } from '../shared/domain/change.js';
 import type { ErrorKind } from '../shared/domain/errors.js';
 import { driftKinds, groupDriftKinds } from '../shared/domain/reconciliation.js';
 import { userStatuses } from '../shared/domain/user-state.js';
+import type { mappingMetadata, previewMapping } from '../shared/provisioning/mapping-preview.js';
 import type { getRun, listRuns, startRun } from '../shared/provisioning/reconcile-admin.js';
+import type { runProgress } from '../shared/provisioning/run-progress.js';
 import type { getUserState } from '../shared/provisioning/user-admin.js';
 
 /** True when A and B are the same type (not merely assignable either way: a field more on one side is a difference). */
@@ -172,4 +174,85 @@ export const runsPageSchema = describes<Answer<typeof listRuns>>()(
 /** GET …/runs/{runId} (getRun): the run and a page of its items. */
 export const runWithItemsSchema = describes<Answer<typeof getRun>>()(
   runSchema.extend({ itemsPage: z.object({ value: z.array(runItemSchema), continuation: z.string().nullable() }) }),
+);
+
+/** GET …/mapping/metadata (mappingMetadata). */
+export const mappingMetadataSchema = describes<Answer<typeof mappingMetadata>>()(
+  z.object({
+    targets: z
+      .array(
+        z.object({
+          name: z.string(),
+          type: z.string().describe('EDM type (of the elements, for a collection)'),
+          collection: z.boolean(),
+          requiredOnCreate: z.boolean().describe('POST /users needs it'),
+          maxLength: z.number().int().optional().describe("The maximum length Graph's docs give"),
+        }),
+      )
+      .describe("The user properties a mapping may write (Graph's metadata: writable only)"),
+    functions: z
+      .array(z.object({ name: z.string(), minArgs: z.number().int(), maxArgs: z.number().int().nullable() }))
+      .describe('Functions expressions may call (maxArgs null: any number)'),
+    sourceAttributes: z
+      .array(z.string())
+      .describe("Attributes seen in the changes received (the first 1,000 users) and read by the connection's mapping"),
+  }),
+);
+
+/** POST …/mapping/preview (previewMapping). */
+export const mappingPreviewAnswerSchema = describes<Answer<typeof previewMapping>>()(
+  z.object({
+    externalId: z.string(),
+    linked: z.object({ objectId: z.string(), userPrincipalName: z.string().nullable() }).nullable(),
+    issues: z
+      .array(z.object({ field: z.string(), message: z.string(), attribute: z.string().optional() }))
+      .describe('Why the mapping could not be saved as it is (empty: valid)'),
+    microsoft365Error: z.string().optional().describe('Why the linked account could not be read'),
+    properties: z.array(
+      z.object({
+        property: z.string(),
+        createOnly: z.boolean(),
+        value: z.unknown().optional().describe('What the rule gives for this user (a password reads "[secret]")'),
+        unresolved: z.literal(true).optional().describe('The rule gives nothing: an attribute it reads is missing'),
+        error: z.string().optional().describe('Why the rule fails for this user'),
+        microsoft365: z.unknown().optional().describe('What the linked account holds now (null: not set)'),
+        differs: z.boolean().optional().describe('The rule would change the account'),
+      }),
+    ),
+  }),
+);
+
+/** GET …/runs/{runId}/progress (runProgress). */
+export const runProgressSchema = describes<Answer<typeof runProgress>>()(
+  z.object({
+    runId: z.string(),
+    status: z.string(),
+    dryRun: z.boolean(),
+    phase: z
+      .enum(['queued', 'examining', 'applying', 'done', 'failed', 'skipped'])
+      .describe('examining: the run reads and compares; applying: its corrections are on the provisioning queue'),
+    examined: z.object({
+      directory: z.number().int(),
+      directoryTotal: z.number().int().describe("The connection's users"),
+      microsoft365: z.number().int(),
+    }),
+    corrections: z
+      .object({
+        total: z.number().int(),
+        checked: z.number().int().describe('Corrections whose user was read (at most 5,000)'),
+        done: z.number().int().describe('Applied since the run started'),
+        failed: z.number().int(),
+        waiting: z.number().int(),
+      })
+      .describe('The corrections the run enqueued (counted once the run has ended)'),
+    percent: z.number().int().describe('0–100 within the phase'),
+    writesPerSecond: z
+      .number()
+      .describe('Graph writes per second the throttle governor allows this app + tenant now, in this process'),
+    etaSeconds: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Remaining corrections over writesPerSecond; null while examining or when nothing is left'),
+  }),
 );

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAdminConsent } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
-import { oauthRedirectUri, withProblems } from '../http-support.js';
+import { browserLinkSchema, oauthRedirectUri, redirectOrLink, withProblems } from '../http-support.js';
 import { common } from '../openapi-common.js';
 import { services } from '../services.js';
 
@@ -10,7 +10,7 @@ export async function adminConsentHttp(request: HttpRequest): Promise<HttpRespon
   const s = services();
   const redirectUri = oauthRedirectUri(s.config);
   const { adminConsentUrl } = await startAdminConsent(s, request.params.id!, redirectUri);
-  return { status: 302, headers: { location: adminConsentUrl, 'cache-control': 'no-store' } };
+  return redirectOrLink(request, adminConsentUrl);
 }
 
 export const adminConsentFunction = httpFunction({
@@ -23,6 +23,13 @@ export const adminConsentFunction = httpFunction({
   handler: withProblems(adminConsentHttp),
   openapi: {
     summary: "Admin-consent link: redirects an administrator to grant the app registration's application permissions",
-    responses: { 302: { description: 'Redirect to the adminconsent endpoint', redirect: true }, 404: common[404] },
+    responses: {
+      200: {
+        description: 'With Accept: application/json: the same address as {url} (for the console)',
+        schema: browserLinkSchema,
+      },
+      302: { description: 'Redirect to the adminconsent endpoint', redirect: true },
+      404: common[404],
+    },
   },
 });

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { startAuthorization } from '../../shared/provisioning/oauth-consent.js';
 import { httpFunction } from '../define.js';
-import { oauthRedirectUri, withProblems } from '../http-support.js';
+import { browserLinkSchema, oauthRedirectUri, redirectOrLink, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
@@ -10,7 +10,7 @@ export async function authorizeConnectionHttp(request: HttpRequest): Promise<Htt
   const s = services();
   const redirectUri = oauthRedirectUri(s.config);
   const { authorizeUrl } = await startAuthorization(s, request.params.id!, redirectUri);
-  return { status: 302, headers: { location: authorizeUrl, 'cache-control': 'no-store' } };
+  return redirectOrLink(request, authorizeUrl);
 }
 
 export const authorizeConnectionFunction = httpFunction({
@@ -24,6 +24,10 @@ export const authorizeConnectionFunction = httpFunction({
   openapi: {
     summary: 'Start OAuth consent (authorization code + PKCE): redirects the browser to the tenant',
     responses: {
+      200: {
+        description: 'With Accept: application/json: the same address as {url} (for the console)',
+        schema: browserLinkSchema,
+      },
       302: { description: 'Redirect to the authorize endpoint', redirect: true },
       404: common[404],
       409: problem('The connection uses client credentials'),

@@ -2,10 +2,12 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { mappingRuleSchema, mappingSchema } from '../../shared/domain/mapping/mapping.js';
 import { getMapping, patchMapping, putMapping } from '../../shared/provisioning/connection-config.js';
+import { mappingMetadata, mappingPreviewSchema, previewMapping } from '../../shared/provisioning/mapping-preview.js';
 import { httpFunction } from '../define.js';
 import { readBody, withProblems } from '../http-support.js';
 import { acceptPatch, configWrite, etagHeader, readMergePatch } from '../http-writes.js';
 import { common, problem } from '../openapi-common.js';
+import { mappingMetadataSchema, mappingPreviewAnswerSchema } from '../openapi-responses.js';
 import { services } from '../services.js';
 
 const mappingAnswer = z.object({ mapping: mappingSchema, isDefault: z.boolean() });
@@ -80,6 +82,53 @@ export const patchMappingFunction = httpFunction({
       ...common,
       ...conditional,
       415: problem('Not a merge patch (e.g. application/json-patch+json)'),
+    },
+  },
+});
+
+/** GET /api/connections/{id}/mapping/metadata: what the mapping editor offers. */
+export async function mappingMetadataHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  return { jsonBody: await mappingMetadata(services(), request.params.id!) };
+}
+
+export const mappingMetadataFunction = httpFunction({
+  name: 'connections-mapping-metadata',
+  route: 'connections/{id}/mapping/metadata',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(mappingMetadataHttp),
+  openapi: {
+    summary:
+      'What a mapping may use: the writable user properties (Graph metadata), the expression functions, the source attributes seen in received changes',
+    responses: {
+      200: { description: 'Targets, functions, source attributes', schema: mappingMetadataSchema },
+      ...common,
+    },
+  },
+});
+
+/** POST /api/connections/{id}/mapping/preview: the mapping (saved, or a draft) on one real user; changes nothing. */
+export async function mappingPreviewHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const body = await readBody(request, mappingPreviewSchema);
+  return { jsonBody: await previewMapping(services(), request.params.id!, body) };
+}
+
+export const mappingPreviewFunction = httpFunction({
+  name: 'connections-mapping-preview',
+  route: 'connections/{id}/mapping/preview',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: withProblems(mappingPreviewHttp),
+  openapi: {
+    summary:
+      'Preview a mapping (the saved one, or a draft) on one user: the value each rule gives and what Microsoft 365 holds now. Writes nothing',
+    request: mappingPreviewSchema,
+    responses: {
+      200: {
+        description: 'Each rule with its value, the account’s value and whether they differ',
+        schema: mappingPreviewAnswerSchema,
+      },
+      ...common,
     },
   },
 });

@@ -11,10 +11,11 @@ import {
   startRun,
   startRunQuerySchema,
 } from '../../shared/provisioning/reconcile-admin.js';
+import { runProgress } from '../../shared/provisioning/run-progress.js';
 import { httpFunction } from '../define.js';
 import { queryOf, readOptionalJson, withProblems } from '../http-support.js';
 import { common, problem } from '../openapi-common.js';
-import { queuedRunSchema, runsPageSchema, runWithItemsSchema } from '../openapi-responses.js';
+import { queuedRunSchema, runProgressSchema, runsPageSchema, runWithItemsSchema } from '../openapi-responses.js';
 import { services } from '../services.js';
 
 const runLocation = (connectionId: string, runId: string) => `/api/connections/${connectionId}/runs/${runId}`;
@@ -123,5 +124,26 @@ export const decideStagedFunction = httpFunction({
     summary: 'Approve (enqueue) or reject (drop) staged operations of users and groups: all, or {externalIds:[…]}',
     request: stagedDecisionSchema,
     responses: { 200: { description: 'What was done per user' }, ...common },
+  },
+});
+
+/** GET /api/connections/{id}/runs/{runId}/progress: phase, percent and ETA (the console's progress bar). */
+export async function runProgressHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  return { jsonBody: await runProgress(services(), request.params.id!, request.params.runId!) };
+}
+
+export const runProgressFunction = httpFunction({
+  name: 'runs-progress',
+  route: 'connections/{id}/runs/{runId}/progress',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: withProblems(runProgressHttp),
+  openapi: {
+    summary:
+      "A run's progress: examining (directory users compared) then applying (its corrections done), with an ETA from the remaining corrections and Graph's write pace",
+    responses: {
+      200: { description: 'Phase, counts, percent, ETA', schema: runProgressSchema },
+      404: problem('No such connection or run'),
+    },
   },
 });

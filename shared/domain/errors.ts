@@ -15,6 +15,7 @@ export const errorCodes = [
   'invalid-continuation',
   'invalid-key',
   'route-not-found',
+  'console-not-built',
   'method-not-allowed',
   'function-key-required',
   // Who is calling (Entra ID sign-in)

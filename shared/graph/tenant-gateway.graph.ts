@@ -19,6 +19,10 @@ export class GraphTenantGatewayFactory implements TenantGatewayFactory {
   /** `governors` paces Graph calls per app + tenant; share one registry per process. */
   constructor(private readonly governors: GovernorRegistry = new GovernorRegistry()) {}
 
+  writesPerSecond(connection: Pick<Connection, 'clientId' | 'tenantId'>): number {
+    return this.governors.for(connection.clientId, connection.tenantId).writesPerSecondNow();
+  }
+
   forConnection(
     connection: Connection,
     secrets: ConnectionSecrets,

@@ -127,6 +127,11 @@ export class ThrottleGovernor {
     }
   }
 
+  /** Writes per second this governor lets go now: the quota, times the utilisation aimed at, times the pace. */
+  writesPerSecondNow(): number {
+    return this.limits.writesPerSecond * this.limits.utilisation * this.currentFactor();
+  }
+
   /** The current pace as a fraction of the target (for tests and benchmarks). */
   currentFactor(): number {
     // Additive recovery: +10 % of the target per quiet second since the last pressure.

@@ -283,6 +283,11 @@ export interface GatewayOptions {
 
 export interface TenantGatewayFactory {
   /**
+   * Graph writes per second this process may send now for the connection's app + tenant (the throttle governor's
+   * pace: the documented quota, cut after 429s and recovering when quiet).
+   */
+  writesPerSecond(connection: Pick<Connection, 'clientId' | 'tenantId'>): number;
+  /**
    * A gateway for the connection's tenant. Implementations cache credentials per connection and
    * `credentialVersion`. `onRefreshTokenRotated` persists a new refresh token the token endpoint issued.
    */

@@ -14,6 +14,7 @@ import { waitFor } from '../support/wait-for.js';
 
 interface StartReady {
   hostUrl: string;
+  consoleUrl: string;
   authorityHost: string;
   graphBaseUrl: string;
   tenants: { tenantId: string; domains: string[]; clientId: string; clientSecret: string }[];
@@ -93,6 +94,11 @@ describe('npm start', () => {
       expect(ready.functionKey).toBe('local-dev-key');
       expect(ready.storageConnectionString).toContain(`QueueEndpoint=http://127.0.0.1:${ready.azurite.queue}/`);
       expect((await fetch(`${ready.hostUrl}/api/health`)).status).toBe(200);
+      // The console's address carries nothing secret: the console asks for the key itself.
+      expect(ready.consoleUrl).toBe(`${ready.hostUrl}/api/console/`);
+      expect(ready.consoleUrl).not.toContain(ready.functionKey);
+      const consolePage = await fetch(ready.consoleUrl);
+      expect([consolePage.status, consolePage.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
       // Whichever loopback address `localhost` resolves to first on this machine, the host answers on it.
       expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
       expect((await fetch(`http://[::1]:${port}/api/health`)).status).toBe(200);

@@ -72,6 +72,8 @@ describe('OAuth consent (authorization code + PKCE)', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.text).toContain('Connected to Microsoft 365');
+    // The page leads back to the console, on this connection's page.
+    expect(page.text).toContain(`<a href="/api/console/#/connections/${c.id}">Back to the console</a>`);
     const authorised = await getConnection(c.id);
     expect(authorised.authorization.status).toBe('authorized');
     const stored = await table('connections').getEntity<{ refreshTokenCipher: string }>('connections', c.id);
@@ -88,10 +90,34 @@ describe('OAuth consent (authorization code + PKCE)', () => {
     expect(calls.filter((r) => r.surface === 'graph').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('answers the consent address as {url} to a script asking for JSON (the console), and it completes the same way', async () => {
+    const c = await createOAuthConnection();
+    const start = await ctx.app.api<{ url: string }>('GET', `/api/connections/${c.id}/authorize`, undefined, {
+      headers: { accept: 'application/json' },
+    });
+    expect(start.status, start.text).toBe(200);
+    expect(start.headers.get('cache-control')).toBe('no-store');
+    const authorize = new URL(start.body.url);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe(
+      `${ctx.sim.authorityHost}/${contoso.tenantId}/oauth2/v2.0/authorize`,
+    );
+    const atTenant = await fetch(authorize, { redirect: 'manual' });
+    const page = await land(new URL(atTenant.headers.get('location')!));
+    expect(page.status).toBe(200);
+    expect((await getConnection(c.id)).authorization.status).toBe('authorized');
+
+    const consent = await ctx.app.api<{ url: string }>('GET', `/api/connections/${c.id}/admin-consent`, undefined, {
+      headers: { accept: 'application/json' },
+    });
+    expect(consent.status, consent.text).toBe(200);
+    expect(new URL(consent.body.url).pathname).toBe(`/${contoso.tenantId}/v2.0/adminconsent`);
+  });
+
   it('refuses a state it never issued (forged), without touching any connection', async () => {
     const page = await land(new URL(`${ctx.app.url}/api/oauth/callback?state=forged-state-value&code=abc`));
     expect(page.status).toBe(400);
     expect(page.text).toContain('This consent link is not valid');
+    expect(page.text).toContain('<a href="/api/console/">Back to the console</a>');
     const noState = await land(new URL(`${ctx.app.url}/api/oauth/callback?code=abc`));
     expect(noState.status).toBe(400);
   });

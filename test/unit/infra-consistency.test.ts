@@ -226,6 +226,7 @@ describe('hosting', () => {
       'tsconfig.build.json',
       'functions',
       'shared',
+      'console',
       'dist',
     ]) {
       expect(ignored.filter((pattern) => pattern.replace(/^\/|\/$/g, '') === kept)).toEqual([]);

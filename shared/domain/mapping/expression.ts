@@ -354,6 +354,12 @@ const FUNCTIONS: readonly FunctionSpec[] = [
 ];
 
 const FUNCTION_BY_LOWER_NAME = new Map(FUNCTIONS.map((f) => [f.name.toLowerCase(), f]));
+/** Each function with how many arguments it takes (max: null = any number), sorted by name. */
+export const EXPRESSION_FUNCTION_ARITY: readonly { name: string; minArgs: number; maxArgs: number | null }[] =
+  FUNCTIONS.map((f) => ({ name: f.name, minArgs: f.min, maxArgs: Number.isFinite(f.max) ? f.max : null })).sort(
+    (a, b) => a.name.localeCompare(b.name, 'en'),
+  );
+
 /** Canonical function names, sorted. */
 export const EXPRESSION_FUNCTIONS: readonly string[] = FUNCTIONS.map((f) => f.name).sort((a, b) =>
   a.localeCompare(b, 'en'),
