@@ -4,7 +4,9 @@
 //   lifecycle – active / inactive / removed from the newest change of any type.
 // A change that advances neither part is stale. Every operation reconciles Microsoft 365 with the merged
 // state, so the end state depends on the changes received, not on the order they arrived in.
+import { isDeepStrictEqual } from 'node:util';
 import type { LicenseRef, OperationMessage } from './change.js';
+import { isInSync, type UserState } from './user-state.js';
 
 export type LifecycleState = 'active' | 'inactive' | 'removed';
 
@@ -93,4 +95,25 @@ export function effectiveChange(s: DesiredState): EffectiveChange {
     ...explicit,
     hasProfile: false,
   };
+}
+
+/**
+ * Whether a source change can end without a Graph request: the object was in sync after a successful operation
+ * (applied, or already so, nothing pending) that read the connection as it is now (`connectionEtag`: same mapping and
+ * settings), and the merged desired state asks for exactly what that operation reconciled — only versions moved.
+ * Edits made in Microsoft 365 since are reconciliation's to find, not every change's.
+ */
+export function asksNothingNew(
+  u: UserState,
+  before: DesiredState,
+  after: DesiredState,
+  connectionEtag: string | undefined,
+): boolean {
+  return (
+    isInSync(u) &&
+    (u.status === 'applied' || u.status === 'skipped') &&
+    connectionEtag !== undefined &&
+    u.appliedUnder === connectionEtag &&
+    isDeepStrictEqual(effectiveChange(before), effectiveChange(after))
+  );
 }

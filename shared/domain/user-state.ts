@@ -1,8 +1,7 @@
 // One user of one connection, as this app knows it: the desired state (the latest accepted change), the link to
 // the Microsoft 365 account, and how the last operation ended. Read and written with its ETag.
-import { isDeepStrictEqual } from 'node:util';
 import type { OperationMessage } from './change.js';
-import { type DesiredState, effectiveChange } from './desired-state.js';
+import type { DesiredState } from './desired-state.js';
 import type { ErrorKind } from './errors.js';
 
 export const userStatuses = [
@@ -182,24 +181,3 @@ export const isInSync = (u: Pick<UserState, 'appliedDesired' | 'desired' | 'stat
   u.status !== 'blocked' &&
   u.status !== 'unlinked' &&
   !u.pending?.length;
-
-/**
- * Whether a source change can end without a Graph request: the object was in sync after a successful operation
- * (applied, or already so, nothing pending) that read the connection as it is now (`connectionEtag`: same mapping and
- * settings), and the merged desired state asks for exactly what that operation reconciled — only versions moved.
- * Edits made in Microsoft 365 since are reconciliation's to find, not every change's.
- */
-export function asksNothingNew(
-  u: UserState,
-  before: DesiredState,
-  after: DesiredState,
-  connectionEtag: string | undefined,
-): boolean {
-  return (
-    isInSync(u) &&
-    (u.status === 'applied' || u.status === 'skipped') &&
-    connectionEtag !== undefined &&
-    u.appliedUnder === connectionEtag &&
-    isDeepStrictEqual(effectiveChange(before), effectiveChange(after))
-  );
-}

@@ -13,12 +13,17 @@
 // guarantee; split into files it would be harder to check.
 import { objectTypeOf, type OperationMessage, reapplyStoredState } from '../domain/change.js';
 import type { Connection } from '../domain/connection.js';
-import { desiredVersion, type EffectiveChange, effectiveChange, mergeChange } from '../domain/desired-state.js';
+import {
+  asksNothingNew,
+  desiredVersion,
+  type EffectiveChange,
+  effectiveChange,
+  mergeChange,
+} from '../domain/desired-state.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { DEFAULT_MAPPING } from '../domain/mapping/mapping.js';
 import { effectiveSettings, type SyncSettings } from '../domain/sync-settings.js';
 import {
-  asksNothingNew,
   type BlockedBy,
   isInSync,
   type MatchReport,
