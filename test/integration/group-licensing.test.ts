@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait-for.js';
 const contoso = DEFAULT_SEED.contoso;
 const E3 = contoso.skus.enterprisePack;
 const ctx = useAppWithTenant();
-const { readyConnection, submit, logOf } = provisioningApi(ctx, 'lic');
+const { readyConnection, submit, logOf, linkedUsers } = provisioningApi(ctx, 'lic');
 
 beforeAll(async () => {
   // Contoso with enough ENTERPRISEPACK seats for every user licensed here.
@@ -62,33 +62,8 @@ const membersOf = async (groupId: string) =>
 const e3Group = (conn: string) => licenceGroupId(conn, [{ skuId: E3, disabledPlans: [] }])!;
 
 /** Licensed users (one POST), answered as externalId → object id once all are linked. */
-async function licensedUsers(conn: string, count: number, licenses: unknown[] = ['ENTERPRISEPACK']) {
-  const prefix = uniqueName('l');
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const res = await ctx.app.api('POST', `/api/connections/${conn}/changes`, {
-    changes: ids.map((externalId) => ({
-      type: 'upsert',
-      externalId,
-      version: 1,
-      attributes: person(externalId.toLowerCase(), { usageLocation: 'US' }, 'Licensed'),
-      licenses,
-    })),
-  });
-  expect(res.status, res.text).toBe(202);
-  const linked = new Map<string, string>();
-  await waitFor(
-    async () => {
-      for (const id of ids) {
-        if (linked.has(id)) continue;
-        const link = (await view(conn, 'users', id)).link;
-        if (link) linked.set(id, link.objectId);
-      }
-      return linked.size === ids.length ? true : undefined;
-    },
-    { what: `${count} users linked`, timeoutMs: 60_000, intervalMs: 250 },
-  );
-  return linked;
-}
+const licensedUsers = (conn: string, count: number, licenses: unknown[] = ['ENTERPRISEPACK']) =>
+  linkedUsers(conn, count, 'Licensed', { attributes: { usageLocation: 'US' }, licenses });
 
 /** Waits until the account holds `skuId` from `groupId` (in effect), or — `held` false — no longer does. */
 const inherits = (objectId: string, groupId: string, held = true) =>

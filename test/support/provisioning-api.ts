@@ -82,7 +82,12 @@ export function provisioningApi(ctx: { app: AppHost; sim: TestTenant }, namePref
    * Creates `count` users with one POST …/changes and answers their object ids by externalId (in order) once every one
    * is linked.
    */
-  async function linkedUsers(connectionId: string, count: number, who = 'Member'): Promise<Map<string, string>> {
+  async function linkedUsers(
+    connectionId: string,
+    count: number,
+    who = 'Member',
+    extra: { attributes?: Record<string, unknown>; licenses?: unknown[] } = {},
+  ): Promise<Map<string, string>> {
     const prefix = uniqueName('m');
     const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
     const res = await ctx.app.api('POST', `/api/connections/${connectionId}/changes`, {
@@ -90,7 +95,8 @@ export function provisioningApi(ctx: { app: AppHost; sim: TestTenant }, namePref
         type: 'upsert',
         externalId,
         version: 1,
-        attributes: person(externalId.toLowerCase(), {}, who),
+        attributes: person(externalId.toLowerCase(), extra.attributes ?? {}, who),
+        ...(extra.licenses ? { licenses: extra.licenses } : {}),
       })),
     });
     expect(res.status, res.text).toBe(202);
