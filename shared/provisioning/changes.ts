@@ -10,6 +10,7 @@ import {
   postedChangeSchema,
 } from '../domain/change.js';
 import { attributeWarnings } from '../domain/change-checks.js';
+import type { Connection } from '../domain/connection.js';
 import {
   ALLOWED_CHARACTERS,
   type CreateProblem,
@@ -56,10 +57,12 @@ export interface AcceptedChange {
  */
 export async function submitChanges(
   deps: ApplyDeps,
-  connectionId: string,
+  connectionOrId: string | Connection,
   body: unknown,
 ): Promise<{ operations: AcceptedChange[] }> {
-  const connection = await loadConnection(deps, connectionId);
+  // A caller that has just read the connection (the SCIM edge) hands it over instead of a second read.
+  const connection = typeof connectionOrId === 'string' ? await loadConnection(deps, connectionOrId) : connectionOrId;
+  const connectionId = connection.id;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError(
       [{ field: '(body)', message: 'must be a JSON object: one change, or {"changes": [ … ]}' }],

@@ -89,7 +89,7 @@ const show = (baseUrl: string) => (record: ScimRecord) =>
   });
 
 export async function createScimGroup(deps: ScimDeps, at: ScimRequest, body: unknown): Promise<Resource> {
-  await requireConnection(deps, at.connectionId);
+  const connection = await requireConnection(deps, at.connectionId);
   const resource = await resolveMembers(deps, at, readGroup(body));
   const id = crypto.randomUUID();
   const now = deps.clock.now().toISOString();
@@ -102,7 +102,7 @@ export async function createScimGroup(deps: ScimDeps, at: ScimRequest, body: unk
     created: now,
     lastModified: now,
   });
-  await submitOrUndo(deps, at.connectionId, [groupChange(id, 1, resource)], () => deps.scim.delete(stored));
+  await submitOrUndo(deps, connection, [groupChange(id, 1, resource)], () => deps.scim.delete(stored));
   return show(at.baseUrl)(stored);
 }
 

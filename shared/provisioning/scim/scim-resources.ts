@@ -5,6 +5,7 @@
 // (submitChanges: the same validation, mapping checks, queue and executor). A submission that is refused puts the
 // row back as it was, so the stored resource is always what the pipeline accepted.
 import type { ChangeInput } from '../../domain/change.js';
+import type { Connection } from '../../domain/connection.js';
 import type { AppError } from '../../domain/errors.js';
 import { isAppError } from '../../domain/errors.js';
 import { ScimError } from '../../domain/scim/scim-error.js';
@@ -56,9 +57,10 @@ export function served(record: ScimRecord, baseUrl: string, resource: Resource =
   };
 }
 
-export async function requireConnection(deps: ScimDeps, connectionId: string): Promise<void> {
+/** The connection of the SCIM endpoint (a SCIM 404 when it is gone), handed on to submitOrUndo. */
+export async function requireConnection(deps: ScimDeps, connectionId: string): Promise<Connection> {
   try {
-    await loadConnection(deps, connectionId);
+    return await loadConnection(deps, connectionId);
   } catch (error) {
     if (isAppError(error) && error.code === 'connection-not-found') throw new ScimError(404, error.message);
     throw error;
@@ -129,7 +131,7 @@ export async function write(
   id: string,
   next: (current: ScimRecord) => Promise<{ record: ScimRecord; changes: ScimChange[] } | undefined>,
 ): Promise<ScimRecord> {
-  await requireConnection(deps, at.connectionId);
+  const connection = await requireConnection(deps, at.connectionId);
   for (let attempt = 1; ; attempt++) {
     const current = await load(deps, at, kind, id);
     const planned = await next(current);
@@ -141,7 +143,7 @@ export async function write(
       if (isAppError(error) && error.code === 'concurrent-update' && attempt < ATTEMPTS) continue;
       throw error;
     }
-    await submitOrUndo(deps, at.connectionId, planned.changes, () =>
+    await submitOrUndo(deps, connection, planned.changes, () =>
       // Version numbers are never reused: a change enqueued before a storage failure stays the older one.
       deps.scim.replace(stored, { ...current, version: stored.version }),
     );
@@ -157,7 +159,7 @@ export async function remove(
   id: string,
   removal: (current: ScimRecord) => ScimChange,
 ): Promise<void> {
-  await requireConnection(deps, at.connectionId);
+  const connection = await requireConnection(deps, at.connectionId);
   for (let attempt = 1; ; attempt++) {
     const current = await load(deps, at, kind, id);
     try {
@@ -166,7 +168,7 @@ export async function remove(
       if (isAppError(error) && error.code === 'concurrent-update' && attempt < ATTEMPTS) continue;
       throw error;
     }
-    await submitOrUndo(deps, at.connectionId, [removal(current)], () =>
+    await submitOrUndo(deps, connection, [removal(current)], () =>
       deps.scim.create({ ...withoutEtag(current), version: current.version + 1 }),
     );
     return;
@@ -178,13 +180,13 @@ const withoutEtag = ({ etag: _e, ...record }: ScimRecord): ScimRecord => record;
 /** Submits the changes through the pipeline's front door; if they are refused, undoes the write and rethrows. */
 export async function submitOrUndo(
   deps: ScimDeps,
-  connectionId: string,
+  connection: Connection,
   changes: ScimChange[],
   undo: () => Promise<unknown>,
 ): Promise<void> {
   if (changes.length === 0) return;
   try {
-    await submitChanges(deps, connectionId, { changes });
+    await submitChanges(deps, connection, { changes });
   } catch (error) {
     await undo().catch(() => undefined);
     throw error;

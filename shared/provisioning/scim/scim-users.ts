@@ -59,7 +59,7 @@ function userChanges(
 }
 
 export async function createScimUser(deps: ScimDeps, at: ScimRequest, body: unknown): Promise<Resource> {
-  await requireConnection(deps, at.connectionId);
+  const connection = await requireConnection(deps, at.connectionId);
   const { resource, password } = readUser(body);
   const userName = String(resource.userName);
   // Uniqueness is the store's: the userName's index row is created in the user's own transaction.
@@ -82,7 +82,7 @@ export async function createScimUser(deps: ScimDeps, at: ScimRequest, body: unkn
     if (isAppError(error) && error.code === 'scim-uniqueness') throw taken(userName);
     throw error;
   }
-  await submitOrUndo(deps, at.connectionId, changes, () => deps.scim.delete(stored));
+  await submitOrUndo(deps, connection, changes, () => deps.scim.delete(stored));
   return served(stored, at.baseUrl);
 }
 
