@@ -222,7 +222,7 @@ export async function resolveReferences(
   const owners = desired.owners
     .map((id) => linkedId(users.get(id), id, 'owner', pending))
     .filter((o): o is string => o !== undefined);
-  const groups = new Map(await Promise.all(nested.map(async (id) => [id, await ctx.references.group(id)] as const)));
+  const groups = await ctx.references.groups(nested);
   for (const id of nested) {
     const row = groups.get(id);
     if (row?.objectId && row.desired?.lifecycle?.state !== 'removed') members.add(row.objectId);

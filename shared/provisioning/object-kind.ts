@@ -51,6 +51,8 @@ export interface References {
   group(externalId: string): Promise<UserState | undefined>;
   /** Many users at once (references.ts: point reads for a few, one scan for many). */
   users(externalIds: string[]): Promise<Map<string, UserState | undefined>>;
+  /** Several groups at once (point reads, a bounded number in flight). */
+  groups(externalIds: string[]): Promise<Map<string, UserState | undefined>>;
 }
 
 /**

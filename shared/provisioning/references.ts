@@ -36,9 +36,11 @@ export function connectionReferences(
     return row;
   };
   const user = read('user', deps.users);
+  const group = read('group', deps.groups);
   return {
     user,
-    group: read('group', deps.groups),
+    group,
+    groups: (externalIds) => pointReads([...new Set(externalIds)], group),
     users: async (externalIds) => {
       const wanted = [...new Set(externalIds)];
       return wanted.length >= SCAN_FROM ? scanFor(deps.users, connectionId, wanted) : pointReads(wanted, user);
