@@ -310,9 +310,13 @@ export interface UserStateRepository {
   listAll(connectionId: string): Promise<UserState[]>;
   /**
    * Every user of the connection, a page at a time, in externalId order: optionally only those with `status`, and
-   * only those after externalId `after` (where a previous page ended).
+   * only those after externalId `after` (where a previous page ended), only those linked to one of the accounts
+   * `linkedTo` (Microsoft 365 object ids: rows read but not linked to one of them are dropped unparsed).
    */
-  scan(connectionId: string, options?: { status?: UserStatus; after?: string }): AsyncIterable<UserState[]>;
+  scan(
+    connectionId: string,
+    options?: { status?: UserStatus; after?: string; linkedTo?: ReadonlySet<string> },
+  ): AsyncIterable<UserState[]>;
   /** How many users of the connection have each status (a scan of the status column only). */
   countByStatus(connectionId: string): Promise<Partial<Record<UserStatus, number>>>;
   /** The user linked to Microsoft 365 account `objectId`, if any. */

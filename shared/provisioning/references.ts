@@ -15,6 +15,31 @@ export const SCAN_FROM = 1_000;
 type Rows = Pick<UserStateRepository, 'get' | 'scan'>;
 
 /**
+ * The rows (users, or groups) linked to these Microsoft 365 accounts, for a reconciliation round's changed accounts:
+ * objectId → row, absent when none is linked. Each point read through the link index is two reads, so from
+ * SCAN_FROM / 2 accounts one scan of the connection's rows, ending once every account was found, costs no more.
+ */
+export async function linkedRows(
+  rows: Pick<UserStateRepository, 'findByObjectId' | 'scan'>,
+  connectionId: string,
+  objectIds: Iterable<string>,
+): Promise<Map<string, UserState>> {
+  const wanted = new Set(objectIds);
+  const found = new Map<string, UserState>();
+  if (wanted.size >= SCAN_FROM / 2) {
+    for await (const page of rows.scan(connectionId, { linkedTo: wanted })) {
+      for (const row of page) found.set(row.objectId!, row);
+      if (found.size === wanted.size) break;
+    }
+    return found;
+  }
+  const ids = [...wanted];
+  const read = await pointReads(ids, (id) => rows.findByObjectId(connectionId, id));
+  for (const [id, row] of read) if (row) found.set(id, row);
+  return found;
+}
+
+/**
  * References of one connection. `cacheLimit`: rows read are kept (up to that many; then forgotten and read again),
  * for a reconciliation run that resolves many groups.
  */

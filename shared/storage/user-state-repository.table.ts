@@ -170,7 +170,10 @@ export class TableUserStateRepository implements UserStateRepository {
   }
 
   /** Every user of the connection, a page at a time (bounded memory for large directories). */
-  async *scan(connectionId: string, options: { status?: UserStatus; after?: string } = {}): AsyncIterable<UserState[]> {
+  async *scan(
+    connectionId: string,
+    options: { status?: UserStatus; after?: string; linkedTo?: ReadonlySet<string> } = {},
+  ): AsyncIterable<UserState[]> {
     await ensureTable(this.table);
     const clauses = [`PartitionKey eq ${odataString(encodeKey(connectionId))}`];
     if (options.after !== undefined) clauses.push(`RowKey gt ${odataString(encodeKey(options.after))}`);
@@ -179,7 +182,11 @@ export class TableUserStateRepository implements UserStateRepository {
       const pages = this.table
         .listEntities({ queryOptions: { filter: clauses.join(' and ') } })
         .byPage({ maxPageSize: 1000 });
-      for await (const page of pages) yield page.map(fromEntity);
+      const { linkedTo } = options;
+      for await (const page of pages)
+        yield (linkedTo ? page.filter((e) => typeof e.objectId === 'string' && linkedTo.has(e.objectId)) : page).map(
+          fromEntity,
+        );
     } catch (error) {
       throw classifyStorageError(error, 'list users');
     }

@@ -3,8 +3,8 @@
 // of every one answer (the rows, and undefined for an externalId with no row), whichever side of SCAN_FROM.
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { describe, expect, inject, it } from 'vitest';
-import { connectionReferences, SCAN_FROM } from '../../shared/provisioning/references.js';
-import { TableUserStateRepository, userEntity } from '../../shared/storage/user-state-repository.table.js';
+import { connectionReferences, linkedRows, SCAN_FROM } from '../../shared/provisioning/references.js';
+import { linkEntity, TableUserStateRepository, userEntity } from '../../shared/storage/user-state-repository.table.js';
 import { uniqueName } from '../support/unique.js';
 
 const table = TableClient.fromConnectionString(
@@ -17,7 +17,7 @@ const table = TableClient.fromConnectionString(
 const repo = new TableUserStateRepository(table);
 
 /** `count` linked user rows in one connection (entity group transactions of 100). */
-async function seed(connectionId: string, count: number): Promise<string[]> {
+async function seed(connectionId: string, count: number, objectIds = new Map<string, string>()): Promise<string[]> {
   await table.createTable();
   const at = new Date().toISOString();
   const ids = Array.from({ length: count }, (_, i) => `person-${String(i).padStart(5, '0')}`);
@@ -35,7 +35,7 @@ async function seed(connectionId: string, count: number): Promise<string[]> {
             },
             appliedVersion: 1,
             appliedDesired: { profile: 1, lifecycle: 1 },
-            objectId: crypto.randomUUID(),
+            objectId: objectIds.get(externalId) ?? crypto.randomUUID(),
             status: 'applied',
             ownedLicenses: [],
             createdAt: at,
@@ -70,6 +70,40 @@ describe('references: users resolved in bulk (issue 16)', () => {
       expect(summary(bulk)).toEqual(summary(one));
       for (const id of missing) expect(bulk.has(id) && bulk.get(id) === undefined).toBe(true);
       expect(bulk.get('person-00007')?.desired?.lifecycle?.state).toBe('removed');
+    }
+  });
+});
+
+describe('references: accounts changed in Microsoft 365 looked up in bulk (issue 19)', () => {
+  it('one scan for many and link-index point reads for a few answer the same rows, and nothing for unlinked accounts', async () => {
+    const connectionId = crypto.randomUUID();
+    const other = crypto.randomUUID();
+    const count = SCAN_FROM / 2 + 200;
+    const accountOf = new Map(
+      Array.from({ length: count }, (_, i) => [`person-${String(i).padStart(5, '0')}`, crypto.randomUUID()]),
+    );
+    const ids = await seed(connectionId, count, accountOf);
+    // The other connection's rows name the same accounts: never answered for this connection.
+    await seed(other, 50, accountOf);
+    // This seed writes no link index (userEntity(…, false)): point reads go through the index, so write it for all.
+    for (let b = 0; b < ids.length; b += 100)
+      await table.submitTransaction(
+        ids
+          .slice(b, b + 100)
+          .map((id): TransactionAction => ['create', linkEntity(connectionId, accountOf.get(id)!, id)]),
+      );
+    const strangers = [crypto.randomUUID(), crypto.randomUUID()];
+
+    for (const wanted of [ids.slice(0, SCAN_FROM / 2 + 100), ids.slice(0, 30)]) {
+      const accounts = [...wanted.map((id) => accountOf.get(id)!), ...strangers];
+      const rows = await linkedRows(repo, connectionId, [...accounts, accounts[0]!]);
+      expect([...rows.keys()].sort()).toEqual(wanted.map((id) => accountOf.get(id)!).sort());
+      for (const id of wanted) {
+        const row = rows.get(accountOf.get(id)!);
+        expect(row?.connectionId).toBe(connectionId);
+        expect(row?.externalId).toBe(id);
+        expect(row?.desired).toEqual((await repo.get(connectionId, id))?.desired);
+      }
     }
   });
 });

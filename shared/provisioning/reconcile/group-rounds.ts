@@ -13,11 +13,11 @@ import type { SkuInfo } from '../../domain/licenses.js';
 import type { UserState } from '../../domain/user-state.js';
 import type { References } from '../object-kind.js';
 import type { GraphGroup, GroupPage } from '../ports.js';
-import { connectionReferences } from '../references.js';
+import { connectionReferences, linkedRows } from '../references.js';
 import type { ReconcileDeps } from './deps.js';
 import type { Findings } from './findings.js';
 import { checkGroup, type GroupJudge, type MembersSeen } from './group-check.js';
-import { type DeltaPager, mapLimit } from './rounds.js';
+import type { DeltaPager } from './rounds.js';
 
 /** What the groups round reads: the decider's properties, and the members (`members@delta`). */
 export const GROUP_DELTA_SELECT = [
@@ -32,7 +32,6 @@ export const GROUP_DELTA_SELECT = [
   'members',
 ];
 
-const LOOKUP_CONCURRENCY = 16;
 /** Groups judged between two flushes of the items (and renewals of the lease). */
 const JUDGED_PER_FLUSH = 100;
 /** Directory rows a run keeps to resolve members by externalId (cleared when full: more reads, bounded memory). */
@@ -184,9 +183,9 @@ async function incrementalGroupRound(
     await work.flush();
   });
   const changed = [...changes.entries()];
-  const rows = await mapLimit(changed, LOOKUP_CONCURRENCY, ([id]) => deps.groups.findByObjectId(connection.id, id));
+  const rows = await linkedRows(deps.groups, connection.id, changes.keys());
   for (const [i, [objectId, c]] of changed.entries()) {
-    const row = rows[i];
+    const row = rows.get(objectId);
     if (!c.gone) counts.examined.microsoft365++;
     if (!row?.desired) {
       if (!c.gone) work.unmatchedGroup();

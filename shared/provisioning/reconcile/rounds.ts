@@ -2,8 +2,8 @@
 // run, asked for, weekly, or after a lost delta token) reads the directory first — its unsettled users, and a
 // compact entry per linked user — then every account (complete: a property it lacks is empty), and judges a linked
 // user whose account no page returned deleted in Microsoft 365. An incremental round reads only what changed since
-// the stored delta link (a property it lacks is unknown), finds each account's user through the link index, then
-// checks the users needing attention. Pages are processed as they arrive. The DeltaPager keeps the round's
+// the stored delta link (a property it lacks is unknown), finds each page's accounts' users at once (references.ts
+// linkedRows: point reads through the link index, or one scan for many), then checks the users needing attention. Pages are processed as they arrive. The DeltaPager keeps the round's
 // position, the page link to read next: a run paused by throttling continues with that very link, and a full round
 // continuing after a pause reads the directory again only to rebuild its entries, and gets its seen marks back.
 import type { Connection } from '../../domain/connection.js';
@@ -12,12 +12,11 @@ import { DEFAULT_MAPPING, mappedProperties } from '../../domain/mapping/mapping.
 import type { RunProgress } from '../../domain/reconciliation.js';
 import type { UserState } from '../../domain/user-state.js';
 import type { UserPage, UsersClient } from '../ports.js';
+import { linkedRows } from '../references.js';
 import { type ReconcileDeps, settingsOf } from './deps.js';
 import type { Findings, LinkedUser } from './findings.js';
 import { pausable } from './pause.js';
 import { packSeen, type SeenMark, unpackSeen } from './seen.js';
-
-const LOOKUP_CONCURRENCY = 16;
 
 /** The properties a run reads from Graph: what it compares, plus what names an account in a report. */
 export function reconcileSelect(c: Connection): string[] {
@@ -169,9 +168,9 @@ export async function incrementalRound(
     // The same user can appear twice in one round: the last appearance is the current one.
     const latest = new Map(page.users.map((u) => [u.id, u]));
     const accounts = [...latest.values()];
-    const users = await mapLimit(accounts, LOOKUP_CONCURRENCY, (a) => deps.users.findByObjectId(connection.id, a.id));
-    for (const [i, account] of accounts.entries()) {
-      const user = users[i];
+    const users = await linkedRows(deps.users, connection.id, latest.keys());
+    for (const account of accounts) {
+      const user = users.get(account.id);
       if (!account['@removed']) work.run.examined.microsoft365++;
       if (!user?.desired) {
         if (!account['@removed']) work.unmatched(account);
@@ -219,18 +218,4 @@ function compact(u: UserState, connectionId: string): LinkedUser {
     status: u.status,
     ownedLicenses: u.ownedLicenses.length > 0 ? u.ownedLicenses : NO_LICENSES,
   };
-}
-
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
