@@ -46,6 +46,8 @@ export function benchSeed(seats: number): SeedFile {
 /** The host's last stdout line on a clean stop: storage requests it made, by service. */
 export interface HostStopped {
   storageRequests: { table: number } & Record<string, number>;
+  /** Per kind of provisioning operation: how many ran and the Table requests they sent. */
+  byOperation: Record<string, { operations: number; table: number }>;
 }
 
 export interface BenchEnvironment {
@@ -148,7 +150,14 @@ export async function startBenchEnvironment(options: {
         const counts = await Promise.all(hosts.map(stopOne));
         if (counts.some((c) => c === undefined)) return undefined;
         const table = counts.reduce((n, c) => n + c!.storageRequests.table, 0);
-        return { storageRequests: { table } };
+        const byOperation: HostStopped['byOperation'] = {};
+        for (const c of counts)
+          for (const [kind, n] of Object.entries(c!.byOperation ?? {})) {
+            const sum = (byOperation[kind] ??= { operations: 0, table: 0 });
+            sum.operations += n.operations;
+            sum.table += n.table;
+          }
+        return { storageRequests: { table }, byOperation };
       },
       close,
     };

@@ -6,7 +6,7 @@
 // runs to the last log record of the connection (the licence group's flushes included).
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
-import { BENCH_SKU, benchSeed, startBenchEnvironment } from './environment.js';
+import { BENCH_SKU, benchSeed, type HostStopped, startBenchEnvironment } from './environment.js';
 
 const WRITE_QUOTA = { writes: 3000, windowS: 150 };
 const RU_BUDGET_LARGE = { units: 8000, windowS: 10 };
@@ -220,10 +220,30 @@ export async function run(): Promise<Record<string, unknown>> {
       licensing,
       hostPeakRssMb: peakRssMb,
       tableTransactionsPerOperation: counts ? round(counts.storageRequests.table / totalOps, 2) : null,
+      // Only the operations' own requests (not the API calls that submitted the changes), per kind of operation.
+      tableTransactionsByOperationKind: counts ? perOperation(counts.byOperation) : null,
     };
     console.table(summary);
+    if (summary.tableTransactionsByOperationKind) console.table(summary.tableTransactionsByOperationKind);
     return { ...summary, waves: results };
   } finally {
     await env.close();
   }
+}
+
+/** Table transactions per operation for each kind, and over all operations (amortised). */
+export function perOperation(byKind: HostStopped['byOperation']) {
+  const all = Object.values(byKind).reduce(
+    (t, k) => ({ operations: t.operations + k.operations, table: t.table + k.table }),
+    {
+      operations: 0,
+      table: 0,
+    },
+  );
+  return Object.fromEntries(
+    [...Object.entries(byKind), ['all operations', all] as const].map(([kind, k]) => [
+      kind,
+      { operations: k.operations, tablePerOperation: round(k.table / Math.max(1, k.operations), 2) },
+    ]),
+  );
 }

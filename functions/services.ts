@@ -5,6 +5,7 @@ import { RECONCILIATION_QUEUE } from '../shared/domain/reconciliation.js';
 import { oauthClient } from '../shared/graph/oauth-client.js';
 import { GraphTenantGatewayFactory } from '../shared/graph/tenant-gateway.graph.js';
 import { GovernorRegistry, scaledLimits } from '../shared/graph/throttle-governor.js';
+import { ConnectionSnapshots } from '../shared/provisioning/connection-snapshots.js';
 import { systemClock } from '../shared/provisioning/ports.js';
 import { SecretCipher } from '../shared/security/secret-cipher.js';
 import { TableAuditLog } from '../shared/storage/audit-log.table.js';
@@ -42,7 +43,11 @@ function build() {
     clock: systemClock,
     secrets,
     operationBodies,
-    connections: new TableConnectionRepository(tableClient(storage, TABLES.connections)),
+    connections: new ConnectionSnapshots(
+      new TableConnectionRepository(tableClient(storage, TABLES.connections)),
+      systemClock,
+      config.CONNECTION_SNAPSHOT_SECONDS * 1000,
+    ),
     oauthStates: new TableOAuthStateRepository(tableClient(storage, TABLES.oauthStates)),
     audit: new TableAuditLog(tableClient(storage, TABLES.audit)),
     oauth: oauthClient,

@@ -117,6 +117,11 @@ export const configSchema = z.object({
     .min(1)
     .max(600)
     .default(60),
+  /**
+   * How old the copy of a connection an operation works from may be (per instance; this instance's own changes
+   * apply at once): one read of the connection row per interval instead of one per operation. 0: read every time.
+   */
+  CONNECTION_SNAPSHOT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).min(0).max(60).default(1),
   /** When the reconciliation timer runs (NCRONTAB, UTC). Read when the functions are registered. */
   RECONCILIATION_SCHEDULE: ncrontab.default(DEFAULT_RECONCILIATION_SCHEDULE),
   /** When the poison queues are drained into failure records (NCRONTAB, UTC). Read when the functions are registered. */

@@ -44,8 +44,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`${signal}: stopping (letting running invocations finish)…`);
     void host.stop().then(async () => {
-      const { storageRequestCounts } = await import('../../shared/storage/storage-clients.js');
-      console.log(JSON.stringify({ event: 'stopped', storageRequests: storageRequestCounts }));
+      const { storageRequestCounts, storageRequestsByOperation } =
+        await import('../../shared/storage/storage-clients.js');
+      console.log(
+        JSON.stringify({
+          event: 'stopped',
+          storageRequests: storageRequestCounts,
+          byOperation: storageRequestsByOperation,
+        }),
+      );
       process.exit(0);
     });
   });

@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import {
   claimCheckMessageSchema,
   isClaimCheck,
+  objectTypeOf,
   operationMessageSchema,
   PROVISIONING_QUEUE,
 } from '../../shared/domain/change.js';
@@ -9,6 +10,7 @@ import { fieldErrors } from '../../shared/domain/validation.js';
 import { applyOperation } from '../../shared/provisioning/apply-operation.js';
 import { closeClaimCheck, openClaimCheck } from '../../shared/provisioning/claim-check.js';
 import { recordFailure } from '../../shared/provisioning/failures.js';
+import { countedOperation } from '../../shared/storage/storage-clients.js';
 import { storageQueueFunction } from '../define.js';
 import { services } from '../services.js';
 import { decideRetry } from './retry-policy.js';
@@ -48,7 +50,11 @@ async function handle(item: unknown, context: InvocationContext): Promise<void> 
     });
   }
   try {
-    await applyOperation(s, parsed.data);
+    const message = parsed.data;
+    await countedOperation(
+      (o) => `${objectTypeOf(message)} ${message.type}: ${o.result}/${o.action}`,
+      () => applyOperation(s, message),
+    );
   } catch (error) {
     const attempt = parsed.data.retry?.attempt ?? 1;
     const decision = decideRetry(error, attempt);

@@ -158,7 +158,10 @@ async function attemptOperation(
     return full;
   };
 
-  const connection = await deps.connections.get(message.connectionId);
+  const connection = await (deps.connections.recent ?? deps.connections.get).call(
+    deps.connections,
+    message.connectionId,
+  );
   if (!connection) {
     step('connection', 'No such connection');
     return finish(undefined, {

@@ -29,6 +29,11 @@ export interface ConnectionRepository {
   /** Fails with a conflict if the id exists. */
   create(connection: Connection): Promise<Connection>;
   get(id: string): Promise<Connection | undefined>;
+  /**
+   * The connection as of a moment ago, for the operation pipeline: a per-instance copy that this instance's own
+   * writes keep current (connection-snapshots.ts). Absent: `get`.
+   */
+  recent?(id: string): Promise<Connection | undefined>;
   list(): Promise<Connection[]>;
   /** Replaces the stored connection if it still has `connection.etag`; a conflict (`concurrent-update`) otherwise. */
   replace(connection: Connection): Promise<Connection>;

@@ -1,6 +1,7 @@
 // Storage clients built from the app's storage setting: a connection string (Azurite, account key) or an
 // identity-based connection (Entra ID token from the managed identity or the developer; no account key).
 // Local Azurite endpoints are plain http, which the Tables SDK refuses unless told otherwise.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
@@ -9,13 +10,36 @@ import type { StorageService, StorageSettings } from './storage-settings.js';
 
 /** Storage requests this process has sent, per service (benchmarks report Table transactions per operation). */
 export const storageRequestCounts = { table: 0 };
+/** The same, per kind of provisioning operation (`countedOperation`): how many ran, and their Table requests. */
+export const storageRequestsByOperation: Record<string, { operations: number; table: number }> = {};
+const operationScope = new AsyncLocalStorage<{ table: number }>();
 const counting = (service: keyof typeof storageRequestCounts): PipelinePolicy => ({
   name: `count-${service}-requests`,
   sendRequest: (request, next) => {
     storageRequestCounts[service]++;
+    const scope = operationScope.getStore();
+    if (scope) scope[service]++;
     return next(request);
   },
 });
+
+/**
+ * Runs one operation counting the storage requests it sends (and only its own, when many run at once), added up
+ * under the kind `kindOf` names from its result (or `failed` when it throws).
+ */
+export async function countedOperation<T>(kindOf: (result: T) => string, run: () => Promise<T>): Promise<T> {
+  const counts = { table: 0 };
+  let kind = 'threw';
+  try {
+    const result = await operationScope.run(counts, run);
+    kind = kindOf(result);
+    return result;
+  } finally {
+    const total = (storageRequestsByOperation[kind] ??= { operations: 0, table: 0 });
+    total.operations++;
+    total.table += counts.table;
+  }
+}
 
 export interface StorageRetry {
   /** Attempts per call including the first (the SDK default is several, with back-off). */

@@ -433,6 +433,42 @@ describe('ordering, holding, dry run, on demand', () => {
     expect((await simUser(`hal.held@${contoso.domain}`)).accountEnabled).toBe(true);
   });
 
+  it('holds the very next operation once the connection is no longer ready (the pipeline keeps a copy of the connection, issue 19)', async () => {
+    const conn = await readyConnection();
+    const ext = uniqueName('emp');
+    const first = await submit(conn, {
+      type: 'upsert',
+      externalId: ext,
+      version: 1,
+      attributes: person('ida.instant'),
+    });
+    expect(await logOf(conn, ext, first)).toMatchObject({ result: 'applied', action: 'create' });
+    // The copy the operation before read is still fresh: a new secret makes the connection draft, at once.
+    const patched = await ctx.app.api<ConnectionView>('PATCH', `/api/connections/${conn}`, {
+      clientSecret: contoso.fullApp.secret,
+    });
+    expect(patched.body.status).toBe('draft');
+    const since = await lastSeq();
+    // Straight onto the queue (as reconciliation's corrections arrive): no API call reads the connection first.
+    const queue = new QueueClient(inject('storageConnectionString'), PROVISIONING_QUEUE);
+    const next = uniqueName('op');
+    await queue.sendMessage(
+      encodeMessage({
+        type: 'upsert',
+        connectionId: conn,
+        externalId: ext,
+        version: 2,
+        operationId: next,
+        attributes: person('ida.instant', { jobTitle: 'Held at once' }),
+      }),
+    );
+    expect(await logOf(conn, ext, next, 'held')).toMatchObject({
+      result: 'held',
+      reason: expect.stringMatching(/draft/),
+    });
+    expect(await writesSince(since)).toEqual([]);
+  });
+
   it("plans instead of writing in a dry run: the would-be requests are the operation's plan", async () => {
     const conn = await readyConnection({ dryRun: true });
     const ext = uniqueName('emp');
