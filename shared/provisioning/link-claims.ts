@@ -30,6 +30,14 @@ export async function claimAccountLink(
   objectId: string,
   checkOnly = false,
 ): Promise<string | undefined> {
+  const holder = () => ({
+    connectionId: owner.connectionId,
+    externalId: owner.externalId,
+    claimedAt: deps.clock.now().toISOString(),
+  });
+  // Most accounts claimed were just created, or never claimed: the insert alone settles it (one storage request);
+  // the claim is read only when one exists.
+  if (!checkOnly && (await deps.users.claimLink(owner.tenantId, objectId, holder()))) return undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const held = await deps.users.linkClaim(owner.tenantId, objectId);
     if (held && holds(held, owner)) return undefined;
@@ -38,9 +46,7 @@ export async function claimAccountLink(
       return `it is linked to directory user ${held.externalId}${where}`;
     }
     if (checkOnly) return undefined;
-    const claimedAt = deps.clock.now().toISOString();
-    const holder = { connectionId: owner.connectionId, externalId: owner.externalId, claimedAt };
-    if (await deps.users.claimLink(owner.tenantId, objectId, holder, held?.etag)) return undefined;
+    if (await deps.users.claimLink(owner.tenantId, objectId, holder(), held?.etag)) return undefined;
     // Someone claimed or renewed it between the read and the write: read again.
   }
   return 'another directory user is claiming it at the same time';
