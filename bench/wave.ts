@@ -232,7 +232,7 @@ export async function run(): Promise<Record<string, unknown>> {
 }
 
 /** Table transactions per operation for each kind, and over all operations (amortised). */
-export function perOperation(byKind: HostStopped['byOperation']) {
+function perOperation(byKind: HostStopped['byOperation']) {
   const all = Object.values(byKind).reduce(
     (t, k) => ({ operations: t.operations + k.operations, table: t.table + k.table }),
     {

@@ -3,7 +3,8 @@
 // many users at once — a large group's members — are found by one scan of the connection's users instead: a point
 // read is one storage transaction, a scan one per 1,000 rows, so from SCAN_FROM references on the scan costs no more
 // while the directory has up to SCAN_FROM × 1,000 users, and it takes seconds where 10,000 point reads take most of
-// a minute (npm run bench -- members).
+// a minute (npm run bench -- members). A reconciliation round's changed accounts are found the same way, by their
+// Microsoft 365 object id (linkedRows).
 import type { UserState } from '../domain/user-state.js';
 import type { References } from './object-kind.js';
 import type { UserStateRepository } from './ports.js';

@@ -2,10 +2,11 @@
 // run, asked for, weekly, or after a lost delta token) reads the directory first — its unsettled users, and a
 // compact entry per linked user — then every account (complete: a property it lacks is empty), and judges a linked
 // user whose account no page returned deleted in Microsoft 365. An incremental round reads only what changed since
-// the stored delta link (a property it lacks is unknown), finds each page's accounts' users at once (references.ts
-// linkedRows: point reads through the link index, or one scan for many), then checks the users needing attention. Pages are processed as they arrive. The DeltaPager keeps the round's
-// position, the page link to read next: a run paused by throttling continues with that very link, and a full round
-// continuing after a pause reads the directory again only to rebuild its entries, and gets its seen marks back.
+// the stored delta link (a property it lacks is unknown), finds the users of each page's accounts at once
+// (references.ts linkedRows: point reads through the link index, or one scan for many), then checks the users
+// needing attention. Pages are processed as they arrive. The DeltaPager keeps the round's position, the page link
+// to read next: a run paused by throttling continues with that very link, and a full round continuing after a
+// pause reads the directory again only to rebuild its entries, and gets its seen marks back.
 import type { Connection } from '../../domain/connection.js';
 import { type DriftContext, type ExpectedAccount, expectedAccount } from '../../domain/drift.js';
 import { DEFAULT_MAPPING, mappedProperties } from '../../domain/mapping/mapping.js';
