@@ -62,6 +62,14 @@ describe('Entra ID sign-in with app roles', () => {
     });
   });
 
+  it("the console's CSP lets it reach the authority (discovery and the token request), and nothing else", async () => {
+    const res = await app.api('GET', '/api/console/', undefined, { key: false });
+    const directives = res.headers.get('content-security-policy')!.split('; ');
+    expect(directives).toContain(`connect-src 'self' ${new URL(sim.authorityHost).origin}`);
+    expect(directives).toContain("script-src 'self'");
+    expect(directives).toContain("form-action 'self'");
+  });
+
   it('an Admin may read and write; the audit log names the signed-in principal', async () => {
     const token = await signInAs(sim, contoso.admin);
     expect(claimsOf(token)).toMatchObject({ roles: [ADMIN_ROLE], aud: contoso.consoleApp.clientId, ver: '2.0' });
