@@ -11,21 +11,23 @@
 //    them, so it asks the host: one request to its own `auth/key-check` function (authLevel `function`), answered
 //    204 for a key the host accepts. A key the host accepted is remembered (by SHA-256) for five minutes per instance;
 //    a refused one is never remembered. A function key is Provisioning.Admin;
-//  - App Service authentication (Easy Auth, only where the platform runs it: WEBSITE_AUTH_ENABLED): its
-//    `x-ms-client-principal` (the platform strips it from outside requests); without an Authorization header the
-//    browser authenticated with the AppServiceAuthSession cookie, so a write must carry the CSRF header.
+//  - never App Service authentication's `x-ms-client-principal*` headers, even with WEBSITE_AUTH_ENABLED: the app
+//    validates tokens itself, and on Flex Consumption the platform's authentication is not documented to strip those
+//    headers from outside requests, so a forged principal claiming Provisioning.Admin would be believed (README,
+//    "Sign-in and roles"). With no credential the app accepts comes from a browser by itself (no cookie session),
+//    no change needs a CSRF header.
 // Then: a write (any method but GET/HEAD/OPTIONS, or a route declared `write`) needs Provisioning.Admin, a read
 // Provisioning.Admin or Provisioning.Reader; refused → 403 problem+json. Nothing authenticated → 401.
 import { createHash } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { appServiceAuthEnabled, publicOrigin, signInConfigured, signInSettings } from '../shared/config.js';
-import { APP_ROLES, type Caller, canRead, canWrite, CSRF_HEADER } from '../shared/domain/access.js';
+import { APP_ROLES, type Caller, canRead, canWrite } from '../shared/domain/access.js';
 import type { Actor } from '../shared/domain/config-audit.js';
 import { AppError } from '../shared/domain/errors.js';
 import { AccessTokenVerifier, InvalidTokenError } from '../shared/security/access-tokens.js';
 import { setCaller } from './http-caller.js';
 import { problemFor } from './http-support.js';
-import { actorOf, easyAuthActor, keyFingerprint } from './http-writes.js';
+import { actorOf, keyFingerprint } from './http-writes.js';
 import { services } from './services.js';
 
 /** Whether a route reads or writes: `auto` decides by the request's method. */
@@ -75,8 +77,6 @@ async function authenticate(request: HttpRequest): Promise<Caller> {
       return { actor: keyActor(key), roles: [APP_ROLES.admin], credential: 'function-key' };
     throw new AppError('invalid', 'authentication-required', 'The function key is not valid');
   }
-  const principal = config.WEBSITE_AUTH_ENABLED ? easyAuthPrincipal(request) : undefined;
-  if (principal) return { ...principal, credential: 'session-cookie' };
   throw new AppError(
     'invalid',
     'authentication-required',
@@ -86,12 +86,6 @@ async function authenticate(request: HttpRequest): Promise<Caller> {
 
 function authorize(request: HttpRequest, caller: Caller, access: RouteAccess): void {
   const write = access === 'write' || (access === 'auto' && !SAFE_METHODS.has(request.method.toUpperCase()));
-  if (write && caller.credential === 'session-cookie' && request.headers.get(CSRF_HEADER.name) !== CSRF_HEADER.value)
-    throw new AppError(
-      'invalid',
-      'csrf-header-required',
-      `A change made with a signed-in session must carry the header ${CSRF_HEADER.name}: ${CSRF_HEADER.value}`,
-    );
   if (write && !canWrite(caller.roles))
     throw new AppError(
       'invalid',
@@ -174,27 +168,4 @@ async function hostAcceptsKey(key: string): Promise<boolean> {
     'dependency-unavailable',
     `The Functions host answered ${status} when asked to check the function key`,
   );
-}
-
-/**
- * App Service authentication's principal: `x-ms-client-principal` is base64 JSON `{auth_typ, name_typ, role_typ,
- * claims: [{typ, val}]}` (configure-authentication-user-identities); the platform sets it and strips any sent from
- * outside, which is why it is read only with WEBSITE_AUTH_ENABLED.
- */
-function easyAuthPrincipal(request: HttpRequest): Omit<Caller, 'credential'> | undefined {
-  const actor = easyAuthActor(request);
-  if (!actor) return undefined;
-  let roles: string[] = [];
-  try {
-    const decoded = JSON.parse(
-      Buffer.from(request.headers.get('x-ms-client-principal') ?? '', 'base64').toString('utf8') || '{}',
-    ) as { role_typ?: string; claims?: { typ?: unknown; val?: unknown }[] };
-    const roleTypes = new Set(['roles', decoded.role_typ ?? 'roles']);
-    roles = (decoded.claims ?? [])
-      .filter((c) => typeof c.typ === 'string' && roleTypes.has(c.typ) && typeof c.val === 'string')
-      .map((c) => c.val as string);
-  } catch {
-    // An unreadable principal grants no role.
-  }
-  return { actor, roles };
 }

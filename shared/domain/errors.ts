@@ -23,7 +23,6 @@ export const errorCodes = [
   'invalid-token',
   'role-required',
   'read-only-role',
-  'csrf-header-required',
   'internal-error',
   'malformed-message',
   'unreadable-message',
