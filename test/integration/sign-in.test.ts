@@ -307,6 +307,30 @@ describe('Entra ID sign-in with app roles', () => {
       );
     });
 
+    it("a SCIM token made with an Admin's token is audited as that Admin, not as a forged principal", async () => {
+      const admin = await signInAs(sim, contoso.admin);
+      const created = await app.api<ConnectionView>('POST', '/api/connections', newConnection(), bearer(admin));
+      const headers = {
+        ...forged('mallory@contoso.example', contoso.users.alex, [ADMIN_ROLE]),
+        authorization: `Bearer ${admin}`,
+      };
+      const token = await app.api(
+        'POST',
+        `/api/connections/${created.body.id}/scim-token`,
+        {},
+        { key: false, headers },
+      );
+      expect(token.status, token.text).toBe(201);
+      const audit = await app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${created.body.id}/audit`);
+      const made = audit.body.value.find((e) => e.action === 'scim-token.created');
+      expect(made?.actor).toEqual({
+        type: 'principal',
+        name: contoso.admin,
+        id: contoso.users.admin,
+        identityProvider: 'aad',
+      });
+    });
+
     it('beside a function key, the audit log names the key, not the forged principal; no CSRF header is needed', async () => {
       const { cookie, ...principalHeaders } = forgedAdmin;
       const { 'x-requested-with': _csrf, ...withoutCsrf } = { cookie, ...principalHeaders };
