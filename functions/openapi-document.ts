@@ -21,6 +21,9 @@ const ADMIN_ROUTE_REFUSALS: Record<number, OpenApiResponse> = {
   403: problem(
     'Signed in but not allowed: read-only-role (a write by Provisioning.Reader), role-required (no app role)',
   ),
+  429: problem(
+    'With sign-in on, more function keys the instance does not know than it checks a minute: too-many-key-checks (Retry-After)',
+  ),
 };
 
 const ETAG = { description: 'The version of the connection this answer reflects', schema: { type: 'string' } };

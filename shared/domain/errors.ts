@@ -23,6 +23,7 @@ export const errorCodes = [
   'invalid-token',
   'role-required',
   'read-only-role',
+  'too-many-key-checks',
   'internal-error',
   'malformed-message',
   'unreadable-message',
