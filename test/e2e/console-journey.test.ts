@@ -448,7 +448,11 @@ describe('the admin console, through a real browser', () => {
       (await ctx.app.api<{ name: string }>('GET', `/api/connections/${state.connectionId}`)).body.name;
 
     it('read-only role refused a write: the Reader signs in through the browser, sees no write action, a write is refused 403', async () => {
-      await tab2.goto(`${signInHost.ready.hostUrl}/api/console/`);
+      // A code this tab did not ask for (no state it made): refused, and gone from the address bar.
+      await tab2.goto(`${signInHost.ready.hostUrl}/api/console/?code=planted-code&state=planted-state`);
+      await tab2.getByText('The sign-in did not complete').waitFor();
+      expect(tab2.url()).toBe(`${signInHost.ready.hostUrl}/api/console/`);
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
       await tab2.getByRole('button', { name: 'Sign in with Microsoft' }).waitFor();
       await checkScreen('sign-in-entra-id', tab2);
       await signInThroughBrowser('adele.vance@contoso.example');
