@@ -21,15 +21,21 @@ let page: Page;
 const pageErrors: string[] = [];
 const state = { connectionId: '', userA: 'emp-a-console', userB: 'emp-b-console', objectA: '', objectB: '' };
 
-beforeAll(async () => {
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+/** A new tab whose errors are collected into pageErrors. */
+async function newTab(): Promise<Page> {
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // A step that waits for something that never comes fails in 15 s, naming it.
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
+  tab.setDefaultTimeout(15_000);
+  tab.on('pageerror', (e) => pageErrors.push(e.message));
+  tab.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
   });
+  return tab;
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  page = await newTab();
 });
 afterAll(async () => {
   await browser?.close();
@@ -403,12 +409,7 @@ describe('the admin console, through a real browser', () => {
         ENTRA_AUTHORITY_HOST: ctx.sim.authorityHost,
       });
       // A tab of its own: its sessionStorage starts empty.
-      tab2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      tab2.setDefaultTimeout(15_000);
-      tab2.on('pageerror', (e) => pageErrors.push(e.message));
-      tab2.on('console', (m) => {
-        if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-      });
+      tab2 = await newTab();
     });
     afterAll(async () => {
       await tab2?.close();
