@@ -16,8 +16,8 @@
 //  - never App Service authentication's `x-ms-client-principal*` headers, even with WEBSITE_AUTH_ENABLED: the app
 //    validates tokens itself, and on Flex Consumption the platform's authentication is not documented to strip those
 //    headers from outside requests, so a forged principal claiming Provisioning.Admin would be believed (README,
-//    "Sign-in and roles"). With no credential the app accepts comes from a browser by itself (no cookie session),
-//    no change needs a CSRF header.
+//    "Sign-in and roles"). As no credential the app accepts is sent by a browser by itself (no cookie session), no
+//    change needs a CSRF header.
 // Then: a write (any method but GET/HEAD/OPTIONS, or a route declared `write`) needs Provisioning.Admin, a read
 // Provisioning.Admin or Provisioning.Reader; refused → 403 problem+json. Nothing authenticated → 401.
 import { createHash } from 'node:crypto';
@@ -39,7 +39,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The function the app asks whether the host accepts a key (functions/http/auth.ts). */
 export const KEY_CHECK_ROUTE = 'auth/key-check';
 
-/** Wraps an admin route's handler: authenticate, check CSRF and roles, then run it with the caller known. */
+/** Wraps an admin route's handler: authenticate, check the roles, then run it with the caller known. */
 export function guarded(access: RouteAccess, handler: HttpHandler): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext) => {
     let caller: Caller;
