@@ -454,7 +454,14 @@ describe('the admin console, through a real browser', () => {
       await tab2.getByText('The sign-in did not complete').waitFor();
       expect(tab2.url()).toBe(`${signInHost.ready.hostUrl}/api/console/`);
       expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
-      await tab2.getByRole('button', { name: 'Sign in with Microsoft' }).waitFor();
+      // A sign-in started here, answered with another state (a code injected by someone else): refused too.
+      await tab2.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+      await tab2.getByLabel('Email, phone, or Skype').waitFor();
+      await tab2.goto(`${signInHost.ready.hostUrl}/api/console/?code=injected-code&state=another-state`);
+      await tab2.getByText(/The sign-in did not complete/).waitFor();
+      expect(await tab2.getByRole('alert').innerText()).toMatch(/state/i);
+      expect(tab2.url()).toBe(`${signInHost.ready.hostUrl}/api/console/`);
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
       await checkScreen('sign-in-entra-id', tab2);
       await signInThroughBrowser('adele.vance@contoso.example');
       await tab2.getByRole('heading', { name: 'Connections' }).waitFor();
