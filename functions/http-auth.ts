@@ -9,23 +9,27 @@
 //    the tenant's JWKS (shared/security/access-tokens.ts); the roles are its `roles` claim;
 //  - a function key (`x-functions-key` or `?code=`): the host's own managed keys stay the truth. The app cannot read
 //    them, so it asks the host: one request to its own `auth/key-check` function (authLevel `function`), answered
-//    204 for a key the host accepts. A key the host accepted is remembered (by SHA-256) for five minutes per instance;
-//    a refused one is never remembered. A function key is Provisioning.Admin;
-//  - App Service authentication (Easy Auth, only where the platform runs it: WEBSITE_AUTH_ENABLED): its
-//    `x-ms-client-principal` (the platform strips it from outside requests); without an Authorization header the
-//    browser authenticated with the AppServiceAuthSession cookie, so a write must carry the CSRF header.
+//    204 for a key the host accepts. What the host answered is remembered per instance by the key's SHA-256 (bounded):
+//    an accepted key for five minutes, a refused one for 30 seconds; the same key asked concurrently is asked once;
+//    and keys not remembered are checked at most 60 times a minute per instance (then 429 too-many-key-checks), so
+//    wrong keys cannot make every request cost a self-call. A function key is Provisioning.Admin;
+//  - never App Service authentication's `x-ms-client-principal*` headers, even with WEBSITE_AUTH_ENABLED: the app
+//    validates tokens itself, and on Flex Consumption the platform's authentication is not documented to strip those
+//    headers from outside requests, so a forged principal claiming Provisioning.Admin would be believed (README,
+//    "Sign-in and roles"). As no credential the app accepts is sent by a browser by itself (no cookie session), no
+//    change needs a CSRF header.
 // Then: a write (any method but GET/HEAD/OPTIONS, or a route declared `write`) needs Provisioning.Admin, a read
 // Provisioning.Admin or Provisioning.Reader; refused → 403 problem+json. Nothing authenticated → 401.
 import { createHash } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { appServiceAuthEnabled, publicOrigin, signInConfigured, signInSettings } from '../shared/config.js';
-import { APP_ROLES, type Caller, canRead, canWrite, CSRF_HEADER } from '../shared/domain/access.js';
+import { APP_ROLES, type Caller, canRead, canWrite } from '../shared/domain/access.js';
 import type { Actor } from '../shared/domain/config-audit.js';
 import { AppError } from '../shared/domain/errors.js';
 import { AccessTokenVerifier, InvalidTokenError } from '../shared/security/access-tokens.js';
 import { setCaller } from './http-caller.js';
 import { problemFor } from './http-support.js';
-import { actorOf, easyAuthActor, keyFingerprint } from './http-writes.js';
+import { actorOf, keyFingerprint } from './http-writes.js';
 import { services } from './services.js';
 
 /** Whether a route reads or writes: `auto` decides by the request's method. */
@@ -35,7 +39,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The function the app asks whether the host accepts a key (functions/http/auth.ts). */
 export const KEY_CHECK_ROUTE = 'auth/key-check';
 
-/** Wraps an admin route's handler: authenticate, check CSRF and roles, then run it with the caller known. */
+/** Wraps an admin route's handler: authenticate, check the roles, then run it with the caller known. */
 export function guarded(access: RouteAccess, handler: HttpHandler): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext) => {
     let caller: Caller;
@@ -75,8 +79,6 @@ async function authenticate(request: HttpRequest): Promise<Caller> {
       return { actor: keyActor(key), roles: [APP_ROLES.admin], credential: 'function-key' };
     throw new AppError('invalid', 'authentication-required', 'The function key is not valid');
   }
-  const principal = config.WEBSITE_AUTH_ENABLED ? easyAuthPrincipal(request) : undefined;
-  if (principal) return { ...principal, credential: 'session-cookie' };
   throw new AppError(
     'invalid',
     'authentication-required',
@@ -86,12 +88,6 @@ async function authenticate(request: HttpRequest): Promise<Caller> {
 
 function authorize(request: HttpRequest, caller: Caller, access: RouteAccess): void {
   const write = access === 'write' || (access === 'auto' && !SAFE_METHODS.has(request.method.toUpperCase()));
-  if (write && caller.credential === 'session-cookie' && request.headers.get(CSRF_HEADER.name) !== CSRF_HEADER.value)
-    throw new AppError(
-      'invalid',
-      'csrf-header-required',
-      `A change made with a signed-in session must carry the header ${CSRF_HEADER.name}: ${CSRF_HEADER.value}`,
-    );
   if (write && !canWrite(caller.roles))
     throw new AppError(
       'invalid',
@@ -133,14 +129,66 @@ function verifier(signIn: NonNullable<ReturnType<typeof signInSettings>>): Acces
   return cachedVerifier.verifier;
 }
 
-const KEY_REMEMBERED_MS = 5 * 60_000;
-const acceptedKeys = new Map<string, number>();
+/** What a key check answered, remembered per instance by the key's SHA-256 (never the key). */
+class RememberedKeys {
+  private readonly until = new Map<string, number>();
+  constructor(
+    private readonly forMs: number,
+    private readonly max: number,
+  ) {}
+  has(digest: string): boolean {
+    const until = this.until.get(digest);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.until.delete(digest);
+    return false;
+  }
+  add(digest: string): void {
+    this.until.delete(digest);
+    // Bounded: the oldest entry (a Map keeps insertion order) makes room.
+    if (this.until.size >= this.max) this.until.delete(this.until.keys().next().value!);
+    this.until.set(digest, Date.now() + this.forMs);
+  }
+}
+
+const acceptedKeys = new RememberedKeys(5 * 60_000, 1_000);
+/** A refused key is remembered briefly, so a wrong key sent again costs no self-call (a key just added waits 30 s). */
+const refusedKeys = new RememberedKeys(30_000, 1_000);
+/** The same key asked concurrently is asked once. */
+const checksInFlight = new Map<string, Promise<boolean>>();
+/** Keys not remembered are checked at most this many times a minute per instance (bounds the self-calls). */
+const KEY_CHECKS_PER_MINUTE = 60;
+const checkWindow = { startedAt: 0, count: 0 };
+
+function hostAcceptsKey(key: string): Promise<boolean> {
+  const digest = createHash('sha256').update(key, 'utf8').digest('hex');
+  if (acceptedKeys.has(digest)) return Promise.resolve(true);
+  if (refusedKeys.has(digest)) return Promise.resolve(false);
+  const inFlight = checksInFlight.get(digest);
+  if (inFlight) return inFlight;
+  const now = Date.now();
+  if (now - checkWindow.startedAt >= 60_000) Object.assign(checkWindow, { startedAt: now, count: 0 });
+  if (checkWindow.count >= KEY_CHECKS_PER_MINUTE)
+    throw new AppError(
+      'throttled',
+      'too-many-key-checks',
+      `More than ${KEY_CHECKS_PER_MINUTE} function keys this instance does not know were sent within a minute; try again later`,
+      {},
+      checkWindow.startedAt + 60_000 - now,
+    );
+  checkWindow.count++;
+  const check = askHost(key)
+    .then((accepted) => {
+      (accepted ? acceptedKeys : refusedKeys).add(digest);
+      return accepted;
+    })
+    .finally(() => checksInFlight.delete(digest));
+  checksInFlight.set(digest, check);
+  return check;
+}
 
 /** Asks the Functions host whether it accepts `key` (see the top of this file). */
-async function hostAcceptsKey(key: string): Promise<boolean> {
-  const digest = createHash('sha256').update(key, 'utf8').digest('hex');
-  const until = acceptedKeys.get(digest);
-  if (until !== undefined && until > Date.now()) return true;
+async function askHost(key: string): Promise<boolean> {
   const origin = publicOrigin(services().config);
   if (!origin)
     throw new AppError(
@@ -163,38 +211,11 @@ async function hostAcceptsKey(key: string): Promise<boolean> {
       `The Functions host could not be asked to check the function key: ${(error as Error).message}`,
     );
   }
-  if (status === 204 || status === 200) {
-    if (acceptedKeys.size > 1_000) acceptedKeys.clear();
-    acceptedKeys.set(digest, Date.now() + KEY_REMEMBERED_MS);
-    return true;
-  }
+  if (status === 204 || status === 200) return true;
   if (status === 401 || status === 403) return false;
   throw new AppError(
     'transient',
     'dependency-unavailable',
     `The Functions host answered ${status} when asked to check the function key`,
   );
-}
-
-/**
- * App Service authentication's principal: `x-ms-client-principal` is base64 JSON `{auth_typ, name_typ, role_typ,
- * claims: [{typ, val}]}` (configure-authentication-user-identities); the platform sets it and strips any sent from
- * outside, which is why it is read only with WEBSITE_AUTH_ENABLED.
- */
-function easyAuthPrincipal(request: HttpRequest): Omit<Caller, 'credential'> | undefined {
-  const actor = easyAuthActor(request);
-  if (!actor) return undefined;
-  let roles: string[] = [];
-  try {
-    const decoded = JSON.parse(
-      Buffer.from(request.headers.get('x-ms-client-principal') ?? '', 'base64').toString('utf8') || '{}',
-    ) as { role_typ?: string; claims?: { typ?: unknown; val?: unknown }[] };
-    const roleTypes = new Set(['roles', decoded.role_typ ?? 'roles']);
-    roles = (decoded.claims ?? [])
-      .filter((c) => typeof c.typ === 'string' && roleTypes.has(c.typ) && typeof c.val === 'string')
-      .map((c) => c.val as string);
-  } catch {
-    // An unreadable principal grants no role.
-  }
-  return { actor, roles };
 }

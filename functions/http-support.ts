@@ -17,7 +17,6 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'invalid-token': 401,
   'role-required': 403,
   'read-only-role': 403,
-  'csrf-header-required': 403,
 };
 
 const STATUS: Record<ErrorKind, number> = {

@@ -19,7 +19,10 @@ const IF_MATCH = {
 const ADMIN_ROUTE_REFUSALS: Record<number, OpenApiResponse> = {
   401: problem('No or a refused credential: authentication-required, invalid-token (WWW-Authenticate: Bearer)'),
   403: problem(
-    'Signed in but not allowed: read-only-role (a write by Provisioning.Reader), role-required (no app role), csrf-header-required (a cookie-session write without x-requested-with)',
+    'Signed in but not allowed: read-only-role (a write by Provisioning.Reader), role-required (no app role)',
+  ),
+  429: problem(
+    'With sign-in on, more function keys the instance does not know than it checks a minute: too-many-key-checks (Retry-After)',
   ),
 };
 

@@ -56,7 +56,7 @@ const authConfigSchema = z.object({
     .describe('null: Entra ID sign-in is off; use a function key'),
   csrfHeader: z
     .object({ name: z.string(), value: z.string() })
-    .describe('Send on every change made with a cookie session (App Service authentication)'),
+    .describe('The console sends it on every change; no credential the API accepts is ambient, so none requires it'),
 });
 
 /** GET /api/auth/config (anonymous): what a browser needs to start Entra ID sign-in; nothing secret. */

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { getConfig, signInSettings } from '../../shared/config.js';
 import { httpFunction } from '../define.js';
 import { problemResponse } from '../problem.js';
 import { routeNotFound } from './not-found.js';
@@ -31,29 +32,36 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * Scripts, styles and API calls from this origin only; no inline script, no framing, no plugins; forms post only
- * here; consent pages are reached by navigation (not restricted by CSP).
+ * here; consent pages are reached by navigation (not restricted by CSP). With Entra ID sign-in the console also
+ * calls the authority (its OpenID metadata and the token request, which a single-page app makes cross-origin):
+ * that origin, from the configuration, is the only other one it may connect to.
  */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleCsp(authorityOrigin?: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    authorityOrigin ? `connect-src 'self' ${authorityOrigin}` : "connect-src 'self'",
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-const SECURITY_HEADERS = {
-  'content-security-policy': CONSOLE_CSP,
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-};
+function securityHeaders(): Record<string, string> {
+  const signIn = signInSettings(getConfig());
+  return {
+    'content-security-policy': consoleCsp(signIn ? new URL(signIn.authorityHost).origin : undefined),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  };
+}
 
 const notFound = (method: string) => problemResponse(routeNotFound(method), { 'x-content-type-options': 'nosniff' });
 
@@ -77,9 +85,10 @@ async function readIfFile(file: string): Promise<Buffer | undefined> {
 
 export async function serveConsole(request: HttpRequest): Promise<HttpResponseInit> {
   const url = new URL(request.url);
+  const headers = securityHeaders();
   // /api/console → /api/console/ (so the console's relative URLs and the hash routes have one base).
   if (!url.pathname.endsWith('/') && !request.params.path)
-    return { status: 308, headers: { location: `${url.pathname}/${url.search}`, ...SECURITY_HEADERS } };
+    return { status: 308, headers: { location: `${url.pathname}/${url.search}`, ...headers } };
   const path = request.params.path ?? '';
   const file = resolveConsolePath(CONSOLE_FILES_DIR, path);
   if (!file) return notFound(request.method);
@@ -96,7 +105,7 @@ export async function serveConsole(request: HttpRequest): Promise<HttpResponseIn
           title: 'The console is not built',
           detail: 'Run `npm run build` (it builds the console into dist/console)',
         },
-        SECURITY_HEADERS,
+        headers,
       );
     return notFound(request.method);
   }
@@ -108,7 +117,7 @@ export async function serveConsole(request: HttpRequest): Promise<HttpResponseIn
     headers: {
       'content-type': type,
       'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-      ...SECURITY_HEADERS,
+      ...headers,
     },
     body: request.method === 'HEAD' ? undefined : body,
   };

@@ -13,7 +13,7 @@ import {
 } from '../../shared/provisioning/scim/scim-tokens.js';
 import { httpFunction } from '../define.js';
 import { readOptionalJson, withProblems } from '../http-support.js';
-import { actorOf } from '../http-writes.js';
+import { writerOf } from '../http-writes.js';
 import { common, problem } from '../openapi-common.js';
 import { services } from '../services.js';
 
@@ -21,7 +21,6 @@ const deps = (): ScimTokenDeps => {
   const s = services();
   return { scimTokens: s.scimTokens, connections: s.connections, audit: s.audit, clock: s.clock };
 };
-const actor = (request: HttpRequest) => actorOf(request, services().config.WEBSITE_AUTH_ENABLED);
 
 const createBodySchema = z.strictObject({
   description: wellFormedText().max(256).optional().describe('What the token is for, e.g. "Entra ID provisioning"'),
@@ -36,7 +35,7 @@ const tokenSchema = z.object({
 
 export async function createScimTokenHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const body = parseOrThrow(createBodySchema, (await readOptionalJson(request)) ?? {});
-  const created = await createScimToken(deps(), request.params.id!, actor(request), body.description);
+  const created = await createScimToken(deps(), request.params.id!, writerOf(request), body.description);
   return { status: 201, headers: { 'cache-control': 'no-store' }, jsonBody: created };
 }
 
@@ -85,7 +84,7 @@ export const revokeScimTokenFunction = httpFunction({
     const tokenId = request.params.tokenId ?? '';
     if (!isConnectionId(tokenId))
       throw new AppError('not-found', 'scim-token-not-found', 'No SCIM token with that id (token ids are GUIDs)');
-    await revokeScimToken(deps(), request.params.id!, tokenId.toLowerCase(), actor(request));
+    await revokeScimToken(deps(), request.params.id!, tokenId.toLowerCase(), writerOf(request));
     return { status: 204 };
   }),
   openapi: {

@@ -4,8 +4,12 @@ import type { Actor } from './config-audit.js';
 
 export const APP_ROLES = { admin: 'Provisioning.Admin', reader: 'Provisioning.Reader' } as const;
 
-/** How the caller proved who it is: a cookie session (Easy Auth) is the only one a browser sends by itself. */
-export type Credential = 'function-key' | 'bearer-token' | 'session-cookie';
+/**
+ * How the caller proved who it is. Neither is sent by a browser by itself (no cookie session: App Service
+ * authentication's principal is never trusted with sign-in on, functions/http-auth.ts), so no write needs a CSRF
+ * header.
+ */
+export type Credential = 'function-key' | 'bearer-token';
 
 export interface Caller {
   actor: Actor;
@@ -13,7 +17,10 @@ export interface Caller {
   credential: Credential;
 }
 
-/** The header a cookie-session write must carry (a cross-site form or image cannot set it: CSRF). */
+/**
+ * The header the console sends with every change (a cross-site form or image cannot set it). No credential the API
+ * accepts today is ambient, so the API requires it of none; GET /api/auth/config names it for browser clients.
+ */
 export const CSRF_HEADER = { name: 'x-requested-with', value: 'm365-provisioner-console' } as const;
 
 export const canWrite = (roles: readonly string[]) => roles.includes(APP_ROLES.admin);

@@ -23,7 +23,7 @@ export const errorCodes = [
   'invalid-token',
   'role-required',
   'read-only-role',
-  'csrf-header-required',
+  'too-many-key-checks',
   'internal-error',
   'malformed-message',
   'unreadable-message',

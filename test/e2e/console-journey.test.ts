@@ -4,11 +4,12 @@
 // The steps share one browser tab and build on each other, in order.
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { useAppWithTenant } from '../support/app-host.js';
 import { launchChromium, screenshot, seriousAccessibilityViolations } from '../support/browser.js';
 import { person } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
+import { type ReadyProcess, spawnReady } from '../support/spawn-ready.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -20,15 +21,21 @@ let page: Page;
 const pageErrors: string[] = [];
 const state = { connectionId: '', userA: 'emp-a-console', userB: 'emp-b-console', objectA: '', objectB: '' };
 
-beforeAll(async () => {
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+/** A new tab whose errors are collected into pageErrors. */
+async function newTab(): Promise<Page> {
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // A step that waits for something that never comes fails in 15 s, naming it.
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
+  tab.setDefaultTimeout(15_000);
+  tab.on('pageerror', (e) => pageErrors.push(e.message));
+  tab.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
   });
+  return tab;
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  page = await newTab();
 });
 afterAll(async () => {
   await browser?.close();
@@ -37,10 +44,10 @@ afterAll(async () => {
 const consoleUrl = (hash = '') => `${ctx.app.url}/api/console/${hash}`;
 
 /** The screen as it is now passes axe-core and is photographed. */
-async function checkScreen(name: string): Promise<void> {
-  await page.locator('main').first().waitFor();
-  expect(await seriousAccessibilityViolations(page), name).toEqual([]);
-  await screenshot(page, name);
+async function checkScreen(name: string, tab: Page = page): Promise<void> {
+  await tab.locator('main').first().waitFor();
+  expect(await seriousAccessibilityViolations(tab), name).toEqual([]);
+  await screenshot(tab, name);
 }
 
 const text = (t: string | RegExp) => page.getByText(t).first();
@@ -387,6 +394,123 @@ describe('the admin console, through a real browser', () => {
     expect(await listed.innerText()).toMatch(/ready/);
     expect(await listed.innerText()).toMatch(/\(3 in all\)/);
     await checkScreen('connections');
+  });
+
+  describe('with Entra ID sign-in (a second host, sign-in on, on the same storage)', () => {
+    let signInHost: ReadyProcess<{ hostUrl: string }>;
+    let tab2: Page;
+    beforeAll(async () => {
+      // Sign-in is read once per process: a host of its own, as `npm start -- --sign-in` runs it.
+      signInHost = await spawnReady<{ hostUrl: string }>('dev/host/main.ts', {
+        PORT: '0',
+        AzureWebJobsStorage: inject('storageConnectionString'),
+        ENTRA_TENANT_ID: contoso.tenantId,
+        ENTRA_CLIENT_ID: contoso.consoleApp.clientId,
+        ENTRA_AUTHORITY_HOST: ctx.sim.authorityHost,
+      });
+      // A tab of its own: its sessionStorage starts empty.
+      tab2 = await newTab();
+    });
+    afterAll(async () => {
+      await tab2?.close();
+      await signInHost?.stop();
+    });
+
+    /** Through the console's "Sign in with Microsoft" and the identity platform's sign-in page, as `upn`. */
+    async function signInThroughBrowser(upn: string): Promise<void> {
+      await tab2.getByRole('heading', { name: 'Sign in to the provisioning console' }).waitFor();
+      await tab2.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+      await tab2.getByLabel('Email, phone, or Skype').fill(upn);
+      await tab2.getByRole('button', { name: 'Next' }).click();
+      await tab2.waitForURL(`${signInHost.ready.hostUrl}/api/console/**`);
+    }
+
+    /** A change of the connection sent from the page with the token the console holds (as a crafted request would). */
+    const renameFromPage = (name: string) =>
+      tab2.evaluate(
+        async ({ id, name }) => {
+          // Runs in the page (globalThis is its window).
+          const storage = (globalThis as unknown as { sessionStorage: { getItem(k: string): string } }).sessionStorage;
+          const token = JSON.parse(storage.getItem('m365prov.accessToken')) as { accessToken: string };
+          const res = await fetch(`/api/connections/${id}`, {
+            method: 'PATCH',
+            headers: {
+              authorization: `Bearer ${token.accessToken}`,
+              'content-type': 'application/merge-patch+json',
+              'x-requested-with': 'm365-provisioner-console',
+            },
+            body: JSON.stringify({ name }),
+          });
+          return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+        },
+        { id: state.connectionId, name },
+      );
+    const storedName = async () =>
+      (await ctx.app.api<{ name: string }>('GET', `/api/connections/${state.connectionId}`)).body.name;
+
+    it('read-only role refused a write: the Reader signs in through the browser, sees no write action, a write is refused 403', async () => {
+      // A code this tab did not ask for (no state it made): refused, and gone from the address bar.
+      await tab2.goto(`${signInHost.ready.hostUrl}/api/console/?code=planted-code&state=planted-state`);
+      await tab2.getByText('The sign-in did not complete').waitFor();
+      expect(tab2.url()).toBe(`${signInHost.ready.hostUrl}/api/console/`);
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+      // A sign-in started here, answered with another state (a code injected by someone else): refused too.
+      await tab2.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+      await tab2.getByLabel('Email, phone, or Skype').waitFor();
+      await tab2.goto(`${signInHost.ready.hostUrl}/api/console/?code=injected-code&state=another-state`);
+      await tab2.getByText(/The sign-in did not complete/).waitFor();
+      expect(await tab2.getByRole('alert').innerText()).toMatch(/state/i);
+      expect(tab2.url()).toBe(`${signInHost.ready.hostUrl}/api/console/`);
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+      await checkScreen('sign-in-entra-id', tab2);
+      await signInThroughBrowser('adele.vance@contoso.example');
+      await tab2.getByRole('heading', { name: 'Connections' }).waitFor();
+      await expect
+        .poll(() => tab2.getByTestId('who').innerText())
+        .toBe('adele.vance@contoso.example · Reader (read-only)');
+      // The code and state are gone from the address bar; the token is in this tab's sessionStorage only.
+      expect(tab2.url()).toBe(`${signInHost.ready.hostUrl}/api/console/`);
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual(['m365prov.accessToken']);
+      expect(await tab2.evaluate('localStorage.length')).toBe(0);
+      expect(await tab2.evaluate('document.cookie')).toBe('');
+      await tab2.getByRole('row', { name: /Contoso \(console\)/ }).waitFor();
+      expect(await tab2.getByRole('link', { name: 'New connection' }).count()).toBe(0);
+      await checkScreen('connections-reader', tab2);
+
+      const before = await storedName();
+      const refused = await renameFromPage('Renamed by a reader');
+      expect(refused.status).toBe(403);
+      expect(refused.type).toContain('application/problem+json');
+      expect(refused.body).toMatchObject({ status: 403, code: 'read-only-role' });
+      expect(await storedName()).toBe(before);
+    });
+
+    it('the Admin signs in after the Reader signed out, and the same write succeeds; when the token expires, sign in again', async () => {
+      await tab2.getByRole('button', { name: 'Sign out' }).click();
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+      // The page's clock, so that the token's hour can pass (it keeps running as usual until fast-forwarded).
+      await tab2.clock.install();
+      await signInThroughBrowser(contoso.admin);
+      await expect.poll(() => tab2.getByTestId('who').innerText()).toBe(`${contoso.admin} · Administrator`);
+      await tab2.getByRole('link', { name: 'New connection' }).waitFor();
+      const done = await renameFromPage('Contoso (console, renamed by its admin)');
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(await storedName()).toBe('Contoso (console, renamed by its admin)');
+
+      await tab2.clock.fastForward('01:00:00');
+      await tab2.getByRole('button', { name: 'Sign in with Microsoft' }).waitFor();
+      expect(await tab2.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+      await signInThroughBrowser(contoso.admin);
+      await expect.poll(() => tab2.getByTestId('who').innerText()).toBe(`${contoso.admin} · Administrator`);
+    });
+
+    it('a user without an app role sees a clear "no access" message', async () => {
+      await tab2.getByRole('button', { name: 'Sign out' }).click();
+      await signInThroughBrowser('alex.wilber@contoso.example');
+      await tab2.getByRole('heading', { name: 'No access to the provisioning console' }).waitFor();
+      expect(await tab2.getByRole('alert').innerText()).toMatch(/without an app role/);
+      await checkScreen('no-access', tab2);
+    });
   });
 
   it('raised no browser error and no CSP refusal on the way', () => {

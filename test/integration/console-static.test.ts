@@ -31,6 +31,8 @@ describe('the console files', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("frame-ancestors 'none'");
+    // Sign-in off: the console talks to this origin only (sign-in.test.ts: with sign-in, the authority too).
+    expect(csp.split('; ')).toContain("connect-src 'self'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');

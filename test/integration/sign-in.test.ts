@@ -62,6 +62,14 @@ describe('Entra ID sign-in with app roles', () => {
     });
   });
 
+  it("the console's CSP lets it reach the authority (discovery and the token request), and nothing else", async () => {
+    const res = await app.api('GET', '/api/console/', undefined, { key: false });
+    const directives = res.headers.get('content-security-policy')!.split('; ');
+    expect(directives).toContain(`connect-src 'self' ${new URL(sim.authorityHost).origin}`);
+    expect(directives).toContain("script-src 'self'");
+    expect(directives).toContain("form-action 'self'");
+  });
+
   it('an Admin may read and write; the audit log names the signed-in principal', async () => {
     const token = await signInAs(sim, contoso.admin);
     expect(claimsOf(token)).toMatchObject({ roles: [ADMIN_ROLE], aud: contoso.consoleApp.clientId, ver: '2.0' });
@@ -245,58 +253,77 @@ describe('Entra ID sign-in with app roles', () => {
     expect(created.status, created.text).toBe(201);
   });
 
-  describe('a cookie session (App Service authentication)', () => {
-    // What the platform sends the app for a browser signed in with the AppServiceAuthSession cookie.
-    const session = (upn: string, id: string, roles: string[]) => ({
-      key: false,
-      headers: {
-        cookie: 'AppServiceAuthSession=opaque-session-value',
-        'x-ms-client-principal-name': upn,
-        'x-ms-client-principal-id': id,
-        'x-ms-client-principal-idp': 'aad',
-        'x-ms-client-principal': Buffer.from(
-          JSON.stringify({
-            auth_typ: 'aad',
-            name_typ: 'preferred_username',
-            role_typ: 'roles',
-            claims: [{ typ: 'preferred_username', val: upn }, ...roles.map((r) => ({ typ: 'roles', val: r }))],
-          }),
-        ).toString('base64'),
-      },
+  describe('App Service authentication headers are never trusted with sign-in on (WEBSITE_AUTH_ENABLED is set here)', () => {
+    // What App Service authentication would send for a signed-in browser, here forged by a caller: on Flex
+    // Consumption the platform may not strip them from outside requests, and the app validates tokens itself.
+    const forged = (upn: string, id: string, roles: string[]) => ({
+      cookie: 'AppServiceAuthSession=opaque-session-value',
+      'x-ms-client-principal-name': upn,
+      'x-ms-client-principal-id': id,
+      'x-ms-client-principal-idp': 'aad',
+      'x-ms-client-principal': Buffer.from(
+        JSON.stringify({
+          auth_typ: 'aad',
+          name_typ: 'preferred_username',
+          role_typ: 'roles',
+          claims: [{ typ: 'preferred_username', val: upn }, ...roles.map((r) => ({ typ: 'roles', val: r }))],
+        }),
+      ).toString('base64'),
+      'x-requested-with': 'm365-provisioner-console',
     });
-    const adminSession = session(contoso.admin, contoso.users.admin, [ADMIN_ROLE]);
-    const withCsrf = (s: ReturnType<typeof session>) => ({
-      ...s,
-      headers: { ...s.headers, 'x-requested-with': 'm365-provisioner-console' },
-    });
+    const forgedAdmin = forged(contoso.admin, contoso.users.admin, [ADMIN_ROLE]);
 
-    it('reads without the CSRF header; a change needs x-requested-with (403 csrf-header-required without it)', async () => {
-      expect((await app.api('GET', '/api/connections', undefined, adminSession)).status).toBe(200);
+    it('a forged principal claiming Provisioning.Admin is 401, for reads and for changes (with the CSRF header too)', async () => {
       const before = await connectionNames();
+      const me = await app.api('GET', '/api/me', undefined, { key: false, headers: forgedAdmin });
+      expectProblem(me, 401, 'authentication-required');
+      expect(me.headers.get('www-authenticate')).toBe('Bearer');
       expectProblem(
-        await app.api('POST', '/api/connections', newConnection(), adminSession),
-        403,
-        'csrf-header-required',
+        await app.api('GET', '/api/connections', undefined, { key: false, headers: forgedAdmin }),
+        401,
+        'authentication-required',
       );
       expectProblem(
-        await app.api('POST', '/api/connections', newConnection(), {
-          ...adminSession,
-          headers: { ...adminSession.headers, 'x-requested-with': 'XMLHttpRequest' },
-        }),
-        403,
-        'csrf-header-required',
+        await app.api('POST', '/api/connections', newConnection(), { key: false, headers: forgedAdmin }),
+        401,
+        'authentication-required',
       );
       expect(await connectionNames()).toEqual(before);
+    });
 
-      const created = await app.api<ConnectionView>(
-        'POST',
-        '/api/connections',
-        newConnection(),
-        withCsrf(adminSession),
+    it("beside a Reader's token, the forged Admin principal changes neither who calls nor what it may do", async () => {
+      const reader = await signInAs(sim, 'adele.vance@contoso.example');
+      const headers = { ...forgedAdmin, authorization: `Bearer ${reader}` };
+      const me = await app.api('GET', '/api/me', undefined, { key: false, headers });
+      expect(me.body).toMatchObject({
+        actor: { type: 'principal', name: 'adele.vance@contoso.example', id: contoso.users.adele },
+        roles: [READER_ROLE],
+        canWrite: false,
+      });
+      expectProblem(
+        await app.api('POST', '/api/connections', newConnection(), { key: false, headers }),
+        403,
+        'read-only-role',
       );
-      expect(created.status, created.text).toBe(201);
+    });
+
+    it("a SCIM token made with an Admin's token is audited as that Admin, not as a forged principal", async () => {
+      const admin = await signInAs(sim, contoso.admin);
+      const created = await app.api<ConnectionView>('POST', '/api/connections', newConnection(), bearer(admin));
+      const headers = {
+        ...forged('mallory@contoso.example', contoso.users.alex, [ADMIN_ROLE]),
+        authorization: `Bearer ${admin}`,
+      };
+      const token = await app.api(
+        'POST',
+        `/api/connections/${created.body.id}/scim-token`,
+        {},
+        { key: false, headers },
+      );
+      expect(token.status, token.text).toBe(201);
       const audit = await app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${created.body.id}/audit`);
-      expect(audit.body.value[0]!.actor).toEqual({
+      const made = audit.body.value.find((e) => e.action === 'scim-token.created');
+      expect(made?.actor).toEqual({
         type: 'principal',
         name: contoso.admin,
         id: contoso.users.admin,
@@ -304,16 +331,20 @@ describe('Entra ID sign-in with app roles', () => {
       });
     });
 
-    it('keeps the roles: a Reader session is refused a change even with the header', async () => {
-      const reader = withCsrf(session('adele.vance@contoso.example', contoso.users.adele, [READER_ROLE]));
-      expect((await app.api('GET', '/api/me', undefined, reader)).body).toMatchObject({ canWrite: false });
-      expectProblem(await app.api('POST', '/api/connections', newConnection(), reader), 403, 'read-only-role');
-    });
-
-    it('bearer-token and function-key changes need no CSRF header (a browser never sends those by itself)', async () => {
+    it('beside a function key, the audit log names the key, not the forged principal; no CSRF header is needed', async () => {
+      const { cookie, ...principalHeaders } = forgedAdmin;
+      const { 'x-requested-with': _csrf, ...withoutCsrf } = { cookie, ...principalHeaders };
+      const created = await app.api<ConnectionView>('POST', '/api/connections', newConnection(), {
+        headers: withoutCsrf,
+      });
+      expect(created.status, created.text).toBe(201);
+      const audit = await app.api<{ value: AuditEntry[] }>('GET', `/api/connections/${created.body.id}/audit`);
+      expect(audit.body.value[0]!.actor).toEqual({
+        type: 'function-key',
+        keyId: expect.stringMatching(/^sha256:[0-9a-f]{12}$/),
+      });
       const token = await signInAs(sim, contoso.admin);
       expect((await app.api('POST', '/api/connections', newConnection(), bearer(token))).status).toBe(201);
-      expect((await app.api('POST', '/api/connections', newConnection())).status).toBe(201);
     });
   });
 });

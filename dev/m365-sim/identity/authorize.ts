@@ -1,5 +1,6 @@
-// The browser-facing endpoints. There is no login page: the simulated user (the tenant admin, login_hint or
-// the /_sim/interactive choice) approves or declines at once and the endpoint redirects like the real one.
+// The browser-facing endpoints. Without `prompt` the simulated user (the tenant admin, login_hint or the
+// /_sim/interactive choice) approves or declines at once and the endpoint redirects like the real one; with
+// prompt=login or prompt=select_account it shows a sign-in page (sign-in-page.ts) and the user posted there signs in.
 //  - authorize: v2-oauth2-auth-code-flow ("Request an authorization code"); PKCE per RFC 7636.
 //  - adminconsent: v2-admin-consent ("Request the permissions from a directory admin").
 // Errors that make the redirect URI untrustworthy (unknown client, unregistered redirect URI) are shown as
@@ -13,6 +14,7 @@ import { IdentityError } from './errors.js';
 import { MULTI_TENANT_SEGMENTS, resolveTenantOrThrow } from './metadata.js';
 import { redirectUriRegistered } from './redirect-uri.js';
 import { parseDelegatedScopes } from './scopes.js';
+import { INTERACTIVE_PROMPTS, signInPage, USERNAME_FIELD } from './sign-in-page.js';
 import { randomToken } from './token.js';
 
 function errorPage(err: IdentityError): SimResponse {
@@ -90,8 +92,13 @@ function landAndTrust(
   return 'status' in client ? client : { tenant, client };
 }
 
-export function authorize(ctx: SimContext, segment: string, q: URLSearchParams): SimResponse {
-  const landed = landAndTrust(ctx, segment, q, q.get('login_hint'));
+/**
+ * GET: the request of the app. POST (`posted`): the sign-in page's form, the same parameters and the username; the
+ * user it names signs in.
+ */
+export function authorize(ctx: SimContext, segment: string, q: URLSearchParams, posted = false): SimResponse {
+  const username = posted ? (q.get(USERNAME_FIELD) ?? '') : undefined;
+  const landed = landAndTrust(ctx, segment, q, username ?? q.get('login_hint'));
   if ('status' in landed) return landed;
   const { tenant, client } = landed;
   const state = q.get('state') ?? undefined;
@@ -122,10 +129,22 @@ export function authorize(ctx: SimContext, segment: string, q: URLSearchParams):
   const method = q.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
   if (method !== undefined && method !== 'S256' && method !== 'plain')
     return fail('invalid_request', 501491, `Invalid code_challenge_method '${method}'.`);
+  const action = `${ctx.baseUrl}/${encodeURIComponent(segment)}/oauth2/v2.0/authorize`;
+  if (username === undefined && INTERACTIVE_PROMPTS.has(q.get('prompt') ?? '')) return signInPage(action, q);
   if (ctx.interactive.decision === 'deny')
     return fail('access_denied', 65004, 'User declined to consent to access the app.');
-  const user = signedInUser(ctx, tenant, q.get('login_hint'));
-  if (!user || user.data.accountEnabled === false) return fail('access_denied', 50057, 'The user account is disabled.');
+  const user =
+    username === undefined
+      ? signedInUser(ctx, tenant, q.get('login_hint'))
+      : tenant.users.findBy('userPrincipalName', username.trim())[0];
+  if (!user && username === undefined) return fail('access_denied', 50057, 'The user account is disabled.');
+  if (!user)
+    return signInPage(
+      action,
+      q,
+      "We couldn't find an account with that username. Try another, or get a new Microsoft account.",
+    );
+  if (user.data.accountEnabled === false) return fail('access_denied', 50057, 'The user account is disabled.');
 
   // The signed-in admin consents to what is asked; `.default` means what the tenant already consented.
   const graph = scopes.graphDefault

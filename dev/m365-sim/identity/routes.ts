@@ -27,6 +27,9 @@ async function route(ctx: SimContext, req: IdentityRequest): Promise<SimResponse
     if (rest === '/oauth2/v2.0/authorize') return authorize(ctx, segment, req.query);
     if (rest === '/v2.0/adminconsent' || rest === '/adminconsent') return adminConsent(ctx, segment, req.query);
   }
+  // The sign-in page's form (sign-in-page.ts) posts back to the authorize endpoint.
+  if (req.method === 'POST' && rest === '/oauth2/v2.0/authorize')
+    return authorize(ctx, segment, new URLSearchParams(req.rawBody), true);
   if (req.method === 'POST' && rest === '/oauth2/v2.0/token') {
     return tokenEndpoint(
       ctx,

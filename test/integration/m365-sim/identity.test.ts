@@ -369,6 +369,50 @@ describe("an app's own API: app roles and v2 tokens (howto-add-app-roles-in-apps
     expect(plain.body).toMatchObject({ error: 'invalid_request', error_codes: [9002325] });
   });
 
+  it('with prompt=select_account or prompt=login shows a sign-in page; the user it is posted for gets the code (v2-oauth2-auth-code-flow, "prompt")', async () => {
+    const pkce = pkcePair();
+    const asked = {
+      client_id: api.clientId,
+      response_type: 'code',
+      redirect_uri: api.redirectUri,
+      scope: api.scope,
+      state: 's-1',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+      prompt: 'select_account',
+    };
+    const page = await authorize(asked);
+    expect(page.status).toBe(200);
+    expect(page.location).toBeUndefined();
+    // A form posting back to the same endpoint with every parameter kept, and a username field.
+    expect(page.text).toContain('<form method="post"');
+    expect(page.text).toContain('name="login"');
+    expect(page.text).toContain(`name="code_challenge" value="${pkce.challenge}"`);
+    const post = (login: string) =>
+      fetch(`${sim.authorityHost}/${c.tenantId}/oauth2/v2.0/authorize`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...asked, login }),
+      });
+    const unknown = await post('nobody@contoso.example');
+    expect(unknown.status).toBe(200);
+    expect(await unknown.text()).toContain('We couldn&#39;t find an account with that username.');
+    const signedIn = await post('Adele.Vance@contoso.example');
+    expect(signedIn.status).toBe(302);
+    const location = new URL(signedIn.headers.get('location')!);
+    expect(location.searchParams.get('state')).toBe('s-1');
+    const token = await redeem(location.searchParams.get('code')!, pkce.verifier);
+    expect(decodeJwt(token.body.access_token)).toMatchObject({
+      preferred_username: 'adele.vance@contoso.example',
+      roles: ['Provisioning.Reader'],
+    });
+    // prompt=login too; the login_hint fills the username in.
+    const login = await authorize({ ...asked, prompt: 'login', login_hint: 'alex.wilber@contoso.example' });
+    expect(login.status).toBe(200);
+    expect(login.text).toContain('value="alex.wilber@contoso.example"');
+  });
+
   it('refuses a scope the API does not expose, an unknown resource, and two resources at once (AADSTS28000)', async () => {
     const unknownScope = await spaCode(`api://${api.clientId}/nope`, c.admin);
     expect(unknownScope.res.location?.searchParams.get('error')).toBe('invalid_scope');
