@@ -3,7 +3,8 @@
 // Scenarios: sim-scale; wave [--users N] [--time-scale N] [--licensing direct|group] [--hosts N];
 // reconcile [--users N] [--drift F]
 // [--changes N] [--profile]; duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S];
-// members [--members N] [--time-scale N]; scim [--users N] [--concurrency N] [--time-scale N].
+// members [--members N] [--time-scale N]; scim [--users N] [--concurrency N] [--time-scale N];
+// import [--users N] [--limit N].
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   duplicates: async () => (await import('./duplicates.js')).run(),
   members: async () => (await import('./members.js')).run(),
   scim: async () => (await import('./scim.js')).run(),
+  import: async () => (await import('./import.js')).run(),
 };
 
 // Node reads NODE_EXTRA_CA_CERTS only at start-up: re-run this script with the local CA trusted.
@@ -38,7 +40,7 @@ const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
   console.error(
-    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group] [--hosts 1]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]; scim [--users 1000] [--concurrency 8] [--time-scale 1]',
+    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group] [--hosts 1]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]; scim [--users 1000] [--concurrency 8] [--time-scale 1]; import [--users 100000] [--limit 1000]',
   );
   process.exit(2);
 }

@@ -50,7 +50,7 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const mb = (kb: number) => Math.round(kb / 1024);
 
 /** Deterministic shuffle (mulberry32), so a given size always drifts the same users. */
-function shuffled(n: number, seed = 42): number[] {
+export function shuffled(n: number, seed = 42): number[] {
   let s = seed;
   const rnd = () => {
     s = (s + 0x6d2b79f5) | 0;
@@ -66,7 +66,7 @@ function shuffled(n: number, seed = 42): number[] {
   return a;
 }
 
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+export async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -88,7 +88,7 @@ function cpuMsOf(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
-function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
+export function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return {
     rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
@@ -96,7 +96,7 @@ function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
   };
 }
 /** Azurite's process: the child of this one whose command line runs azurite.js (dev/azurite.ts does not expose it). */
-function azuritePid(): number | undefined {
+export function azuritePid(): number | undefined {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -531,7 +531,7 @@ export async function run(): Promise<Record<string, unknown>> {
 }
 
 /** The commit measured, and the files of the app that differed from it (others edit the same working tree). */
-function codeState(sourceRoot: string): { source: string; head: string; uncommitted: string[] } {
+export function codeState(sourceRoot: string): { source: string; head: string; uncommitted: string[] } {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT }).toString();
   const source = sourceRoot === REPO_ROOT ? 'working tree' : sourceRoot;
   try {
@@ -552,28 +552,28 @@ function codeState(sourceRoot: string): { source: string; head: string; uncommit
   }
 }
 
-/** bench/reconcile-run.ts and what it imports, compiled (no type check) to .local/bench-dist-<pid>/; answers the script. */
-function compileRunScript(sourceRoot: string): string {
+/** bench/<script>.ts (reconcile-run by default) and what it imports, compiled (no type check) to .local/bench-dist-<pid>/; answers the script. */
+export function compileRunScript(sourceRoot: string, script = 'reconcile-run'): string {
   const outDir = join(LOCAL_DIR, `bench-dist-${process.pid}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   // The run script is always this bench's (its output must match what the bench reads).
   if (sourceRoot !== REPO_ROOT)
-    copyFileSync(join(REPO_ROOT, 'bench', 'reconcile-run.ts'), join(sourceRoot, 'bench', 'reconcile-run.ts'));
+    copyFileSync(join(REPO_ROOT, 'bench', `${script}.ts`), join(sourceRoot, 'bench', `${script}.ts`));
   const tsconfig = join(outDir, 'tsconfig.json');
   writeFileSync(
     tsconfig,
     JSON.stringify({
       extends: join(sourceRoot, 'tsconfig.json'),
       compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: sourceRoot, outDir },
-      files: [join(sourceRoot, 'bench', 'reconcile-run.ts')],
+      files: [join(sourceRoot, 'bench', `${script}.ts`)],
       include: [],
     }),
   );
   execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', tsconfig], {
     stdio: 'inherit',
   });
-  return join(outDir, 'bench', 'reconcile-run.js');
+  return join(outDir, 'bench', `${script}.js`);
 }
 
 /** Runs the compiled reconcile-run script in a new process and answers its result line. */
