@@ -211,6 +211,43 @@ describe('import from Microsoft 365', () => {
     expect((await simUser(ids.deact)).accountEnabled).toBe(false);
   }, 90_000);
 
+  it('applies a user selected in two lists (update from Microsoft 365 and deactivate) both ways, in one request', async () => {
+    const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
+      name: uniqueName('import'),
+      tenantId: contoso.tenantId,
+      domain: contoso.domain,
+      clientId: contoso.fullApp.clientId,
+      clientSecret: contoso.fullApp.secret,
+      authorityHost: ctx.sim.authorityHost,
+      graphEndpoint: ctx.sim.graphBaseUrl,
+    });
+    const conn = created.body.id;
+    expect((await ctx.app.api<{ status: string }>('POST', `/api/connections/${conn}/test`)).body.status).toBe('ready');
+    const ext = 'imp-both';
+    const id = await provision(conn, ext, 'imp.both');
+    // By hand in Microsoft 365: a title edit and the account disabled.
+    await graph().api(`/users/${id}`).patch({ jobTitle: 'Edited both', accountEnabled: false });
+    const preview = (await ctx.app.api<Preview>('GET', `/api/connections/${conn}/import`)).body;
+    expect(preview.lists.update!.map((e) => e.externalId)).toContain(ext);
+    expect(preview.lists.deactivate!.map((e) => e.externalId)).toContain(ext);
+
+    const since = await lastSeq();
+    const applied = await ctx.app.api<{ summary: Record<string, number>; results: { list: string; result: string }[] }>(
+      'POST',
+      `/api/connections/${conn}/import`,
+      { update: [{ externalId: ext, source: 'microsoft365' }], deactivate: [ext] },
+    );
+    expect(applied.status, applied.text).toBe(200);
+    expect(applied.body.summary).toMatchObject({ 'directory-updated': 1, 'directory-deactivated': 1, failed: 0 });
+    const user = await userOf(conn, ext);
+    expect(user.desired!.profile!.attributes).toMatchObject({ jobTitle: 'Edited both' });
+    expect(user.desired!.lifecycle!.state).toBe('inactive');
+    const writes = (await ctx.sim.controls.requests({ since, surface: 'graph' })).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+    const after = (await ctx.app.api<Preview>('GET', `/api/connections/${conn}/import`)).body;
+    expect([...after.lists.update!, ...after.lists.deactivate!].map((e) => e.externalId)).not.toContain(ext);
+  }, 60_000);
+
   it('refuses an empty or malformed selection with a problem naming the field', async () => {
     const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
       name: uniqueName('import'),
