@@ -1,47 +1,31 @@
 // Import at scale (issue 19: "import at 100,000 accounts: ≤ 512 MB"): the simulated tenant is seeded with N users
-// and the directory (Table Storage) with rows for most of them — linked and in sync, matched by the matching
-// attribute only (no link), or planted to fall in a list: no row (new), another displayName (update), inactive in
-// the directory (activate), disabled in Microsoft 365 (deactivate). Then GET …/import's use case runs in a process
+// and the directory (Table Storage) with rows for most of them, as the executor leaves them (desired state, last
+// change, last applied values) — linked and in sync, matched by the matching attribute only (no link), or planted
+// to fall in a list: no row (new), another displayName (update), inactive in the directory (activate), disabled in
+// Microsoft 365 (deactivate). Then GET …/import's use case runs in a process
 // of its own (bench/import-run.ts: the first page of each list, then every list with more than one page, page by
 // page), so its wall time, CPU time and peak RSS are the import's alone. Checks counts = planted; asserts no timing.
 //
 //   npm run bench -- import [--users 100000] [--limit 1000]
+//
+// BENCH_RUN_NODE_ARGS (environment) adds node options to the preview process, e.g. --max-old-space-size=256.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
-import { startAzurite } from '../dev/azurite.js';
 import { REPO_ROOT } from '../dev/paths.js';
+import type { OperationMessage } from '../shared/domain/change.js';
+import { applyMapping, DEFAULT_MAPPING } from '../shared/domain/mapping/mapping.js';
 import type { UserState } from '../shared/domain/user-state.js';
-import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
 import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
-import {
-  credentialForAuthority,
-  DEFAULT_SEED,
-  graphClientForBaseUrl,
-  simControls,
-} from '../test/support/simulated-tenant.js';
-import { spawnReady } from '../test/support/spawn-ready.js';
 import { arg, round } from './environment.js';
-import { azuritePid, codeState, compileRunScript, inParallel, memoryKbOf, shuffled } from './reconcile.js';
+import { codeState, compileRunScript, inParallel, memoryKbOf, shuffled } from './reconcile.js';
+import { startScaleTenant } from './scale-tenant.js';
 
 const TARGET_PEAK_RSS_MB = 512;
-const PREFIX = 'bench';
 /** Shares of the accounts planted in each list (and matched by the matching attribute only, without a link). */
 const PLANT = { new: 0.02, update: 0.02, activate: 0.005, deactivate: 0.005, matchedOnly: 0.1 } as const;
 const mb = (kb: number) => Math.round(kb / 1024);
-
-interface TenantUser {
-  id: string;
-  userPrincipalName: string;
-  displayName: string;
-  givenName: string;
-  surname: string;
-  mail: string;
-  mailNickname: string;
-  employeeId: string;
-}
 
 interface ImportRunOutput {
   counts: Record<string, number>;
@@ -58,72 +42,12 @@ interface ImportRunOutput {
 export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 100_000);
   const limit = arg('limit', 1000);
-  const { contoso } = DEFAULT_SEED;
-  const encryptionKeys = generateEncryptionKeyEntry('bench');
   const runScript = compileRunScript(REPO_ROOT, 'import-run');
 
-  // Azurite with bench/azurite-seed-preload.mjs: fast inserts while seeding, stock Azurite once told (SIGUSR2).
-  const nodeOptions = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS =
-    `${nodeOptions ?? ''} --import=${pathToFileURL(join(REPO_ROOT, 'bench', 'azurite-seed-preload.mjs')).href}`.trim();
-  const azurite = await startAzurite().finally(() => {
-    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = nodeOptions;
-  });
-  const sim = await spawnReady<{ graphBaseUrl: string; authorityHost: string }>('dev/m365-sim/main.ts', {});
-  const controls = simControls(sim.ready.graphBaseUrl);
-  const azuritePidValue = azuritePid();
+  const tenant = await startScaleTenant(users, 'bench-import');
+  const { azurite, sim, controls, encryptionKeys, conn, graph, accounts, otherAccounts } = tenant;
+  const azuritePidValue = tenant.azuritePid;
   try {
-    process.env.AzureWebJobsStorage = azurite.connectionString;
-    process.env.SECRETS_ENCRYPTION_KEYS = encryptionKeys;
-    const { services } = await import('../functions/services.js');
-    const { createConnection } = await import('../shared/provisioning/connections.js');
-    const { testConnection } = await import('../shared/provisioning/test-connection.js');
-    const app = services();
-
-    console.error(`seeding ${users} users in the simulated tenant…`);
-    await controls.settings({ throttling: false });
-    await controls.generateUsers(contoso.tenantId, users, PREFIX);
-    const { value: conn } = await createConnection(
-      app,
-      {
-        name: 'bench-import',
-        tenantId: contoso.tenantId,
-        domain: contoso.domain,
-        clientId: contoso.fullApp.clientId,
-        clientSecret: contoso.fullApp.secret,
-        authMode: 'client_credentials',
-        cloud: 'global',
-        authorityHost: sim.ready.authorityHost,
-        graphEndpoint: sim.ready.graphBaseUrl,
-      },
-      { type: 'function-key' },
-    );
-    const tested = await testConnection(app, conn.id);
-    if (tested.status !== 'ready') throw new Error(`connection not ready: ${JSON.stringify(tested)}`);
-    const graph = graphClientForBaseUrl(
-      sim.ready.graphBaseUrl,
-      credentialForAuthority(
-        sim.ready.authorityHost,
-        contoso.tenantId,
-        contoso.fullApp.clientId,
-        contoso.fullApp.secret,
-      ),
-    );
-    const accounts: TenantUser[] = [];
-    let otherAccounts = 0;
-    let next: string | undefined =
-      '/users?$top=999&$select=id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,employeeId';
-    while (next) {
-      const page = (await graph.api(next).get()) as { value: TenantUser[]; '@odata.nextLink'?: string };
-      for (const u of page.value) {
-        if (u.userPrincipalName.startsWith(PREFIX)) accounts.push(u);
-        else otherAccounts++;
-      }
-      next = page['@odata.nextLink'];
-    }
-    if (accounts.length !== users) throw new Error(`expected ${users} generated accounts, listed ${accounts.length}`);
-
     // --- Which accounts fall in which list (disjoint, deterministic).
     const order = shuffled(users);
     let at = 0;
@@ -153,13 +77,33 @@ export async function run(): Promise<Record<string, unknown>> {
         active: !sets.activate.has(i),
       };
       const state = sets.activate.has(i) ? 'inactive' : 'active';
+      const externalId = `emp-${String(i).padStart(7, '0')}`;
+      // What the executor keeps too: the last change received and the values it last applied.
+      const lastChange: OperationMessage = {
+        type: 'upsert',
+        connectionId: conn.id,
+        externalId,
+        version: 1,
+        operationId: `seed-${i}`,
+        occurredAt: longAgo,
+        attributes,
+      };
       return {
         connectionId: conn.id,
-        externalId: `emp-${String(i).padStart(7, '0')}`,
+        externalId,
         desired: { profile: { version: 1, attributes }, lifecycle: { version: 1, state, explicit: true } },
+        lastChange,
+        lastOperationId: `seed-${i}`,
         appliedVersion: 1,
         appliedDesired: { profile: 1, lifecycle: 1 },
-        ...(linked ? { objectId: a.id, claimedObjectId: a.id, userPrincipalName: a.userPrincipalName } : {}),
+        ...(linked
+          ? {
+              objectId: a.id,
+              claimedObjectId: a.id,
+              userPrincipalName: a.userPrincipalName,
+              lastApplied: applyMapping(DEFAULT_MAPPING, attributes, { domain: conn.domain }, 'update').values,
+            }
+          : {}),
         status: linked ? 'applied' : 'skipped',
         ownedLicenses: [],
         createdAt: longAgo,
@@ -219,6 +163,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const peakRssMb = mb(out.peakRssKb);
     const result = {
       code: codeState(REPO_ROOT),
+      nodeArgs: process.env.BENCH_RUN_NODE_ARGS ?? '',
       users,
       limit,
       otherTenantAccounts: otherAccounts,
@@ -255,8 +200,7 @@ export async function run(): Promise<Record<string, unknown>> {
     console.log(typeof result.checks === 'string' ? result.checks : `MISMATCH: ${JSON.stringify(result.checks)}`);
     return result;
   } finally {
-    await sim.stop();
-    await azurite.stop();
+    await tenant.stop();
     rmSync(join(runScript, '..', '..'), { recursive: true, force: true });
   }
 }
@@ -264,7 +208,8 @@ export async function run(): Promise<Record<string, unknown>> {
 /** Runs the compiled import-run script in a new process and answers its result line. */
 function runChild(script: string, env: Record<string, string>): Promise<ImportRunOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
+    const nodeArgs = (process.env.BENCH_RUN_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, script], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -5,6 +5,7 @@ import type { ConnectionView } from '../../shared/domain/connection.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import type { ImportEntry } from '../../shared/provisioning/import-preview.js';
 import { useAppWithTenant } from '../support/app-host.js';
+import { provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -212,17 +213,7 @@ describe('import from Microsoft 365', () => {
   }, 90_000);
 
   it('applies a user selected in two lists (update from Microsoft 365 and deactivate) both ways, in one request', async () => {
-    const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
-      name: uniqueName('import'),
-      tenantId: contoso.tenantId,
-      domain: contoso.domain,
-      clientId: contoso.fullApp.clientId,
-      clientSecret: contoso.fullApp.secret,
-      authorityHost: ctx.sim.authorityHost,
-      graphEndpoint: ctx.sim.graphBaseUrl,
-    });
-    const conn = created.body.id;
-    expect((await ctx.app.api<{ status: string }>('POST', `/api/connections/${conn}/test`)).body.status).toBe('ready');
+    const conn = await provisioningApi(ctx, 'import').readyConnection();
     const ext = 'imp-both';
     const id = await provision(conn, ext, 'imp.both');
     // By hand in Microsoft 365: a title edit and the account disabled.
