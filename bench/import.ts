@@ -6,12 +6,14 @@
 // of its own (bench/import-run.ts: the first page of each list, then every list with more than one page, page by
 // page), so its wall time, CPU time and peak RSS are the import's alone. Checks counts = planted; asserts no timing.
 //
-//   npm run bench -- import [--users 100000] [--limit 1000]
+//   npm run bench -- import [--users 100000] [--limit 1000] [--source DIR]
+//
+// --source DIR measures the use case as it is in another checkout (as bench/reconcile.ts does), e.g. before a change.
 //
 // BENCH_RUN_NODE_ARGS (environment) adds node options to the preview process, e.g. --max-old-space-size=256.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { REPO_ROOT } from '../dev/paths.js';
 import type { OperationMessage } from '../shared/domain/change.js';
@@ -42,7 +44,9 @@ interface ImportRunOutput {
 export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 100_000);
   const limit = arg('limit', 1000);
-  const runScript = compileRunScript(REPO_ROOT, 'import-run');
+  const sourceIndex = process.argv.indexOf('--source');
+  const sourceRoot = sourceIndex > 0 ? resolve(process.argv[sourceIndex + 1]!) : REPO_ROOT;
+  const runScript = compileRunScript(sourceRoot, 'import-run');
 
   const tenant = await startScaleTenant(users, 'bench-import');
   const { azurite, sim, controls, encryptionKeys, conn, graph, accounts, otherAccounts } = tenant;
@@ -162,7 +166,7 @@ export async function run(): Promise<Record<string, unknown>> {
       .map(([list, n]) => `${list}: counted ${out.counts[list]}, listed ${out.listed[list]}, planted ${n}`);
     const peakRssMb = mb(out.peakRssKb);
     const result = {
-      code: codeState(REPO_ROOT),
+      code: codeState(sourceRoot),
       nodeArgs: process.env.BENCH_RUN_NODE_ARGS ?? '',
       users,
       limit,

@@ -4,7 +4,7 @@
 // reconcile [--users N] [--drift F]
 // [--changes N] [--profile]; duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S];
 // members [--members N] [--time-scale N]; scim [--users N] [--concurrency N] [--time-scale N];
-// import [--users N] [--limit N].
+// import [--users N] [--limit N] [--source DIR].
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
