@@ -4,6 +4,7 @@
 // reconcile [--users N] [--drift F]
 // [--changes N] [--profile]; duplicates [--people N] [--copies K] [--time-scale N] [--timeout-s S];
 // members [--members N] [--time-scale N]; scim [--users N] [--concurrency N] [--time-scale N];
+// import [--users N] [--limit N] [--source DIR];
 // cost [--prices FILE] (from the wave and reconcile results already written; run it after them).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   duplicates: async () => (await import('./duplicates.js')).run(),
   members: async () => (await import('./members.js')).run(),
   scim: async () => (await import('./scim.js')).run(),
+  import: async () => (await import('./import.js')).run(),
   cost: async () => (await import('./cost.js')).run(),
 };
 
@@ -40,7 +42,7 @@ const unknown = wanted.filter((w) => !scenarios[w]);
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Available: ${Object.keys(scenarios).join(', ')}`);
   console.error(
-    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group] [--hosts 1]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]; scim [--users 1000] [--concurrency 8] [--time-scale 1]; cost [--prices prices.json]',
+    'Usage: npm run bench [-- <scenario> [flags]]; wave [--users 10000] [--time-scale 10] [--licensing direct|group] [--hosts 1]; reconcile [--users 100000] [--drift 0.01] [--changes 1000] [--profile]; duplicates [--people 20] [--copies 20]; members [--members 10000] [--time-scale 1]; scim [--users 1000] [--concurrency 8] [--time-scale 1]; import [--users 100000] [--limit 1000]; cost [--prices prices.json]',
   );
   process.exit(2);
 }

@@ -13,13 +13,11 @@
 // --profile writes a V8 CPU profile of each run process to .local/bench-profiles/<round>-<time>/ (profiling
 // inflates the run's CPU time: take figures from a run without it).
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
-import { startAzurite } from '../dev/azurite.js';
 import type { RequestStats } from '../dev/m365-sim/request-log.js';
 import { LOCAL_DIR, REPO_ROOT } from '../dev/paths.js';
 import { type OperationMessage, PROVISIONING_QUEUE } from '../shared/domain/change.js';
@@ -27,18 +25,10 @@ import type { DesiredState } from '../shared/domain/desired-state.js';
 import { applyMapping, DEFAULT_MAPPING } from '../shared/domain/mapping/mapping.js';
 import { type DriftKind, newRunId, type ReconciliationRun, type RunRequest } from '../shared/domain/reconciliation.js';
 import type { UserState } from '../shared/domain/user-state.js';
-import { generateEncryptionKeyEntry } from '../shared/security/secret-cipher.js';
 import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
-import {
-  credentialForAuthority,
-  DEFAULT_SEED,
-  graphClientForBaseUrl,
-  simControls,
-} from '../test/support/simulated-tenant.js';
-import { spawnReady } from '../test/support/spawn-ready.js';
+import { startScaleTenant } from './scale-tenant.js';
 
 const TARGETS = { fullCpuS: 60, fullPeakRssMb: 512, incrementalS: 5 };
-const PREFIX = 'bench';
 /** Shares of the planted drift by kind (the rest of the drift fraction is never-linked users). */
 const MIX = { profile: 0.4, enabled: 0.25, deleted: 0.25 } as const;
 
@@ -50,7 +40,7 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const mb = (kb: number) => Math.round(kb / 1024);
 
 /** Deterministic shuffle (mulberry32), so a given size always drifts the same users. */
-function shuffled(n: number, seed = 42): number[] {
+export function shuffled(n: number, seed = 42): number[] {
   let s = seed;
   const rnd = () => {
     s = (s + 0x6d2b79f5) | 0;
@@ -66,7 +56,7 @@ function shuffled(n: number, seed = 42): number[] {
   return a;
 }
 
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+export async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -88,40 +78,13 @@ function cpuMsOf(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
-function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
+export function memoryKbOf(pid: number): { rssKb: number; peakRssKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return {
     rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
     peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
   };
 }
-/** Azurite's process: the child of this one whose command line runs azurite.js (dev/azurite.ts does not expose it). */
-function azuritePid(): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('azurite'))
-        return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-interface TenantUser {
-  id: string;
-  userPrincipalName: string;
-  displayName: string;
-  givenName: string;
-  surname: string;
-  mail: string;
-  mailNickname: string;
-  employeeId: string;
-}
-
 interface RunOutput {
   run: ReconciliationRun;
   wallMs: number;
@@ -141,80 +104,18 @@ export async function run(): Promise<Record<string, unknown>> {
   const profile = process.argv.includes('--profile');
   const sourceIndex = process.argv.indexOf('--source');
   const sourceArg = sourceIndex > 0 ? process.argv[sourceIndex + 1] : undefined;
-  const { contoso } = DEFAULT_SEED;
-  const encryptionKeys = generateEncryptionKeyEntry('bench');
 
   // The run process executes compiled JavaScript, as the Functions host does (under tsx it would carry the loader
   // thread and ~60 MB of transpiler state). Compiled now, so edits made while the bench seeds do not leak into it.
   const sourceRoot = sourceArg ? resolve(sourceArg) : REPO_ROOT;
   const runScript = compileRunScript(sourceRoot);
 
-  // Azurite with bench/azurite-seed-preload.mjs: fast inserts while seeding, stock Azurite once told (SIGUSR2).
-  const nodeOptions = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS =
-    `${nodeOptions ?? ''} --import=${pathToFileURL(join(REPO_ROOT, 'bench', 'azurite-seed-preload.mjs')).href}`.trim();
-  const azurite = await startAzurite().finally(() => {
-    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = nodeOptions;
-  });
-  const sim = await spawnReady<{ graphBaseUrl: string; authorityHost: string }>('dev/m365-sim/main.ts', {});
+  const tenant = await startScaleTenant(users, 'bench-reconcile');
+  const { azurite, sim, controls, encryptionKeys, conn, graph, accounts, otherAccounts } = tenant;
   const simUrl = sim.ready.graphBaseUrl;
-  const controls = simControls(simUrl);
-  const azuritePidValue = azuritePid();
+  const azuritePidValue = tenant.azuritePid;
   const simPid = sim.child.pid!;
   try {
-    // The app's composition root, in this process for the set-up (the runs get their own process).
-    process.env.AzureWebJobsStorage = azurite.connectionString;
-    process.env.SECRETS_ENCRYPTION_KEYS = encryptionKeys;
-    const { services } = await import('../functions/services.js');
-    const { createConnection } = await import('../shared/provisioning/connections.js');
-    const { testConnection } = await import('../shared/provisioning/test-connection.js');
-    const app = services();
-
-    // --- Seed the tenant (throttling off while the bench itself writes to it).
-    console.error(`seeding ${users} users in the simulated tenant…`);
-    await controls.settings({ throttling: false });
-    await controls.generateUsers(contoso.tenantId, users, PREFIX);
-    const { value: conn } = await createConnection(
-      app,
-      {
-        name: 'bench-reconcile',
-        tenantId: contoso.tenantId,
-        domain: contoso.domain,
-        clientId: contoso.fullApp.clientId,
-        clientSecret: contoso.fullApp.secret,
-        authMode: 'client_credentials',
-        cloud: 'global',
-        authorityHost: sim.ready.authorityHost,
-        graphEndpoint: sim.ready.graphBaseUrl,
-      },
-      { type: 'function-key' },
-    );
-    const tested = await testConnection(app, conn.id);
-    if (tested.status !== 'ready') throw new Error(`connection not ready: ${JSON.stringify(tested)}`);
-    const graph = graphClientForBaseUrl(
-      simUrl,
-      credentialForAuthority(
-        sim.ready.authorityHost,
-        contoso.tenantId,
-        contoso.fullApp.clientId,
-        contoso.fullApp.secret,
-      ),
-    );
-    const accounts: TenantUser[] = [];
-    let otherAccounts = 0;
-    let next: string | undefined =
-      '/users?$top=999&$select=id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,employeeId';
-    while (next) {
-      const page = (await graph.api(next).get()) as { value: TenantUser[]; '@odata.nextLink'?: string };
-      for (const u of page.value) {
-        if (u.userPrincipalName.startsWith(PREFIX)) accounts.push(u);
-        else otherAccounts++;
-      }
-      next = page['@odata.nextLink'];
-    }
-    if (accounts.length !== users) throw new Error(`expected ${users} generated accounts, listed ${accounts.length}`);
-
     // --- Plan the drift: disjoint sets of users per kind, and the users the incremental round will see change.
     const order = shuffled(users);
     const driftTotal = Math.round(users * driftFraction);
@@ -283,7 +184,7 @@ export async function run(): Promise<Record<string, unknown>> {
           ? {
               objectId: a.id,
               userPrincipalName: a.userPrincipalName,
-              lastApplied: applyMapping(DEFAULT_MAPPING, attributes, { domain: contoso.domain }, 'update').values,
+              lastApplied: applyMapping(DEFAULT_MAPPING, attributes, { domain: conn.domain }, 'update').values,
             }
           : {}),
         status: linked ? 'applied' : 'skipped',
@@ -524,14 +425,13 @@ export async function run(): Promise<Record<string, unknown>> {
     console.log(JSON.stringify({ event: 'summary', scenario: 'reconcile', ...result }));
     return result;
   } finally {
-    await sim.stop();
-    await azurite.stop();
+    await tenant.stop();
     rmSync(join(runScript, '..', '..'), { recursive: true, force: true });
   }
 }
 
 /** The commit measured, and the files of the app that differed from it (others edit the same working tree). */
-function codeState(sourceRoot: string): { source: string; head: string; uncommitted: string[] } {
+export function codeState(sourceRoot: string): { source: string; head: string; uncommitted: string[] } {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT }).toString();
   const source = sourceRoot === REPO_ROOT ? 'working tree' : sourceRoot;
   try {
@@ -552,28 +452,28 @@ function codeState(sourceRoot: string): { source: string; head: string; uncommit
   }
 }
 
-/** bench/reconcile-run.ts and what it imports, compiled (no type check) to .local/bench-dist-<pid>/; answers the script. */
-function compileRunScript(sourceRoot: string): string {
+/** bench/<script>.ts (reconcile-run by default) and what it imports, compiled (no type check) to .local/bench-dist-<pid>/; answers the script. */
+export function compileRunScript(sourceRoot: string, script = 'reconcile-run'): string {
   const outDir = join(LOCAL_DIR, `bench-dist-${process.pid}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   // The run script is always this bench's (its output must match what the bench reads).
   if (sourceRoot !== REPO_ROOT)
-    copyFileSync(join(REPO_ROOT, 'bench', 'reconcile-run.ts'), join(sourceRoot, 'bench', 'reconcile-run.ts'));
+    copyFileSync(join(REPO_ROOT, 'bench', `${script}.ts`), join(sourceRoot, 'bench', `${script}.ts`));
   const tsconfig = join(outDir, 'tsconfig.json');
   writeFileSync(
     tsconfig,
     JSON.stringify({
       extends: join(sourceRoot, 'tsconfig.json'),
       compilerOptions: { noEmit: false, noCheck: true, sourceMap: false, rootDir: sourceRoot, outDir },
-      files: [join(sourceRoot, 'bench', 'reconcile-run.ts')],
+      files: [join(sourceRoot, 'bench', `${script}.ts`)],
       include: [],
     }),
   );
   execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', tsconfig], {
     stdio: 'inherit',
   });
-  return join(outDir, 'bench', 'reconcile-run.js');
+  return join(outDir, 'bench', `${script}.js`);
 }
 
 /** Runs the compiled reconcile-run script in a new process and answers its result line. */

@@ -13,8 +13,10 @@ import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { applyGroupImport } from './import-group-apply.js';
 import {
+  type Classified,
   classify,
   differencesAfterImport,
+  type DirectoryUser,
   type ImportList,
   normal,
   readyConnection,
@@ -108,6 +110,15 @@ export async function applyImport(deps: ApplyDeps, connectionId: string, selecti
   const mapping = connection.mapping ?? DEFAULT_MAPPING;
   const matching = primaryMatchingRule(settingsOf(connection));
 
+  // Rows this selection edited, with their ETag since: one user can be selected in two lists (update and deactivate).
+  const edited = new Map<string, string | undefined>();
+  const edit = async (c: Classified, change: (d: DesiredState) => DesiredState) => {
+    const listed = c.user!;
+    const etag = edited.has(listed.externalId) ? edited.get(listed.externalId) : listed.etag;
+    const saved = await editDirectory(deps, connection, { ...listed, ...(etag ? { etag } : {}) }, c.account, change);
+    edited.set(listed.externalId, saved.etag);
+  };
+
   for await (const c of classify(deps, connection)) {
     const ext = c.user?.externalId;
     try {
@@ -135,7 +146,7 @@ export async function applyImport(deps: ApplyDeps, connectionId: string, selecti
             operationId: message.operationId,
           });
         } else {
-          await editDirectory(deps, connection, c.user!, c.account, (d) => ({
+          await edit(c, (d) => ({
             ...d,
             profile: {
               ...d.profile!,
@@ -153,7 +164,7 @@ export async function applyImport(deps: ApplyDeps, connectionId: string, selecti
       } else if ((c.list === 'activate' || c.list === 'deactivate') && ext && wanted[c.list].has(ext)) {
         done[c.list].add(ext);
         const state = c.list === 'activate' ? 'active' : 'inactive';
-        await editDirectory(deps, connection, c.user!, c.account, (d) => ({
+        await edit(c, (d) => ({
           ...d,
           lifecycle: { version: d.lifecycle?.version ?? 0, state, explicit: true },
         }));
@@ -271,10 +282,20 @@ async function importAccount(
 async function editDirectory(
   deps: ApplyDeps,
   connection: Connection,
-  user: UserState,
+  listed: DirectoryUser,
   account: GraphUser,
   edit: (d: DesiredState) => DesiredState,
-): Promise<void> {
+): Promise<UserState> {
+  // The lists hold a compact entry per directory user: the row itself is read now. Changed since the lists were
+  // built from it (another ETag): the change received meanwhile wins, nothing is claimed or overwritten.
+  const user = await deps.users.get(connection.id, listed.externalId);
+  if (!user || (listed.etag !== undefined && user.etag !== listed.etag))
+    throw new AppError(
+      'conflict',
+      'concurrent-update',
+      `User ${listed.externalId} was changed since the import lists were built: preview again`,
+      { externalId: listed.externalId },
+    );
   if (user.claimedObjectId !== account.id) {
     const owner = { tenantId: connection.tenantId, connectionId: connection.id, externalId: user.externalId };
     const refusal = await claimAccountLink(deps, owner, account.id);
@@ -283,8 +304,8 @@ async function editDirectory(
         objectId: account.id,
       });
   }
-  // The ETag of the read the lists were built from: a change received meanwhile is not overwritten.
-  await deps.users.save({
+  // With the ETag of that read: a change received meanwhile is not overwritten.
+  return deps.users.save({
     ...user,
     desired: edit(user.desired ?? {}),
     objectId: account.id,

@@ -14,6 +14,7 @@ import {
   attributesFromAccount,
   compareAccount,
   type DriftContext,
+  type ExpectedAccount,
   expectedAccount,
   type PropertyDifference,
 } from '../domain/drift.js';
@@ -25,7 +26,6 @@ import {
   primaryMatchingRule,
   type SyncSettings,
 } from '../domain/sync-settings.js';
-import type { UserState } from '../domain/user-state.js';
 import type { ApplyDeps } from './apply-operation.js';
 import { loadConnection } from './connections.js';
 import { classifyGroups, type GroupImportEntry, groupImportLists } from './import-group-preview.js';
@@ -97,9 +97,24 @@ const accountOf = (u: GraphUser, matching: string): ImportAccount => ({
   ...(typeof u[matching] === 'string' ? { matchingValue: u[matching] } : {}),
 });
 
+/**
+ * What classifying an account needs of a directory user, and no more: the import reads the directory once, a page
+ * at a time, and keeps one of these per user instead of the row (at 100,000 users the rows — desired state, last
+ * change, last applied values — are most of the memory; `npm run bench -- import`). Applying a selection reads
+ * the rows it edits again, and saves them with this ETag: a change received since the lists were built wins.
+ */
+export interface DirectoryUser {
+  externalId: string;
+  etag?: string;
+  /** The lifecycle state the directory asks for. */
+  state: string;
+  /** The account the directory user's desired state maps to (drift.ts), compared with the account's values. */
+  expected: ExpectedAccount;
+}
+
 interface DirectoryIndex {
-  byObjectId: Map<string, UserState>;
-  byMatch: Map<string, UserState>;
+  byObjectId: Map<string, DirectoryUser>;
+  byMatch: Map<string, DirectoryUser>;
 }
 
 const matchKey = (rule: MatchingAttribute, value: unknown) => {
@@ -107,21 +122,29 @@ const matchKey = (rule: MatchingAttribute, value: unknown) => {
   return v ? `${rule}:${v}` : undefined;
 };
 
-/** Directory users by link and by each matching rule's mapped value (removed users are left out). */
-async function directoryIndex(deps: ApplyDeps, connection: Connection): Promise<DirectoryIndex> {
-  const mapping = connection.mapping ?? DEFAULT_MAPPING;
-  const rules = settingsOf(connection).matchingRules;
+/**
+ * Directory users by link and by each matching rule's mapped value (removed users are left out), from one scan of
+ * the connection's users: a compact entry per user, each page of rows dropped once read.
+ */
+async function directoryIndex(deps: ApplyDeps, connection: Connection, ctx: DriftContext): Promise<DirectoryIndex> {
+  const rules = ctx.settings.matchingRules;
   const index: DirectoryIndex = { byObjectId: new Map(), byMatch: new Map() };
   for await (const page of deps.users.scan(connection.id)) {
     for (const user of page) {
       if (!user.desired || user.desired.lifecycle?.state === 'removed') continue;
-      if (user.objectId) index.byObjectId.set(user.objectId, user);
+      const entry: DirectoryUser = {
+        externalId: user.externalId,
+        ...(user.etag ? { etag: user.etag } : {}),
+        state: user.desired.lifecycle?.state ?? 'active',
+        expected: expectedAccount(user.desired, ctx, user.generated),
+      };
+      if (user.objectId) index.byObjectId.set(user.objectId, entry);
       const attributes = user.desired.profile?.attributes;
       if (!attributes) continue;
-      const values = applyMapping(mapping, attributes, { domain: connection.domain }, 'create').values;
+      const values = applyMapping(ctx.mapping, attributes, { domain: connection.domain }, 'create').values;
       for (const rule of rules) {
         const key = matchKey(rule, values[rule]);
-        if (key) index.byMatch.set(key, user);
+        if (key) index.byMatch.set(key, entry);
       }
     }
   }
@@ -137,10 +160,13 @@ export interface Classified {
   list: ImportList;
   entry: ImportEntry;
   account: GraphUser;
-  user?: UserState;
+  user?: DirectoryUser;
 }
 
-/** Every account of the tenant against the directory, one page of accounts at a time. */
+/**
+ * Every account of the tenant against the directory: the directory read once into compact entries, then the
+ * tenant one page of accounts at a time (a page is dropped once classified).
+ */
 export async function* classify(deps: ApplyDeps, connection: Connection): AsyncIterable<Classified> {
   const settings = settingsOf(connection);
   const ctx: DriftContext = {
@@ -148,7 +174,7 @@ export async function* classify(deps: ApplyDeps, connection: Connection): AsyncI
     settings: { ...settings, allowUpdate: true },
     domain: connection.domain,
   };
-  const index = await directoryIndex(deps, connection);
+  const index = await directoryIndex(deps, connection, ctx);
   const gateway = tenantGateway(deps, connection, {});
   const select = [...new Set([...reconcileSelect(connection), 'displayName'])];
   let next: string | undefined;
@@ -162,11 +188,7 @@ export async function* classify(deps: ApplyDeps, connection: Connection): AsyncI
         yield { list: 'new', entry: { account: summary, ...(wouldChange.length ? { wouldChange } : {}) }, account };
         continue;
       }
-      const desired = user.desired!;
-      const differences = compareAccount(expectedAccount(desired, ctx, user.generated), account, {
-        complete: true,
-        owned: [],
-      }).profile;
+      const differences = compareAccount(user.expected, account, { complete: true, owned: [] }).profile;
       if (differences.length > 0) {
         yield {
           list: 'update',
@@ -183,10 +205,9 @@ export async function* classify(deps: ApplyDeps, connection: Connection): AsyncI
           user,
         };
       }
-      const state = desired.lifecycle?.state ?? 'active';
-      if (state === 'inactive' && account.accountEnabled === true)
+      if (user.state === 'inactive' && account.accountEnabled === true)
         yield { list: 'activate', entry: { account: summary, externalId: user.externalId }, account, user };
-      if (state === 'active' && account.accountEnabled === false)
+      if (user.state === 'active' && account.accountEnabled === false)
         yield { list: 'deactivate', entry: { account: summary, externalId: user.externalId }, account, user };
     }
     next = page.nextLink;

@@ -5,6 +5,7 @@ import type { ConnectionView } from '../../shared/domain/connection.js';
 import type { ProvisioningLogRecord } from '../../shared/domain/user-state.js';
 import type { ImportEntry } from '../../shared/provisioning/import-preview.js';
 import { useAppWithTenant } from '../support/app-host.js';
+import { provisioningApi } from '../support/provisioning-api.js';
 import { DEFAULT_SEED } from '../support/simulated-tenant.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait-for.js';
@@ -210,6 +211,33 @@ describe('import from Microsoft 365', () => {
     expect(after.counts).toEqual({ new: 3, update: 0, activate: 0, deactivate: 1 });
     expect((await simUser(ids.deact)).accountEnabled).toBe(false);
   }, 90_000);
+
+  it('applies a user selected in two lists (update from Microsoft 365 and deactivate) both ways, in one request', async () => {
+    const conn = await provisioningApi(ctx, 'import').readyConnection();
+    const ext = 'imp-both';
+    const id = await provision(conn, ext, 'imp.both');
+    // By hand in Microsoft 365: a title edit and the account disabled.
+    await graph().api(`/users/${id}`).patch({ jobTitle: 'Edited both', accountEnabled: false });
+    const preview = (await ctx.app.api<Preview>('GET', `/api/connections/${conn}/import`)).body;
+    expect(preview.lists.update!.map((e) => e.externalId)).toContain(ext);
+    expect(preview.lists.deactivate!.map((e) => e.externalId)).toContain(ext);
+
+    const since = await lastSeq();
+    const applied = await ctx.app.api<{ summary: Record<string, number>; results: { list: string; result: string }[] }>(
+      'POST',
+      `/api/connections/${conn}/import`,
+      { update: [{ externalId: ext, source: 'microsoft365' }], deactivate: [ext] },
+    );
+    expect(applied.status, applied.text).toBe(200);
+    expect(applied.body.summary).toMatchObject({ 'directory-updated': 1, 'directory-deactivated': 1, failed: 0 });
+    const user = await userOf(conn, ext);
+    expect(user.desired!.profile!.attributes).toMatchObject({ jobTitle: 'Edited both' });
+    expect(user.desired!.lifecycle!.state).toBe('inactive');
+    const writes = (await ctx.sim.controls.requests({ since, surface: 'graph' })).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+    const after = (await ctx.app.api<Preview>('GET', `/api/connections/${conn}/import`)).body;
+    expect([...after.lists.update!, ...after.lists.deactivate!].map((e) => e.externalId)).not.toContain(ext);
+  }, 60_000);
 
   it('refuses an empty or malformed selection with a problem naming the field', async () => {
     const created = await ctx.app.api<ConnectionView>('POST', '/api/connections', {
