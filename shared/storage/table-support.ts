@@ -48,3 +48,26 @@ export async function deletePartition(table: TableClient, partitionKey: string):
     );
   return keys.length;
 }
+
+/**
+ * The pages of a query, the next one asked for while the caller works on the current one: the storage service (or
+ * Azurite, in its own process) prepares page N + 1 while this process parses and judges page N. At most one page
+ * ahead; a caller that stops early leaves the page read ahead unread.
+ */
+export async function* readingAhead<T>(pages: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = pages[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const page = await next;
+      if (page.done) return;
+      next = iterator.next();
+      // Awaited on the next turn; until then a failure must not count as unhandled.
+      next.catch(() => undefined);
+      yield page.value;
+    }
+  } finally {
+    // A caller that stopped early: let the query go (the page read ahead is dropped when it arrives).
+    iterator.return?.().catch(() => undefined);
+  }
+}

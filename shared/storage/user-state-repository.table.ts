@@ -4,7 +4,7 @@ import { AppError } from '../domain/errors.js';
 import { reconciledAllChanges, type UserState, type UserStatus } from '../domain/user-state.js';
 import type { LinkClaim, ObjectRef, UserStateRepository } from '../provisioning/ports.js';
 import { encodeKey, isJsonColumnPart, odataString, readJsonColumn, writeJsonColumn } from './table-keys.js';
-import { classifyStorageError, deletePartition, ensureTable, statusOf } from './table-support.js';
+import { classifyStorageError, deletePartition, ensureTable, readingAhead, statusOf } from './table-support.js';
 
 const JSON_FIELDS = [
   'desired',
@@ -179,9 +179,9 @@ export class TableUserStateRepository implements UserStateRepository {
     if (options.after !== undefined) clauses.push(`RowKey gt ${odataString(encodeKey(options.after))}`);
     if (options.status) clauses.push(`status eq ${odataString(options.status)}`);
     try {
-      const pages = this.table
-        .listEntities({ queryOptions: { filter: clauses.join(' and ') } })
-        .byPage({ maxPageSize: 1000 });
+      const pages = readingAhead(
+        this.table.listEntities({ queryOptions: { filter: clauses.join(' and ') } }).byPage({ maxPageSize: 1000 }),
+      );
       const { linkedTo } = options;
       for await (const page of pages)
         yield (linkedTo ? page.filter((e) => typeof e.objectId === 'string' && linkedTo.has(e.objectId)) : page).map(
