@@ -3,8 +3,9 @@
 // keeps, per instance, a copy at most `maxAgeMs` old for the pipeline (`recent`), and refreshes that copy with
 // everything this instance writes or reads fresh: a change made through this instance (an admin's PATCH, a status
 // the pipeline sets) holds or releases the next operation at once; one made through another instance of the app
-// is seen within `maxAgeMs`. Every other reader (the admin API, configuration writes with their ETags) reads the
-// row itself. maxAgeMs 0: no copy is kept.
+// is seen within `maxAgeMs` — except that a copy which would hold an operation is never trusted (read again), so
+// a release is never undone by an old copy. Every other reader (the admin API, configuration writes with their
+// ETags) reads the row itself. maxAgeMs 0: no copy is kept.
 import type { Connection } from '../domain/connection.js';
 import type { Clock, ConnectionRepository } from './ports.js';
 
@@ -22,11 +23,18 @@ export class ConnectionSnapshots implements ConnectionRepository {
     private readonly maxAgeMs: number,
   ) {}
 
-  /** The connection as of at most maxAgeMs ago; operations arriving together share one read. */
-  recent(id: string): Promise<Connection | undefined> {
+  /**
+   * The connection as of at most maxAgeMs ago; operations arriving together share one read. Only a copy that lets
+   * operations run is served: one that would hold them (not ready, being deleted, gone) is read again, so operations
+   * released on another instance (a test made the connection ready) are not held again by a copy older than that.
+   */
+  async recent(id: string): Promise<Connection | undefined> {
     const now = this.clock.now().getTime();
     const kept = this.snapshots.get(id);
-    if (kept && now - kept.at <= this.maxAgeMs) return kept.connection;
+    if (kept && now - kept.at <= this.maxAgeMs) {
+      const connection = await kept.connection;
+      if (connection?.status === 'ready' && !connection.deletion) return connection;
+    }
     return this.get(id);
   }
 

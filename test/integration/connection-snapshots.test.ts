@@ -71,9 +71,18 @@ describe('connection snapshots: one read per interval for the operation pipeline
     time.advance(1);
     expect((await a.recent(c.id))?.status).toBe('draft');
 
+    // A copy that would hold operations is not trusted: made ready elsewhere, the next operation runs at once.
+    await b.replace({ ...(await b.get(c.id))!, status: 'ready' });
+    expect((await a.recent(c.id))?.status).toBe('ready');
+    const ready = (await a.get(c.id))!;
+    const drafted2 = await b.replace({ ...ready, status: 'draft' });
+    const before = storageRequestCounts.table;
+    expect((await b.recent(c.id))?.status).toBe('draft');
+    expect(storageRequestCounts.table - before).toBe(1);
+
     // A write that loses (412) forgets the copy: the next operation reads the row.
-    const stale = { ...drafted, status: 'ready' as const };
-    await a.replace({ ...drafted, name: 'renamed by a' });
+    const stale = { ...drafted2, status: 'ready' as const };
+    await a.replace({ ...drafted2, name: 'renamed by a' });
     await expect(b.replace(stale)).rejects.toMatchObject({ code: 'concurrent-update' });
     expect((await b.recent(c.id))?.name).toBe('renamed by a');
 
