@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../dev/paths.js';
+import { option, round } from './environment.js';
 
 /** Prices as the pricing pages state them (USD, the admin's region and redundancy), with the page and its date. */
 export interface PriceList {
@@ -54,7 +55,6 @@ const QUEUE_BATCH = 16;
 /** bench/wave.ts submits changes 1,000 per POST …/changes. */
 const CHANGES_PER_REQUEST = 1000;
 
-const round = (n: number, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
 const read = <T>(file: string): T => JSON.parse(readFileSync(join(REPO_ROOT, 'bench', 'results', file), 'utf8')) as T;
 
 /** One operation through the queue: the message put, its share of a Get Messages batch, its delete. */
@@ -73,10 +73,10 @@ export async function run(): Promise<Record<string, unknown>> {
   const apiPerOperation = wave.tableTransactionsPerOperation - kinds['all operations']!.tablePerOperation;
 
   const provisioning = {
-    tableTransactions: round(USERS * (create.tablePerOperation + apiPerOperation)),
-    queueOperations: round(USERS * queueOperationsPerMessage),
-    functionExecutions: round(USERS + USERS / CHANGES_PER_REQUEST),
-    graphRequests: round((USERS * createWave.graphRequests) / createWave.operations),
+    tableTransactions: Math.round(USERS * (create.tablePerOperation + apiPerOperation)),
+    queueOperations: Math.round(USERS * queueOperationsPerMessage),
+    functionExecutions: Math.round(USERS + USERS / CHANGES_PER_REQUEST),
+    graphRequests: Math.round((USERS * createWave.graphRequests) / createWave.operations),
   };
 
   // The measured rounds: 1,000 accounts changed among 100,000 (with drift: every change corrected; without).
@@ -86,15 +86,15 @@ export async function run(): Promise<Record<string, unknown>> {
     const corrections =
       FULL_ROUNDS_PER_MONTH * reconcile.full.enqueued * scale + incrementalRounds * incremental.enqueued;
     return {
-      tableTransactions: round(
+      tableTransactions: Math.round(
         FULL_ROUNDS_PER_MONTH * reconcile.full.tableRequests * scale +
           incrementalRounds * incremental.tableRequests +
           corrections * update.tablePerOperation,
       ),
-      queueOperations: round((ROUNDS_PER_MONTH + corrections) * queueOperationsPerMessage),
+      queueOperations: Math.round((ROUNDS_PER_MONTH + corrections) * queueOperationsPerMessage),
       // The timer, one run per round, one execution per correction.
-      functionExecutions: round(2 * ROUNDS_PER_MONTH + corrections),
-      graphRequests: round(
+      functionExecutions: Math.round(2 * ROUNDS_PER_MONTH + corrections),
+      graphRequests: Math.round(
         FULL_ROUNDS_PER_MONTH * reconcile.full.graphRequests * scale + incrementalRounds * incremental.graphRequests,
       ),
     };
@@ -115,10 +115,7 @@ export async function run(): Promise<Record<string, unknown>> {
   console.table(reconciliation);
   for (const a of assumptions) console.log(`  assumption: ${a}`);
 
-  const pricesFile = (() => {
-    const i = process.argv.indexOf('--prices');
-    return i > 0 ? process.argv[i + 1] : undefined;
-  })();
+  const pricesFile = option('prices');
   let cost: Record<string, unknown> | undefined;
   if (pricesFile) {
     const p = JSON.parse(readFileSync(pricesFile, 'utf8')) as PriceList;

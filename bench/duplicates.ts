@@ -7,15 +7,8 @@ import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { PROVISIONING_QUEUE } from '../shared/domain/change.js';
 import { encodeMessage } from '../shared/storage/operation-queue.queue.js';
-import { BENCH_SKU, benchSeed, startBenchEnvironment } from './environment.js';
+import { arg, BENCH_SKU, benchSeed, pct, round, startBenchEnvironment } from './environment.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = (into: Record<string, number>, key: string, by = 1) => (into[key] = (into[key] ?? 0) + by);
 

@@ -20,14 +20,13 @@ import type { OperationMessage } from '../shared/domain/change.js';
 import { applyMapping, DEFAULT_MAPPING } from '../shared/domain/mapping/mapping.js';
 import type { UserState } from '../shared/domain/user-state.js';
 import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
-import { arg, round } from './environment.js';
-import { codeState, compileRunScript, inParallel, memoryKbOf, shuffled } from './reconcile.js';
+import { arg, option, round } from './environment.js';
+import { codeState, compileRunScript, inParallel, mb, memoryKbOf, shuffled } from './reconcile.js';
 import { startScaleTenant } from './scale-tenant.js';
 
 const TARGET_PEAK_RSS_MB = 512;
 /** Shares of the accounts planted in each list (and matched by the matching attribute only, without a link). */
 const PLANT = { new: 0.02, update: 0.02, activate: 0.005, deactivate: 0.005, matchedOnly: 0.1 } as const;
-const mb = (kb: number) => Math.round(kb / 1024);
 
 interface ImportRunOutput {
   counts: Record<string, number>;
@@ -44,8 +43,8 @@ interface ImportRunOutput {
 export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 100_000);
   const limit = arg('limit', 1000);
-  const sourceIndex = process.argv.indexOf('--source');
-  const sourceRoot = sourceIndex > 0 ? resolve(process.argv[sourceIndex + 1]!) : REPO_ROOT;
+  const source = option('source');
+  const sourceRoot = source ? resolve(source) : REPO_ROOT;
   const runScript = compileRunScript(sourceRoot, 'import-run');
 
   const tenant = await startScaleTenant(users, 'bench-import');

@@ -10,18 +10,12 @@
 //   npm run bench -- members [--members 10000] [--time-scale 1]
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
-import { benchSeed, startBenchEnvironment } from './environment.js';
+import { arg, benchSeed, round, startBenchEnvironment } from './environment.js';
 
 const WRITE_QUOTA = { writes: 3000, windowS: 150 };
 const PREFIX = 'mem';
 /** A group change lists at most this many references (group-drift.ts). */
 const PER_CHANGE = 5_000;
-
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 interface LogEntity {
   operationId: string;

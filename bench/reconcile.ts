@@ -26,18 +26,15 @@ import { applyMapping, DEFAULT_MAPPING } from '../shared/domain/mapping/mapping.
 import { type DriftKind, newRunId, type ReconciliationRun, type RunRequest } from '../shared/domain/reconciliation.js';
 import type { UserState } from '../shared/domain/user-state.js';
 import { linkEntity, userEntity } from '../shared/storage/user-state-repository.table.js';
+import { arg, option, round } from './environment.js';
 import { startScaleTenant } from './scale-tenant.js';
 
 const TARGETS = { fullCpuS: 60, fullPeakRssMb: 512, incrementalS: 5 };
 /** Shares of the planted drift by kind (the rest of the drift fraction is never-linked users). */
 const MIX = { profile: 0.4, enabled: 0.25, deleted: 0.25 } as const;
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-const mb = (kb: number) => Math.round(kb / 1024);
+/** Kilobytes as whole megabytes. */
+export const mb = (kb: number) => Math.round(kb / 1024);
 
 /** Deterministic shuffle (mulberry32), so a given size always drifts the same users. */
 export function shuffled(n: number, seed = 42): number[] {
@@ -102,8 +99,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const driftFraction = arg('drift', 0.01);
   const changes = arg('changes', 1000);
   const profile = process.argv.includes('--profile');
-  const sourceIndex = process.argv.indexOf('--source');
-  const sourceArg = sourceIndex > 0 ? process.argv[sourceIndex + 1] : undefined;
+  const sourceArg = option('source');
 
   // The run process executes compiled JavaScript, as the Functions host does (under tsx it would carry the loader
   // thread and ~60 MB of transpiler state). Compiled now, so edits made while the bench seeds do not leak into it.

@@ -6,27 +6,24 @@
 // runs to the last log record of the connection (the licence group's flushes included).
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
-import { BENCH_SKU, benchSeed, type HostStopped, startBenchEnvironment } from './environment.js';
+import {
+  arg,
+  BENCH_SKU,
+  benchSeed,
+  type HostStopped,
+  option,
+  pct,
+  round,
+  startBenchEnvironment,
+} from './environment.js';
 
 const WRITE_QUOTA = { writes: 3000, windowS: 150 };
 const RU_BUDGET_LARGE = { units: 8000, windowS: 10 };
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const text = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-
 export async function run(): Promise<Record<string, unknown>> {
   const users = arg('users', 10_000);
   const timeScale = arg('time-scale', 10);
-  const licensing = text('licensing', 'direct');
+  const licensing = option('licensing') ?? 'direct';
   const hosts = arg('hosts', 1);
   if (licensing !== 'direct' && licensing !== 'group') throw new Error('--licensing is direct or group');
   const env = await startBenchEnvironment({
