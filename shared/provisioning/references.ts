@@ -74,12 +74,13 @@ export function connectionReferences(
   };
 }
 
-async function pointReads(ids: string[], read: (id: string) => Promise<UserState | undefined>) {
-  const rows = new Map<string, UserState | undefined>();
+/** One read per id, at most POINT_READS_IN_FLIGHT at once: id → what its read answered. */
+export async function pointReads<T>(ids: string[], read: (id: string) => Promise<T>): Promise<Map<string, T>> {
+  const rows = new Map<string, T>();
   for (let i = 0; i < ids.length; i += POINT_READS_IN_FLIGHT) {
     const slice = ids.slice(i, i + POINT_READS_IN_FLIGHT);
     const found = await Promise.all(slice.map(read));
-    slice.forEach((id, j) => rows.set(id, found[j]));
+    slice.forEach((id, j) => rows.set(id, found[j] as T));
   }
   return rows;
 }

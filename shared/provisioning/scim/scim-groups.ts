@@ -11,6 +11,7 @@ import {
   type Resource,
 } from '../../domain/scim/scim-resource.js';
 import type { ScimRecord } from '../ports.js';
+import { pointReads } from '../references.js';
 import {
   getOne,
   list,
@@ -25,9 +26,6 @@ import {
   write,
 } from './scim-resources.js';
 
-/** Member reads in flight at once. */
-const PARALLEL = 32;
-
 /**
  * Each member typed User or Group as found on this endpoint; members already known to `before` keep their type
  * without a read.
@@ -35,31 +33,24 @@ const PARALLEL = 32;
 async function resolveMembers(deps: ScimDeps, at: ScimRequest, resource: Resource, before?: Resource) {
   const known = new Map(((before?.members as GroupMember[] | undefined) ?? []).map((m) => [m.value, m.type] as const));
   const members = (resource.members as GroupMember[] | undefined) ?? [];
-  const unknown: string[] = [];
-  const typed: GroupMember[] = [];
-  for (let i = 0; i < members.length; i += PARALLEL)
-    typed.push(
-      ...(await Promise.all(
-        members.slice(i, i + PARALLEL).map(async (m): Promise<GroupMember> => {
-          const type =
-            known.get(m.value) ??
-            ((await deps.scim.get(at.connectionId, 'user', m.value))
-              ? 'User'
-              : (await deps.scim.get(at.connectionId, 'group', m.value))
-                ? 'Group'
-                : undefined);
-          if (!type) unknown.push(m.value);
-          return { ...m, type: type ?? 'User' };
-        }),
-      )),
-    );
+  const found = await pointReads(
+    [...new Set(members.map((m) => m.value).filter((value) => !known.has(value)))],
+    async (value): Promise<GroupMember['type'] | undefined> =>
+      (await deps.scim.get(at.connectionId, 'user', value))
+        ? 'User'
+        : (await deps.scim.get(at.connectionId, 'group', value))
+          ? 'Group'
+          : undefined,
+  );
+  const typeOf = (value: string) => known.get(value) ?? found.get(value);
+  const unknown = members.filter((m) => !typeOf(m.value)).map((m) => m.value);
   if (unknown.length)
     throw new ScimError(
       400,
       `members must be users or groups of this endpoint (their SCIM id); unknown: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
       'invalidValue',
     );
-  return { ...resource, members: typed };
+  return { ...resource, members: members.map((m) => ({ ...m, type: typeOf(m.value) ?? 'User' })) };
 }
 
 function groupChange(id: string, version: number, resource: Resource): ScimChange {
