@@ -276,6 +276,23 @@ describe('Microsoft Entra ID: user operations', { timeout: 90_000 }, () => {
       `/Users?filter=${encodeURIComponent(`userName eq "${tooLong}@testuser.com"`)}`,
     );
     expect(kept.body.totalResults).toBe(0);
+    // A member that is no user or group of this endpoint: refused before the group is stored.
+    const orphan = uniqueName('Orphan Group');
+    const member = await createUser();
+    expectScimError(
+      await scim.send('POST', '/Groups', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: orphan,
+        members: [{ value: member.id }, { value: 'nobody-here' }],
+      }),
+      400,
+      'invalidValue',
+    );
+    const noGroup = await scim.send<{ totalResults: number }>(
+      'GET',
+      `/Groups?filter=${encodeURIComponent(`displayName eq "${orphan}"`)}`,
+    );
+    expect(noGroup.body.totalResults).toBe(0);
   });
 });
 
