@@ -24,12 +24,11 @@ import { createHash } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { appServiceAuthEnabled, publicOrigin, signInConfigured, signInSettings } from '../shared/config.js';
 import { APP_ROLES, type Caller, canRead, canWrite } from '../shared/domain/access.js';
-import type { Actor } from '../shared/domain/config-audit.js';
 import { AppError } from '../shared/domain/errors.js';
 import { AccessTokenVerifier, InvalidTokenError } from '../shared/security/access-tokens.js';
 import { setCaller } from './http-caller.js';
 import { problemFor } from './http-support.js';
-import { actorOf, keyFingerprint } from './http-writes.js';
+import { actorOf, functionKeyOf, keyActor } from './http-writes.js';
 import { services } from './services.js';
 
 /** Whether a route reads or writes: `auto` decides by the request's method. */
@@ -116,11 +115,6 @@ function withChallenge(response: HttpResponseInit, error: unknown): HttpResponse
   const challenge = refused ? 'Bearer error="invalid_token"' : 'Bearer';
   return { ...response, headers: { ...(response.headers as Record<string, string>), 'www-authenticate': challenge } };
 }
-
-const functionKeyOf = (request: HttpRequest) => request.headers.get('x-functions-key') ?? request.query.get('code');
-
-const keyActor = (key: string | null): Actor =>
-  key ? { type: 'function-key', keyId: keyFingerprint(key) } : { type: 'function-key' };
 
 let cachedVerifier: { key: string; verifier: AccessTokenVerifier } | undefined;
 function verifier(signIn: NonNullable<ReturnType<typeof signInSettings>>): AccessTokenVerifier {

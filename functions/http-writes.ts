@@ -51,9 +51,16 @@ export function ifMatchOf(request: HttpRequest): string[] | undefined {
 export function actorOf(request: Pick<HttpRequest, 'headers' | 'query'>, appServiceAuth: boolean): Actor {
   const principal = appServiceAuth ? easyAuthActor(request) : undefined;
   if (principal) return principal;
-  const key = request.headers.get('x-functions-key') ?? request.query.get('code');
-  return key ? { type: 'function-key', keyId: keyFingerprint(key) } : { type: 'function-key' };
+  return keyActor(functionKeyOf(request));
 }
+
+/** The function key a request carries (`x-functions-key` or `?code=`), if any. */
+export const functionKeyOf = (request: Pick<HttpRequest, 'headers' | 'query'>) =>
+  request.headers.get('x-functions-key') ?? request.query.get('code');
+
+/** A function key as an actor, by fingerprint. */
+export const keyActor = (key: string | null): Actor =>
+  key ? { type: 'function-key', keyId: keyFingerprint(key) } : { type: 'function-key' };
 
 /** App Service authentication's x-ms-client-principal-* headers as an actor (trust them only with WEBSITE_AUTH_ENABLED). */
 export function easyAuthActor(
